@@ -1,0 +1,39 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is set up on the way.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STACK := $(BIN)/python -m demoportal.devstack
+
+.PHONY: run test lint typecheck pytest install clean
+.DEFAULT_GOAL := run
+
+## run: set up, then run web (ASGI), worker, beat and simulator in the foreground; Ctrl-C stops all
+run: install
+	$(STACK) run
+
+## test: set up, then ruff, mypy and pytest against real PostgreSQL and Redis
+test: install lint typecheck pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install
+	$(STACK) exec -- $(BIN)/pytest
+
+install: $(VENV)/.installed
+
+# Re-installs only when a requirements file changes.
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version.split()[0])'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-dev.txt
+	touch $@
+
+## clean: remove the virtualenv and the private servers' data (.data/)
+clean:
+	rm -rf $(VENV) .data staticfiles .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,29 @@
+"""ASGI entry point: Django for HTTP, Channels consumers for websockets on sandbox hosts."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demoportal.settings.local")
+django_asgi_app = get_asgi_application()  # before importing anything that touches models
+
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from sandboxes.consumers import SandboxPingConsumer  # noqa: E402
+from sandboxes.middleware import SandboxFromHostMiddleware  # noqa: E402
+
+websocket_urlpatterns = [
+    path("ws/ping/", SandboxPingConsumer.as_asgi()),
+]
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            SandboxFromHostMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+        ),
+    }
+)

@@ -1,0 +1,109 @@
+"""`GET /healthz`: is each part of the system alive? Also the heartbeats the worker and simulator write.
+
+The check runs as the first middleware, before the tenant middleware touches the database, so it can
+answer "database: failing" instead of crashing when PostgreSQL is down.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+logger = logging.getLogger(__name__)
+
+HEALTH_PATH = "/healthz"
+HEARTBEAT_KEY = "heartbeat:{component}:{instance}"
+# A component counts as alive while its newest heartbeat is younger than this many intervals.
+HEARTBEAT_MISSED_INTERVALS = 3
+
+
+def redis_client() -> redis.Redis:
+    return redis.Redis.from_url(
+        settings.REDIS_CACHE_URL,
+        socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
+        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
+    )
+
+
+def heartbeat_write(component: str, instance: str, *, client: redis.Redis | None = None) -> None:
+    """Record that ``instance`` of ``component`` (worker, simulator) is alive now. Never raises."""
+    ttl = max(1, round(settings.HEARTBEAT_INTERVAL * HEARTBEAT_MISSED_INTERVALS))
+    try:
+        (client or redis_client()).set(
+            HEARTBEAT_KEY.format(component=component, instance=instance), time.time(), ex=ttl
+        )
+    except redis.RedisError as exc:
+        logger.warning("heartbeat of %s %s not written: %s", component, instance, exc)
+
+
+def heartbeat_instances(component: str, client: redis.Redis) -> list[str]:
+    """Instances of ``component`` whose heartbeat has not expired."""
+    prefix = HEARTBEAT_KEY.format(component=component, instance="")
+    return sorted(key.decode()[len(prefix) :] for key in client.scan_iter(match=f"{prefix}*"))
+
+
+def check_database() -> dict[str, Any]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return {"ok": True}
+
+
+def check_redis() -> dict[str, Any]:
+    redis_client().ping()
+    return {"ok": True}
+
+
+def heartbeat_check(component: str) -> Callable[[], dict[str, Any]]:
+    def check() -> dict[str, Any]:
+        instances = heartbeat_instances(component, redis_client())
+        if not instances:
+            return {
+                "ok": False,
+                "error": f"no {component} heartbeat in the last {HEARTBEAT_MISSED_INTERVALS} intervals",
+            }
+        return {"ok": True, "instances": instances}
+
+    return check
+
+
+CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
+    "database": check_database,
+    "redis": check_redis,
+    "worker": heartbeat_check("worker"),
+    "simulator": heartbeat_check("simulator"),
+}
+
+
+def health_report() -> tuple[bool, dict[str, dict[str, Any]]]:
+    """Run every check; a check that raises is reported as failing with the error, never propagated."""
+    results: dict[str, dict[str, Any]] = {}
+    for name, check in CHECKS.items():
+        try:
+            results[name] = check()
+        except Exception as exc:  # noqa: BLE001 - any failure of a dependency is the answer, not a crash
+            results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}".strip()}
+    if not results["database"]["ok"]:
+        connection.close()  # a broken connection is not reused by the next request
+    return all(result["ok"] for result in results.values()), results
+
+
+class HealthCheckMiddleware:
+    """Answers GET /healthz on any host: 200 when every check is ok, 503 naming what is failing."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path != HEALTH_PATH:
+            return self.get_response(request)
+        healthy, checks = health_report()
+        return JsonResponse(
+            {"status": "ok" if healthy else "failing", "checks": checks}, status=200 if healthy else 503
+        )

@@ -1,0 +1,98 @@
+"""`manage.py bootstrap`: the rows the system needs to run, created idempotently after migrations.
+
+- the public tenant (the portal) and its domains;
+- the demo superuser, and with DEMO_STAFF_USERS the demo Sales and Marketing users;
+- with DEMO_SANDBOX a sandbox at demo.<DEMO_DOMAIN> to try the live connection on.
+
+A password comes from DEMO_ADMIN_PASSWORD or is generated; a generated one is printed when the user is
+created and, with --credentials-file, kept there so later runs can print it again (development only).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandParser
+
+from demoportal.models import User
+from sandboxes.models import Sandbox
+from sandboxes.services import portal_tenant_ensure, sandbox_create, sandbox_host
+
+DEMO_SANDBOX_SLUG = "demo"
+
+
+class Command(BaseCommand):
+    help = "Create the public tenant, demo logins and demo sandbox if missing, then print how to sign in."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--port", type=int, default=8000, help="port the web server listens on, for the URLs printed"
+        )
+        parser.add_argument("--credentials-file", type=Path, help="keep generated demo passwords here (development)")
+
+    def handle(self, *args: Any, port: int, credentials_file: Path | None, **options: Any) -> None:
+        portal_tenant_ensure()
+        known = load_credentials(credentials_file)
+        logins: list[tuple[str, str | None]] = [(settings.DEMO_ADMIN_EMAIL, None)]
+        if settings.DEMO_STAFF_USERS:
+            logins += [("sales@example.com", "Sales"), ("marketing@example.com", "Marketing")]
+        password = settings.DEMO_ADMIN_PASSWORD or known.get("password") or secrets.token_urlsafe(12)
+        created_any = False
+        for email, group_name in logins:
+            created_any |= self.ensure_login(email, group_name, password)
+        if created_any and not settings.DEMO_ADMIN_PASSWORD and credentials_file is not None:
+            save_credentials(credentials_file, {"password": password})
+        if settings.DEMO_SANDBOX and not Sandbox.objects.filter(slug=DEMO_SANDBOX_SLUG).exists():
+            sandbox_create(slug=DEMO_SANDBOX_SLUG, name="Demo sandbox")
+            self.stdout.write(f"created sandbox {DEMO_SANDBOX_SLUG}")
+
+        shown_password = password if (created_any or settings.DEMO_ADMIN_PASSWORD or known) else None
+        self.print_banner(port, [email for email, _ in logins], shown_password)
+
+    def ensure_login(self, email: str, group_name: str | None, password: str) -> bool:
+        if User.objects.filter(email=email).exists():
+            return False
+        if group_name is None:
+            User.objects.create_superuser(email=email, password=password)
+        else:
+            user = User.objects.create_user(email=email, password=password, is_staff=True)
+            user.groups.add(Group.objects.get(name=group_name))
+        self.stdout.write(f"created login {email}")
+        return True
+
+    def print_banner(self, port: int, emails: list[str], password: str | None) -> None:
+        base = f"http://{settings.PORTAL_HOST}:{port}"
+        lines = [
+            "",
+            "Demo portal is starting:",
+            f"  portal     {base}/",
+            f"  admin      {base}/admin/",
+            f"  API docs   {base}/api/docs/",
+            f"  health     {base}/healthz",
+        ]
+        if settings.DEMO_SANDBOX:
+            lines.append(f"  sandbox    http://{sandbox_host(slug=DEMO_SANDBOX_SLUG)}:{port}/")
+        for email in emails:
+            lines.append(f"  login      {email}")
+        if password is not None:
+            lines.append(f"  password   {password}")
+        else:
+            lines.append("  password   as printed when the logins were created (or: manage.py changepassword EMAIL)")
+        self.stdout.write(self.style.SUCCESS("\n".join(lines)) + "\n")
+
+
+def load_credentials(path: Path | None) -> dict[str, str]:
+    if path is None or not path.exists():
+        return {}
+    return dict(json.loads(path.read_text()))
+
+
+def save_credentials(path: Path, credentials: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(credentials))
+    path.chmod(0o600)

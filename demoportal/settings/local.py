@@ -1,0 +1,22 @@
+"""Development on a laptop: `make run`. Defaults point at PostgreSQL and Redis on 127.0.0.1."""
+
+import os
+from pathlib import Path
+
+import environ
+
+# A developer's own overrides (see .env.example); the process environment still wins.
+environ.Env.read_env(Path(__file__).resolve().parent.parent.parent / ".env")
+os.environ.setdefault("DJANGO_SECRET_KEY", "django-insecure-local-development-only-key-never-used-in-production")
+os.environ.setdefault("DJANGO_DEBUG", "true")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/demoportal")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+os.environ.setdefault("DEMO_STAFF_USERS", "true")
+os.environ.setdefault("DEMO_SANDBOX", "true")
+
+from demoportal.settings.base import *  # noqa: E402,F403
+from demoportal.settings.base import BASE_DIR  # noqa: E402
+
+# Sent mail lands here as files, so a newcomer can verify an account without SMTP.
+EMAIL_FILE_PATH = BASE_DIR / ".data" / "mail"

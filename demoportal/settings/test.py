@@ -1,0 +1,23 @@
+"""pytest: the real PostgreSQL and Redis, on Redis databases of their own so a running `make run` is untouched."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "django-insecure-test-only-key-never-used-in-production-0123456789")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/demoportal")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379")
+os.environ.setdefault("REDIS_BROKER_DB", "10")
+os.environ.setdefault("REDIS_CACHE_DB", "11")
+os.environ.setdefault("REDIS_CHANNELS_DB", "12")
+os.environ.setdefault("HEARTBEAT_INTERVAL", "0.5")
+
+from demoportal.settings.base import *  # noqa: F403
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast hashing; tests only
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Serve static files from the source folders, as in development (no collectstatic in tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,48 @@
+"""The staff groups and the model permissions each one holds.
+
+A migration that adds models a group should see adds them here and runs `staff_groups_sync` again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.management import create_permissions
+
+STAFF_GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    # Sales manage prospects' sandboxes during calls; they never delete users or edit domains by hand.
+    "Sales": {
+        "sandboxes.sandbox": ("view", "change"),
+        "sandboxes.domain": ("view",),
+        "demoportal.user": ("view",),
+    },
+    # Marketing read who tried what; they change nothing about sandboxes.
+    "Marketing": {
+        "sandboxes.sandbox": ("view",),
+        "demoportal.user": ("view",),
+    },
+}
+
+
+def staff_groups_sync(apps: Any, schema_editor: Any) -> None:
+    """Create the groups and give each exactly the permissions listed above (a RunPython callable)."""
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for group_name, grants in STAFF_GROUP_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=group_name)
+        permissions = []
+        for model_label, actions in grants.items():
+            app_label, model_name = model_label.split(".")
+            for action in actions:
+                permissions.append(
+                    permission_model.objects.get(
+                        content_type__app_label=app_label,
+                        content_type__model=model_name,
+                        codename=f"{action}_{model_name}",
+                    )
+                )
+        group.permissions.set(permissions)

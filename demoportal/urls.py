@@ -1,0 +1,18 @@
+"""URLs of the portal host (the public schema): portal pages, admin, accounts, API."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from demoportal import views
+
+admin.site.site_header = "Demo portal administration"
+admin.site.site_title = "Demo portal admin"
+
+urlpatterns = [
+    path("", include(([path("", views.landing, name="landing")], "portal"))),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]

@@ -1,0 +1,9 @@
+"""URLs of a sandbox's own host, <slug>.<DEMO_DOMAIN> (its schema is active)."""
+
+from django.urls import include, path
+
+from sandboxes import views
+
+urlpatterns = [
+    path("", include(([path("", views.sandbox_home, name="home")], "sandbox"))),
+]

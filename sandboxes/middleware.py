@@ -1,0 +1,66 @@
+"""Which sandbox a request is for, from its Host header: HTTP (django-tenants) and websockets (ASGI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.core.exceptions import DisallowedHost
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
+from django.template.loader import render_to_string
+from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_public_schema_name
+
+from sandboxes.selectors import sandbox_for_host
+
+# WebSocket close code for "no such sandbox" (4000-4999 are the application's own; 4xxx mirrors HTTP 4xx).
+CLOSE_NOT_FOUND = 4404
+
+
+def host_not_found(hostname: str) -> HttpResponse:
+    return HttpResponseNotFound(render_to_string("host_not_found.html", {"hostname": hostname}))
+
+
+class SandboxHostMiddleware(TenantMainMiddleware):
+    """django-tenants' routing, with a friendly 404 page for a host that is no sandbox (instead of a bare 404)."""
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return host_not_found(request.META.get("HTTP_HOST", ""))
+        return super().process_request(request)  # type: ignore[no-any-return]
+
+    def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
+        return host_not_found(hostname)
+
+
+def host_from_scope(scope: dict[str, Any]) -> str:
+    for name, value in scope.get("headers", []):
+        if name == b"host":
+            return str(value.decode("latin-1").split(":")[0].lower())
+    return ""
+
+
+class SandboxFromHostMiddleware:
+    """ASGI middleware for websockets: puts the sandbox named by the Host header in ``scope["sandbox"]``.
+
+    A host that is no sandbox (the portal's included) is accepted and closed at once with 4404, so the
+    client can tell "no such sandbox" from a network failure.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        sandbox = await database_sync_to_async(sandbox_for_host)(host_from_scope(scope))
+        if sandbox is None or sandbox.schema_name == get_public_schema_name():
+            return await close_websocket(receive, send, CLOSE_NOT_FOUND)
+        return await self.inner({**scope, "sandbox": sandbox}, receive, send)
+
+
+async def close_websocket(receive: Any, send: Any, code: int) -> None:
+    message = await receive()
+    if message["type"] == "websocket.connect":
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": code})

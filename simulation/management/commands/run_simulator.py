@@ -1,0 +1,19 @@
+import asyncio
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from simulation.simulator import simulator_run
+
+
+class Command(BaseCommand):
+    help = "Run the simulator process: live plant values for every sandbox that has viewers."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--ticks", type=int, default=None, help="stop after this many ticks (default: run forever)")
+
+    def handle(self, *args: Any, ticks: int | None, **options: Any) -> None:
+        try:
+            asyncio.run(simulator_run(ticks=ticks))
+        except KeyboardInterrupt:
+            self.stdout.write("simulator stopped")

@@ -1,0 +1,106 @@
+"""Shared fixtures. Tests run against the real PostgreSQL and Redis (test databases of their own).
+
+One sandbox with a real schema is created per session and committed, so that code running in other
+threads or processes (channels consumers, the Celery worker) sees it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from sandboxes.models import Sandbox
+from sandboxes.services import portal_tenant_ensure, sandbox_create
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+TEST_SANDBOX_SLUG = "test-sandbox"
+
+
+def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    with django_db_blocker.unblock():
+        portal_tenant_ensure()
+        sandbox = sandbox_create(slug=TEST_SANDBOX_SLUG, name="Test Refinery")
+    yield
+    with django_db_blocker.unblock():
+        sandbox.delete(force_drop=True)
+        # Connections opened by async tests' executor threads outlive them; the test database can only be
+        # dropped once they are gone.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+
+
+@pytest.fixture
+def sandbox(db: None) -> Sandbox:
+    found: Sandbox = Sandbox.objects.get(slug=TEST_SANDBOX_SLUG)
+    return found
+
+
+@pytest.fixture
+def test_redis() -> Iterator[redis.Redis]:
+    """The test cache database, emptied before and after (it belongs to the tests alone)."""
+    client = redis.Redis.from_url(settings.REDIS_CACHE_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+def test_database_url() -> str:
+    """The URL of the test database pytest-django created, for processes the tests start."""
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def subprocess_environment(**overrides: str) -> dict[str, str]:
+    return {**os.environ, "DJANGO_SETTINGS_MODULE": "demoportal.settings.test", "PYTHONUNBUFFERED": "1", **overrides}
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: None, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[str]:
+    """A real prefork Celery worker on the test database and test broker; yields its log file's path."""
+    with django_db_blocker.unblock():
+        database_url = test_database_url()
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "--app", "demoportal.celery", "worker", "--pool", "prefork"),
+                *("--concurrency", "1", "--loglevel", "INFO", "--hostname", "test-worker@%h", "--without-mingle"),
+            ],
+            cwd=BASE_DIR,
+            env=subprocess_environment(DATABASE_URL=database_url),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: b"ready." in log_path.read_bytes() or process.poll() is not None, "the Celery worker")
+        if process.poll() is not None:
+            pytest.fail(f"Celery worker exited:\n{log_path.read_text()}")
+        yield str(log_path)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -1,0 +1,110 @@
+"""`make run`'s launcher end to end: the whole system comes up healthy, serves, and Ctrl-C stops all of it.
+
+It runs against its own database and Redis databases, so a developer's running `make run` is untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import websockets
+
+from demoportal.devstack import database_ensure
+from tests.conftest import BASE_DIR, wait_for
+from tests.demoportal.test_health import free_port
+
+DATABASE_URL = "postgres://postgres@127.0.0.1:5432/demoportal_make_run_test"
+ADMIN_PASSWORD = "make-run-test-password"
+
+
+def drop_database() -> None:
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS demoportal_make_run_test WITH (FORCE)")
+
+
+def process_group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
+    drop_database()
+    database_ensure(DATABASE_URL)
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("make-run") / "run.log"
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},  # local settings, as `make run`
+        "DATABASE_URL": DATABASE_URL,
+        "REDIS_URL": "redis://127.0.0.1:6379",
+        "REDIS_BROKER_DB": "13",
+        "REDIS_CACHE_DB": "14",
+        "REDIS_CHANNELS_DB": "15",
+        "DEMO_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "HEARTBEAT_INTERVAL": "1",
+    }
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "demoportal.devstack", "run", "--port", str(port)],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, like a terminal's foreground job
+        )
+    try:
+        yield port, process, log_path
+    finally:
+        if process_group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+        drop_database()
+
+
+def health(port: int) -> dict[str, object] | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            return dict(json.loads(response.read()))
+    except OSError:
+        return None
+
+
+def test_make_run_brings_up_web_worker_beat_and_simulator_then_ctrl_c_stops_everything(
+    running_system: tuple[int, subprocess.Popen[bytes], Path],
+) -> None:
+    port, process, log_path = running_system
+
+    report = wait_for(lambda: health(port), "/healthz to report ok", timeout=90)
+    assert report["status"] == "ok"
+
+    log = log_path.read_text()
+    assert f"admin      http://localhost:{port}/admin/" in log
+    assert f"password   {ADMIN_PASSWORD}" in log
+    assert f"sandbox    http://demo.localhost:{port}/" in log
+
+    async def ping() -> dict[str, str]:
+        origin = websockets.Origin(f"http://demo.localhost:{port}")
+        uri = f"ws://demo.localhost:{port}/ws/ping/"
+        async with websockets.connect(uri, host="127.0.0.1", port=port, origin=origin) as ws:
+            await ws.send(json.dumps({"type": "ping"}))
+            return dict(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+
+    assert asyncio.run(ping())["schema"] == "demo"
+
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+
+    assert process.wait(timeout=60) is not None
+    wait_for(lambda: not process_group_alive(process.pid), "every process of `make run` to exit", timeout=30)
