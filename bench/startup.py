@@ -82,13 +82,13 @@ def private_servers(clone: Path) -> tuple[float, float]:
         "for run in ('cold', 'warm'):\n"
         "    t = time.monotonic()\n"
         "    with devstack.stack_up():\n"
-        "        print(time.monotonic() - t)\n"
+        "        print('elapsed', time.monotonic() - t)\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     result = subprocess.run(
         [clone / ".venv/bin/python", "-c", code], cwd=clone, env=env, capture_output=True, text=True, check=True
     )
-    cold, warm = (float(line) for line in result.stdout.split() if line[0].isdigit())
+    cold, warm = (float(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("elapsed "))
     return cold, warm
 
 

@@ -22,6 +22,8 @@ def redis_database(url: str, number: int) -> str:
 
 # CORE
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+# Old keys still accepted for signatures while sessions signed with them age out (key rotation).
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 
 # The portal, admin and API answer on PORTAL_HOST; sandbox <slug> answers on <slug>.DEMO_DOMAIN.
