@@ -36,8 +36,11 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
         self.timer_ref = worker.timer.call_repeatedly(settings.HEARTBEAT_INTERVAL, beat, priority=10)
 
     def stop(self, worker: Any) -> None:
+        from demoportal.health import heartbeat_clear
+
         if self.timer_ref is not None:
             self.timer_ref.cancel()
+        heartbeat_clear("worker", worker.hostname)
 
 
 app.steps["worker"].add(WorkerHeartbeat)

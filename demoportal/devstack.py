@@ -289,8 +289,15 @@ def announce_when_healthy(port: int, started: float, stop: threading.Event) -> N
 def command_run(port: int) -> int:
     started = time.monotonic()
     with stack_up() as stack:
-        manage(stack, "migrate_schemas", "--verbosity", "0")
-        manage(stack, "bootstrap", "--port", str(port), "--credentials-file", str(DATA_DIR / "demo-logins.json"))
+        manage(
+            stack,
+            "bootstrap",
+            "--migrate",
+            "--port",
+            str(port),
+            "--credentials-file",
+            str(DATA_DIR / "demo-logins.json"),
+        )
         stop = threading.Event()
         threading.Thread(target=announce_when_healthy, args=(port, started, stop), daemon=True).start()
         honcho = subprocess.Popen(
@@ -299,14 +306,14 @@ def command_run(port: int) -> int:
             cwd=BASE_DIR,
         )
 
-        def forward(signum: int, frame: object) -> None:
+        def stop_processes(signum: int, frame: object) -> None:
+            # Ctrl-C in a terminal reaches honcho as well, but a signal sent to this process alone (a
+            # supervisor, `kill`) would not: pass it on. honcho stops its processes once, however often told.
             honcho.send_signal(signal.SIGTERM)
 
-        signal.signal(signal.SIGTERM, forward)
-        try:
-            code = honcho.wait()
-        except KeyboardInterrupt:  # the terminal sent SIGINT to honcho too; let it stop its processes
-            code = honcho.wait()
+        signal.signal(signal.SIGTERM, stop_processes)
+        signal.signal(signal.SIGINT, stop_processes)
+        code = honcho.wait()
         stop.set()
     return code
 

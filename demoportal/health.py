@@ -43,6 +43,14 @@ def heartbeat_write(component: str, instance: str, *, client: redis.Redis | None
         logger.warning("heartbeat of %s %s not written: %s", component, instance, exc)
 
 
+def heartbeat_clear(component: str, instance: str) -> None:
+    """Forget ``instance`` at once (a clean shutdown), rather than when its heartbeat expires. Never raises."""
+    try:
+        redis_client().delete(HEARTBEAT_KEY.format(component=component, instance=instance))
+    except redis.RedisError as exc:
+        logger.warning("heartbeat of %s %s not cleared: %s", component, instance, exc)
+
+
 def heartbeat_instances(component: str, client: redis.Redis) -> list[str]:
     """Instances of ``component`` whose heartbeat has not expired."""
     prefix = HEARTBEAT_KEY.format(component=component, instance="")

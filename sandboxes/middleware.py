@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.template.loader import render_to_string
@@ -17,8 +18,13 @@ from sandboxes.selectors import sandbox_for_host
 CLOSE_NOT_FOUND = 4404
 
 
-def host_not_found(hostname: str) -> HttpResponse:
-    return HttpResponseNotFound(render_to_string("host_not_found.html", {"hostname": hostname}))
+def host_not_found(request: HttpRequest, hostname: str) -> HttpResponse:
+    """The friendly 404 for a host that is no sandbox, with a link to the portal on the same scheme and port."""
+    _, colon, port = request.META.get("HTTP_HOST", "").rpartition(":")
+    port_suffix = f":{port}" if colon and port.isdigit() else ""
+    portal_url = f"{request.scheme}://{settings.PORTAL_HOST}{port_suffix}/"
+    context = {"hostname": hostname, "portal_url": portal_url}
+    return HttpResponseNotFound(render_to_string("host_not_found.html", context))
 
 
 class SandboxHostMiddleware(TenantMainMiddleware):
@@ -28,11 +34,11 @@ class SandboxHostMiddleware(TenantMainMiddleware):
         try:
             request.get_host()
         except DisallowedHost:
-            return host_not_found(request.META.get("HTTP_HOST", ""))
+            return host_not_found(request, request.META.get("HTTP_HOST", ""))
         return super().process_request(request)  # type: ignore[no-any-return]
 
     def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
-        return host_not_found(hostname)
+        return host_not_found(request, hostname)
 
 
 def host_from_scope(scope: dict[str, Any]) -> str:

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from sandboxes.models import Domain, Sandbox
@@ -11,3 +14,23 @@ def sandbox_for_host(hostname: str) -> Sandbox | None:
     with schema_context(get_public_schema_name()):
         domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
     return domain.tenant if domain is not None else None
+
+
+def schemas_with_pending_migrations() -> list[str]:
+    """Schemas (public first, then each sandbox) whose django_migrations lacks a migration that is on disk.
+
+    One small query per schema: much cheaper than `migrate_schemas` finding nothing to do, which
+    builds a full executor for every schema.
+    """
+    on_disk = set(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
+    schemas = [get_public_schema_name()]
+    with schema_context(get_public_schema_name()):
+        schemas += list(
+            Sandbox.objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True)
+        )
+    pending = []
+    for schema in schemas:
+        with schema_context(schema):
+            if on_disk - set(MigrationRecorder(connection).applied_migrations()):
+                pending.append(schema)
+    return pending

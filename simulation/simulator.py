@@ -13,7 +13,7 @@ import socket
 
 from django.conf import settings
 
-from demoportal.health import heartbeat_write
+from demoportal.health import heartbeat_clear, heartbeat_write
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,11 @@ async def simulator_run(*, ticks: int | None = None) -> None:
     instance = simulator_instance_name()
     logger.info("simulator %s started", instance)
     count = 0
-    while ticks is None or count < ticks:
-        await asyncio.to_thread(heartbeat_write, "simulator", instance)
-        count += 1
-        await asyncio.sleep(settings.HEARTBEAT_INTERVAL)
+    try:
+        while ticks is None or count < ticks:
+            await asyncio.to_thread(heartbeat_write, "simulator", instance)
+            count += 1
+            await asyncio.sleep(settings.HEARTBEAT_INTERVAL)
+    finally:
+        heartbeat_clear("simulator", instance)  # stopped means not alive, now rather than at expiry
+        logger.info("simulator %s stopped", instance)

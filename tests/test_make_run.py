@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -40,7 +40,7 @@ def process_group_alive(pgid: int) -> bool:
     return True
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
     drop_database()
     database_ensure(DATABASE_URL)
@@ -68,9 +68,13 @@ def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[i
     try:
         yield port, process, log_path
     finally:
-        if process_group_alive(process.pid):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
+        if process.poll() is None:  # a failed test: stop it the graceful way, or honcho's children outlive it
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
         drop_database()
 
 
@@ -82,8 +86,17 @@ def health(port: int) -> dict[str, object] | None:
         return None
 
 
-def test_make_run_brings_up_web_worker_beat_and_simulator_then_ctrl_c_stops_everything(
-    running_system: tuple[int, subprocess.Popen[bytes], Path],
+def stop_like_ctrl_c(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, signal.SIGINT)  # the terminal signals its whole foreground process group
+
+
+def stop_the_launcher_alone(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)  # `kill -INT <pid>`: honcho and its processes are not told directly
+
+
+@pytest.mark.parametrize("stop", [stop_like_ctrl_c, stop_the_launcher_alone])
+def test_make_run_brings_up_web_worker_beat_and_simulator_then_stopping_it_stops_everything(
+    running_system: tuple[int, subprocess.Popen[bytes], Path], stop: Callable[[subprocess.Popen[bytes]], None]
 ) -> None:
     port, process, log_path = running_system
 
@@ -91,6 +104,7 @@ def test_make_run_brings_up_web_worker_beat_and_simulator_then_ctrl_c_stops_ever
     assert report["status"] == "ok"
 
     log = log_path.read_text()
+    assert "migrations: applying to public" in log  # a new database is migrated before anything starts
     assert f"admin      http://localhost:{port}/admin/" in log
     assert f"password   {ADMIN_PASSWORD}" in log
     assert f"sandbox    http://demo.localhost:{port}/" in log
@@ -104,7 +118,7 @@ def test_make_run_brings_up_web_worker_beat_and_simulator_then_ctrl_c_stops_ever
 
     assert asyncio.run(ping())["schema"] == "demo"
 
-    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+    stop(process)
 
     assert process.wait(timeout=60) is not None
     wait_for(lambda: not process_group_alive(process.pid), "every process of `make run` to exit", timeout=30)

@@ -78,9 +78,9 @@ AUTH_USER_MODEL = "demoportal.User"
 # MIDDLEWARE
 MIDDLEWARE = [
     "demoportal.health.HealthCheckMiddleware",  # first: answers /healthz even when the database is down
-    "sandboxes.middleware.SandboxHostMiddleware",  # picks the schema from the Host header
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files on every host, even one that is no sandbox
+    "sandboxes.middleware.SandboxHostMiddleware",  # picks the schema from the Host header
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -108,3 +108,9 @@ def test_no_staff_users_unless_asked(settings: Any) -> None:
     bootstrap()
 
     assert list(User.objects.values_list("email", flat=True)) == ["admin@example.com"]
+
+
+def test_migrate_flag_skips_migrate_schemas_when_every_schema_is_up_to_date(sandbox: Sandbox) -> None:
+    output = bootstrap("--migrate")
+
+    assert "migrations: every schema is up to date" in output

@@ -38,6 +38,14 @@ def test_unknown_host_gets_a_friendly_404(client: Client, host: str) -> None:
     assert b"There is no demo at this address" in response.content
 
 
+def test_unknown_host_page_links_to_the_portal_and_gets_its_stylesheet(client: Client) -> None:
+    page = client.get("/", HTTP_HOST="no-such-sandbox.localhost:8000")
+    stylesheet = client.get("/static/css/portal.css", HTTP_HOST="no-such-sandbox.localhost:8000")
+
+    assert b'href="http://localhost:8000/"' in page.content
+    assert stylesheet.status_code == 200
+
+
 def test_unknown_page_on_a_sandbox_is_a_404_page(client: Client, sandbox: Sandbox) -> None:
     response = client.get("/no-such-page/", HTTP_HOST=f"{sandbox.slug}.localhost")
 

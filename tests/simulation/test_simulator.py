@@ -1,7 +1,8 @@
-"""The simulator process: it ticks and reports its heartbeat."""
+"""The simulator process: it reports its heartbeat while it runs and withdraws it when stopped."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -9,10 +10,27 @@ import sys
 import redis
 
 from demoportal.health import heartbeat_instances
-from tests.conftest import BASE_DIR, subprocess_environment
+from tests.conftest import BASE_DIR, subprocess_environment, wait_for
 
 
-def test_run_simulator_command_writes_a_heartbeat_each_tick(test_redis: redis.Redis) -> None:
+def test_run_simulator_reports_a_heartbeat_and_clears_it_when_stopped(test_redis: redis.Redis) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "run_simulator"], cwd=BASE_DIR, env=subprocess_environment()
+    )
+    try:
+        instances = wait_for(lambda: heartbeat_instances("simulator", test_redis), "the simulator's heartbeat")
+        assert instances == [f"{socket.gethostname()}-{process.pid}"]
+
+        process.send_signal(signal.SIGINT)
+
+        assert process.wait(timeout=30) == 0
+        assert heartbeat_instances("simulator", test_redis) == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_run_simulator_with_ticks_stops_by_itself(test_redis: redis.Redis) -> None:
     result = subprocess.run(
         [sys.executable, "manage.py", "run_simulator", "--ticks", "2"],
         cwd=BASE_DIR,
@@ -24,6 +42,5 @@ def test_run_simulator_command_writes_a_heartbeat_each_tick(test_redis: redis.Re
     )
 
     assert result.returncode == 0, result.stderr
-    instances = heartbeat_instances("simulator", test_redis)
-    assert len(instances) == 1
-    assert instances[0].startswith(f"{socket.gethostname()}-")
+    assert "simulator stopped" in result.stdout
+    assert heartbeat_instances("simulator", test_redis) == []

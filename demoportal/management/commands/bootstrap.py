@@ -1,5 +1,7 @@
-"""`manage.py bootstrap`: the rows the system needs to run, created idempotently after migrations.
+"""`manage.py bootstrap [--migrate]`: the rows the system needs to run, created idempotently.
 
+- with --migrate, first `migrate_schemas` (public, then every sandbox) — only when a schema lacks a
+  migration, so a start with nothing to migrate does not pay for it;
 - the public tenant (the portal) and its domains;
 - the demo superuser, and with DEMO_STAFF_USERS the demo Sales and Marketing users;
 - with DEMO_SANDBOX a sandbox at demo.<DEMO_DOMAIN> to try the live connection on.
@@ -17,10 +19,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
 
 from demoportal.models import User
 from sandboxes.models import Sandbox
+from sandboxes.selectors import schemas_with_pending_migrations
 from sandboxes.services import portal_tenant_ensure, sandbox_create, sandbox_host
 
 DEMO_SANDBOX_SLUG = "demo"
@@ -34,8 +39,11 @@ class Command(BaseCommand):
             "--port", type=int, default=8000, help="port the web server listens on, for the URLs printed"
         )
         parser.add_argument("--credentials-file", type=Path, help="keep generated demo passwords here (development)")
+        parser.add_argument("--migrate", action="store_true", help="apply pending migrations to every schema first")
 
-    def handle(self, *args: Any, port: int, credentials_file: Path | None, **options: Any) -> None:
+    def handle(self, *args: Any, port: int, credentials_file: Path | None, migrate: bool, **options: Any) -> None:
+        if migrate:
+            self.migrate()
         portal_tenant_ensure()
         known = load_credentials(credentials_file)
         logins: list[tuple[str, str | None]] = [(settings.DEMO_ADMIN_EMAIL, None)]
@@ -53,6 +61,14 @@ class Command(BaseCommand):
 
         shown_password = password if (created_any or settings.DEMO_ADMIN_PASSWORD or known) else None
         self.print_banner(port, [email for email, _ in logins], shown_password)
+
+    def migrate(self) -> None:
+        pending = schemas_with_pending_migrations() if sandbox_table_exists() else ["public"]
+        if not pending:
+            self.stdout.write("migrations: every schema is up to date")
+            return
+        self.stdout.write(f"migrations: applying to {', '.join(pending)}")
+        call_command("migrate_schemas", interactive=False, verbosity=0)
 
     def ensure_login(self, email: str, group_name: str | None, password: str) -> bool:
         if User.objects.filter(email=email).exists():
@@ -84,6 +100,11 @@ class Command(BaseCommand):
         else:
             lines.append("  password   as printed when the logins were created (or: manage.py changepassword EMAIL)")
         self.stdout.write(self.style.SUCCESS("\n".join(lines)) + "\n")
+
+
+def sandbox_table_exists() -> bool:
+    """False on a new database, before the first migration."""
+    return Sandbox._meta.db_table in connection.introspection.table_names()
 
 
 def load_credentials(path: Path | None) -> dict[str, str]:

@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -13,7 +14,6 @@ class Command(BaseCommand):
         parser.add_argument("--ticks", type=int, default=None, help="stop after this many ticks (default: run forever)")
 
     def handle(self, *args: Any, ticks: int | None, **options: Any) -> None:
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it is stopped
             asyncio.run(simulator_run(ticks=ticks))
-        except KeyboardInterrupt:
-            self.stdout.write("simulator stopped")
+        self.stdout.write("simulator stopped")
