@@ -3,13 +3,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STACK := $(BIN)/python -m demoportal.devstack
+PORT ?= 8000
 
 .PHONY: run test lint typecheck pytest install clean
 .DEFAULT_GOAL := run
 
 ## run: set up, then run web (ASGI), worker, beat and simulator in the foreground; Ctrl-C stops all
 run: install
-	$(STACK) run
+	$(STACK) run --port $(PORT)
 
 ## test: set up, then ruff, mypy and pytest against real PostgreSQL and Redis
 test: install lint typecheck pytest

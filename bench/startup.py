@@ -123,7 +123,9 @@ def main() -> None:
             if not args.skip_test:
                 started = time.monotonic()
                 test_env = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-                subprocess.run(["make", "test"], cwd=clone, env=test_env, check=True, capture_output=True)
+                result = subprocess.run(["make", "test"], cwd=clone, env=test_env, capture_output=True, text=True)
+                if result.returncode != 0:
+                    raise SystemExit(f"make test failed:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}")
                 rows += [("make test (ruff, mypy, pytest), installed", f"{time.monotonic() - started:.1f} s")]
         finally:
             psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")

@@ -5,10 +5,11 @@ import os
 os.environ.setdefault("DJANGO_SECRET_KEY", "django-insecure-test-only-key-never-used-in-production-0123456789")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/demoportal")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379")
-os.environ.setdefault("REDIS_BROKER_DB", "10")
-os.environ.setdefault("REDIS_CACHE_DB", "11")
-os.environ.setdefault("REDIS_CHANNELS_DB", "12")
-os.environ.setdefault("HEARTBEAT_INTERVAL", "0.5")
+# Forced, not defaulted: a developer's .env naming the development databases must not reach the tests.
+os.environ["REDIS_BROKER_DB"] = "10"
+os.environ["REDIS_CACHE_DB"] = "11"
+os.environ["REDIS_CHANNELS_DB"] = "12"
+os.environ["HEARTBEAT_INTERVAL"] = "0.5"
 
 from demoportal.settings.base import *  # noqa: F403
 
