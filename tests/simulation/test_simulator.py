@@ -7,21 +7,31 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import redis
 
 from demoportal.health import heartbeat_instances
 from tests.conftest import BASE_DIR, subprocess_environment, wait_for
 
 
-def test_run_simulator_reports_a_heartbeat_and_clears_it_when_stopped(test_redis: redis.Redis) -> None:
+def ignore_sigint() -> None:
+    """What a shell does to a command it starts in the background: SIGINT arrives ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_run_simulator_reports_a_heartbeat_and_clears_it_when_stopped(test_redis: redis.Redis, signum: int) -> None:
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_simulator"], cwd=BASE_DIR, env=subprocess_environment()
+        [sys.executable, "manage.py", "run_simulator"],
+        cwd=BASE_DIR,
+        env=subprocess_environment(),
+        preexec_fn=ignore_sigint,  # the point of the test
     )
     try:
         instances = wait_for(lambda: heartbeat_instances("simulator", test_redis), "the simulator's heartbeat")
         assert instances == [f"{socket.gethostname()}-{process.pid}"]
 
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
 
         assert process.wait(timeout=30) == 0
         assert heartbeat_instances("simulator", test_redis) == []
