@@ -18,7 +18,7 @@ def communicator(host: str) -> WebsocketCommunicator:
 
 async def test_ping_on_a_sandbox_answers_pong_from_inside_its_schema() -> None:
     client = communicator("test-sandbox.localhost:8000")
-    connected, _ = await client.connect()
+    connected, _ = await client.connect(timeout=10)
     assert connected
 
     await client.send_json_to({"type": "ping"})
@@ -32,7 +32,7 @@ async def test_ping_on_a_sandbox_answers_pong_from_inside_its_schema() -> None:
 
 async def test_anything_but_a_ping_gets_an_error_message() -> None:
     client = communicator("test-sandbox.localhost")
-    await client.connect()
+    await client.connect(timeout=10)
 
     await client.send_json_to({"type": "hello"})
 
@@ -43,7 +43,7 @@ async def test_anything_but_a_ping_gets_an_error_message() -> None:
 @pytest.mark.parametrize("host", ["no-such-sandbox.localhost", "localhost"])
 async def test_websocket_to_a_host_that_is_no_sandbox_is_closed_with_4404(host: str) -> None:
     client = communicator(host)
-    connected, _ = await client.connect()
+    connected, _ = await client.connect(timeout=10)
     assert connected  # accepted so that the close code reaches the browser
 
     closed = await client.receive_output(timeout=5)
@@ -55,6 +55,6 @@ async def test_websocket_from_a_foreign_origin_is_refused() -> None:
     client = WebsocketCommunicator(
         application, "/ws/ping/", headers=[(b"host", b"test-sandbox.localhost"), (b"origin", b"http://evil.example")]
     )
-    connected, _ = await client.connect()
+    connected, _ = await client.connect(timeout=10)
 
     assert not connected
