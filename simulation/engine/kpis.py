@@ -1,0 +1,255 @@
+"""The numbers a scenario's stories promise, computed from the plant's own data.
+
+Each metric reads the generated signals (hourly samples of the 12 months before ``base_minute``,
+or the last days for "now" figures) and applies the cited calculations. A story's headline in the
+scenario file is a claim; ``validate_scenarios`` checks that these functions reproduce it within ±10 %.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulation.engine import calculations as calc
+from simulation.engine.plant import Plant
+from simulation.engine.scenario import Story
+from simulation.engine.signals import HISTORY_MINUTES, MINUTES_PER_DAY, O2_STACK_C_PER_PCT, Overlay, sensor_values
+
+HOURS_PER_YEAR = 8760
+GJ_PER_MMBTU = 1.055056
+
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    name: str
+    value: float
+    unit: str
+
+
+def hourly_minutes(base_minute: int, span_minutes: int = HISTORY_MINUTES) -> NDArray[np.int64]:
+    """One sample per hour over the ``span_minutes`` before ``base_minute``."""
+    return np.arange(base_minute - span_minutes, base_minute, 60, dtype=np.int64)
+
+
+def _assets_of(plant: Plant, asset_type: str) -> list[int]:
+    return [asset.index for asset in plant.assets if asset.type == asset_type]
+
+
+def _series(
+    plant: Plant,
+    asset_index: int,
+    kinds: Sequence[str],
+    minutes: NDArray[np.int64],
+    base_minute: int,
+    overlays: Sequence[Overlay] = (),
+) -> list[NDArray[np.float64]]:
+    by_kind = {sensor.kind: sensor.index for sensor in plant.sensors_of(asset_index)}
+    values = sensor_values(plant, [by_kind[k] for k in kinds], minutes, base_minute=base_minute, overlays=overlays)
+    return list(values)
+
+
+def o2_trim_annual_saving_usd(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+    """Fuel cost saved in a year by trimming every heater's O2 to the story's target (DOE Steam Tip #4)."""
+    target = float(story.parameters.get("target_o2_pct", 3.0))
+    minutes = hourly_minutes(base_minute)
+    total_saving_mmbtu = 0.0
+    for asset in _assets_of(plant, str(story.parameters.get("asset_type", "fired_heater"))):
+        firing, o2, stack, air = _series(
+            plant, asset, ("firing_rate", "o2", "stack_temp", "air_temp"), minutes, base_minute, overlays
+        )
+        now = calc.combustion_efficiency_celsius(o2_pct=o2, stack_c=stack, air_c=air)
+        trimmed_stack = stack + O2_STACK_C_PER_PCT * (np.minimum(o2, target) - o2)
+        better = calc.combustion_efficiency_celsius(o2_pct=np.minimum(o2, target), stack_c=trimmed_stack, air_c=air)
+        total_saving_mmbtu += float(
+            np.sum(firing * calc.fuel_saving_fraction(efficiency_old_pct=now, efficiency_new_pct=better))
+        )
+    return total_saving_mmbtu * plant.scenario.fuel_price_usd_per_mmbtu
+
+
+def nox_permit_use_pct(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+    """Highest hourly NOx of the last 7 days as a share of the permit limit (EPA Method 19, O2 basis)."""
+    limit = float(story.parameters["permit_lb_per_mmbtu"])
+    minutes = np.arange(base_minute - 7 * MINUTES_PER_DAY, base_minute, 1, dtype=np.int64)
+    worst = 0.0
+    for asset in _assets_of(plant, str(story.parameters.get("asset_type", "boiler"))):
+        nox, o2 = _series(plant, asset, ("nox", "o2"), minutes, base_minute, overlays)
+        emission = calc.nox_lb_per_mmbtu(nox_ppm=nox, o2_pct=np.clip(o2, 0.0, 20.0), fuel=plant.scenario.fuel)
+        hourly = np.asarray(emission)[: len(minutes) // 60 * 60].reshape(-1, 60).mean(axis=1)
+        worst = max(worst, float(hourly.max()))
+    return 100.0 * worst / limit
+
+
+def pinch_recoverable_mw(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+    """Heat that could be recovered beyond today's exchangers: problem-table target minus current recovery."""
+    streams = [
+        calc.Stream(str(s["name"]), float(s["supply_c"]), float(s["target_c"]), float(s["cp_kw_per_k"]))
+        for s in plant.scenario.streams
+    ]
+    result = calc.pinch_analysis(streams=streams, dt_min_c=float(story.parameters["dt_min_c"]))
+    return (result.heat_recovery_kw - float(story.parameters["current_recovery_kw"])) / 1000.0
+
+
+def _failed_traps(plant: Plant, base_minute: int, overlays: Sequence[Overlay]) -> int:
+    minutes = hourly_minutes(base_minute, MINUTES_PER_DAY)
+    traps = _assets_of(plant, "steam_trap")
+    sensors = [plant.sensors_of(asset)[0].index for asset in traps]
+    values = sensor_values(plant, sensors, minutes, base_minute=base_minute, overlays=overlays)
+    return int(np.sum(values.mean(axis=1) > 130.0))  # a healthy trap's outlet sits near 95 °C
+
+
+def trap_loss_annual_usd(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+    """Live steam lost through traps that read as failed open today, over a year (DOE Steam Tip #1)."""
+    loss = calc.steam_trap_loss_lb_per_h(
+        orifice_in=float(story.parameters["orifice_in"]), pressure_psig=float(story.parameters["pressure_psig"])
+    )
+    per_trap = calc.steam_trap_loss_cost(
+        loss_lb_per_h=float(loss),
+        hours_per_year=HOURS_PER_YEAR,
+        steam_cost_per_1000_lb=float(story.parameters["steam_cost_per_1000_lb"]),
+    )
+    return float(per_trap) * _failed_traps(plant, base_minute, overlays)
+
+
+def _reheat_energy(plant: Plant, base_minute: int, overlays: Sequence[Overlay]) -> tuple[float, float]:
+    """(GJ of fuel, t of steel) over the last 12 months, all reheat furnaces."""
+    minutes = hourly_minutes(base_minute)
+    fuel_gj = steel_t = 0.0
+    for asset in _assets_of(plant, "reheat_furnace"):
+        fuel, throughput = _series(plant, asset, ("fuel_rate", "throughput"), minutes, base_minute, overlays)
+        fuel_gj += float(fuel.sum())
+        steel_t += float(throughput.sum())
+    return fuel_gj, steel_t
+
+
+def reheat_specific_energy_gj_per_t(
+    plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()
+) -> float:
+    fuel_gj, steel_t = _reheat_energy(plant, base_minute, overlays)
+    return float(calc.specific_energy_gj_per_t(fuel_gj=fuel_gj, product_t=steel_t))
+
+
+def reheat_saving_annual_usd(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+    """Fuel saved by the story's measure (e.g. hot charging: 25-35 % less reheat fuel, DOMAIN.md)."""
+    fuel_gj, _ = _reheat_energy(plant, base_minute, overlays)
+    return fuel_gj * float(story.parameters["saving_fraction"]) / GJ_PER_MMBTU * plant.scenario.fuel_price_usd_per_mmbtu
+
+
+def _economiser(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay]) -> float:
+    """Annual fuel cost saved by cooling every boiler's flue gas to the economiser outlet temperature."""
+    outlet = float(story.parameters["economiser_outlet_c"])  # ≥ 121 °C (250 °F) on gas, DOE Steam Tip #3
+    minutes = hourly_minutes(base_minute)
+    saved_mmbtu = 0.0
+    for asset in _assets_of(plant, "boiler"):
+        firing, o2, stack, air = _series(
+            plant, asset, ("firing_rate", "o2", "stack_temp", "air_temp"), minutes, base_minute, overlays
+        )
+        now = calc.combustion_efficiency_celsius(o2_pct=o2, stack_c=stack, air_c=air)
+        after = calc.combustion_efficiency_celsius(o2_pct=o2, stack_c=np.minimum(stack, outlet), air_c=air)
+        saved_mmbtu += float(
+            np.sum(firing * calc.fuel_saving_fraction(efficiency_old_pct=now, efficiency_new_pct=after))
+        )
+    return saved_mmbtu * plant.scenario.fuel_price_usd_per_mmbtu
+
+
+def economiser_saving_annual_usd(
+    plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()
+) -> float:
+    return _economiser(plant, base_minute, story, overlays)
+
+
+def economiser_payback_years(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+    saving = _economiser(plant, base_minute, story, overlays)
+    return float(calc.simple_payback_years(capex=float(story.parameters["capex_usd"]), annual_saving=saving))
+
+
+def _kiln(plant: Plant, base_minute: int, overlays: Sequence[Overlay]) -> tuple[float, float]:
+    """(GJ of fuel, t of clinker) over the last 12 months."""
+    minutes = hourly_minutes(base_minute)
+    fuel_gj = clinker_t = 0.0
+    for asset in _assets_of(plant, "cement_kiln"):
+        fuel, clinker = _series(plant, asset, ("fuel_rate", "clinker_rate"), minutes, base_minute, overlays)
+        fuel_gj += float(fuel.sum())
+        clinker_t += float(clinker.sum())
+    return fuel_gj, clinker_t
+
+
+def kiln_specific_heat_kcal_per_kg(
+    plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()
+) -> float:
+    fuel_gj, clinker_t = _kiln(plant, base_minute, overlays)
+    return float(calc.gj_per_t_to_kcal_per_kg(fuel_gj / clinker_t))
+
+
+def kiln_heat_saving_annual_usd(
+    plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()
+) -> float:
+    """Fuel cost saved by bringing specific heat consumption down to the story's target."""
+    fuel_gj, clinker_t = _kiln(plant, base_minute, overlays)
+    target_gj = float(calc.kcal_per_kg_to_gj_per_t(float(story.parameters["target_kcal_per_kg"]))) * clinker_t
+    return max(0.0, fuel_gj - target_gj) / GJ_PER_MMBTU * plant.scenario.fuel_price_usd_per_mmbtu
+
+
+METRICS: dict[str, Callable[[Plant, int, Story, Sequence[Overlay]], float]] = {
+    "o2_trim_annual_saving_usd": o2_trim_annual_saving_usd,
+    "nox_permit_use_pct": nox_permit_use_pct,
+    "pinch_recoverable_mw": pinch_recoverable_mw,
+    "trap_loss_annual_usd": trap_loss_annual_usd,
+    "reheat_specific_energy_gj_per_t": reheat_specific_energy_gj_per_t,
+    "reheat_saving_annual_usd": reheat_saving_annual_usd,
+    "economiser_saving_annual_usd": economiser_saving_annual_usd,
+    "economiser_payback_years": economiser_payback_years,
+    "kiln_specific_heat_kcal_per_kg": kiln_specific_heat_kcal_per_kg,
+    "kiln_heat_saving_annual_usd": kiln_heat_saving_annual_usd,
+}
+
+
+def story_value(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+    return METRICS[story.headline.metric](plant, base_minute, story, overlays)
+
+
+def annual_fuel_mmbtu(plant: Plant, base_minute: int, overlays: Sequence[Overlay] = ()) -> float:
+    """Fuel burnt by every asset with a fuel meter over the last 12 months, MMBtu."""
+    from simulation.engine.assets import ASSET_TYPES
+
+    minutes = hourly_minutes(base_minute)
+    total = 0.0
+    for asset in plant.assets:
+        kind = ASSET_TYPES[asset.type].fuel_sensor
+        if kind is None:
+            continue
+        sensor = next(s for s in plant.sensors_of(asset.index) if s.kind == kind)
+        values = sensor_values(plant, [sensor.index], minutes, base_minute=base_minute, overlays=overlays)[0]
+        per_hour = values if sensor.unit == "MMBtu/h" else values / GJ_PER_MMBTU
+        total += float(per_hour.sum())
+    return total
+
+
+def scenario_kpis(plant: Plant, base_minute: int, overlays: Sequence[Overlay] = ()) -> list[Kpi]:
+    """The figures a sandbox's home shows: fuel, CO2 and every story's headline, all from the data."""
+    fuel = annual_fuel_mmbtu(plant, base_minute, overlays)
+    kpis = [
+        Kpi("annual_fuel", "Fuel burnt, last 12 months", round(fuel), "MMBtu"),
+        Kpi(
+            "annual_fuel_cost",
+            "Fuel cost, last 12 months",
+            round(fuel * plant.scenario.fuel_price_usd_per_mmbtu),
+            "USD",
+        ),
+        Kpi(
+            "annual_co2",
+            "CO2 from metered fuel, last 12 months",
+            round(float(calc.co2_tonnes(fuel_mmbtu=fuel, fuel=plant.scenario.fuel))),
+            "t CO2",
+        ),
+    ]
+    for story in plant.scenario.stories:
+        kpis.append(
+            Kpi(
+                story.headline.metric, story.name, story_value(plant, base_minute, story, overlays), story.headline.unit
+            )
+        )
+    return kpis

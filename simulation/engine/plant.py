@@ -1,0 +1,138 @@
+"""A scenario expanded into concrete assets and sensors for one seed, with its parameters as arrays.
+
+The same (scenario, seed) always yields the same plant. The fleet (capacities, evenly spread over each
+group's range) is the scenario's; the seed chooses which assets start failed and drives every noise
+stream and anomaly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulation.engine.assets import ASSET_TYPES, SensorTemplate
+from simulation.engine.noise import uniform
+from simulation.engine.scenario import Scenario, asset_tag
+
+
+@dataclass(frozen=True)
+class Asset:
+    index: int
+    tag: str
+    type: str
+    name: str
+    capacity: float
+    capacity_unit: str
+    design: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Sensor:
+    index: int
+    asset_index: int
+    key: str  # "<asset tag>.<kind>", unique in the plant
+    tag: str  # instrument tag, e.g. "AI-10102"
+    kind: str
+    name: str
+    unit: str
+    low: float
+    high: float
+    template: SensorTemplate
+
+
+@dataclass(frozen=True)
+class Plant:
+    scenario: Scenario
+    seed: int
+    assets: tuple[Asset, ...]
+    sensors: tuple[Sensor, ...]
+
+    def sensors_of(self, asset_index: int) -> list[Sensor]:
+        return [sensor for sensor in self.sensors if sensor.asset_index == asset_index]
+
+    def sensor_by_key(self, key: str) -> Sensor:
+        return self._by_key[key]
+
+    def asset_by_tag(self, tag: str) -> Asset:
+        return self._assets_by_tag[tag]
+
+    @cached_property
+    def _by_key(self) -> dict[str, Sensor]:
+        return {sensor.key: sensor for sensor in self.sensors}
+
+    @cached_property
+    def _assets_by_tag(self) -> dict[str, Asset]:
+        return {asset.tag: asset for asset in self.assets}
+
+    @cached_property
+    def arrays(self) -> PlantArrays:
+        return PlantArrays.of(self)
+
+
+@dataclass(frozen=True)
+class PlantArrays:
+    """Sensor parameters as arrays indexed by sensor index, for vectorised generation."""
+
+    asset: NDArray[np.int64]
+    base: NDArray[np.float64]
+    per_load: NDArray[np.float64]
+    noise_sd: NDArray[np.float64]
+    wander_sd: NDArray[np.float64]
+    tau_min: NDArray[np.float64]
+    derived: NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, plant: Plant) -> PlantArrays:
+        templates = [sensor.template for sensor in plant.sensors]
+        return cls(
+            asset=np.array([sensor.asset_index for sensor in plant.sensors], dtype=np.int64),
+            base=np.array([t.base for t in templates]),
+            per_load=np.array([t.per_load for t in templates]),
+            noise_sd=np.array([t.noise_sd for t in templates]),
+            wander_sd=np.array([t.wander_sd for t in templates]),
+            tau_min=np.array([t.tau_min for t in templates]),
+            derived=np.array([t.derived is not None for t in templates]),
+        )
+
+
+def plant_build(scenario: Scenario, seed: int) -> Plant:
+    """Expand every asset group of ``scenario`` into assets and their sensors."""
+    assets: list[Asset] = []
+    sensors: list[Sensor] = []
+    for group_index, group in enumerate(scenario.assets):
+        asset_type = ASSET_TYPES[group.type]
+        # design.failed_fraction: exactly that share of the group starts out failed (e.g. steam traps
+        # without a maintenance programme), which ones chosen by the seed.
+        ranks = np.argsort(uniform(seed, group_index, np.arange(group.count), 0xFA1))
+        failed = set(ranks[: round(group.design.get("failed_fraction", 0.0) * group.count)].tolist())
+        for number in range(group.count):
+            index = len(assets)
+            # Capacities evenly spread over the group's range, the same for every seed: a story's figure
+            # depends on the fleet, and must hold in every sandbox of the scenario.
+            position = (number + 0.5) / group.count
+            capacity = round(group.capacity_min + (group.capacity_max - group.capacity_min) * position, 1)
+            tag = asset_tag(group.tag_prefix, group_index, number)
+            name = f"{group.name} {tag}" if group.count > 1 else group.name
+            design = {**group.design, "failed": 1.0 if number in failed else 0.0}
+            asset = Asset(index, tag, group.type, name, capacity, group.capacity_unit, design)
+            assets.append(asset)
+            for position_in_asset, template in enumerate(asset_type.sensors(capacity, design)):
+                number_part = tag.split("-")[-1]
+                sensors.append(
+                    Sensor(
+                        index=len(sensors),
+                        asset_index=index,
+                        key=f"{tag}.{template.kind}",
+                        tag=f"{template.tag}-{number_part}{position_in_asset + 1:02d}",
+                        kind=template.kind,
+                        name=template.name,
+                        unit=template.unit,
+                        low=template.low,
+                        high=template.high,
+                        template=template,
+                    )
+                )
+    return Plant(scenario, seed, tuple(assets), tuple(sensors))

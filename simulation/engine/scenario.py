@@ -1,0 +1,297 @@
+"""Scenario files (``fixtures/scenarios/<key>.json``) parsed into frozen dataclasses.
+
+Loading is all-or-nothing: every problem in a file is collected as ``file: path: problem`` and the
+whole catalogue is refused if there is any, so a broken file never half-loads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simulation.engine.assets import ANOMALY_EVENTS, ASSET_TYPES
+
+MARKER = re.compile(r"^BASE_TS(?:\s*-\s*(\d+)\s*([mhd]))?$")
+MARKER_MINUTES = {"m": 1, "h": 60, "d": 1440}
+STORY_METRICS = (
+    "o2_trim_annual_saving_usd",
+    "nox_permit_use_pct",
+    "pinch_recoverable_mw",
+    "trap_loss_annual_usd",
+    "reheat_specific_energy_gj_per_t",
+    "reheat_saving_annual_usd",
+    "economiser_saving_annual_usd",
+    "economiser_payback_years",
+    "kiln_specific_heat_kcal_per_kg",
+    "kiln_heat_saving_annual_usd",
+)
+
+
+def asset_tag(prefix: str, group_index: int, number: int) -> str:
+    """Tag of the ``number``-th (0-based) asset of the ``group_index``-th group: H-101, H-102, …, B-201, …"""
+    return f"{prefix}-{101 + 100 * group_index + number:03d}"
+
+
+class ScenarioError(ValueError):
+    """One or more problems in the catalogue; ``problems`` lists them as "file: path: problem"."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class AssetGroup:
+    type: str
+    name: str
+    tag_prefix: str
+    count: int
+    capacity_min: float
+    capacity_max: float
+    capacity_unit: str
+    design: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A scripted anomaly at a marker relative to the sandbox's creation, e.g. ``BASE_TS - 3d``."""
+
+    marker: str
+    offset_minutes: int  # negative: before creation
+    asset: str  # an asset tag, e.g. "B-201"
+    type: str
+    duration_minutes: int
+
+
+@dataclass(frozen=True)
+class Headline:
+    metric: str
+    value: float
+    unit: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Story:
+    key: str
+    name: str
+    problem: str
+    opportunity: str
+    features: tuple[str, ...]  # "product.feature"
+    headline: Headline
+    parameters: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LoadProfile:
+    daily_amplitude: float
+    weekend_factor: float
+    seasonal_amplitude: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    name: str
+    industry: str
+    version: str
+    annual_energy_cost_usd: float
+    co2_t_per_year: float
+    fuel: str
+    fuel_price_usd_per_mmbtu: float
+    sampling_minutes: int
+    history_months: int
+    anomaly_rate: float
+    load_profile: LoadProfile
+    assets: tuple[AssetGroup, ...]
+    incidents: tuple[Incident, ...]
+    stories: tuple[Story, ...]
+    sources: dict[str, str]
+    streams: tuple[dict[str, Any], ...] = ()  # pinch-analysis process streams, where the story needs them
+
+
+class _Reader:
+    """Reads a JSON object, recording problems instead of stopping at the first one."""
+
+    def __init__(self, filename: str, problems: list[str]) -> None:
+        self.filename = filename
+        self.problems = problems
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(f"{self.filename}: {path}: {message}")
+
+    def get(self, data: Any, path: str, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        full = f"{path}.{key}" if path else key
+        if not isinstance(data, dict) or key not in data:
+            if default is not ...:
+                return default
+            self.problem(full, "is missing")
+            return None
+        value = data[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            self.problem(full, f"must be {names}, got {type(value).__name__}")
+            return None
+        return value
+
+    def number(self, data: Any, path: str, key: str, low: float, high: float) -> float:
+        value = self.get(data, path, key, float)
+        if value is not None and not low <= value <= high:
+            self.problem(f"{path}.{key}" if path else key, f"must be between {low:g} and {high:g}, got {value:g}")
+        return float(value) if value is not None else 0.0
+
+
+def parse_scenario(data: Any, filename: str, features: set[str], problems: list[str]) -> Scenario | None:
+    """Parse one scenario file's JSON; problems are appended, None returned if any were found here."""
+    before = len(problems)
+    r = _Reader(filename, problems)
+    if r.get(data, "", "schema_version", int) not in (None, 1):
+        r.problem("schema_version", "must be 1")
+    profile = r.get(data, "", "load_profile", dict) or {}
+    groups = []
+    tags: set[str] = set()
+    for i, group in enumerate(r.get(data, "", "assets", list) or []):
+        path = f"assets[{i}]"
+        type_key = r.get(group, path, "type", str)
+        if type_key is not None and type_key not in ASSET_TYPES:
+            r.problem(f"{path}.type", f"unknown asset type {type_key!r}; the engine knows {', '.join(ASSET_TYPES)}")
+        capacity = r.get(group, path, "capacity", dict) or {}
+        low = r.number(capacity, f"{path}.capacity", "min", 0, 1e6)
+        high = r.number(capacity, f"{path}.capacity", "max", 0, 1e6)
+        if high < low:
+            r.problem(f"{path}.capacity", f"max {high:g} is below min {low:g}")
+        unit = r.get(capacity, f"{path}.capacity", "unit", str)
+        if type_key in ASSET_TYPES and unit is not None and unit != ASSET_TYPES[type_key].capacity_unit:
+            r.problem(f"{path}.capacity.unit", f"must be {ASSET_TYPES[type_key].capacity_unit!r} for {type_key}")
+        count = r.get(group, path, "count", int)
+        if count is not None and not 1 <= count <= 500:
+            r.problem(f"{path}.count", f"must be between 1 and 500, got {count}")
+        prefix = r.get(group, path, "tag_prefix", str) or ""
+        design = r.get(group, path, "design", dict, default={})
+        for name, value in (design or {}).items():
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                r.problem(f"{path}.design.{name}", "must be a number")
+        groups.append(
+            AssetGroup(
+                type_key or "",
+                r.get(group, path, "name", str) or "",
+                prefix,
+                count or 0,
+                low,
+                high,
+                unit or "",
+                {k: float(v) for k, v in (design or {}).items() if isinstance(v, (int, float))},
+            )
+        )
+        tags.update(asset_tag(prefix, i, n) for n in range(count or 0))
+    incidents = []
+    for i, item in enumerate(r.get(data, "", "incidents", list, default=[]) or []):
+        path = f"incidents[{i}]"
+        marker = r.get(item, path, "at", str) or ""
+        match = MARKER.match(marker.strip())
+        if match is None:
+            r.problem(f"{path}.at", f"must look like 'BASE_TS - 3d' (m, h or d), got {marker!r}")
+        offset = -int(match.group(1)) * MARKER_MINUTES[match.group(2)] if match and match.group(1) else 0
+        asset = r.get(item, path, "asset", str) or ""
+        if asset and asset not in tags:
+            r.problem(f"{path}.asset", f"no asset is tagged {asset!r}")
+        anomaly = r.get(item, path, "type", str) or ""
+        if anomaly and anomaly not in ANOMALY_EVENTS:
+            r.problem(f"{path}.type", f"unknown anomaly {anomaly!r}; known: {', '.join(ANOMALY_EVENTS)}")
+        duration = r.get(item, path, "duration_minutes", int) or 0
+        incidents.append(Incident(marker, offset, asset, anomaly, duration))
+    stories = []
+    for i, item in enumerate(r.get(data, "", "stories", list) or []):
+        path = f"stories[{i}]"
+        story_features = tuple(r.get(item, path, "features", list) or [])
+        for feature in story_features:
+            if feature not in features:
+                r.problem(f"{path}.features", f"{feature!r} is not a feature of its product (see products.json)")
+        headline = r.get(item, path, "headline", dict) or {}
+        metric = r.get(headline, f"{path}.headline", "metric", str) or ""
+        if metric and metric not in STORY_METRICS:
+            r.problem(f"{path}.headline.metric", f"unknown metric {metric!r}; known: {', '.join(STORY_METRICS)}")
+        stories.append(
+            Story(
+                r.get(item, path, "key", str) or "",
+                r.get(item, path, "name", str) or "",
+                r.get(item, path, "problem", str) or "",
+                r.get(item, path, "opportunity", str) or "",
+                tuple(str(f) for f in story_features),
+                Headline(
+                    metric,
+                    r.number(headline, f"{path}.headline", "value", -1e12, 1e12),
+                    r.get(headline, f"{path}.headline", "unit", str) or "",
+                    r.get(headline, f"{path}.headline", "text", str) or "",
+                ),
+                r.get(item, path, "parameters", dict, default={}) or {},
+            )
+        )
+    sources = r.get(data, "", "sources", dict) or {}
+    if not sources:
+        r.problem("sources", "must cite at least one source")
+    fuel = r.get(data, "", "fuel", dict) or {}
+    scenario = Scenario(
+        key=r.get(data, "", "key", str) or "",
+        name=r.get(data, "", "name", str) or "",
+        industry=r.get(data, "", "industry", str) or "",
+        version=r.get(data, "", "version", str) or "",
+        annual_energy_cost_usd=r.number(data, "", "annual_energy_cost_usd", 1e5, 1e10),
+        co2_t_per_year=r.number(data, "", "co2_t_per_year", 1e3, 1e8),
+        fuel=r.get(fuel, "fuel", "name", str) or "",
+        fuel_price_usd_per_mmbtu=r.number(fuel, "fuel", "price_usd_per_mmbtu", 0.5, 100),
+        sampling_minutes=int(r.number(data, "", "sampling_minutes", 1, 1)),
+        history_months=int(r.number(data, "", "history_months", 12, 12)),
+        anomaly_rate=r.number(data, "", "anomaly_rate", 0.0, 0.2),
+        load_profile=LoadProfile(
+            r.number(profile, "load_profile", "daily_amplitude", 0, 0.5),
+            r.number(profile, "load_profile", "weekend_factor", 0.2, 1.2),
+            r.number(profile, "load_profile", "seasonal_amplitude", 0, 0.5),
+        ),
+        assets=tuple(groups),
+        incidents=tuple(incidents),
+        stories=tuple(stories),
+        sources={str(k): str(v) for k, v in sources.items()},
+        streams=tuple(r.get(data, "", "streams", list, default=[]) or []),
+    )
+    return scenario if len(problems) == before else None
+
+
+def load_catalogue(directory: Path) -> tuple[dict[str, Scenario], dict[str, Any]]:
+    """Every scenario under ``directory/scenarios`` plus products and roles, or ScenarioError listing all problems."""
+    problems: list[str] = []
+    products = _load_json(directory / "products.json", problems)
+    roles = _load_json(directory / "roles.json", problems)
+    features = {
+        f"{product.get('key')}.{feature.get('key')}"
+        for product in (products or {}).get("products", [])
+        for feature in product.get("features", [])
+    }
+    scenarios: dict[str, Scenario] = {}
+    for path in sorted((directory / "scenarios").glob("*.json")):
+        data = _load_json(path, problems)
+        if data is None:
+            continue
+        scenario = parse_scenario(data, path.name, features, problems)
+        if scenario is not None:
+            if scenario.key != path.stem:
+                problems.append(f"{path.name}: key: must equal the file name, {path.stem!r}")
+            scenarios[scenario.key] = scenario
+    if problems:
+        raise ScenarioError(problems)
+    return scenarios, {"products": products, "roles": roles}
+
+
+def _load_json(path: Path, problems: list[str]) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        problems.append(f"{path.name}: (file): not found")
+    except json.JSONDecodeError as exc:
+        problems.append(f"{path.name}: line {exc.lineno} column {exc.colno}: {exc.msg}")
+    return None

@@ -1,0 +1,314 @@
+"""Sensor values as a pure function of (plant, sensors, minutes, sandbox start, overlays).
+
+Time is integer minutes since the Unix epoch (UTC). ``base_minute`` is the sandbox's creation: history
+is the 12 months before it, live values continue after it with the very same function, so a chart's
+history and the live stream join without a jump.
+
+value = base + per_load × (load(t − τ) − nominal)      load: daily, weekly and seasonal cycles, wander
+        + ambient_gain × ambient(t)                     outdoor temperature, for air inlets
+        + wander_sd × smooth noise (2 h)                slow process variability
+        + noise_sd × white noise                        measurement repeatability
+        + anomaly effects + overlays                    episodes from the seed, scripted, injected
+
+Delaying a slow input by the time constant τ is the first-order lag's phase response for ωτ ≪ 1
+(daily cycles against τ of minutes); the amplitude factor 1/√(1+ω²τ²) > 0.999 there is neglected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulation.engine.assets import ANOMALY_EVENTS, ANOMALY_MEAN_MINUTES, ASSET_TYPES, NOMINAL_LOAD
+from simulation.engine.calculations import combustion_efficiency_celsius, gj_per_t_to_kcal_per_kg
+from simulation.engine.noise import normal, smooth_noise, uniform
+from simulation.engine.plant import Plant
+
+MINUTES_PER_DAY = 1440
+HISTORY_MINUTES = 365 * MINUTES_PER_DAY
+LOOKBACK_DAYS = int(max(ANOMALY_MEAN_MINUTES.values()) * 1.5 / MINUTES_PER_DAY) + 1
+DAILY_PEAK_HOUR = 14.0  # assumed: production and ambient peak mid-afternoon (plant clock = UTC)
+O2_STACK_C_PER_PCT = 2.5  # assumed: less excess air → less flue gas → stack about 2.5 °C cooler per % O2
+DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
+    "efficiency": ("o2", "stack_temp", "air_temp"),
+    "specific_heat": ("fuel_rate", "clinker_rate"),
+    "specific_energy": ("fuel_rate", "throughput"),
+}
+AMBIENT_KINDS = {"air_temp": 1.0}
+
+
+@dataclass(frozen=True)
+class Episode:
+    """An anomaly on one asset over [start, end) minutes; magnitude scales its effects."""
+
+    asset_index: int
+    type: str
+    start: int
+    end: int
+    magnitude: float = 1.0
+    source: str = "generated"  # generated | scripted | injected
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """What a person changed from ``start`` on: an injected anomaly or an O2 setpoint (optimisation)."""
+
+    kind: str  # "anomaly" | "o2_setpoint"
+    asset_index: int
+    start: int
+    end: int | None = None
+    anomaly_type: str | None = None
+    magnitude: float = 1.0
+    value: float | None = None  # the new setpoint
+
+
+def _ramp(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """0 → 1 smoothstep over x in [0, 1]."""
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def anomaly_start_probability(plant: Plant, asset_index: int) -> float:
+    """Chance an episode starts on a given day, so that the expected anomaly time is the scenario's rate."""
+    types = ASSET_TYPES[plant.assets[asset_index].type].anomalies
+    if not types:
+        return 0.0
+    mean_minutes = float(np.mean([ANOMALY_MEAN_MINUTES[t] for t in types]))
+    return min(1.0, plant.scenario.anomaly_rate * MINUTES_PER_DAY / mean_minutes)
+
+
+def episodes(
+    plant: Plant, *, base_minute: int, start: int, end: int, overlays: Sequence[Overlay] = ()
+) -> list[Episode]:
+    """Every episode overlapping [start, end): generated from the seed, scripted by the scenario, injected."""
+    found: list[Episode] = []
+    first_day = (start - base_minute) // MINUTES_PER_DAY - LOOKBACK_DAYS
+    last_day = (end - 1 - base_minute) // MINUTES_PER_DAY
+    days = np.arange(first_day, last_day + 1, dtype=np.int64)
+    for asset in plant.assets:
+        types = ASSET_TYPES[asset.type].anomalies
+        probability = anomaly_start_probability(plant, asset.index)
+        if probability == 0.0:
+            continue
+        starts = days[uniform(plant.seed, asset.index, days, 0xA1) < probability]
+        for day in starts.tolist():
+            kind = types[int(uniform(plant.seed, asset.index, day, 0xA2).item() * len(types))]
+            length = int(ANOMALY_MEAN_MINUTES[kind] * (0.5 + uniform(plant.seed, asset.index, day, 0xA3).item()))
+            begin = base_minute + day * MINUTES_PER_DAY + int(uniform(plant.seed, asset.index, day, 0xA4).item() * 1440)
+            if begin < end and begin + length > start:
+                found.append(Episode(asset.index, kind, begin, begin + length))
+    for incident in plant.scenario.incidents:
+        begin = base_minute + incident.offset_minutes
+        if begin < end and begin + incident.duration_minutes > start:
+            asset = plant.asset_by_tag(incident.asset)
+            found.append(Episode(asset.index, incident.type, begin, begin + incident.duration_minutes, 1.0, "scripted"))
+    for overlay in overlays:
+        if overlay.kind == "anomaly" and overlay.anomaly_type is not None:
+            stop = overlay.end if overlay.end is not None else end + 1
+            if overlay.start < end and stop > start:
+                found.append(
+                    Episode(
+                        overlay.asset_index, overlay.anomaly_type, overlay.start, stop, overlay.magnitude, "injected"
+                    )
+                )
+    return sorted(found, key=lambda episode: (episode.start, episode.asset_index))
+
+
+@dataclass(frozen=True)
+class Event:
+    """What an episode raises when it starts: an alarm, a maintenance notice or a permit exceedance."""
+
+    kind: str
+    anomaly: str
+    asset: str  # asset tag
+    minute: int
+    end_minute: int
+    source: str
+    message: str
+
+    @property
+    def key(self) -> str:
+        """Stable identity, for acknowledgements: the same episode always has the same key."""
+        return f"{self.source}:{self.asset}:{self.anomaly}:{self.minute}"
+
+
+def events(plant: Plant, *, base_minute: int, start: int, end: int, overlays: Sequence[Overlay] = ()) -> list[Event]:
+    """The event each episode raises when it starts, for episodes starting in [start, end), newest first."""
+    result = []
+    for episode in episodes(plant, base_minute=base_minute, start=start, end=end, overlays=overlays):
+        if start <= episode.start < end:
+            asset = plant.assets[episode.asset_index]
+            result.append(
+                Event(
+                    kind=ANOMALY_EVENTS[episode.type],
+                    anomaly=episode.type,
+                    asset=asset.tag,
+                    minute=episode.start,
+                    end_minute=episode.end,
+                    source=episode.source,
+                    message=f"{asset.name}: {episode.type.replace('_', ' ')}",
+                )
+            )
+    return sorted(result, key=lambda event: -event.minute)
+
+
+def asset_load(plant: Plant, asset_index: NDArray[np.int64], minutes: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Fraction of capacity each asset runs at: daily, weekly and seasonal cycles plus slow wander."""
+    profile = plant.scenario.load_profile
+    hour = (minutes % MINUTES_PER_DAY) / 60.0
+    day = np.floor(minutes / MINUTES_PER_DAY)
+    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
+    day_of_year = day % 365.25
+    phase = (uniform(plant.seed, asset_index, 0xF0) - 0.5) * 2.0  # each asset's own rhythm, ±1 h
+    daily = profile.daily_amplitude * np.cos(2 * np.pi * (hour - DAILY_PEAK_HOUR - phase) / 24.0)
+    seasonal = profile.seasonal_amplitude * np.cos(2 * np.pi * (day_of_year - 15) / 365.25)
+    weekend = np.where(weekday >= 5, profile.weekend_factor, 1.0)
+    wander = 0.04 * smooth_noise(plant.seed * 7919 + asset_index, minutes, 240.0)
+    return np.clip(NOMINAL_LOAD * (1.0 + daily + seasonal) * weekend + wander, 0.05, 1.0)
+
+
+def ambient(minutes: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Outdoor temperature deviation from the annual mean, °C: ±10 seasonal (July peak), ±4 daily (assumed)."""
+    hour = (minutes % MINUTES_PER_DAY) / 60.0
+    day_of_year = (minutes / MINUTES_PER_DAY) % 365.25
+    return 10.0 * np.cos(2 * np.pi * (day_of_year - 196) / 365.25) + 4.0 * np.cos(2 * np.pi * (hour - 15.0) / 24.0)
+
+
+def _episode_shape(
+    episode: Episode, shape: str, minutes: NDArray[np.int64], ramp_minutes: float
+) -> NDArray[np.float64]:
+    t = minutes.astype(np.float64)
+    rise = _ramp((t - episode.start) / ramp_minutes)
+    fall = 1.0 - _ramp((t - episode.end) / ramp_minutes)
+    if shape == "creep":
+        progress = np.clip((t - episode.start) / max(1, episode.end - episode.start), 0.0, 1.0)
+        return progress * fall
+    return rise * fall
+
+
+def sensor_values(
+    plant: Plant,
+    sensor_indices: Sequence[int],
+    minutes: NDArray[np.int64],
+    *,
+    base_minute: int,
+    overlays: Sequence[Overlay] = (),
+) -> NDArray[np.float64]:
+    """Values of the given sensors at the given minutes (ascending), shape (sensors, minutes)."""
+    minutes = np.asarray(minutes, dtype=np.int64)
+    requested = [plant.sensors[i] for i in sensor_indices]
+    setpoints = [o for o in overlays if o.kind == "o2_setpoint" and o.value is not None]
+    needed = {s.index for s in requested}
+    for sensor in requested:
+        inputs = DERIVED_INPUTS.get(sensor.template.derived or "", ())
+        if not inputs and any(o.asset_index == sensor.asset_index for o in setpoints):
+            inputs = DERIVED_INPUTS["efficiency"]  # a fuel reading under an O2 trim needs the efficiencies
+        needed.update(s.index for s in plant.sensors_of(sensor.asset_index) if s.kind in inputs)
+    raw = sorted(i for i in needed if plant.sensors[i].template.derived is None)
+    row_of = {index: row for row, index in enumerate(raw)}
+    found = episodes(plant, base_minute=base_minute, start=int(minutes[0]), end=int(minutes[-1]) + 1, overlays=overlays)
+
+    values = _raw_values(plant, np.array(raw, dtype=np.int64), minutes, found)
+    before_trim = values.copy() if setpoints else values
+    for overlay in setpoints:
+        _apply_o2_setpoint(plant, overlay, raw, row_of, minutes, values)
+
+    out = np.empty((len(requested), len(minutes)))
+    for row, sensor in enumerate(requested):
+        if sensor.template.derived is None:
+            out[row] = values[row_of[sensor.index]]
+            trims = [o for o in setpoints if o.asset_index == sensor.asset_index]
+            if trims and sensor.kind == ASSET_TYPES[plant.assets[sensor.asset_index].type].fuel_sensor:
+                ratio = _efficiency(plant, sensor.asset_index, row_of, before_trim) / _efficiency(
+                    plant, sensor.asset_index, row_of, values
+                )
+                out[row] *= ratio  # same duty, better efficiency: less fuel
+        else:
+            out[row] = _derived(plant, sensor.asset_index, sensor.template.derived, row_of, values)
+    return out
+
+
+def _raw_values(
+    plant: Plant, raw: NDArray[np.int64], minutes: NDArray[np.int64], found: list[Episode]
+) -> NDArray[np.float64]:
+    arrays = plant.arrays
+    if len(raw) == 0:
+        return np.empty((0, len(minutes)))
+    asset = arrays.asset[raw][:, None]
+    t = minutes[None, :].astype(np.float64)
+    lagged = t - arrays.tau_min[raw][:, None]
+    load = asset_load(plant, asset, lagged)
+    for episode in found:
+        if episode.type == "equipment_failure":
+            rows = asset[:, 0] == episode.asset_index
+            if rows.any():
+                load[rows] *= 1.0 - 0.95 * episode.magnitude * _episode_shape(episode, "step", minutes, 5.0)
+    values = arrays.base[raw][:, None] + arrays.per_load[raw][:, None] * (load - NOMINAL_LOAD)
+    gains = np.array([AMBIENT_KINDS.get(plant.sensors[i].kind, 0.0) for i in raw])
+    if gains.any():
+        values += gains[:, None] * ambient(t)
+    sensor_key = raw[:, None]
+    values += arrays.wander_sd[raw][:, None] * smooth_noise(plant.seed * 104729 + sensor_key, t, 120.0)
+    values += arrays.noise_sd[raw][:, None] * normal(plant.seed, sensor_key, minutes[None, :])
+    for episode in found:
+        for row, index in enumerate(raw.tolist()):
+            sensor = plant.sensors[index]
+            effect = sensor.template.effects.get(episode.type)
+            if sensor.asset_index == episode.asset_index and effect is not None and effect.delta:
+                ramp = max(5.0, 3.0 * sensor.template.tau_min)
+                values[row] += effect.delta * episode.magnitude * _episode_shape(episode, effect.shape, minutes, ramp)
+    return values
+
+
+def _apply_o2_setpoint(
+    plant: Plant,
+    overlay: Overlay,
+    raw: list[int],
+    row_of: dict[int, int],
+    minutes: NDArray[np.int64],
+    values: NDArray[np.float64],
+) -> None:
+    """Move the asset's O2 to the new setpoint from ``overlay.start`` (first-order, τ ≈ 10 min) and cool the stack."""
+    assert overlay.value is not None
+    stop = overlay.end if overlay.end is not None else int(minutes[-1]) + 1
+    window = Episode(overlay.asset_index, "o2_setpoint", overlay.start, stop)
+    shape = _episode_shape(window, "step", minutes, 30.0)
+    for sensor in plant.sensors_of(overlay.asset_index):
+        if sensor.index not in row_of:
+            continue
+        if sensor.kind in ("o2", "kiln_inlet_o2"):
+            change = overlay.value - sensor.template.base
+            values[row_of[sensor.index]] += change * shape
+            o2_change = change
+            stack = next((s for s in plant.sensors_of(overlay.asset_index) if s.kind == "stack_temp"), None)
+            if stack is not None and stack.index in row_of:
+                values[row_of[stack.index]] += O2_STACK_C_PER_PCT * o2_change * shape
+
+
+def _inputs(
+    plant: Plant, asset_index: int, derived: str, row_of: dict[int, int], values: NDArray[np.float64]
+) -> list[NDArray[np.float64]]:
+    by_kind = {s.kind: s.index for s in plant.sensors_of(asset_index)}
+    return [values[row_of[by_kind[kind]]] for kind in DERIVED_INPUTS[derived]]
+
+
+def _efficiency(
+    plant: Plant, asset_index: int, row_of: dict[int, int], values: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    o2, stack, air = _inputs(plant, asset_index, "efficiency", row_of, values)
+    return np.asarray(combustion_efficiency_celsius(o2_pct=np.clip(o2, 0.5, 15.0), stack_c=stack, air_c=air))
+
+
+def _derived(
+    plant: Plant, asset_index: int, derived: str, row_of: dict[int, int], values: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    if derived == "efficiency":
+        return _efficiency(plant, asset_index, row_of, values)
+    fuel, product = _inputs(plant, asset_index, derived, row_of, values)
+    gj_per_t = fuel / np.maximum(product, 1e-6)
+    if derived == "specific_heat":
+        return np.asarray(gj_per_t_to_kcal_per_kg(gj_per_t))
+    return gj_per_t
