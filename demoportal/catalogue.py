@@ -1,35 +1,29 @@
-"""The read-only catalogue of products and industries, loaded once from ``fixtures/``."""
+"""The read-only catalogue (``fixtures/``): products, roles and scenarios, loaded and validated once."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
+
+from simulation.engine.scenario import Scenario, load_catalogue
 
 FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
 
 
-@dataclass(frozen=True)
-class Product:
-    key: str
-    name: str
-    summary: str
+@cache
+def catalogue() -> tuple[dict[str, Scenario], dict[str, Any]]:
+    """(scenarios by key, {"products": ..., "roles": ...}); raises ScenarioError naming every problem."""
+    return load_catalogue(FIXTURES_DIR)
 
 
-@dataclass(frozen=True)
-class Industry:
-    key: str
-    name: str
-    facility: str
+def scenarios() -> dict[str, Scenario]:
+    return catalogue()[0]
 
 
-def load_products(path: Path = FIXTURES_DIR / "products.json") -> tuple[Product, ...]:
-    return tuple(Product(**row) for row in json.loads(path.read_text())["products"])
+def products() -> list[dict[str, Any]]:
+    return list(catalogue()[1]["products"]["products"])
 
 
-def load_industries(path: Path = FIXTURES_DIR / "industries.json") -> tuple[Industry, ...]:
-    return tuple(Industry(**row) for row in json.loads(path.read_text())["industries"])
-
-
-PRODUCTS = load_products()
-INDUSTRIES = load_industries()
+def roles() -> list[dict[str, Any]]:
+    return list(catalogue()[1]["roles"]["roles"])

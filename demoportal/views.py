@@ -1,8 +1,9 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from demoportal.catalogue import INDUSTRIES, PRODUCTS
+from demoportal import catalogue
 
 
 def landing(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/landing.html", {"products": PRODUCTS, "industries": INDUSTRIES})
+    scenarios = sorted(catalogue.scenarios().values(), key=lambda s: s.industry)
+    return render(request, "portal/landing.html", {"products": catalogue.products(), "scenarios": scenarios})

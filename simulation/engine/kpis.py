@@ -114,15 +114,21 @@ def trap_loss_annual_usd(plant: Plant, base_minute: int, story: Story, overlays:
     return float(per_trap) * _failed_traps(plant, base_minute, overlays)
 
 
-def _reheat_energy(plant: Plant, base_minute: int, overlays: Sequence[Overlay]) -> tuple[float, float]:
-    """(GJ of fuel, t of steel) over the last 12 months, all reheat furnaces."""
+def _fuel_and_product(
+    plant: Plant, base_minute: int, asset_type: str, product_kind: str, overlays: Sequence[Overlay]
+) -> tuple[float, float]:
+    """(GJ of fuel, t of product) over the last 12 months, summed over every asset of ``asset_type``."""
     minutes = hourly_minutes(base_minute)
-    fuel_gj = steel_t = 0.0
-    for asset in _assets_of(plant, "reheat_furnace"):
-        fuel, throughput = _series(plant, asset, ("fuel_rate", "throughput"), minutes, base_minute, overlays)
+    fuel_gj = product_t = 0.0
+    for asset in _assets_of(plant, asset_type):
+        fuel, product = _series(plant, asset, ("fuel_rate", product_kind), minutes, base_minute, overlays)
         fuel_gj += float(fuel.sum())
-        steel_t += float(throughput.sum())
-    return fuel_gj, steel_t
+        product_t += float(product.sum())
+    return fuel_gj, product_t
+
+
+def _reheat_energy(plant: Plant, base_minute: int, overlays: Sequence[Overlay]) -> tuple[float, float]:
+    return _fuel_and_product(plant, base_minute, "reheat_furnace", "throughput", overlays)
 
 
 def reheat_specific_energy_gj_per_t(
@@ -167,14 +173,7 @@ def economiser_payback_years(plant: Plant, base_minute: int, story: Story, overl
 
 
 def _kiln(plant: Plant, base_minute: int, overlays: Sequence[Overlay]) -> tuple[float, float]:
-    """(GJ of fuel, t of clinker) over the last 12 months."""
-    minutes = hourly_minutes(base_minute)
-    fuel_gj = clinker_t = 0.0
-    for asset in _assets_of(plant, "cement_kiln"):
-        fuel, clinker = _series(plant, asset, ("fuel_rate", "clinker_rate"), minutes, base_minute, overlays)
-        fuel_gj += float(fuel.sum())
-        clinker_t += float(clinker.sum())
-    return fuel_gj, clinker_t
+    return _fuel_and_product(plant, base_minute, "cement_kiln", "clinker_rate", overlays)
 
 
 def kiln_specific_heat_kcal_per_kg(
