@@ -5,15 +5,15 @@ BIN := $(VENV)/bin
 STACK := $(BIN)/python -m demoportal.devstack
 PORT ?= 8000
 
-.PHONY: run test lint typecheck pytest install clean
+.PHONY: run test lint typecheck scenarios pytest install clean
 .DEFAULT_GOAL := run
 
 ## run: set up, then run web (ASGI), worker, beat and simulator in the foreground; Ctrl-C stops all
 run: install
 	$(STACK) run --port $(PORT)
 
-## test: set up, then ruff, mypy and pytest against real PostgreSQL and Redis
-test: install lint typecheck pytest
+## test: set up, then ruff, mypy, the scenario catalogue and pytest against real PostgreSQL and Redis
+test: install lint typecheck scenarios pytest
 
 lint: install
 	$(BIN)/ruff check .
@@ -21,6 +21,9 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+scenarios: install
+	$(BIN)/python manage.py validate_scenarios --strict
 
 pytest: install
 	$(STACK) exec -- $(BIN)/pytest

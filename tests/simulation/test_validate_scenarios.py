@@ -1,0 +1,59 @@
+"""`manage.py validate_scenarios`: a clear verdict, and a failure that names file, path and problem."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from demoportal.catalogue import FIXTURES_DIR
+
+
+@pytest.fixture
+def fixtures(tmp_path: Path) -> Path:
+    shutil.copytree(FIXTURES_DIR, tmp_path / "fixtures")
+    return tmp_path / "fixtures"
+
+
+def test_the_shipped_catalogue_is_valid_and_every_story_holds() -> None:
+    out = io.StringIO()
+
+    call_command("validate_scenarios", stdout=out)
+
+    assert "5 scenarios valid; every story reproduced" in out.getvalue()
+    assert out.getvalue().count("  ok") == 10
+
+
+def test_a_headline_the_engine_does_not_reproduce_is_named(fixtures: Path) -> None:
+    path = fixtures / "scenarios" / "oil_gas.json"
+    data = json.loads(path.read_text())
+    data["stories"][0]["headline"]["value"] = 2_000_000
+    path.write_text(json.dumps(data))
+
+    with pytest.raises(CommandError) as error:
+        call_command("validate_scenarios", "--fixtures", str(fixtures), stdout=io.StringIO())
+
+    message = str(error.value)
+    assert "oil_gas.json: stories[0].headline: the engine computes" in message
+    assert "the file claims 2,000,000 (" in message
+
+
+def test_an_invalid_file_is_refused_before_anything_runs(fixtures: Path) -> None:
+    (fixtures / "products.json").write_text("{")
+
+    with pytest.raises(CommandError, match=r"scenario catalogue is invalid:\n  products.json: line 1 column 2"):
+        call_command("validate_scenarios", "--fixtures", str(fixtures))
+
+
+def test_strict_refuses_site_totals_smaller_than_the_modelled_assets(fixtures: Path) -> None:
+    path = fixtures / "scenarios" / "cement.json"
+    data = json.loads(path.read_text())
+    data["annual_energy_cost_usd"] = 1_000_000
+    path.write_text(json.dumps(data))
+
+    with pytest.raises(CommandError, match=r"cement.json: annual_energy_cost_usd: modelled fuel alone costs"):
+        call_command("validate_scenarios", "--strict", "--fixtures", str(fixtures), stdout=io.StringIO())
