@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import transaction
-from django_tenants.utils import get_public_schema_name
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from sandboxes.models import Domain, Sandbox
+from simulation.services import facility_load
 
 
 def sandbox_host(*, slug: str) -> str:
@@ -26,15 +30,17 @@ def portal_tenant_ensure() -> Sandbox:
     return portal
 
 
-def sandbox_create(*, slug: str, name: str) -> Sandbox:
-    """Create a sandbox with its own schema (migrated) and its host ``<slug>.<DEMO_DOMAIN>``.
+def sandbox_create(*, slug: str, name: str, scenario: str) -> Sandbox:
+    """Create a sandbox with its own schema (migrated), its host ``<slug>.<DEMO_DOMAIN>`` and its plant.
 
-    Either both the row and the schema exist afterwards or neither does: django-tenants drops the
-    schema if creating it fails, and the row is rolled back with the transaction.
+    One transaction: the row, the schema (PostgreSQL DDL is transactional), the domain and the plant
+    all exist afterwards, or none does.
     """
     sandbox = Sandbox(schema_name=slug.replace("-", "_"), slug=slug, name=name)
     sandbox.full_clean()
     with transaction.atomic():
         sandbox.save(verbosity=0)
         Domain.objects.create(domain=sandbox_host(slug=slug), tenant=sandbox, is_primary=True)
+        with schema_context(sandbox.schema_name):
+            facility_load(scenario_key=scenario, seed=secrets.randbits(31), started_at=timezone.now())
     return sandbox

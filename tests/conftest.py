@@ -41,7 +41,7 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30.0) -> 
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     with django_db_blocker.unblock():
         portal_tenant_ensure()
-        sandbox = sandbox_create(slug=TEST_SANDBOX_SLUG, name="Test Refinery")
+        sandbox = sandbox_create(slug=TEST_SANDBOX_SLUG, name="Test Refinery", scenario="oil_gas")
     yield
     with django_db_blocker.unblock():
         sandbox.delete(force_drop=True)

@@ -1,6 +1,6 @@
 """The numbers a scenario's stories promise, computed from the plant's own data.
 
-Each metric reads the generated signals (hourly samples of the 12 months before ``base_minute``,
+Each metric reads the generated signals (hourly samples of the 12 months before ``clock.now``,
 or the last days for "now" figures) and applies the cited calculations. A story's headline in the
 scenario file is a claim; ``validate_scenarios`` checks that these functions reproduce it within ±10 %.
 """
@@ -23,6 +23,19 @@ GJ_PER_MMBTU = 1.055056
 
 
 @dataclass(frozen=True)
+class Clock:
+    """``base``: the sandbox's start (BASE_TS), which anchors every episode; ``now``: where "the last
+    12 months" end. At creation both are the same minute."""
+
+    base: int
+    now: int
+
+    @classmethod
+    def at_start(cls, base_minute: int) -> Clock:
+        return cls(base_minute, base_minute)
+
+
+@dataclass(frozen=True)
 class Kpi:
     key: str
     name: str
@@ -30,9 +43,9 @@ class Kpi:
     unit: str
 
 
-def hourly_minutes(base_minute: int, span_minutes: int = HISTORY_MINUTES) -> NDArray[np.int64]:
-    """One sample per hour over the ``span_minutes`` before ``base_minute``."""
-    return np.arange(base_minute - span_minutes, base_minute, 60, dtype=np.int64)
+def hourly_minutes(clock: Clock, span_minutes: int = HISTORY_MINUTES) -> NDArray[np.int64]:
+    """One sample per hour over the ``span_minutes`` before now."""
+    return np.arange(clock.now - span_minutes, clock.now, 60, dtype=np.int64)
 
 
 def _assets_of(plant: Plant, asset_type: str) -> list[int]:
@@ -44,22 +57,22 @@ def _series(
     asset_index: int,
     kinds: Sequence[str],
     minutes: NDArray[np.int64],
-    base_minute: int,
+    clock: Clock,
     overlays: Sequence[Overlay] = (),
 ) -> list[NDArray[np.float64]]:
     by_kind = {sensor.kind: sensor.index for sensor in plant.sensors_of(asset_index)}
-    values = sensor_values(plant, [by_kind[k] for k in kinds], minutes, base_minute=base_minute, overlays=overlays)
+    values = sensor_values(plant, [by_kind[k] for k in kinds], minutes, base_minute=clock.base, overlays=overlays)
     return list(values)
 
 
-def o2_trim_annual_saving_usd(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def o2_trim_annual_saving_usd(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
     """Fuel cost saved in a year by trimming every heater's O2 to the story's target (DOE Steam Tip #4)."""
     target = float(story.parameters.get("target_o2_pct", 3.0))
-    minutes = hourly_minutes(base_minute)
+    minutes = hourly_minutes(clock)
     total_saving_mmbtu = 0.0
     for asset in _assets_of(plant, str(story.parameters.get("asset_type", "fired_heater"))):
         firing, o2, stack, air = _series(
-            plant, asset, ("firing_rate", "o2", "stack_temp", "air_temp"), minutes, base_minute, overlays
+            plant, asset, ("firing_rate", "o2", "stack_temp", "air_temp"), minutes, clock, overlays
         )
         now = calc.combustion_efficiency_celsius(o2_pct=o2, stack_c=stack, air_c=air)
         trimmed_stack = stack + O2_STACK_C_PER_PCT * (np.minimum(o2, target) - o2)
@@ -70,20 +83,20 @@ def o2_trim_annual_saving_usd(plant: Plant, base_minute: int, story: Story, over
     return total_saving_mmbtu * plant.scenario.fuel_price_usd_per_mmbtu
 
 
-def nox_permit_use_pct(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def nox_permit_use_pct(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
     """Highest hourly NOx of the last 7 days as a share of the permit limit (EPA Method 19, O2 basis)."""
     limit = float(story.parameters["permit_lb_per_mmbtu"])
-    minutes = np.arange(base_minute - 7 * MINUTES_PER_DAY, base_minute, 1, dtype=np.int64)
+    minutes = np.arange(clock.now - 7 * MINUTES_PER_DAY, clock.now, 1, dtype=np.int64)
     worst = 0.0
     for asset in _assets_of(plant, str(story.parameters.get("asset_type", "boiler"))):
-        nox, o2 = _series(plant, asset, ("nox", "o2"), minutes, base_minute, overlays)
+        nox, o2 = _series(plant, asset, ("nox", "o2"), minutes, clock, overlays)
         emission = calc.nox_lb_per_mmbtu(nox_ppm=nox, o2_pct=np.clip(o2, 0.0, 20.0), fuel=plant.scenario.fuel)
         hourly = np.asarray(emission)[: len(minutes) // 60 * 60].reshape(-1, 60).mean(axis=1)
         worst = max(worst, float(hourly.max()))
     return 100.0 * worst / limit
 
 
-def pinch_recoverable_mw(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def pinch_recoverable_mw(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
     """Heat that could be recovered beyond today's exchangers: problem-table target minus current recovery."""
     streams = [
         calc.Stream(str(s["name"]), float(s["supply_c"]), float(s["target_c"]), float(s["cp_kw_per_k"]))
@@ -93,15 +106,15 @@ def pinch_recoverable_mw(plant: Plant, base_minute: int, story: Story, overlays:
     return (result.heat_recovery_kw - float(story.parameters["current_recovery_kw"])) / 1000.0
 
 
-def _failed_traps(plant: Plant, base_minute: int, overlays: Sequence[Overlay]) -> int:
-    minutes = hourly_minutes(base_minute, MINUTES_PER_DAY)
+def _failed_traps(plant: Plant, clock: Clock, overlays: Sequence[Overlay]) -> int:
+    minutes = hourly_minutes(clock, MINUTES_PER_DAY)
     traps = _assets_of(plant, "steam_trap")
     sensors = [plant.sensors_of(asset)[0].index for asset in traps]
-    values = sensor_values(plant, sensors, minutes, base_minute=base_minute, overlays=overlays)
+    values = sensor_values(plant, sensors, minutes, base_minute=clock.base, overlays=overlays)
     return int(np.sum(values.mean(axis=1) > 130.0))  # a healthy trap's outlet sits near 95 °C
 
 
-def trap_loss_annual_usd(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def trap_loss_annual_usd(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
     """Live steam lost through traps that read as failed open today, over a year (DOE Steam Tip #1)."""
     loss = calc.steam_trap_loss_lb_per_h(
         orifice_in=float(story.parameters["orifice_in"]), pressure_psig=float(story.parameters["pressure_psig"])
@@ -111,47 +124,47 @@ def trap_loss_annual_usd(plant: Plant, base_minute: int, story: Story, overlays:
         hours_per_year=HOURS_PER_YEAR,
         steam_cost_per_1000_lb=float(story.parameters["steam_cost_per_1000_lb"]),
     )
-    return float(per_trap) * _failed_traps(plant, base_minute, overlays)
+    return float(per_trap) * _failed_traps(plant, clock, overlays)
 
 
 def _fuel_and_product(
-    plant: Plant, base_minute: int, asset_type: str, product_kind: str, overlays: Sequence[Overlay]
+    plant: Plant, clock: Clock, asset_type: str, product_kind: str, overlays: Sequence[Overlay]
 ) -> tuple[float, float]:
     """(GJ of fuel, t of product) over the last 12 months, summed over every asset of ``asset_type``."""
-    minutes = hourly_minutes(base_minute)
+    minutes = hourly_minutes(clock)
     fuel_gj = product_t = 0.0
     for asset in _assets_of(plant, asset_type):
-        fuel, product = _series(plant, asset, ("fuel_rate", product_kind), minutes, base_minute, overlays)
+        fuel, product = _series(plant, asset, ("fuel_rate", product_kind), minutes, clock, overlays)
         fuel_gj += float(fuel.sum())
         product_t += float(product.sum())
     return fuel_gj, product_t
 
 
-def _reheat_energy(plant: Plant, base_minute: int, overlays: Sequence[Overlay]) -> tuple[float, float]:
-    return _fuel_and_product(plant, base_minute, "reheat_furnace", "throughput", overlays)
+def _reheat_energy(plant: Plant, clock: Clock, overlays: Sequence[Overlay]) -> tuple[float, float]:
+    return _fuel_and_product(plant, clock, "reheat_furnace", "throughput", overlays)
 
 
 def reheat_specific_energy_gj_per_t(
-    plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()
+    plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()
 ) -> float:
-    fuel_gj, steel_t = _reheat_energy(plant, base_minute, overlays)
+    fuel_gj, steel_t = _reheat_energy(plant, clock, overlays)
     return float(calc.specific_energy_gj_per_t(fuel_gj=fuel_gj, product_t=steel_t))
 
 
-def reheat_saving_annual_usd(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def reheat_saving_annual_usd(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
     """Fuel saved by the story's measure (e.g. hot charging: 25-35 % less reheat fuel, DOMAIN.md)."""
-    fuel_gj, _ = _reheat_energy(plant, base_minute, overlays)
+    fuel_gj, _ = _reheat_energy(plant, clock, overlays)
     return fuel_gj * float(story.parameters["saving_fraction"]) / GJ_PER_MMBTU * plant.scenario.fuel_price_usd_per_mmbtu
 
 
-def _economiser(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay]) -> float:
+def _economiser(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay]) -> float:
     """Annual fuel cost saved by cooling every boiler's flue gas to the economiser outlet temperature."""
     outlet = float(story.parameters["economiser_outlet_c"])  # ≥ 121 °C (250 °F) on gas, DOE Steam Tip #3
-    minutes = hourly_minutes(base_minute)
+    minutes = hourly_minutes(clock)
     saved_mmbtu = 0.0
     for asset in _assets_of(plant, "boiler"):
         firing, o2, stack, air = _series(
-            plant, asset, ("firing_rate", "o2", "stack_temp", "air_temp"), minutes, base_minute, overlays
+            plant, asset, ("firing_rate", "o2", "stack_temp", "air_temp"), minutes, clock, overlays
         )
         now = calc.combustion_efficiency_celsius(o2_pct=o2, stack_c=stack, air_c=air)
         after = calc.combustion_efficiency_celsius(o2_pct=o2, stack_c=np.minimum(stack, outlet), air_c=air)
@@ -161,38 +174,32 @@ def _economiser(plant: Plant, base_minute: int, story: Story, overlays: Sequence
     return saved_mmbtu * plant.scenario.fuel_price_usd_per_mmbtu
 
 
-def economiser_saving_annual_usd(
-    plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()
-) -> float:
-    return _economiser(plant, base_minute, story, overlays)
+def economiser_saving_annual_usd(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+    return _economiser(plant, clock, story, overlays)
 
 
-def economiser_payback_years(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()) -> float:
-    saving = _economiser(plant, base_minute, story, overlays)
+def economiser_payback_years(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+    saving = _economiser(plant, clock, story, overlays)
     return float(calc.simple_payback_years(capex=float(story.parameters["capex_usd"]), annual_saving=saving))
 
 
-def _kiln(plant: Plant, base_minute: int, overlays: Sequence[Overlay]) -> tuple[float, float]:
-    return _fuel_and_product(plant, base_minute, "cement_kiln", "clinker_rate", overlays)
+def _kiln(plant: Plant, clock: Clock, overlays: Sequence[Overlay]) -> tuple[float, float]:
+    return _fuel_and_product(plant, clock, "cement_kiln", "clinker_rate", overlays)
 
 
-def kiln_specific_heat_kcal_per_kg(
-    plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()
-) -> float:
-    fuel_gj, clinker_t = _kiln(plant, base_minute, overlays)
+def kiln_specific_heat_kcal_per_kg(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+    fuel_gj, clinker_t = _kiln(plant, clock, overlays)
     return float(calc.gj_per_t_to_kcal_per_kg(fuel_gj / clinker_t))
 
 
-def kiln_heat_saving_annual_usd(
-    plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()
-) -> float:
+def kiln_heat_saving_annual_usd(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
     """Fuel cost saved by bringing specific heat consumption down to the story's target."""
-    fuel_gj, clinker_t = _kiln(plant, base_minute, overlays)
+    fuel_gj, clinker_t = _kiln(plant, clock, overlays)
     target_gj = float(calc.kcal_per_kg_to_gj_per_t(float(story.parameters["target_kcal_per_kg"]))) * clinker_t
     return max(0.0, fuel_gj - target_gj) / GJ_PER_MMBTU * plant.scenario.fuel_price_usd_per_mmbtu
 
 
-METRICS: dict[str, Callable[[Plant, int, Story, Sequence[Overlay]], float]] = {
+METRICS: dict[str, Callable[[Plant, Clock, Story, Sequence[Overlay]], float]] = {
     "o2_trim_annual_saving_usd": o2_trim_annual_saving_usd,
     "nox_permit_use_pct": nox_permit_use_pct,
     "pinch_recoverable_mw": pinch_recoverable_mw,
@@ -206,30 +213,30 @@ METRICS: dict[str, Callable[[Plant, int, Story, Sequence[Overlay]], float]] = {
 }
 
 
-def story_value(plant: Plant, base_minute: int, story: Story, overlays: Sequence[Overlay] = ()) -> float:
-    return METRICS[story.headline.metric](plant, base_minute, story, overlays)
+def story_value(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+    return METRICS[story.headline.metric](plant, clock, story, overlays)
 
 
-def annual_fuel_mmbtu(plant: Plant, base_minute: int, overlays: Sequence[Overlay] = ()) -> float:
+def annual_fuel_mmbtu(plant: Plant, clock: Clock, overlays: Sequence[Overlay] = ()) -> float:
     """Fuel burnt by every asset with a fuel meter over the last 12 months, MMBtu."""
     from simulation.engine.assets import ASSET_TYPES
 
-    minutes = hourly_minutes(base_minute)
+    minutes = hourly_minutes(clock)
     total = 0.0
     for asset in plant.assets:
         kind = ASSET_TYPES[asset.type].fuel_sensor
         if kind is None:
             continue
         sensor = next(s for s in plant.sensors_of(asset.index) if s.kind == kind)
-        values = sensor_values(plant, [sensor.index], minutes, base_minute=base_minute, overlays=overlays)[0]
+        values = sensor_values(plant, [sensor.index], minutes, base_minute=clock.base, overlays=overlays)[0]
         per_hour = values if sensor.unit == "MMBtu/h" else values / GJ_PER_MMBTU
         total += float(per_hour.sum())
     return total
 
 
-def scenario_kpis(plant: Plant, base_minute: int, overlays: Sequence[Overlay] = ()) -> list[Kpi]:
+def scenario_kpis(plant: Plant, clock: Clock, overlays: Sequence[Overlay] = ()) -> list[Kpi]:
     """The figures a sandbox's home shows: fuel, CO2 and every story's headline, all from the data."""
-    fuel = annual_fuel_mmbtu(plant, base_minute, overlays)
+    fuel = annual_fuel_mmbtu(plant, clock, overlays)
     kpis = [
         Kpi("annual_fuel", "Fuel burnt, last 12 months", round(fuel), "MMBtu"),
         Kpi(
@@ -247,8 +254,6 @@ def scenario_kpis(plant: Plant, base_minute: int, overlays: Sequence[Overlay] = 
     ]
     for story in plant.scenario.stories:
         kpis.append(
-            Kpi(
-                story.headline.metric, story.name, story_value(plant, base_minute, story, overlays), story.headline.unit
-            )
+            Kpi(story.headline.metric, story.name, story_value(plant, clock, story, overlays), story.headline.unit)
         )
     return kpis

@@ -24,35 +24,52 @@ def _splitmix64(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
 
 
 def hash64(*keys: ArrayLike) -> NDArray[np.uint64]:
-    """Mix integer keys (scalars or broadcastable arrays, negatives allowed) into one 64-bit hash each."""
-    h = np.zeros(np.broadcast_shapes(*(np.shape(k) for k in keys)), dtype=np.uint64)
+    """Mix integer keys (scalars or broadcastable arrays, negatives allowed) into one 64-bit hash each.
+
+    Keys are folded in order and the result only grows to the shape of the keys seen so far, so put
+    scalar keys first: only the big array key then costs a full pass.
+    """
+    h = np.zeros((), dtype=np.uint64)
     for key in keys:
         h = _splitmix64(h ^ np.asarray(key).astype(np.int64).view(np.uint64))
     return h
 
 
+def _unit(h: NDArray[np.uint64]) -> NDArray[np.float64]:
+    return (h >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
 def uniform(*keys: ArrayLike) -> NDArray[np.float64]:
     """Uniform in [0, 1) for each key combination."""
-    return (hash64(*keys) >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+    return _unit(hash64(*keys))
 
 
 def normal(*keys: ArrayLike) -> NDArray[np.float64]:
-    """Standard normal for each key combination (Box-Muller on two independent uniforms)."""
-    u1 = uniform(*keys, 1)
-    u2 = uniform(*keys, 2)
+    """Standard normal for each key combination (Box-Muller on two uniforms drawn from one hash)."""
+    h = hash64(*keys)
+    u1 = _unit(_splitmix64(h ^ np.uint64(1)))
+    u2 = _unit(_splitmix64(h ^ np.uint64(2)))
     return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
 
 
-def smooth_noise(seed: ArrayLike, minutes: ArrayLike, period_min: float) -> NDArray[np.float64]:
+def smooth_noise(seed: ArrayLike, minutes: NDArray[np.int64], period_min: int) -> NDArray[np.float64]:
     """Zero-mean, unit-variance-ish noise that varies smoothly over about ``period_min`` minutes.
 
-    Value noise: standard normals at grid points ``period_min`` apart, joined by smoothstep
-    interpolation; a function of absolute minute, so any window is consistent with any other.
+    Value noise: standard normals at grid points ``period_min`` apart (only those in the window are
+    drawn), joined by smoothstep interpolation; a function of absolute minute, so any window is
+    consistent with any other. ``seed`` is a scalar or a column (rows, 1); ``minutes`` (rows or 1, n).
     """
-    t = np.asarray(minutes, dtype=np.float64) / period_min
-    cell = np.floor(t)
-    frac = t - cell
-    weight = frac * frac * (3.0 - 2.0 * frac)
-    left = normal(seed, cell.astype(np.int64))
-    right = normal(seed, cell.astype(np.int64) + 1)
-    return left + (right - left) * weight
+    minutes = np.asarray(minutes, dtype=np.int64)
+    seed_column = np.asarray(seed, dtype=np.int64).reshape(-1, 1)
+    cell = minutes // period_min
+    first = int(cell.min())
+    grid = normal(seed_column, np.arange(first, int(cell.max()) + 2)[None, :])  # (seeds, cells)
+    rows = np.arange(grid.shape[0])[:, None] * grid.shape[1] if grid.shape[0] > 1 else 0
+    index = rows + (cell - first)
+    flat = grid.ravel()
+    left = flat[index]
+    right = flat[index + 1]
+    fraction = np.arange(period_min) / period_min
+    weight = (fraction * fraction * (3.0 - 2.0 * fraction))[minutes - cell * period_min]
+    result: NDArray[np.float64] = left + (right - left) * weight
+    return result if np.ndim(seed) or minutes.ndim > 1 else result.reshape(minutes.shape)

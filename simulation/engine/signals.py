@@ -16,7 +16,7 @@ Delaying a slow input by the time constant τ is the first-order lag's phase res
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,32 +81,46 @@ def anomaly_start_probability(plant: Plant, asset_index: int) -> float:
 
 
 def episodes(
-    plant: Plant, *, base_minute: int, start: int, end: int, overlays: Sequence[Overlay] = ()
+    plant: Plant,
+    *,
+    base_minute: int,
+    start: int,
+    end: int,
+    overlays: Sequence[Overlay] = (),
+    assets: Collection[int] | None = None,
 ) -> list[Episode]:
-    """Every episode overlapping [start, end): generated from the seed, scripted by the scenario, injected."""
+    """Every episode overlapping [start, end): generated from the seed, scripted by the scenario, injected.
+
+    Generated ones are drawn per (asset, day) relative to BASE_TS, vectorised over both; ``assets``
+    limits the answer to those asset indices.
+    """
+    wanted = set(range(len(plant.assets))) if assets is None else set(assets)
     found: list[Episode] = []
-    first_day = (start - base_minute) // MINUTES_PER_DAY - LOOKBACK_DAYS
-    last_day = (end - 1 - base_minute) // MINUTES_PER_DAY
-    days = np.arange(first_day, last_day + 1, dtype=np.int64)
-    for asset in plant.assets:
-        types = ASSET_TYPES[asset.type].anomalies
-        probability = anomaly_start_probability(plant, asset.index)
-        if probability == 0.0:
-            continue
-        starts = days[uniform(plant.seed, asset.index, days, 0xA1) < probability]
-        for day in starts.tolist():
-            kind = types[int(uniform(plant.seed, asset.index, day, 0xA2).item() * len(types))]
-            length = int(ANOMALY_MEAN_MINUTES[kind] * (0.5 + uniform(plant.seed, asset.index, day, 0xA3).item()))
-            begin = base_minute + day * MINUTES_PER_DAY + int(uniform(plant.seed, asset.index, day, 0xA4).item() * 1440)
+    prone = np.array([i for i in sorted(wanted) if anomaly_start_probability(plant, i) > 0], dtype=np.int64)
+    if len(prone):
+        days = np.arange(
+            (start - base_minute) // MINUTES_PER_DAY - LOOKBACK_DAYS, (end - 1 - base_minute) // MINUTES_PER_DAY + 1
+        )
+        probability = np.array([anomaly_start_probability(plant, i) for i in prone])
+        hits = uniform(plant.seed, prone[:, None], days[None, :], 0xA1) < probability[:, None]
+        asset_hits, day_hits = prone[np.nonzero(hits)[0]], days[np.nonzero(hits)[1]]
+        pick = uniform(plant.seed, asset_hits, day_hits, 0xA2)
+        spread = uniform(plant.seed, asset_hits, day_hits, 0xA3)
+        offset = uniform(plant.seed, asset_hits, day_hits, 0xA4)
+        for asset_index, day, p, f, o in zip(asset_hits.tolist(), day_hits.tolist(), pick, spread, offset, strict=True):
+            types = ASSET_TYPES[plant.assets[asset_index].type].anomalies
+            kind = types[int(p * len(types))]
+            begin = base_minute + day * MINUTES_PER_DAY + int(o * MINUTES_PER_DAY)
+            length = int(ANOMALY_MEAN_MINUTES[kind] * (0.5 + f))
             if begin < end and begin + length > start:
-                found.append(Episode(asset.index, kind, begin, begin + length))
+                found.append(Episode(asset_index, kind, begin, begin + length))
     for incident in plant.scenario.incidents:
         begin = base_minute + incident.offset_minutes
-        if begin < end and begin + incident.duration_minutes > start:
-            asset = plant.asset_by_tag(incident.asset)
+        asset = plant.asset_by_tag(incident.asset)
+        if asset.index in wanted and begin < end and begin + incident.duration_minutes > start:
             found.append(Episode(asset.index, incident.type, begin, begin + incident.duration_minutes, 1.0, "scripted"))
     for overlay in overlays:
-        if overlay.kind == "anomaly" and overlay.anomaly_type is not None:
+        if overlay.kind == "anomaly" and overlay.anomaly_type is not None and overlay.asset_index in wanted:
             stop = overlay.end if overlay.end is not None else end + 1
             if overlay.start < end and stop > start:
                 found.append(
@@ -155,26 +169,37 @@ def events(plant: Plant, *, base_minute: int, start: int, end: int, overlays: Se
     return sorted(result, key=lambda event: -event.minute)
 
 
-def asset_load(plant: Plant, asset_index: NDArray[np.int64], minutes: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Fraction of capacity each asset runs at: daily, weekly and seasonal cycles plus slow wander."""
+def asset_load(plant: Plant, asset_index: NDArray[np.int64], minutes: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Fraction of capacity each asset runs at: daily, weekly and seasonal cycles plus slow wander.
+
+    ``asset_index`` is a column (rows, 1), ``minutes`` (rows or 1, n). Calendar terms are looked up in
+    per-minute-of-day and per-day tables rather than evaluated for every minute.
+    """
     profile = plant.scenario.load_profile
-    hour = (minutes % MINUTES_PER_DAY) / 60.0
-    day = np.floor(minutes / MINUTES_PER_DAY)
-    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; Monday = 0
-    day_of_year = day % 365.25
-    phase = (uniform(plant.seed, asset_index, 0xF0) - 0.5) * 2.0  # each asset's own rhythm, ±1 h
-    daily = profile.daily_amplitude * np.cos(2 * np.pi * (hour - DAILY_PEAK_HOUR - phase) / 24.0)
-    seasonal = profile.seasonal_amplitude * np.cos(2 * np.pi * (day_of_year - 15) / 365.25)
-    weekend = np.where(weekday >= 5, profile.weekend_factor, 1.0)
-    wander = 0.04 * smooth_noise(plant.seed * 7919 + asset_index, minutes, 240.0)
-    return np.clip(NOMINAL_LOAD * (1.0 + daily + seasonal) * weekend + wander, 0.05, 1.0)
+    phase = ((uniform(plant.seed, asset_index, 0xF0) - 0.5) * 120).astype(np.int64)  # ±1 h per asset
+    minute_of_day = np.arange(MINUTES_PER_DAY)
+    daily_table = profile.daily_amplitude * np.cos(2 * np.pi * (minute_of_day / 60.0 - DAILY_PEAK_HOUR) / 24.0)
+    daily = daily_table[(minutes - phase) % MINUTES_PER_DAY]
+    day = minutes // MINUTES_PER_DAY
+    first_day = int(day.min())
+    days = np.arange(first_day, int(day.max()) + 1)
+    seasonal_table = profile.seasonal_amplitude * np.cos(2 * np.pi * ((days % 365.25) - 15) / 365.25)
+    weekend_table = np.where((days + 3) % 7 >= 5, profile.weekend_factor, 1.0)  # 1970-01-01 was a Thursday
+    offset = day - first_day
+    wander = 0.04 * smooth_noise(plant.seed * 7919 + asset_index, minutes, 240)
+    load: NDArray[np.float64] = NOMINAL_LOAD * (1.0 + daily + seasonal_table[offset]) * weekend_table[offset] + wander
+    return np.clip(load, 0.05, 1.0)
 
 
-def ambient(minutes: NDArray[np.float64]) -> NDArray[np.float64]:
+def ambient(minutes: NDArray[np.int64]) -> NDArray[np.float64]:
     """Outdoor temperature deviation from the annual mean, °C: ±10 seasonal (July peak), ±4 daily (assumed)."""
-    hour = (minutes % MINUTES_PER_DAY) / 60.0
-    day_of_year = (minutes / MINUTES_PER_DAY) % 365.25
-    return 10.0 * np.cos(2 * np.pi * (day_of_year - 196) / 365.25) + 4.0 * np.cos(2 * np.pi * (hour - 15.0) / 24.0)
+    daily_table = 4.0 * np.cos(2 * np.pi * (np.arange(MINUTES_PER_DAY) / 60.0 - 15.0) / 24.0)
+    day = minutes // MINUTES_PER_DAY
+    first_day = int(day.min())
+    days = np.arange(first_day, int(day.max()) + 1)
+    seasonal_table = 10.0 * np.cos(2 * np.pi * ((days % 365.25) - 196) / 365.25)
+    result: NDArray[np.float64] = daily_table[minutes % MINUTES_PER_DAY] + seasonal_table[day - first_day]
+    return result
 
 
 def _episode_shape(
@@ -209,7 +234,14 @@ def sensor_values(
         needed.update(s.index for s in plant.sensors_of(sensor.asset_index) if s.kind in inputs)
     raw = sorted(i for i in needed if plant.sensors[i].template.derived is None)
     row_of = {index: row for row, index in enumerate(raw)}
-    found = episodes(plant, base_minute=base_minute, start=int(minutes[0]), end=int(minutes[-1]) + 1, overlays=overlays)
+    found = episodes(
+        plant,
+        base_minute=base_minute,
+        start=int(minutes[0]),
+        end=int(minutes[-1]) + 1,
+        overlays=overlays,
+        assets={plant.sensors[i].asset_index for i in raw},
+    )
 
     values = _raw_values(plant, np.array(raw, dtype=np.int64), minutes, found)
     before_trim = values.copy() if setpoints else values
@@ -238,9 +270,8 @@ def _raw_values(
     if len(raw) == 0:
         return np.empty((0, len(minutes)))
     asset = arrays.asset[raw][:, None]
-    t = minutes[None, :].astype(np.float64)
-    lagged = t - arrays.tau_min[raw][:, None]
-    load = asset_load(plant, asset, lagged)
+    lag = np.rint(arrays.tau_min[raw]).astype(np.int64)[:, None]  # whole minutes of first-order delay
+    load = asset_load(plant, asset, minutes[None, :] - lag)
     for episode in found:
         if episode.type == "equipment_failure":
             rows = asset[:, 0] == episode.asset_index
@@ -249,9 +280,9 @@ def _raw_values(
     values = arrays.base[raw][:, None] + arrays.per_load[raw][:, None] * (load - NOMINAL_LOAD)
     gains = np.array([AMBIENT_KINDS.get(plant.sensors[i].kind, 0.0) for i in raw])
     if gains.any():
-        values += gains[:, None] * ambient(t)
+        values += gains[:, None] * ambient(minutes)[None, :]
     sensor_key = raw[:, None]
-    values += arrays.wander_sd[raw][:, None] * smooth_noise(plant.seed * 104729 + sensor_key, t, 120.0)
+    values += arrays.wander_sd[raw][:, None] * smooth_noise(plant.seed * 104729 + sensor_key, minutes[None, :], 120)
     values += arrays.noise_sd[raw][:, None] * normal(plant.seed, sensor_key, minutes[None, :])
     for episode in found:
         for row, index in enumerate(raw.tolist()):

@@ -22,13 +22,19 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from demoportal.models import User
 from sandboxes.models import Sandbox
 from sandboxes.selectors import schemas_with_pending_migrations
 from sandboxes.services import portal_tenant_ensure, sandbox_create, sandbox_host
+from simulation.selectors import facility_get
+from simulation.services import facility_load
 
 DEMO_SANDBOX_SLUG = "demo"
+DEMO_SANDBOX_NAME = "Demo Refinery Complex"
+DEMO_SANDBOX_SCENARIO = "oil_gas"
 
 
 class Command(BaseCommand):
@@ -55,12 +61,22 @@ class Command(BaseCommand):
             created_any |= self.ensure_login(email, group_name, password)
         if created_any and not settings.DEMO_ADMIN_PASSWORD and credentials_file is not None:
             save_credentials(credentials_file, {"password": password})
-        if settings.DEMO_SANDBOX and not Sandbox.objects.filter(slug=DEMO_SANDBOX_SLUG).exists():
-            sandbox_create(slug=DEMO_SANDBOX_SLUG, name="Demo sandbox")
-            self.stdout.write(f"created sandbox {DEMO_SANDBOX_SLUG}")
+        if settings.DEMO_SANDBOX:
+            self.ensure_demo_sandbox()
 
         shown_password = password if (created_any or settings.DEMO_ADMIN_PASSWORD or known) else None
         self.print_banner(port, [email for email, _ in logins], shown_password)
+
+    def ensure_demo_sandbox(self) -> None:
+        demo = Sandbox.objects.filter(slug=DEMO_SANDBOX_SLUG).first()
+        if demo is None:
+            sandbox_create(slug=DEMO_SANDBOX_SLUG, name=DEMO_SANDBOX_NAME, scenario=DEMO_SANDBOX_SCENARIO)
+            self.stdout.write(f"created sandbox {DEMO_SANDBOX_SLUG}")
+            return
+        with schema_context(demo.schema_name):
+            if facility_get() is None:  # made before sandboxes had plants
+                facility_load(scenario_key=DEMO_SANDBOX_SCENARIO, seed=1, started_at=timezone.now())
+                self.stdout.write(f"loaded the {DEMO_SANDBOX_SCENARIO} plant into sandbox {DEMO_SANDBOX_SLUG}")
 
     def migrate(self) -> None:
         pending = schemas_with_pending_migrations() if sandbox_table_exists() else ["public"]

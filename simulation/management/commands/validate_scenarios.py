@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from demoportal.catalogue import FIXTURES_DIR
 from simulation.engine import calculations as calc
-from simulation.engine.kpis import annual_fuel_mmbtu, story_value
+from simulation.engine.kpis import Clock, annual_fuel_mmbtu, story_value
 from simulation.engine.plant import plant_build
 from simulation.engine.scenario import Scenario, ScenarioError, load_catalogue
 
@@ -53,7 +53,7 @@ class Command(BaseCommand):
         plants = [plant_build(scenario, seed) for seed in seeds]
         for index, story in enumerate(scenario.stories):
             claimed = story.headline.value
-            values = [story_value(plant, base, story) for plant in plants for base in bases]
+            values = [story_value(plant, Clock.at_start(base), story) for plant in plants for base in bases]
             worst = max(values, key=lambda value: abs(value - claimed))
             off = abs(worst - claimed) / abs(claimed)
             if off > TOLERANCE:
@@ -70,7 +70,7 @@ class Command(BaseCommand):
 
 def site_total_problems(key: str, scenario: Scenario, base_minute: int) -> list[str]:
     """The assets the engine models burn part of the site's energy: their cost and CO2 cannot exceed the totals."""
-    fuel = annual_fuel_mmbtu(plant_build(scenario, 1), base_minute)
+    fuel = annual_fuel_mmbtu(plant_build(scenario, 1), Clock.at_start(base_minute))
     problems = []
     cost = fuel * scenario.fuel_price_usd_per_mmbtu
     if cost > scenario.annual_energy_cost_usd:

@@ -34,7 +34,7 @@ def test_uniform_and_normal_have_the_right_moments() -> None:
 
 
 def test_smooth_noise_is_continuous_between_grid_points() -> None:
-    values = smooth_noise(5, np.arange(0, 6_000), period_min=60.0)
+    values = smooth_noise(5, np.arange(0, 6_000), period_min=60)
 
     assert np.abs(np.diff(values)).max() < 0.2  # no jumps minute to minute
     assert values.std() > 0.5  # but it does wander

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulation.engine.kpis import scenario_kpis, story_value
+from simulation.engine.kpis import Clock, scenario_kpis, story_value
 from simulation.engine.plant import plant_build
 from simulation.engine.scenario import Scenario, load_catalogue
 from tests.simulation.engine.conftest import BASE_MINUTE, FIXTURES
@@ -25,13 +25,15 @@ def test_headline_is_reproduced_by_the_engine(
     scenario = scenarios[scenario_key]
     story = next(s for s in scenario.stories if s.key == story_key)
 
-    value = story_value(plant_build(scenario, seed=seed), BASE_MINUTE + seed * 1440, story)
+    value = story_value(plant_build(scenario, seed=seed), Clock.at_start(BASE_MINUTE + seed * 1440), story)
 
     assert value == pytest.approx(story.headline.value, rel=0.10), story.headline.text
 
 
 def test_kpis_include_fuel_co2_and_every_story(scenarios: dict[str, Scenario]) -> None:
-    kpis = {kpi.key: kpi for kpi in scenario_kpis(plant_build(scenarios["cement"], seed=1), BASE_MINUTE)}
+    kpis = {
+        kpi.key: kpi for kpi in scenario_kpis(plant_build(scenarios["cement"], seed=1), Clock.at_start(BASE_MINUTE))
+    }
 
     assert kpis["annual_co2"].unit == "t CO2"
     assert kpis["annual_fuel_cost"].value == pytest.approx(kpis["annual_fuel"].value * 3.2, rel=1e-6)

@@ -1,0 +1,287 @@
+"""Product data API, sandbox-scoped: assets, sensors, series, events and KPIs of one sandbox's plant.
+
+Staff tokens for now (`Authorization: Token <key>`); the sandbox's own access token arrives with the
+sandbox lifecycle. Every database read happens inside the sandbox's schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from django.core.cache import cache
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from sandboxes.models import Sandbox
+from simulation.engine.downsample import min_max_buckets
+from simulation.engine.kpis import Clock, scenario_kpis
+from simulation.engine.signals import HISTORY_MINUTES, events, sensor_values
+from simulation.models import Acknowledgement, Facility, TriggeredEvent
+from simulation.selectors import asset_list, facility_get, facility_overlays, facility_plant, sensor_list
+
+MAX_POINTS_LIMIT = 10_000
+DEFAULT_EVENTS_DAYS = 30
+KPI_CACHE_SECONDS = 3600
+
+
+@contextmanager
+def sandbox_plant(sandbox_id: int) -> Iterator[Facility]:
+    """The sandbox's facility, with its schema active for the duration; 404 for an unknown sandbox."""
+    sandbox = Sandbox.objects.exclude(schema_name=get_public_schema_name()).filter(pk=sandbox_id).first()
+    if sandbox is None:
+        raise NotFound("No sandbox with this id.")
+    with schema_context(sandbox.schema_name):
+        facility = facility_get()
+        if facility is None:
+            raise NotFound("This sandbox has no plant.")
+        yield facility
+
+
+def to_minute(moment: datetime) -> int:
+    return int(moment.timestamp() // 60)
+
+
+def from_minute(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * 60, tz=UTC)
+
+
+def history_bounds(facility: Facility) -> tuple[int, int]:
+    """[first, last] minute a sandbox has data for: 12 months before its start, up to now."""
+    return facility.base_minute - HISTORY_MINUTES, to_minute(timezone.now())
+
+
+class SandboxApi(APIView):
+    permission_classes = [IsAdminUser]
+
+
+class AssetOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    tag = serializers.CharField()
+    type = serializers.CharField()
+    name = serializers.CharField()
+    capacity = serializers.FloatField()
+    capacity_unit = serializers.CharField()
+
+
+class AssetListApi(SandboxApi):
+    @extend_schema(responses=AssetOutput(many=True), summary="Assets of the sandbox's plant")
+    def get(self, request: Request, sandbox_id: int) -> Response:
+        with sandbox_plant(sandbox_id):
+            return Response(AssetOutput(asset_list(), many=True).data)
+
+
+class SensorListInput(serializers.Serializer[Any]):
+    asset = serializers.IntegerField(required=False, help_text="Only this asset's sensors (an asset id).")
+
+
+class NormalRange(serializers.Serializer[Any]):
+    low = serializers.FloatField(source="normal_low")
+    high = serializers.FloatField(source="normal_high")
+
+
+class SensorOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    asset_id = serializers.IntegerField()
+    asset_tag = serializers.CharField(source="asset.tag")
+    key = serializers.CharField()
+    tag = serializers.CharField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    normal_range = NormalRange(source="*")
+
+
+class SensorListApi(SandboxApi):
+    @extend_schema(
+        parameters=[SensorListInput], responses=SensorOutput(many=True), summary="Sensors, optionally of one asset"
+    )
+    def get(self, request: Request, sandbox_id: int) -> Response:
+        params = SensorListInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        asset_id = params.validated_data.get("asset")
+        with sandbox_plant(sandbox_id):
+            if asset_id is not None and not asset_list().filter(pk=asset_id).exists():
+                raise ValidationError({"asset": [f"No asset with id {asset_id} in this sandbox."]})
+            return Response(SensorOutput(sensor_list(asset_id=asset_id), many=True).data)
+
+
+class SeriesInput(serializers.Serializer[Any]):
+    start = serializers.DateTimeField(required=False, help_text="ISO 8601; default: 24 hours before end.")
+    end = serializers.DateTimeField(required=False, help_text="ISO 8601; default: now.")
+    max_points = serializers.IntegerField(required=False, default=1000, min_value=2, max_value=MAX_POINTS_LIMIT)
+
+
+class SeriesOutput(serializers.Serializer[Any]):
+    sensor_id = serializers.IntegerField()
+    unit = serializers.CharField()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    resolution = serializers.CharField(
+        help_text="'minute' when every sample is there, 'min/max buckets' when downsampled."
+    )
+    points = serializers.ListField(child=serializers.ListField(), help_text="[[ISO time, value], ...]")
+
+
+class SensorSeriesApi(SandboxApi):
+    @extend_schema(parameters=[SeriesInput], responses=SeriesOutput, summary="A sensor's values over a window")
+    def get(self, request: Request, sandbox_id: int, sensor_id: int) -> Response:
+        params = SeriesInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        with sandbox_plant(sandbox_id) as facility:
+            sensor = sensor_list().filter(pk=sensor_id).first()
+            if sensor is None:
+                raise NotFound("No sensor with this id in this sandbox.")
+            first, last = history_bounds(facility)
+            end = to_minute(params.validated_data["end"]) if "end" in params.validated_data else last
+            start = to_minute(params.validated_data["start"]) if "start" in params.validated_data else end - 1440
+            problems: dict[str, list[str]] = {}
+            if start >= end:
+                problems["start"] = ["start must be before end."]
+            if start < first:
+                problems["start"] = [
+                    f"start is before this sandbox's history begins ({from_minute(first).isoformat()})."
+                ]
+            if end > last + 1:
+                problems["end"] = [
+                    f"end is in the future; this sandbox's data ends now ({from_minute(last).isoformat()})."
+                ]
+            if problems:
+                raise ValidationError(problems)
+            minutes = np.arange(start, end, dtype=np.int64)
+            plant = facility_plant(facility)
+            values = sensor_values(
+                plant, [sensor.index], minutes, base_minute=facility.base_minute, overlays=facility_overlays(facility)
+            )[0]
+            kept_minutes, kept_values = min_max_buckets(minutes, values, params.validated_data["max_points"])
+            times = np.datetime_as_string((kept_minutes * 60).astype("datetime64[s]"), unit="s", timezone="UTC")
+            body = {
+                "sensor_id": sensor.pk,
+                "unit": sensor.unit,
+                "start": from_minute(start),
+                "end": from_minute(end),
+                "resolution": "minute" if len(kept_minutes) == len(minutes) else "min/max buckets",
+                "points": [[t, round(float(v), 4)] for t, v in zip(times.tolist(), kept_values.tolist(), strict=True)],
+            }
+        return Response(SeriesOutput(body).data)
+
+
+class EventListInput(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=["alarm", "maintenance_due", "permit_exceedance"], required=False)
+    since = serializers.DateTimeField(required=False, help_text=f"ISO 8601; default: {DEFAULT_EVENTS_DAYS} days ago.")
+
+
+class EventOutput(serializers.Serializer[Any]):
+    key = serializers.CharField()
+    kind = serializers.CharField()
+    anomaly = serializers.CharField(allow_null=True)
+    asset = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField(allow_null=True)
+    origin = serializers.CharField(help_text="generated | scripted | injected | triggered")
+    message = serializers.CharField()
+    acknowledged = serializers.BooleanField()
+
+
+class EventPagination(PageNumberPagination):
+    page_size = 50
+
+
+class EventListApi(SandboxApi):
+    @extend_schema(
+        parameters=[EventListInput], responses=EventOutput(many=True), summary="Events and alarms, newest first"
+    )
+    def get(self, request: Request, sandbox_id: int) -> Response:
+        params = EventListInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        kind = params.validated_data.get("kind")
+        with sandbox_plant(sandbox_id) as facility:
+            first, last = history_bounds(facility)
+            since = to_minute(params.validated_data.get("since", timezone.now() - timedelta(days=DEFAULT_EVENTS_DAYS)))
+            if since < first:
+                raise ValidationError(
+                    {"since": [f"since is before this sandbox's history begins ({from_minute(first).isoformat()})."]}
+                )
+            engine_events = events(
+                facility_plant(facility),
+                base_minute=facility.base_minute,
+                start=since,
+                end=last + 1,
+                overlays=facility_overlays(facility),
+            )
+            rows: list[dict[str, Any]] = [
+                {
+                    "key": e.key,
+                    "kind": e.kind,
+                    "anomaly": e.anomaly,
+                    "asset": e.asset,
+                    "occurred_at": from_minute(e.minute),
+                    "ends_at": from_minute(e.end_minute),
+                    "origin": e.source,
+                    "message": e.message,
+                }
+                for e in engine_events
+            ]
+            triggered = TriggeredEvent.objects.select_related("asset").filter(occurred_at__gte=from_minute(since))
+            rows += [
+                {
+                    "key": f"triggered:{t.pk}",
+                    "kind": t.kind,
+                    "anomaly": None,
+                    "asset": t.asset.tag,
+                    "occurred_at": t.occurred_at,
+                    "ends_at": None,
+                    "origin": "triggered",
+                    "message": t.message,
+                }
+                for t in triggered
+            ]
+            if kind is not None:
+                rows = [row for row in rows if row["kind"] == kind]
+            rows.sort(key=lambda row: row["occurred_at"], reverse=True)
+            paginator = EventPagination()
+            page: list[dict[str, Any]] = paginator.paginate_queryset(rows, request, view=self) or []  # type: ignore[arg-type]
+            acknowledged = set(
+                Acknowledgement.objects.filter(event_key__in=[row["key"] for row in page]).values_list(
+                    "event_key", flat=True
+                )
+            )
+            for row in page:
+                row["acknowledged"] = row["key"] in acknowledged
+            return paginator.get_paginated_response(EventOutput(page, many=True).data)
+
+
+class KpiOutput(serializers.Serializer[Any]):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    value = serializers.FloatField()
+    unit = serializers.CharField()
+
+
+class KpiApi(SandboxApi):
+    @extend_schema(responses=KpiOutput(many=True), summary="The scenario's key figures, computed from the plant's data")
+    def get(self, request: Request, sandbox_id: int) -> Response:
+        with sandbox_plant(sandbox_id) as facility:
+            overlays = facility_overlays(facility)
+            fingerprint = hashlib.sha256(repr(overlays).encode()).hexdigest()[:16]
+            hour = to_minute(timezone.now()) // 60
+            key = f"kpis:{facility.pk}:{facility.seed}:{fingerprint}:{hour}"  # the schema prefixes every cache key
+            kpis = cache.get(key)
+            if kpis is None:
+                clock = Clock(base=facility.base_minute, now=hour * 60)
+                computed = scenario_kpis(facility_plant(facility), clock, overlays)
+                kpis = [{"key": k.key, "name": k.name, "value": round(k.value, 4), "unit": k.unit} for k in computed]
+                cache.set(key, kpis, KPI_CACHE_SECONDS)
+            return Response(KpiOutput(kpis, many=True).data)

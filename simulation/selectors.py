@@ -1,0 +1,61 @@
+"""Reads of a sandbox's plant, and the engine inputs its rows stand for. Run inside the sandbox's schema."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.db.models import QuerySet
+
+from demoportal import catalogue
+from simulation.engine.plant import Plant, plant_build
+from simulation.engine.signals import Overlay
+from simulation.models import AppliedOptimization, Asset, Facility, InjectedAnomaly, Sensor
+
+
+def facility_get() -> Facility | None:
+    return Facility.objects.first()
+
+
+def asset_list() -> QuerySet[Asset]:
+    return Asset.objects.order_by("index")
+
+
+def sensor_list(*, asset_id: int | None = None) -> QuerySet[Sensor]:
+    sensors = Sensor.objects.select_related("asset").order_by("index")
+    return sensors.filter(asset_id=asset_id) if asset_id is not None else sensors
+
+
+@lru_cache(maxsize=64)
+def _plant(scenario_key: str, version: str, seed: int) -> Plant:
+    return plant_build(catalogue.scenarios()[scenario_key], seed)
+
+
+def facility_plant(facility: Facility) -> Plant:
+    """The engine's plant for this facility (built once per process for each scenario and seed)."""
+    return _plant(facility.scenario, facility.scenario_version, facility.seed)
+
+
+def _minute(moment: object) -> int:
+    return int(moment.timestamp() // 60)  # type: ignore[attr-defined]
+
+
+def facility_overlays(facility: Facility) -> list[Overlay]:
+    """What people changed in this plant, as engine overlays, oldest first."""
+    overlays = [
+        Overlay(
+            "anomaly",
+            a.asset.index,
+            _minute(a.starts_at),
+            _minute(a.ends_at) if a.ends_at else None,
+            anomaly_type=a.type,
+            magnitude=a.magnitude,
+        )
+        for a in InjectedAnomaly.objects.select_related("asset").filter(asset__facility=facility)
+    ]
+    overlays += [
+        Overlay("o2_setpoint", o.asset.index, _minute(o.applied_at), value=float(o.parameters["o2_pct"]))
+        for o in AppliedOptimization.objects.select_related("asset").filter(
+            asset__facility=facility, kind="o2_setpoint"
+        )
+    ]
+    return overlays

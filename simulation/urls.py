@@ -1,0 +1,17 @@
+"""Product data API of one sandbox: /api/v1/sandboxes/<id>/…"""
+
+from django.urls import path
+
+from simulation import apis
+
+urlpatterns = [
+    path("sandboxes/<int:sandbox_id>/assets", apis.AssetListApi.as_view(), name="sandbox-assets"),
+    path("sandboxes/<int:sandbox_id>/sensors", apis.SensorListApi.as_view(), name="sandbox-sensors"),
+    path(
+        "sandboxes/<int:sandbox_id>/sensors/<int:sensor_id>/series",
+        apis.SensorSeriesApi.as_view(),
+        name="sandbox-sensor-series",
+    ),
+    path("sandboxes/<int:sandbox_id>/events", apis.EventListApi.as_view(), name="sandbox-events"),
+    path("sandboxes/<int:sandbox_id>/kpis", apis.KpiApi.as_view(), name="sandbox-kpis"),
+]
