@@ -45,11 +45,12 @@ def uniform(*keys: ArrayLike) -> NDArray[np.float64]:
 
 
 def normal(*keys: ArrayLike) -> NDArray[np.float64]:
-    """Standard normal for each key combination (Box-Muller on two uniforms drawn from one hash)."""
+    """Standard normal for each key combination: Box-Muller on the two 32-bit halves of one hash
+    (tails reach about 6.7 σ, plenty for measurement noise)."""
     h = hash64(*keys)
-    u1 = _unit(_splitmix64(h ^ np.uint64(1)))
-    u2 = _unit(_splitmix64(h ^ np.uint64(2)))
-    return np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)
+    u1 = ((h >> np.uint64(32)).astype(np.float64) + 0.5) * (1.0 / 2**32)
+    u2 = (h & np.uint64(0xFFFFFFFF)).astype(np.float64) * (1.0 / 2**32)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
 
 
 def smooth_noise(seed: ArrayLike, minutes: NDArray[np.int64], period_min: int) -> NDArray[np.float64]:
@@ -62,6 +63,10 @@ def smooth_noise(seed: ArrayLike, minutes: NDArray[np.int64], period_min: int) -
     minutes = np.asarray(minutes, dtype=np.int64)
     seed_column = np.asarray(seed, dtype=np.int64).reshape(-1, 1)
     cell = minutes // period_min
+    fraction_of_cell = (minutes - cell * period_min) / period_min
+    if minutes.ndim == 2 and minutes.shape[1] == 1:  # one minute per row (a live tick): draw just its two points
+        left, right = normal(seed_column, cell), normal(seed_column, cell + 1)
+        return left + (right - left) * (fraction_of_cell * fraction_of_cell * (3.0 - 2.0 * fraction_of_cell))
     first = int(cell.min())
     grid = normal(seed_column, np.arange(first, int(cell.max()) + 2)[None, :])  # (seeds, cells)
     rows = np.arange(grid.shape[0])[:, None] * grid.shape[1] if grid.shape[0] > 1 else 0

@@ -51,7 +51,14 @@ class Plant:
     sensors: tuple[Sensor, ...]
 
     def sensors_of(self, asset_index: int) -> list[Sensor]:
-        return [sensor for sensor in self.sensors if sensor.asset_index == asset_index]
+        return self._by_asset.get(asset_index, [])
+
+    @cached_property
+    def _by_asset(self) -> dict[int, list[Sensor]]:
+        grouped: dict[int, list[Sensor]] = {}
+        for sensor in self.sensors:
+            grouped.setdefault(sensor.asset_index, []).append(sensor)
+        return grouped
 
     def sensor_by_key(self, key: str) -> Sensor:
         return self._by_key[key]

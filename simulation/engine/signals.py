@@ -38,6 +38,9 @@ DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
     "specific_energy": ("fuel_rate", "throughput"),
 }
 AMBIENT_KINDS = {"air_temp": 1.0}
+# An effect fades out over up to 3 time constants after its episode ends: a window that starts within
+# this many minutes of an episode's end must still see that episode.
+EFFECT_TAIL_MINUTES = 6 * 60
 
 
 @dataclass(frozen=True)
@@ -169,26 +172,91 @@ def events(plant: Plant, *, base_minute: int, start: int, end: int, overlays: Se
     return sorted(result, key=lambda event: -event.minute)
 
 
-def asset_load(plant: Plant, asset_index: NDArray[np.int64], minutes: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Fraction of capacity each asset runs at: daily, weekly and seasonal cycles plus slow wander.
+@dataclass(frozen=True)
+class Rows:
+    """Sensors to compute, one row each, possibly from many plants: everything a row's value needs.
 
-    ``asset_index`` is a column (rows, 1), ``minutes`` (rows or 1, n). Calendar terms are looked up in
-    per-minute-of-day and per-day tables rather than evaluated for every minute.
+    History (``sensor_values``) and live ticks across sandboxes (``live.LiveBatch``) both compute
+    through these rows, so a live value is the same function as history, not a second model.
     """
-    profile = plant.scenario.load_profile
-    phase = ((uniform(plant.seed, asset_index, 0xF0) - 0.5) * 120).astype(np.int64)  # ±1 h per asset
-    minute_of_day = np.arange(MINUTES_PER_DAY)
-    daily_table = profile.daily_amplitude * np.cos(2 * np.pi * (minute_of_day / 60.0 - DAILY_PEAK_HOUR) / 24.0)
-    daily = daily_table[(minutes - phase) % MINUTES_PER_DAY]
+
+    seed: NDArray[np.int64]
+    sensor: NDArray[np.int64]
+    asset: NDArray[np.int64]
+    base: NDArray[np.float64]
+    per_load: NDArray[np.float64]
+    noise_sd: NDArray[np.float64]
+    wander_sd: NDArray[np.float64]
+    lag: NDArray[np.int64]  # whole minutes of first-order delay (the time constant)
+    ambient_gain: NDArray[np.float64]
+    phase: NDArray[np.int64]  # each asset's own daily rhythm, ±1 h
+    daily_amplitude: NDArray[np.float64]
+    seasonal_amplitude: NDArray[np.float64]
+    weekend_factor: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, plant: Plant, sensor_indices: NDArray[np.int64]) -> Rows:
+        arrays = plant.arrays
+        n = len(sensor_indices)
+        profile = plant.scenario.load_profile
+        asset = arrays.asset[sensor_indices]
+        return cls(
+            seed=np.full(n, plant.seed, dtype=np.int64),
+            sensor=sensor_indices.astype(np.int64),
+            asset=asset,
+            base=arrays.base[sensor_indices],
+            per_load=arrays.per_load[sensor_indices],
+            noise_sd=arrays.noise_sd[sensor_indices],
+            wander_sd=arrays.wander_sd[sensor_indices],
+            lag=np.rint(arrays.tau_min[sensor_indices]).astype(np.int64),
+            ambient_gain=np.array([AMBIENT_KINDS.get(plant.sensors[i].kind, 0.0) for i in sensor_indices.tolist()]),
+            phase=((uniform(plant.seed, asset, 0xF0) - 0.5) * 120).astype(np.int64),
+            daily_amplitude=np.full(n, profile.daily_amplitude),
+            seasonal_amplitude=np.full(n, profile.seasonal_amplitude),
+            weekend_factor=np.full(n, profile.weekend_factor),
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[Rows]) -> Rows:
+        return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
+
+
+_DAILY_UNIT = np.cos(2 * np.pi * (np.arange(MINUTES_PER_DAY) / 60.0 - DAILY_PEAK_HOUR) / 24.0)
+
+
+def asset_load(rows: Rows, minutes: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Fraction of capacity each row's asset runs at (rows, n): daily, weekly and seasonal cycles plus
+    slow wander. ``minutes`` is (rows or 1, n); calendar terms come from per-minute-of-day and per-day
+    tables rather than being evaluated for every minute."""
+    daily = rows.daily_amplitude[:, None] * _DAILY_UNIT[(minutes - rows.phase[:, None]) % MINUTES_PER_DAY]
     day = minutes // MINUTES_PER_DAY
     first_day = int(day.min())
     days = np.arange(first_day, int(day.max()) + 1)
-    seasonal_table = profile.seasonal_amplitude * np.cos(2 * np.pi * ((days % 365.25) - 15) / 365.25)
-    weekend_table = np.where((days + 3) % 7 >= 5, profile.weekend_factor, 1.0)  # 1970-01-01 was a Thursday
+    seasonal_unit = np.cos(2 * np.pi * ((days % 365.25) - 15) / 365.25)
+    weekend_day = (days + 3) % 7 >= 5  # 1970-01-01 was a Thursday
     offset = day - first_day
-    wander = 0.04 * smooth_noise(plant.seed * 7919 + asset_index, minutes, 240)
-    load: NDArray[np.float64] = NOMINAL_LOAD * (1.0 + daily + seasonal_table[offset]) * weekend_table[offset] + wander
+    seasonal = rows.seasonal_amplitude[:, None] * seasonal_unit[offset]
+    weekend = np.where(weekend_day[offset], rows.weekend_factor[:, None], 1.0)
+    wander = 0.04 * smooth_noise((rows.seed * 7919 + rows.asset)[:, None], minutes, 240)
+    load: NDArray[np.float64] = NOMINAL_LOAD * (1.0 + daily + seasonal) * weekend + wander
     return np.clip(load, 0.05, 1.0)
+
+
+def base_values(
+    rows: Rows, minutes: NDArray[np.int64], load_factor: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
+    """Every row's value at ``minutes`` (1-D) before anomalies and overlays, shape (rows, n).
+    ``load_factor`` (rows, n) scales the load, e.g. to zero while equipment has failed."""
+    load = asset_load(rows, minutes[None, :] - rows.lag[:, None])
+    if load_factor is not None:
+        load = load * load_factor
+    values = rows.base[:, None] + rows.per_load[:, None] * (load - NOMINAL_LOAD)
+    if rows.ambient_gain.any():
+        values += rows.ambient_gain[:, None] * ambient(minutes)[None, :]
+    key = rows.sensor[:, None]
+    values += rows.wander_sd[:, None] * smooth_noise((rows.seed * 104729)[:, None] + key, minutes[None, :], 120)
+    values += rows.noise_sd[:, None] * normal(rows.seed[:, None], key, minutes[None, :])
+    return values
 
 
 def ambient(minutes: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -237,7 +305,7 @@ def sensor_values(
     found = episodes(
         plant,
         base_minute=base_minute,
-        start=int(minutes[0]),
+        start=int(minutes[0]) - EFFECT_TAIL_MINUTES,
         end=int(minutes[-1]) + 1,
         overlays=overlays,
         assets={plant.sensors[i].asset_index for i in raw},
@@ -266,32 +334,66 @@ def sensor_values(
 def _raw_values(
     plant: Plant, raw: NDArray[np.int64], minutes: NDArray[np.int64], found: list[Episode]
 ) -> NDArray[np.float64]:
-    arrays = plant.arrays
     if len(raw) == 0:
         return np.empty((0, len(minutes)))
-    asset = arrays.asset[raw][:, None]
-    lag = np.rint(arrays.tau_min[raw]).astype(np.int64)[:, None]  # whole minutes of first-order delay
-    load = asset_load(plant, asset, minutes[None, :] - lag)
-    for episode in found:
-        if episode.type == "equipment_failure":
-            rows = asset[:, 0] == episode.asset_index
-            if rows.any():
-                load[rows] *= 1.0 - 0.95 * episode.magnitude * _episode_shape(episode, "step", minutes, 5.0)
-    values = arrays.base[raw][:, None] + arrays.per_load[raw][:, None] * (load - NOMINAL_LOAD)
-    gains = np.array([AMBIENT_KINDS.get(plant.sensors[i].kind, 0.0) for i in raw])
-    if gains.any():
-        values += gains[:, None] * ambient(minutes)[None, :]
-    sensor_key = raw[:, None]
-    values += arrays.wander_sd[raw][:, None] * smooth_noise(plant.seed * 104729 + sensor_key, minutes[None, :], 120)
-    values += arrays.noise_sd[raw][:, None] * normal(plant.seed, sensor_key, minutes[None, :])
-    for episode in found:
-        for row, index in enumerate(raw.tolist()):
-            sensor = plant.sensors[index]
-            effect = sensor.template.effects.get(episode.type)
-            if sensor.asset_index == episode.asset_index and effect is not None and effect.delta:
-                ramp = max(5.0, 3.0 * sensor.template.tau_min)
-                values[row] += effect.delta * episode.magnitude * _episode_shape(episode, effect.shape, minutes, ramp)
+    load_factor = failure_load_factor(plant, raw, minutes, found)
+    values = base_values(Rows.of(plant, raw), minutes, load_factor)
+    add_episode_effects(plant, raw, minutes, found, values)
     return values
+
+
+def failure_load_factor(
+    plant: Plant, raw: NDArray[np.int64], minutes: NDArray[np.int64], found: Sequence[Episode]
+) -> NDArray[np.float64] | None:
+    """Load multiplier for rows whose asset has failed: ramps to 5 % and back (None when nothing failed)."""
+    failures = [e for e in found if e.type == "equipment_failure"]
+    if not failures:
+        return None
+    factor = np.ones((len(raw), len(minutes)))
+    asset = plant.arrays.asset[raw]
+    for episode in failures:
+        rows = asset == episode.asset_index
+        if rows.any():
+            factor[rows] *= 1.0 - 0.95 * episode.magnitude * _episode_shape(episode, "step", minutes, 5.0)
+    return factor
+
+
+def add_episode_effects(
+    plant: Plant,
+    raw: NDArray[np.int64],
+    minutes: NDArray[np.int64],
+    found: Sequence[Episode],
+    values: NDArray[np.float64],
+    row_of: dict[int, int] | None = None,
+) -> None:
+    """Add each episode's effect to the rows (sensors of ``raw``) of its asset, in place."""
+    row_of = row_of if row_of is not None else {index: row for row, index in enumerate(raw.tolist())}
+    single = len(minutes) == 1  # a live tick: plain floats beat numpy on one element
+    for episode in found:
+        for sensor in plant.sensors_of(episode.asset_index):
+            effect = sensor.template.effects.get(episode.type)
+            row = row_of.get(sensor.index)
+            if row is None or effect is None or not effect.delta:
+                continue
+            ramp = max(5.0, 3.0 * sensor.template.tau_min)
+            size = effect.delta * episode.magnitude
+            if single:
+                values[row, 0] += size * _episode_shape_at(episode, effect.shape, int(minutes[0]), ramp)
+            else:
+                values[row] += size * _episode_shape(episode, effect.shape, minutes, ramp)
+
+
+def _smoothstep(x: float) -> float:
+    x = min(1.0, max(0.0, x))
+    return x * x * (3.0 - 2.0 * x)
+
+
+def _episode_shape_at(episode: Episode, shape: str, minute: int, ramp_minutes: float) -> float:
+    """``_episode_shape`` for one minute, in plain floats."""
+    fall = 1.0 - _smoothstep((minute - episode.end) / ramp_minutes)
+    if shape == "creep":
+        return min(1.0, max(0.0, (minute - episode.start) / max(1, episode.end - episode.start))) * fall
+    return _smoothstep((minute - episode.start) / ramp_minutes) * fall
 
 
 def _apply_o2_setpoint(

@@ -157,3 +157,13 @@ def test_equipment_failure_takes_the_asset_down(refinery: Plant) -> None:
     )
 
     assert power.mean() < 0.2 * refinery.assets[turbine].capacity
+
+
+def test_a_window_starting_just_after_an_episode_still_sees_its_fading_effect(refinery: Plant) -> None:
+    # B-203's scripted NOx excursion runs from BASE_TS - 3d for 300 minutes; its effect fades after that.
+    end = -3 * 1440 + 300
+    index = [sensor(refinery, "B-203.nox")]
+    long = sensor_values(refinery, index, window(end - 100, end + 100), base_minute=BASE_MINUTE)
+    short = sensor_values(refinery, index, window(end + 2, end + 100), base_minute=BASE_MINUTE)
+
+    np.testing.assert_array_equal(long[:, 102:], short)

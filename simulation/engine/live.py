@@ -1,0 +1,134 @@
+"""Live values for many sandboxes at once: one vectorised tick across every sandbox and sensor.
+
+A tick computes exactly what ``sensor_values`` would for that minute (same rows, same noise, same
+episodes), so the live stream continues each chart's history without a jump. Per sandbox, the
+episodes around "now" are cached and refreshed when the tick leaves the cached day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulation.engine.calculations import combustion_efficiency_celsius, gj_per_t_to_kcal_per_kg
+from simulation.engine.plant import Plant
+from simulation.engine.signals import (
+    DERIVED_INPUTS,
+    EFFECT_TAIL_MINUTES,
+    MINUTES_PER_DAY,
+    Episode,
+    Overlay,
+    Rows,
+    add_episode_effects,
+    base_values,
+    episodes,
+    failure_load_factor,
+    sensor_values,
+)
+
+
+@dataclass
+class LiveMember:
+    """One sandbox in a batch: its plant, its start (BASE_TS) and what people changed."""
+
+    plant: Plant
+    base_minute: int
+    overlays: Sequence[Overlay] = ()
+    cached_from: int = field(default=0, init=False)
+    cached_to: int = field(default=-1, init=False)
+    cached: list[Episode] = field(default_factory=list, init=False)
+
+    def episodes_at(self, minute: int) -> list[Episode]:
+        if not self.cached_from <= minute < self.cached_to:
+            day_start = minute - minute % MINUTES_PER_DAY
+            self.cached_from, self.cached_to = day_start, day_start + MINUTES_PER_DAY
+            self.cached = episodes(
+                self.plant,
+                base_minute=self.base_minute,
+                start=day_start - EFFECT_TAIL_MINUTES,
+                end=day_start + MINUTES_PER_DAY + EFFECT_TAIL_MINUTES,
+                overlays=self.overlays,
+            )
+        return [e for e in self.cached if e.start <= minute < e.end + EFFECT_TAIL_MINUTES]
+
+
+class LiveBatch:
+    """Sensors of many sandboxes stacked into one set of rows; ``tick(minute)`` returns each sandbox's
+    values for every sensor of its plant, in sensor-index order."""
+
+    def __init__(self, members: Sequence[LiveMember]) -> None:
+        self.members = list(members)
+        parts, self.raw, self.offsets, self.out_offsets = [], [], [], []
+        start = out_start = 0
+        for member in self.members:
+            raw = np.array([s.index for s in member.plant.sensors if s.template.derived is None], dtype=np.int64)
+            parts.append(Rows.of(member.plant, raw))
+            self.raw.append(raw)
+            self.offsets.append(start)
+            self.out_offsets.append(out_start)
+            start += len(raw)
+            out_start += len(member.plant.sensors)
+        self.rows = Rows.concat(parts)
+        self.row_of = [{index: row for row, index in enumerate(raw.tolist())} for raw in self.raw]
+        self.raw_positions = np.concatenate([o + raw for o, raw in zip(self.out_offsets, self.raw, strict=True)])
+        self.size = out_start
+        self._derived_plan()
+
+    def _derived_plan(self) -> None:
+        """Index arrays to compute every derived sensor of every member in one call per kind."""
+        self.derived: dict[str, dict[str, list[int]]] = {
+            kind: {"position": [], **{i: [] for i in inputs}} for kind, inputs in DERIVED_INPUTS.items()
+        }
+        for m, member in enumerate(self.members):
+            row_of = {index: self.offsets[m] + row for row, index in enumerate(self.raw[m].tolist())}
+            for sensor in member.plant.sensors:
+                kind = sensor.template.derived
+                if kind is None:
+                    continue
+                by_kind = {s.kind: s.index for s in member.plant.sensors_of(sensor.asset_index)}
+                plan = self.derived[kind]
+                plan["position"].append(self.out_offsets[m] + sensor.index)
+                for input_kind in DERIVED_INPUTS[kind]:
+                    plan[input_kind].append(row_of[by_kind[input_kind]])
+
+    def tick(self, minute: int) -> list[NDArray[np.float64]]:
+        minutes = np.array([minute], dtype=np.int64)
+        active = [member.episodes_at(minute) for member in self.members]
+        factor: NDArray[np.float64] | None = None
+        for m, found in enumerate(active):
+            part = failure_load_factor(self.members[m].plant, self.raw[m], minutes, found)
+            if part is not None:
+                factor = np.ones((len(self.rows.seed), 1)) if factor is None else factor
+                factor[self.offsets[m] : self.offsets[m] + len(self.raw[m])] = part
+        values = base_values(self.rows, minutes, factor)
+        for m, found in enumerate(active):
+            if found:
+                block = values[self.offsets[m] : self.offsets[m] + len(self.raw[m])]
+                add_episode_effects(self.members[m].plant, self.raw[m], minutes, found, block, self.row_of[m])
+        flat = values[:, 0]
+        everything = np.empty(self.size)
+        everything[self.raw_positions] = flat
+        for kind, plan in self.derived.items():
+            if not plan["position"]:
+                continue
+            inputs = [flat[np.array(plan[i])] for i in DERIVED_INPUTS[kind]]
+            if kind == "efficiency":
+                o2, stack, air = inputs
+                result = np.asarray(
+                    combustion_efficiency_celsius(o2_pct=np.clip(o2, 0.5, 15.0), stack_c=stack, air_c=air)
+                )
+            else:
+                ratio = inputs[0] / np.maximum(inputs[1], 1e-6)
+                result = np.asarray(gj_per_t_to_kcal_per_kg(ratio)) if kind == "specific_heat" else ratio
+            everything[np.array(plan["position"])] = result
+        out = [everything[o : o + len(m.plant.sensors)] for o, m in zip(self.out_offsets, self.members, strict=True)]
+        for m, member in enumerate(self.members):
+            if any(o.kind == "o2_setpoint" for o in member.overlays):  # rare: recompute that sandbox exactly
+                plant = member.plant
+                out[m] = sensor_values(
+                    plant, range(len(plant.sensors)), minutes, base_minute=member.base_minute, overlays=member.overlays
+                )[:, 0]
+        return out
