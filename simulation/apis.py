@@ -28,7 +28,7 @@ from rest_framework.views import APIView
 from sandboxes.models import Sandbox
 from simulation.engine.downsample import min_max_buckets
 from simulation.engine.kpis import Clock, scenario_kpis
-from simulation.engine.signals import HISTORY_MINUTES, events, sensor_values
+from simulation.engine.signals import HISTORY_MINUTES, events, sensor_values_parallel
 from simulation.models import Acknowledgement, Facility, TriggeredEvent
 from simulation.selectors import asset_list, facility_get, facility_overlays, facility_plant, sensor_list
 
@@ -162,7 +162,7 @@ class SensorSeriesApi(SandboxApi):
                 raise ValidationError(problems)
             minutes = np.arange(start, end, dtype=np.int64)
             plant = facility_plant(facility)
-            values = sensor_values(
+            values = sensor_values_parallel(
                 plant, [sensor.index], minutes, base_minute=facility.base_minute, overlays=facility_overlays(facility)
             )[0]
             kept_minutes, kept_values = min_max_buckets(minutes, values, params.validated_data["max_points"])

@@ -102,13 +102,13 @@ def combustion_efficiency(*, o2_pct: FloatOrArray, stack_minus_air_f: FloatOrArr
     o2, delta_t = np.broadcast_arrays(o2, delta_t)
     row, t = _cell(DOE_TABLE_O2_PCT, o2)
     col, u = _cell(DOE_TABLE_STACK_MINUS_AIR_F, delta_t)
-    table = DOE_TABLE_EFFICIENCY_PCT
-    efficiency = (
-        (1 - t) * (1 - u) * table[row, col]
-        + t * (1 - u) * table[row + 1, col]
-        + (1 - t) * u * table[row, col + 1]
-        + t * u * table[row + 1, col + 1]
-    )
+    # Flat gathers: one 1-D index per sample instead of four 2-D fancy indexes (same numbers, faster).
+    flat = DOE_TABLE_EFFICIENCY_PCT.ravel()
+    width = DOE_TABLE_EFFICIENCY_PCT.shape[1]
+    index = row * width + col
+    low_o2 = flat[index] + u * (flat[index + 1] - flat[index])
+    high_o2 = flat[index + width] + u * (flat[index + width + 1] - flat[index + width])
+    efficiency = low_o2 + t * (high_o2 - low_o2)
     return _result(np.clip(efficiency, *EFFICIENCY_CLIP_PCT), o2_pct, stack_minus_air_f)
 
 

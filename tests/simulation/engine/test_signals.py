@@ -7,7 +7,7 @@ import pytest
 
 from simulation.engine.plant import Plant, plant_build
 from simulation.engine.scenario import Scenario
-from simulation.engine.signals import HISTORY_MINUTES, Overlay, episodes, events, sensor_values
+from simulation.engine.signals import HISTORY_MINUTES, Overlay, episodes, events, sensor_values, sensor_values_parallel
 from tests.simulation.engine.conftest import BASE_MINUTE
 
 
@@ -167,3 +167,13 @@ def test_a_window_starting_just_after_an_episode_still_sees_its_fading_effect(re
     short = sensor_values(refinery, index, window(end + 2, end + 100), base_minute=BASE_MINUTE)
 
     np.testing.assert_array_equal(long[:, 102:], short)
+
+
+def test_parallel_parts_equal_one_computation(refinery: Plant) -> None:
+    indices = [sensor(refinery, "H-101.efficiency"), sensor(refinery, "B-203.nox")]
+    minutes = window(-60_000, 0)
+
+    np.testing.assert_array_equal(
+        sensor_values_parallel(refinery, indices, minutes, base_minute=BASE_MINUTE),
+        sensor_values(refinery, indices, minutes, base_minute=BASE_MINUTE),
+    )
