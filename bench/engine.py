@@ -77,7 +77,7 @@ def engine_rows() -> list[tuple[str, str]]:
     batch = LiveBatch(members)
     build = time.perf_counter() - started
     first_tick = timed(lambda: batch.tick(BASE + 1), 1)[0]
-    ticks = [timed(partial(batch.tick, BASE + k), 1)[0] for k in range(2, 62)]
+    ticks = [timed(partial(batch.tick, BASE + k), 1)[0] for k in range(2, 242)]  # 4 hours of ticks
     sensors = sum(len(m.plant.sensors) for m in members)
     rows.append(
         (
@@ -85,7 +85,8 @@ def engine_rows() -> list[tuple[str, str]]:
             f"p50 {percentile(ticks, 50):.0f} ms, p95 {percentile(ticks, 95):.0f} ms",
         )
     )
-    rows.append(("live tick, first of a day (episode caches filled)", f"{first_tick:.0f} ms"))
+    rows.append(("live tick, the very first (every sandbox fills its episode cache)", f"{first_tick:.0f} ms"))
+    rows.append(("live tick, slowest of 4 hours (caches refreshing, staggered)", f"{max(ticks):.0f} ms"))
     rows.append(("building the 1,000-sandbox batch (once)", f"{build:.1f} s"))
     return rows
 

@@ -2,7 +2,8 @@
 
 A tick computes exactly what ``sensor_values`` would for that minute (same rows, same noise, same
 episodes), so the live stream continues each chart's history without a jump. Per sandbox, the
-episodes around "now" are cached and refreshed when the tick leaves the cached day.
+episodes around "now" are cached for a day and refreshed when the tick leaves it; each sandbox's day
+starts at a different minute, so refreshes spread out instead of all landing in one tick.
 """
 
 from __future__ import annotations
@@ -43,7 +44,10 @@ class LiveMember:
 
     def episodes_at(self, minute: int) -> list[Episode]:
         if not self.cached_from <= minute < self.cached_to:
-            day_start = minute - minute % MINUTES_PER_DAY
+            # Each sandbox's cached day begins at its own minute of the day, so a thousand sandboxes
+            # do not all refresh in the same tick at midnight.
+            stagger = (self.plant.seed * 7919 + self.base_minute) % MINUTES_PER_DAY
+            day_start = minute - (minute - stagger) % MINUTES_PER_DAY
             self.cached_from, self.cached_to = day_start, day_start + MINUTES_PER_DAY
             self.cached = episodes(
                 self.plant,
