@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django_tenants.utils import get_public_schema_name
 
 from sandboxes.models import Domain, Sandbox
 
@@ -16,14 +15,24 @@ class DomainInline(admin.TabularInline[Domain, Sandbox]):
 
 @admin.register(Sandbox)
 class SandboxAdmin(admin.ModelAdmin[Sandbox]):
-    list_display = ["name", "slug", "schema_name", "created_at"]
+    list_display = ["name", "slug", "industry", "status", "owner", "created_at", "expires_at"]
+    list_filter = ["status", "industry", "product"]
     search_fields = ["name", "slug", "domains__domain"]
-    readonly_fields = ["schema_name", "slug", "created_at"]
+    readonly_fields = [
+        "schema_name",
+        "slug",
+        "kind",
+        "status",
+        "created_at",
+        "ready_at",
+        "provisioning_ms",
+        "extensions",
+    ]
     inlines = [DomainInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Sandbox]:
-        # The public tenant is the portal itself, not a sandbox anyone should edit.
-        return super().get_queryset(request).exclude(schema_name=get_public_schema_name())
+        # The portal's own row and the scenario templates are machinery, not sandboxes to manage.
+        return super().get_queryset(request).filter(kind=Sandbox.Kind.DEMO)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # sandboxes are created by the provisioning service, never by hand

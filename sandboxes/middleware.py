@@ -7,10 +7,10 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.template.loader import render_to_string
 from django_tenants.middleware.main import TenantMainMiddleware
-from django_tenants.utils import get_public_schema_name
 
 from sandboxes.selectors import sandbox_for_host
 
@@ -18,12 +18,19 @@ from sandboxes.selectors import sandbox_for_host
 CLOSE_NOT_FOUND = 4404
 
 
-def host_not_found(request: HttpRequest, hostname: str) -> HttpResponse:
-    """The friendly 404 for a host that is no sandbox, with a link to the portal on the same scheme and port."""
+RETIRED = ("expired", "destroyed")
+
+
+def portal_url(request: HttpRequest) -> str:
+    """The portal's address on the same scheme and port as this request."""
     _, colon, port = request.META.get("HTTP_HOST", "").rpartition(":")
     port_suffix = f":{port}" if colon and port.isdigit() else ""
-    portal_url = f"{request.scheme}://{settings.PORTAL_HOST}{port_suffix}/"
-    context = {"hostname": hostname, "portal_url": portal_url}
+    return f"{request.scheme}://{settings.PORTAL_HOST}{port_suffix}/"
+
+
+def host_not_found(request: HttpRequest, hostname: str) -> HttpResponse:
+    """The friendly 404 for a host that is no sandbox, with a link to the portal."""
+    context = {"hostname": hostname, "portal_url": portal_url(request)}
     return HttpResponseNotFound(render_to_string("host_not_found.html", context))
 
 
@@ -35,7 +42,13 @@ class SandboxHostMiddleware(TenantMainMiddleware):
             request.get_host()
         except DisallowedHost:
             return host_not_found(request, request.META.get("HTTP_HOST", ""))
-        return super().process_request(request)  # type: ignore[no-any-return]
+        response: HttpResponse | None = super().process_request(request)
+        sandbox = getattr(request, "tenant", None)
+        if response is None and sandbox is not None and sandbox.status in RETIRED:
+            connection.set_schema_to_public()  # type: ignore[attr-defined]  # its schema is gone
+            context = {"sandbox": sandbox, "portal_url": portal_url(request)}
+            return HttpResponse(render_to_string("sandbox_gone.html", context), status=410)
+        return response
 
     def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:
         return host_not_found(request, hostname)
@@ -60,7 +73,7 @@ class SandboxFromHostMiddleware:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         sandbox = await database_sync_to_async(sandbox_for_host)(host_from_scope(scope))
-        if sandbox is None or sandbox.schema_name == get_public_schema_name():
+        if sandbox is None or sandbox.kind != "demo" or sandbox.status != "ready":
             return await close_websocket(receive, send, CLOSE_NOT_FOUND)
         return await self.inner({**scope, "sandbox": sandbox}, receive, send)
 

@@ -1,33 +1,78 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name
 
 slug_validator = RegexValidator(
-    r"^[a-z][a-z0-9-]{1,40}[a-z0-9]$",
-    "Lower-case letters, digits and hyphens; starts with a letter, 3 to 42 characters.",
+    r"^[a-z][a-z0-9_-]{1,60}[a-z0-9]$",
+    "Lower-case letters, digits, hyphens and underscores; starts with a letter, 3 to 62 characters.",
 )
 
 
 class Sandbox(TenantMixin):
     """One prospect's isolated demo: a PostgreSQL schema, reached at <slug>.<DEMO_DOMAIN>.
 
-    The row with schema ``public`` is the portal itself (django-tenants' public tenant), not a demo.
+    Three kinds share this table (django-tenants has one tenant model): the ``portal`` (schema
+    ``public``), one ``template`` per scenario (a migrated schema holding the scenario's plant, cloned
+    for every new sandbox; no domain) and the ``demo`` sandboxes prospects use.
     """
 
-    slug: models.SlugField[str, str] = models.SlugField(max_length=42, unique=True, validators=[slug_validator])
+    class Kind(models.TextChoices):
+        PORTAL = "portal"
+        TEMPLATE = "template"
+        DEMO = "demo"
+
+    class Status(models.TextChoices):
+        PROVISIONING = "provisioning"
+        READY = "ready"
+        RESETTING = "resetting"
+        EXPIRED = "expired"
+        DESTROYED = "destroyed"
+        FAILED = "failed"
+
+    slug: models.SlugField[str, str] = models.SlugField(max_length=62, unique=True, validators=[slug_validator])
     name: models.CharField[str, str] = models.CharField(max_length=200)
+    kind: models.CharField[str, str] = models.CharField(max_length=10, choices=Kind.choices, default=Kind.DEMO)
+    status: models.CharField[str, str] = models.CharField(max_length=12, choices=Status.choices, default=Status.READY)
+    failure_reason: models.TextField[str, str] = models.TextField(blank=True)
+    industry: models.CharField[str, str] = models.CharField(max_length=20, blank=True, help_text="Scenario key.")
+    product: models.CharField[str, str] = models.CharField(max_length=30, blank=True)
+    role: models.CharField[str, str] = models.CharField(max_length=20, blank=True)
+    owner: models.ForeignKey[Any, Any] = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sandboxes"
+    )
     created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(auto_now_add=True)
+    # Typed by hand: the tenant model's base class is untyped, so the stubs cannot infer these.
+    ready_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(null=True, blank=True)
+    expires_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(null=True, blank=True)
+    extensions: models.PositiveIntegerField[int, int] = models.PositiveIntegerField(default=0)
+    provisioning_ms: models.PositiveIntegerField[int | None, int | None] = models.PositiveIntegerField(
+        null=True, blank=True
+    )
 
     auto_create_schema = True
     auto_drop_schema = True
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["portal", "template", "demo"]), name="sandbox_kind_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["provisioning", "ready", "resetting", "expired", "destroyed", "failed"]),
+                name="sandbox_status_known",
+            ),
+            models.UniqueConstraint(
+                fields=["industry"], condition=models.Q(kind="template"), name="one_template_per_scenario"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
@@ -36,9 +81,40 @@ class Sandbox(TenantMixin):
     def is_portal(self) -> bool:
         return bool(self.schema_name == get_public_schema_name())
 
+    def get_base_schema(self) -> str | bool:
+        """A demo sandbox is cloned from its scenario's template; a template is migrated from scratch."""
+        if self.kind != self.Kind.DEMO:
+            return False
+        return template_schema_name(self.industry)
+
+
+def template_schema_name(industry: str) -> str:
+    return f"template_{industry}"
+
 
 class Domain(DomainMixin):
     """A host name that routes to a sandbox (or, for the public tenant, to the portal)."""
 
     def __str__(self) -> str:
         return str(self.domain)
+
+
+class SandboxAuditEntry(models.Model):
+    """Who did what to a sandbox, when, and how long it took. Kept after the sandbox's schema is gone."""
+
+    sandbox = models.ForeignKey(Sandbox, on_delete=models.CASCADE, related_name="audit_entries")
+    action = models.CharField(max_length=30)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=254, blank=True, help_text="The actor's e-mail, or 'system'.")
+    at = models.DateTimeField(auto_now_add=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.from_status}→{self.to_status} by {self.actor_label or 'system'}"

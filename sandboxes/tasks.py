@@ -1,6 +1,8 @@
 from celery import shared_task
 from django.db import connection
 
+from sandboxes.services import sandboxes_expire as expire_due
+
 
 @shared_task
 def sandbox_schema_report() -> dict[str, str]:
@@ -12,3 +14,9 @@ def sandbox_schema_report() -> dict[str, str]:
         cursor.execute("SELECT current_schema()")
         database_schema = cursor.fetchone()[0]
     return {"django": connection.schema_name, "database": database_schema}  # type: ignore[attr-defined]
+
+
+@shared_task(acks_late=True)  # idempotent: an expired sandbox is not expired twice
+def sandboxes_expire() -> int:
+    """Beat, every minute: drop the schemas of sandboxes past their expiry; rows and audit trail stay."""
+    return expire_due()

@@ -10,6 +10,7 @@ from demoportal import catalogue
 from demoportal.exceptions import DomainError
 from simulation.engine.plant import plant_build
 from simulation.models import Asset, Facility, Sensor
+from simulation.selectors import facility_get
 
 
 def facility_load(*, scenario_key: str, seed: int, started_at: datetime) -> Facility:
@@ -70,4 +71,18 @@ def facility_load(*, scenario_key: str, seed: int, started_at: datetime) -> Faci
             )
             for s in plant.sensors
         )
+    return facility
+
+
+def facility_start(*, scenario_key: str, seed: int, started_at: datetime) -> Facility:
+    """Give this sandbox's plant its own seed and start (BASE_TS): the rows cloned from the scenario's
+    template, or a fresh load when the sandbox was not cloned."""
+    facility = facility_get()
+    if facility is None:
+        return facility_load(scenario_key=scenario_key, seed=seed, started_at=started_at)
+    if facility.scenario != scenario_key:
+        raise DomainError(f"This sandbox's plant is {facility.scenario!r}, not {scenario_key!r}.", status_code=409)
+    facility.seed = seed
+    facility.started_at = started_at.replace(second=0, microsecond=0)
+    facility.save(update_fields=["seed", "started_at"])
     return facility

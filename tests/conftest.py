@@ -19,8 +19,9 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from demoportal import catalogue
 from sandboxes.models import Sandbox
-from sandboxes.services import portal_tenant_ensure, sandbox_create
+from sandboxes.services import portal_tenant_ensure, sandbox_create, template_ensure
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TEST_SANDBOX_SLUG = "test-sandbox"
@@ -41,10 +42,13 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30.0) -> 
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     with django_db_blocker.unblock():
         portal_tenant_ensure()
-        sandbox = sandbox_create(slug=TEST_SANDBOX_SLUG, name="Test Refinery", scenario="oil_gas")
+        for industry in sorted(catalogue.scenarios()):
+            template_ensure(industry=industry)
+        sandbox_create(slug=TEST_SANDBOX_SLUG, name="Test Refinery", scenario="oil_gas")
     yield
     with django_db_blocker.unblock():
-        sandbox.delete(force_drop=True)
+        for created in Sandbox.objects.exclude(schema_name="public"):
+            created.delete(force_drop=True)
         # Connections opened by async tests' executor threads outlive them; the test database can only be
         # dropped once they are gone.
         with connection.cursor() as cursor:

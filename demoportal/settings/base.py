@@ -70,6 +70,11 @@ INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_
 TENANT_MODEL = "sandboxes.Sandbox"
 TENANT_DOMAIN_MODEL = "sandboxes.Domain"
 TENANT_LIMIT_SET_CALLS = True
+# New sandboxes are clones of their scenario's template schema (Sandbox.get_base_schema picks it; this
+# setting only satisfies django-tenants' check). Templates are tenant rows, so migrate_schemas keeps
+# them current: a stale template cannot hand out sandboxes with missing columns.
+TENANT_CREATION_FAKES_MIGRATIONS = True
+TENANT_BASE_SCHEMA = "template_oil_gas"
 PUBLIC_SCHEMA_URLCONF = "demoportal.urls"
 ROOT_URLCONF = "demoportal.urls_sandbox"  # what a sandbox's subdomain serves
 
@@ -159,6 +164,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 # Seconds between worker heartbeats written to Redis; /healthz fails a component silent for 3 intervals.
 HEARTBEAT_INTERVAL = env.float("HEARTBEAT_INTERVAL", default=5.0)
+
+# SANDBOX LIFECYCLE
+SANDBOX_LIFETIME_HOURS = env.int("SANDBOX_LIFETIME_HOURS", default=24)
+SANDBOX_MAX_DAYS_PROSPECT = 7  # from creation, however often extended
+SANDBOX_MAX_DAYS_STAFF = 30
+CELERY_BEAT_SCHEDULE = {
+    "sandbox-expiry-sweep": {"task": "sandboxes.tasks.sandboxes_expire", "schedule": 60.0},
+}
 
 # AUTH
 AUTHENTICATION_BACKENDS = [

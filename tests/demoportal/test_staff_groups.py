@@ -48,7 +48,7 @@ def test_marketing_can_view_but_not_change_a_sandbox(client: Client, sandbox: Sa
     assert sandbox.name == "Test Refinery"
 
 
-def test_the_portal_tenant_is_not_listed_as_a_sandbox(client: Client, sandbox: Sandbox) -> None:
+def test_the_portal_and_the_templates_are_not_listed_as_sandboxes(client: Client, sandbox: Sandbox) -> None:
     client.force_login(User.objects.create_superuser(email="root@vendor.example", password="pw"))
 
     page = client.get("/admin/sandboxes/sandbox/", HTTP_HOST="localhost")

@@ -58,3 +58,17 @@ async def test_websocket_from_a_foreign_origin_is_refused() -> None:
     connected, _ = await client.connect(timeout=10)
 
     assert not connected
+
+
+@pytest.mark.parametrize(("kind", "status"), [("demo", "destroyed"), ("demo", "expired"), ("template", "ready")])
+async def test_websocket_to_a_retired_sandbox_or_a_template_is_closed_with_4404(
+    monkeypatch: pytest.MonkeyPatch, kind: str, status: str
+) -> None:
+    from sandboxes import middleware
+    from sandboxes.models import Sandbox
+
+    monkeypatch.setattr(middleware, "sandbox_for_host", lambda host: Sandbox(slug="gone", kind=kind, status=status))
+    client = communicator("gone.localhost")
+    await client.connect(timeout=10)
+
+    assert await client.receive_output(timeout=5) == {"type": "websocket.close", "code": CLOSE_NOT_FOUND}

@@ -2,7 +2,7 @@
 
 - with --migrate, first `migrate_schemas` (public, then every sandbox) — only when a schema lacks a
   migration, so a start with nothing to migrate does not pay for it;
-- the public tenant (the portal) and its domains;
+- the public tenant (the portal) and its domains, and one template per scenario (cloned for new sandboxes);
 - the demo superuser, and with DEMO_STAFF_USERS the demo Sales and Marketing users;
 - with DEMO_SANDBOX a sandbox at demo.<DEMO_DOMAIN> to try the live connection on.
 
@@ -25,10 +25,11 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from demoportal import catalogue
 from demoportal.models import User
 from sandboxes.models import Sandbox
 from sandboxes.selectors import schemas_with_pending_migrations
-from sandboxes.services import portal_tenant_ensure, sandbox_create, sandbox_host
+from sandboxes.services import portal_tenant_ensure, sandbox_create, sandbox_host, template_ensure
 from simulation.selectors import facility_get
 from simulation.services import facility_load
 
@@ -61,6 +62,8 @@ class Command(BaseCommand):
             created_any |= self.ensure_login(email, group_name, password)
         if created_any and not settings.DEMO_ADMIN_PASSWORD and credentials_file is not None:
             save_credentials(credentials_file, {"password": password})
+        for industry in sorted(catalogue.scenarios()):
+            template_ensure(industry=industry)  # cheap when current; rebuilt when its scenario changed
         if settings.DEMO_SANDBOX:
             self.ensure_demo_sandbox()
 
