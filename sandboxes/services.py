@@ -235,3 +235,57 @@ def sandboxes_expire(*, now: datetime | None = None) -> int:
         except DomainError:
             continue  # someone else moved it meanwhile
     return count
+
+
+def sandbox_provision(
+    *, email: str, product: str, industry: str, role: str = "", company: str = "", actor: User | None = None
+) -> tuple[Sandbox, str | None, bool]:
+    """A ready sandbox for ``email``'s demo of ``product`` in ``industry``: (sandbox, temporary password
+    if a login was created for the prospect, created?).
+
+    The prospect's one active sandbox for that product is returned as it is, rather than a second one;
+    at MAX_ACTIVE_SANDBOXES ready sandboxes the request is refused with 503.
+    """
+    errors = choice_errors(product=product, industry=industry, role=role)
+    if errors:
+        raise DomainError("Some fields are not valid.", errors=errors)
+    owner = User.objects.filter(email__iexact=email).first()
+    password = None
+    if owner is not None:
+        existing = Sandbox.objects.filter(
+            owner=owner, product=product, kind=Sandbox.Kind.DEMO, status__in=ACTIVE_STATUSES
+        ).first()
+        if existing is not None:
+            return existing, None, False
+    if Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status=Status.READY).count() >= settings.MAX_ACTIVE_SANDBOXES:
+        raise DomainError(
+            "All demo sandboxes are in use right now. Please try again in a few minutes.",
+            status_code=503,
+            retry_after=300,
+        )
+    if owner is None:
+        password = secrets.token_urlsafe(12)
+        owner = User.objects.create_user(email=email, password=password)
+    scenario = catalogue.scenarios()[industry]
+    slug = f"{industry.replace('_', '-')}-{secrets.token_hex(4)}"
+    sandbox = sandbox_create(
+        slug=slug, name=scenario.name, scenario=industry, owner=owner, product=product, role=role, actor=actor
+    )
+    return sandbox, password, True
+
+
+ACTIVE_STATUSES = (Status.PROVISIONING, Status.READY, Status.RESETTING)
+
+
+def choice_errors(*, product: str, industry: str, role: str) -> dict[str, list[str]]:
+    """Per-field errors for values outside the catalogue, naming the allowed ones."""
+    allowed = {
+        "product": sorted(p["key"] for p in catalogue.products()),
+        "industry": sorted(catalogue.scenarios()),
+        "role": sorted(r["key"] for r in catalogue.roles()),
+    }
+    errors = {}
+    for field, value in (("product", product), ("industry", industry), ("role", role)):
+        if (value or field != "role") and value not in allowed[field]:
+            errors[field] = [f"{value!r} is not one of: {', '.join(allowed[field])}."]
+    return errors

@@ -1,0 +1,179 @@
+"""REST API v1 for sandboxes: create, read, reset, extend, destroy, list. Every write calls a service.
+
+Staff (token or session) may act on any sandbox; a prospect only on their own. Someone else's or an
+unknown sandbox is 404, so existence is never revealed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from demoportal.models import User
+from sandboxes.models import Sandbox
+from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_host, sandbox_provision, sandbox_reset
+
+
+class SandboxOutput(serializers.Serializer[Any]):
+    sandbox_id = serializers.IntegerField(source="pk")
+    name = serializers.CharField()
+    status = serializers.CharField()
+    product = serializers.CharField()
+    industry = serializers.CharField()
+    role = serializers.CharField()
+    url = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    ready_at = serializers.DateTimeField(allow_null=True)
+    expires_at = serializers.DateTimeField(allow_null=True)
+    extensions = serializers.IntegerField()
+    provisioning_ms = serializers.IntegerField(allow_null=True)
+
+    def get_url(self, sandbox: Sandbox) -> str:
+        request = self.context.get("request")
+        scheme = request.scheme if request is not None else "https"
+        port = request.get_port() if request is not None else ""
+        suffix = f":{port}" if port not in ("", "80", "443") else ""
+        return f"{scheme}://{sandbox_host(slug=sandbox.slug)}{suffix}/"
+
+
+class Credentials(serializers.Serializer[Any]):
+    username = serializers.CharField()
+    temporary_password = serializers.CharField(allow_null=True, help_text="Only when the login was just created.")
+
+
+class SandboxCreatedOutput(SandboxOutput):
+    credentials = Credentials()
+
+
+class SandboxCreateInput(serializers.Serializer[Any]):
+    email = serializers.EmailField()
+    product = serializers.CharField()
+    industry = serializers.CharField()
+    role = serializers.CharField(required=False, allow_blank=True, default="")
+    company = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class SandboxListInput(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=Sandbox.Status.choices, required=False)
+    industry = serializers.CharField(required=False)
+    product = serializers.CharField(required=False)
+    email = serializers.EmailField(required=False)
+
+
+class SandboxPagination(PageNumberPagination):
+    page_size = 50
+
+
+def acting_user(request: Request) -> User:
+    """The signed-in user (every endpoint here requires one: DEFAULT_PERMISSION_CLASSES)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("Sign in first.")
+    return user
+
+
+def sandbox_for(request: Request, sandbox_id: int) -> Sandbox:
+    """The demo sandbox ``sandbox_id`` if the user may see it; 404 otherwise (existence is not revealed)."""
+    sandboxes = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO)
+    if not request.user.is_staff:
+        sandboxes = sandboxes.filter(owner=request.user)
+    sandbox: Sandbox | None = sandboxes.filter(pk=sandbox_id).first()
+    if sandbox is None:
+        raise NotFound("No sandbox with this id.")
+    return sandbox
+
+
+class SandboxListCreateApi(APIView):
+    @extend_schema(parameters=[SandboxListInput], responses=SandboxOutput(many=True), summary="Sandboxes (staff)")
+    def get(self, request: Request) -> Response:
+        if not request.user.is_staff:
+            raise PermissionDenied("Only staff can list sandboxes.")
+        params = SandboxListInput(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        sandboxes: QuerySet[Sandbox] = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO).select_related("owner")
+        filters = params.validated_data
+        for field in ("status", "industry", "product"):
+            if field in filters:
+                sandboxes = sandboxes.filter(**{field: filters[field]})
+        if "email" in filters:
+            sandboxes = sandboxes.filter(owner__email__iexact=filters["email"])
+        paginator = SandboxPagination()
+        page = paginator.paginate_queryset(sandboxes.order_by("-created_at"), request, view=self) or []
+        return paginator.get_paginated_response(SandboxOutput(page, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        request=SandboxCreateInput,
+        responses={201: SandboxCreatedOutput, 200: SandboxCreatedOutput},
+        summary="Create a sandbox, or get the prospect's active one for that product",
+    )
+    def post(self, request: Request) -> Response:
+        data = SandboxCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        email = data.validated_data["email"]
+        user = acting_user(request)
+        if not user.is_staff and email.lower() != user.email.lower():
+            raise ValidationError({"email": ["You can only request a sandbox for your own e-mail address."]})
+        sandbox, password, created = sandbox_provision(
+            email=email,
+            product=data.validated_data["product"],
+            industry=data.validated_data["industry"],
+            role=data.validated_data["role"],
+            company=data.validated_data["company"],
+            actor=user,
+        )
+        body = SandboxOutput(sandbox, context={"request": request}).data
+        body["credentials"] = {
+            "username": sandbox.owner.email if sandbox.owner else email,
+            "temporary_password": password,
+        }
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class SandboxDetailApi(APIView):
+    @extend_schema(responses=SandboxOutput, summary="One sandbox")
+    def get(self, request: Request, sandbox_id: int) -> Response:
+        return Response(SandboxOutput(sandbox_for(request, sandbox_id), context={"request": request}).data)
+
+    @extend_schema(responses={204: None}, summary="Destroy: the schema is dropped, the host answers 410")
+    def delete(self, request: Request, sandbox_id: int) -> Response:
+        sandbox_destroy(sandbox=sandbox_for(request, sandbox_id), actor=acting_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SandboxResetApi(APIView):
+    @extend_schema(request=None, responses=SandboxOutput, summary="Back to the scenario's start; same address")
+    def post(self, request: Request, sandbox_id: int) -> Response:
+        sandbox = sandbox_reset(sandbox=sandbox_for(request, sandbox_id), actor=acting_user(request))
+        return Response(SandboxOutput(sandbox, context={"request": request}).data)
+
+
+class SandboxExtendInput(serializers.Serializer[Any]):
+    hours = serializers.IntegerField(min_value=1, max_value=168)
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class SandboxExtendOutput(serializers.Serializer[Any]):
+    sandbox_id = serializers.IntegerField(source="pk")
+    expires_at = serializers.DateTimeField()
+
+
+class SandboxExtendApi(APIView):
+    @extend_schema(request=SandboxExtendInput, responses=SandboxExtendOutput, summary="Push the expiry back")
+    def post(self, request: Request, sandbox_id: int) -> Response:
+        data = SandboxExtendInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        sandbox = sandbox_extend(
+            sandbox=sandbox_for(request, sandbox_id),
+            hours=data.validated_data["hours"],
+            reason=data.validated_data["reason"],
+            actor=acting_user(request),
+        )
+        return Response(SandboxExtendOutput(sandbox).data)
