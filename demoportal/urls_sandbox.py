@@ -5,5 +5,16 @@ from django.urls import include, path
 from sandboxes import views
 
 urlpatterns = [
-    path("", include(([path("", views.sandbox_home, name="home")], "sandbox"))),
+    path(
+        "",
+        include(
+            (
+                [
+                    path("", views.sandbox_home, name="home"),
+                    path("enter/<str:token>", views.sandbox_enter, name="enter"),
+                ],
+                "sandbox",
+            )
+        ),
+    ),
 ]

@@ -18,6 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from demoportal.models import User
+from sandboxes.access import access_token_issue, handoff_token
+from sandboxes.authentication import token_sandbox
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_host, sandbox_provision, sandbox_reset
 
@@ -51,6 +53,10 @@ class Credentials(serializers.Serializer[Any]):
 
 class SandboxCreatedOutput(SandboxOutput):
     credentials = Credentials()
+    access_url = serializers.CharField(help_text="One-time link into the sandbox, valid 15 minutes.")
+    access_token = serializers.CharField(
+        allow_null=True, help_text="The sandbox's API token (Bearer), shown once: null for an existing sandbox."
+    )
 
 
 class SandboxCreateInput(serializers.Serializer[Any]):
@@ -83,7 +89,10 @@ def acting_user(request: Request) -> User:
 def sandbox_for(request: Request, sandbox_id: int) -> Sandbox:
     """The demo sandbox ``sandbox_id`` if the user may see it; 404 otherwise (existence is not revealed)."""
     sandboxes = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO)
-    if not request.user.is_staff:
+    token_for = token_sandbox(request)
+    if token_for is not None:
+        sandboxes = sandboxes.filter(pk=token_for.pk)  # a sandbox token reaches its own sandbox only
+    elif not request.user.is_staff:
         sandboxes = sandboxes.filter(owner=request.user)
     sandbox: Sandbox | None = sandboxes.filter(pk=sandbox_id).first()
     if sandbox is None:
@@ -134,6 +143,8 @@ class SandboxListCreateApi(APIView):
             "username": sandbox.owner.email if sandbox.owner else email,
             "temporary_password": password,
         }
+        body["access_url"] = f"{body['url']}enter/{handoff_token(sandbox=sandbox)}"
+        body["access_token"] = access_token_issue(sandbox=sandbox) if created else None
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

@@ -55,6 +55,12 @@ class Sandbox(TenantMixin):
     provisioning_ms: models.PositiveIntegerField[int | None, int | None] = models.PositiveIntegerField(
         null=True, blank=True
     )
+    access_token_hash: models.CharField[str, str] = models.CharField(
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="SHA-256 of the sandbox's API token; the token is shown once.",
+    )
 
     auto_create_schema = True
     auto_drop_schema = True

@@ -1,6 +1,20 @@
+from django.contrib.auth import login
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+
+from sandboxes.access import handoff_redeem
+from sandboxes.middleware import portal_url
 
 
 def sandbox_home(request: HttpRequest) -> HttpResponse:
     return render(request, "sandbox/home.html", {"sandbox": request.tenant})  # type: ignore[attr-defined]
+
+
+def sandbox_enter(request: HttpRequest, token: str) -> HttpResponse:
+    """The ``access_url`` hand-off: signs the owner in on this sandbox's host, once, then to the home page."""
+    sandbox = request.tenant  # type: ignore[attr-defined]
+    if sandbox.owner is None or not handoff_redeem(token=token, sandbox=sandbox):
+        context = {"sandbox": sandbox, "sign_in_url": f"{portal_url(request)}accounts/login/"}
+        return render(request, "sandbox/link_used.html", context, status=403)
+    login(request, sandbox.owner, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("sandbox:home")

@@ -1,7 +1,7 @@
 """Product data API, sandbox-scoped: assets, sensors, series, events and KPIs of one sandbox's plant.
 
-Staff tokens for now (`Authorization: Token <key>`); the sandbox's own access token arrives with the
-sandbox lifecycle. Every database read happens inside the sandbox's schema.
+Staff (`Authorization: Token <key>`) or the sandbox's own token (`Authorization: Bearer <token>`), which
+is valid for that sandbox only. Every database read happens inside the sandbox's schema.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sandboxes.authentication import IsStaffOrThisSandboxToken
 from sandboxes.models import Sandbox
 from simulation.engine.downsample import min_max_buckets
 from simulation.engine.kpis import Clock, scenario_kpis
@@ -64,7 +64,7 @@ def history_bounds(facility: Facility) -> tuple[int, int]:
 
 
 class SandboxApi(APIView):
-    permission_classes = [IsAdminUser]
+    permission_classes = [IsStaffOrThisSandboxToken]
 
 
 class AssetOutput(serializers.Serializer[Any]):

@@ -47,6 +47,7 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
         sandbox_create(slug=TEST_SANDBOX_SLUG, name="Test Refinery", scenario="oil_gas")
     yield
     with django_db_blocker.unblock():
+        connection.set_schema_to_public()  # type: ignore[attr-defined]  # a request may have left a sandbox schema on
         for created in Sandbox.objects.exclude(schema_name="public"):
             created.delete(force_drop=True)
         # Connections opened by async tests' executor threads outlive them; the test database can only be

@@ -1,0 +1,47 @@
+"""DRF authentication and permissions for a sandbox's own API token (``Authorization: Bearer <token>``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import authentication, exceptions, permissions
+from rest_framework.request import Request
+
+from sandboxes.access import sandbox_for_token
+from sandboxes.models import Sandbox
+
+
+class SandboxTokenAuthentication(authentication.BaseAuthentication):
+    """Authenticates as the sandbox's owner, with ``request.auth`` the sandbox: valid for that sandbox only."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[Any, Sandbox] | None:
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Send the header as: Authorization: Bearer <token>.")
+        sandbox = sandbox_for_token(header[1].decode())
+        if sandbox is None or sandbox.owner is None or sandbox.status != Sandbox.Status.READY:
+            raise exceptions.AuthenticationFailed("Unknown or retired sandbox token.")
+        return sandbox.owner, sandbox
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+
+def token_sandbox(request: Request) -> Sandbox | None:
+    return request.auth if isinstance(request.auth, Sandbox) else None
+
+
+class IsStaffOrThisSandboxToken(permissions.BasePermission):
+    """Staff, or a sandbox token used on its own sandbox (``sandbox_id`` in the URL)."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        sandbox = token_sandbox(request)
+        if sandbox is not None:
+            if sandbox.pk != view.kwargs.get("sandbox_id"):
+                raise exceptions.NotFound("No sandbox with this id.")  # another sandbox's: never reveal it
+            return True
+        return bool(request.user and request.user.is_staff)

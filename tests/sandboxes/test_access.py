@@ -1,0 +1,99 @@
+"""Getting into a sandbox: its own API token (hashed, one sandbox only) and the one-time hand-off link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from demoportal.models import User
+from sandboxes.access import token_hash
+from sandboxes.models import Sandbox
+from sandboxes.services import sandbox_destroy
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff() -> APIClient:
+    client = APIClient(HTTP_HOST="localhost")
+    client.force_authenticate(User.objects.create_user(email="ae@vendor.example", password="pw", is_staff=True))
+    return client
+
+
+def create(staff: APIClient, email: str, industry: str = "cement") -> dict[str, Any]:
+    body = {"email": email, "product": "emissionsguardian", "industry": industry}
+    response = staff.post("/api/v1/sandboxes", body, format="json")
+    assert response.status_code == 201
+    return dict(response.json())
+
+
+def bearer(token: str) -> APIClient:
+    client = APIClient(HTTP_HOST="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def test_the_token_is_shown_once_and_stored_hashed(staff: APIClient) -> None:
+    created = create(staff, "a@plant.example")
+    sandbox = Sandbox.objects.get(pk=created["sandbox_id"])
+
+    assert sandbox.access_token_hash == token_hash(created["access_token"])
+    assert created["access_token"] not in sandbox.access_token_hash
+    again = staff.post(
+        "/api/v1/sandboxes",
+        {"email": "a@plant.example", "product": "emissionsguardian", "industry": "cement"},
+        format="json",
+    )
+    assert again.json()["access_token"] is None
+
+
+def test_a_sandbox_token_reaches_its_own_sandbox_and_nothing_else(staff: APIClient) -> None:
+    a = create(staff, "a@plant.example")
+    b = create(staff, "b@plant.example", industry="steel")
+    token_a = bearer(a["access_token"])
+
+    assert token_a.get(f"/api/v1/sandboxes/{a['sandbox_id']}").status_code == 200
+    assert token_a.get(f"/api/v1/sandboxes/{a['sandbox_id']}/assets").status_code == 200
+    for path in ("", "/assets", "/sensors", "/events", "/kpis"):
+        assert token_a.get(f"/api/v1/sandboxes/{b['sandbox_id']}{path}").status_code == 404, path
+    assert token_a.post(f"/api/v1/sandboxes/{b['sandbox_id']}/reset").status_code == 404
+    assert token_a.delete(f"/api/v1/sandboxes/{b['sandbox_id']}").status_code == 404
+    assert token_a.get("/api/v1/sandboxes").status_code == 403  # the staff list
+
+
+def test_an_unknown_or_retired_token_is_refused(staff: APIClient) -> None:
+    created = create(staff, "c@plant.example")
+    assert bearer("not-a-token").get(f"/api/v1/sandboxes/{created['sandbox_id']}").status_code == 401
+
+    sandbox_destroy(sandbox=Sandbox.objects.get(pk=created["sandbox_id"]))
+
+    assert bearer(created["access_token"]).get(f"/api/v1/sandboxes/{created['sandbox_id']}").status_code == 401
+
+
+def test_the_access_url_signs_the_owner_in_on_the_sandbox_host_once(staff: APIClient, client: Client) -> None:
+    created = create(staff, "d@plant.example")
+    host = created["url"].split("//")[1].rstrip("/")
+    path = created["access_url"].split(host, 1)[1]
+
+    first = client.get(path, HTTP_HOST=host)
+    assert first.status_code == 302
+    assert first["Location"] == "/"
+    assert client.session["_auth_user_id"] == str(User.objects.get(email="d@plant.example").pk)
+
+    second = Client().get(path, HTTP_HOST=host)
+    assert second.status_code == 403
+    assert b"already been used or has expired" in second.content
+
+
+def test_a_link_for_one_sandbox_does_not_open_another(staff: APIClient, client: Client) -> None:
+    a = create(staff, "e@plant.example")
+    b = create(staff, "f@plant.example", industry="steel")
+    token = a["access_url"].rsplit("/enter/", 1)[1]
+    host_b = b["url"].split("//")[1].rstrip("/")
+
+    assert client.get(f"/enter/{token}", HTTP_HOST=host_b).status_code == 403
+    assert client.get("/enter/forged-token", HTTP_HOST=host_b).status_code == 403
+    assert "_auth_user_id" not in client.session
