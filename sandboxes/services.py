@@ -73,7 +73,7 @@ def template_ensure(*, industry: str) -> Sandbox:
         if facility is not None and facility.scenario_version == scenario.version:
             return template
         template.delete(force_drop=True)
-    with transaction.atomic():
+    with schema_context(get_public_schema_name()), transaction.atomic():
         template = Sandbox(
             schema_name=template_schema_name(industry),
             slug=f"template-{industry}",
@@ -121,7 +121,8 @@ def sandbox_create(
         status=Status.PROVISIONING,
     )
     sandbox.full_clean()
-    with transaction.atomic():
+    # Tenants are created from the public schema, whatever a previous request left active.
+    with schema_context(get_public_schema_name()), transaction.atomic():
         sandbox.save(verbosity=0)
         Domain.objects.create(domain=sandbox_host(slug=slug), tenant=sandbox, is_primary=True)
         now = timezone.now()
@@ -163,7 +164,7 @@ def sandbox_reset(*, sandbox: Sandbox, actor: User | None = None) -> Sandbox:
     started = time.perf_counter()
     before = _claim(sandbox, allowed=(Status.READY,), to=Status.RESETTING, action="reset")
     try:
-        with transaction.atomic():
+        with schema_context(get_public_schema_name()), transaction.atomic():
             with schema_context(sandbox.schema_name):
                 seed = facility.seed if (facility := facility_get()) is not None else secrets.randbits(31)
             drop_schema(sandbox)
@@ -187,7 +188,7 @@ def sandbox_extend(*, sandbox: Sandbox, hours: int, actor: User | None = None, r
     if staff and not reason.strip():
         raise DomainError("Staff extensions need a reason.", errors={"reason": ["Say why, for the audit trail."]})
     cap_days = settings.SANDBOX_MAX_DAYS_STAFF if staff else settings.SANDBOX_MAX_DAYS_PROSPECT
-    with transaction.atomic():
+    with schema_context(get_public_schema_name()), transaction.atomic():
         locked = Sandbox.objects.select_for_update().get(pk=sandbox.pk)
         if locked.status != Status.READY:
             raise DomainError(f"A sandbox that is {locked.status} cannot be extended.", status_code=409)
@@ -213,7 +214,7 @@ def _retire(sandbox: Sandbox, *, allowed: tuple[str, ...], to: str, action: str,
     """Drop the schema but keep the row, its domain (which then answers 410), audit trail and analytics."""
     started = time.perf_counter()
     before = _claim(sandbox, allowed=allowed, to=to, action=action)
-    with transaction.atomic():
+    with schema_context(get_public_schema_name()), transaction.atomic():
         drop_schema(sandbox)
         audit(sandbox=sandbox, action=action, before=before, actor=actor, started=started)
     return sandbox
