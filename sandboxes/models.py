@@ -7,7 +7,6 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
-from django_tenants.utils import get_public_schema_name
 
 slug_validator = RegexValidator(
     r"^[a-z][a-z0-9_-]{1,60}[a-z0-9]$",
@@ -82,10 +81,6 @@ class Sandbox(TenantMixin):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
-
-    @property
-    def is_portal(self) -> bool:
-        return bool(self.schema_name == get_public_schema_name())
 
     def get_base_schema(self) -> str | bool:
         """A demo sandbox is cloned from its scenario's template; a template is migrated from scratch."""
