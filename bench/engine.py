@@ -139,14 +139,11 @@ def series_rows() -> list[tuple[str, str]]:
 
 
 def main() -> None:
+    from bench.table import print_table
+
     rows = engine_rows() + series_rows()
     rows.append(("peak memory of this process", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"))
-    width = max(len(name) for name, _ in rows)
-    print(f"| {'measurement'.ljust(width)} | result |")
-    print(f"|{'-' * (width + 2)}|--------|")
-    for name, value in rows:
-        print(f"| {name.ljust(width)} | {value} |")
-    print(f"\n{os.cpu_count()} cores, Python {sys.version.split()[0]}, numpy {np.__version__}")
+    print_table(rows, f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, numpy {np.__version__}")
 
 
 if __name__ == "__main__":

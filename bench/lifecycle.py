@@ -25,6 +25,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demoportal.settings.local")
 
 
 def main() -> None:
+    from bench.table import print_table
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
@@ -96,12 +98,7 @@ def main() -> None:
             f"{np.median(sizes) / 1024:.0f} KiB median, {max(sizes) / 1024:.0f} KiB max",
         )
     )
-    width = max(len(name) for name, _ in rows)
-    print(f"| {'measurement'.ljust(width)} | result |")
-    print(f"|{'-' * (width + 2)}|--------|")
-    for name, value in rows:
-        print(f"| {name.ljust(width)} | {value} |")
-    print(f"\n{os.cpu_count()} cores, PostgreSQL on loopback")
+    print_table(rows, f"{os.cpu_count()} cores, PostgreSQL on loopback")
 
 
 if __name__ == "__main__":

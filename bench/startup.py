@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 DATABASE = "demoportal_bench"
 ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 
@@ -93,6 +94,8 @@ def private_servers(clone: Path) -> tuple[float, float]:
 
 
 def main() -> None:
+    from bench.table import print_table
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--skip-test", action="store_true", help="do not time `make test`")
     args = parser.parse_args()
@@ -130,12 +133,7 @@ def main() -> None:
         finally:
             psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
-    width = max(len(name) for name, _ in rows)
-    print(f"| {'measurement'.ljust(width)} | time |")
-    print(f"|{'-' * (width + 2)}|------|")
-    for name, value in rows:
-        print(f"| {name.ljust(width)} | {value} |")
-    print(f"\n{os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print_table(rows, f"{os.cpu_count()} cores, Python {sys.version.split()[0]}")
 
 
 if __name__ == "__main__":

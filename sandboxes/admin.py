@@ -53,26 +53,26 @@ def _each(
         modeladmin.message_user(request, f"{verb} {done} sandbox{'es' if done != 1 else ''}.", messages.SUCCESS)
 
 
-@admin.action(description="Extend by 24 hours", permissions=["change"])
-def extend_day(modeladmin: admin.ModelAdmin[Sandbox], request: HttpRequest, queryset: QuerySet[Sandbox]) -> None:
-    _each(
-        modeladmin,
-        request,
-        queryset,
-        "Extended",
-        lambda s, u: sandbox_extend(sandbox=s, hours=24, actor=u, reason="Extended by sales in the admin"),
-    )
+def _extend_action(hours: int, description: str) -> Any:
+    """An admin action extending every selected sandbox by ``hours``, audited as the salesperson's."""
+
+    @admin.action(description=description, permissions=["change"])
+    def extend(modeladmin: admin.ModelAdmin[Sandbox], request: HttpRequest, queryset: QuerySet[Sandbox]) -> None:
+        reason = "Extended by sales in the admin"
+        _each(
+            modeladmin,
+            request,
+            queryset,
+            "Extended",
+            lambda s, u: sandbox_extend(sandbox=s, hours=hours, actor=u, reason=reason),
+        )
+
+    extend.__name__ = f"extend_{hours}h"
+    return extend
 
 
-@admin.action(description="Extend by 7 days", permissions=["change"])
-def extend_week(modeladmin: admin.ModelAdmin[Sandbox], request: HttpRequest, queryset: QuerySet[Sandbox]) -> None:
-    _each(
-        modeladmin,
-        request,
-        queryset,
-        "Extended",
-        lambda s, u: sandbox_extend(sandbox=s, hours=168, actor=u, reason="Extended by sales in the admin"),
-    )
+extend_day = _extend_action(24, "Extend by 24 hours")
+extend_week = _extend_action(168, "Extend by 7 days")
 
 
 @admin.action(description="Reset to the scenario's start", permissions=["change"])

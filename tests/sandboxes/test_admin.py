@@ -43,7 +43,7 @@ def test_extend_by_a_day_is_audited_with_the_salesperson(sales: Client) -> None:
     sandbox = sandbox_create(slug="extend-admin", name="Extend", scenario="cement")
     before = sandbox.expires_at
 
-    act(sales, "extend_day", sandbox)
+    act(sales, "extend_24h", sandbox)
 
     sandbox.refresh_from_db()
     assert (sandbox.expires_at - before).total_seconds() == 24 * 3600  # type: ignore[operator]
