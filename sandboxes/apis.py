@@ -22,6 +22,7 @@ from sandboxes.access import access_token_issue, handoff_token
 from sandboxes.authentication import token_sandbox
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_host, sandbox_provision, sandbox_reset
+from sandboxes.usage import request_record, requests_last_minute, sandbox_health, storage_bytes
 
 
 class SandboxOutput(serializers.Serializer[Any]):
@@ -44,6 +45,22 @@ class SandboxOutput(serializers.Serializer[Any]):
         port = request.get_port() if request is not None else ""
         suffix = f":{port}" if port not in ("", "80", "443") else ""
         return f"{scheme}://{sandbox_host(slug=sandbox.slug)}{suffix}/"
+
+
+class SandboxHealth(serializers.Serializer[Any]):
+    database = serializers.CharField()
+    simulator = serializers.CharField()
+
+
+class SandboxUsage(serializers.Serializer[Any]):
+    storage_bytes = serializers.IntegerField()
+    requests_last_minute = serializers.IntegerField()
+
+
+class SandboxDetailOutput(SandboxOutput):
+    last_accessed_at = serializers.DateTimeField(allow_null=True)
+    health = SandboxHealth()
+    usage = SandboxUsage()
 
 
 class Credentials(serializers.Serializer[Any]):
@@ -97,6 +114,7 @@ def sandbox_for(request: Request, sandbox_id: int) -> Sandbox:
     sandbox: Sandbox | None = sandboxes.filter(pk=sandbox_id).first()
     if sandbox is None:
         raise NotFound("No sandbox with this id.")
+    request_record(sandbox=sandbox)
     return sandbox
 
 
@@ -149,9 +167,18 @@ class SandboxListCreateApi(APIView):
 
 
 class SandboxDetailApi(APIView):
-    @extend_schema(responses=SandboxOutput, summary="One sandbox")
+    @extend_schema(responses=SandboxDetailOutput, summary="One sandbox, with its health and usage")
     def get(self, request: Request, sandbox_id: int) -> Response:
-        return Response(SandboxOutput(sandbox_for(request, sandbox_id), context={"request": request}).data)
+        sandbox = sandbox_for(request, sandbox_id)
+        sandbox.refresh_from_db(fields=["last_accessed_at"])
+        body = SandboxOutput(sandbox, context={"request": request}).data
+        body["last_accessed_at"] = sandbox.last_accessed_at
+        body["health"] = sandbox_health(sandbox=sandbox)
+        body["usage"] = {
+            "storage_bytes": storage_bytes(sandbox=sandbox),
+            "requests_last_minute": requests_last_minute(sandbox=sandbox),
+        }
+        return Response(body)
 
     @extend_schema(responses={204: None}, summary="Destroy: the schema is dropped, the host answers 410")
     def delete(self, request: Request, sandbox_id: int) -> Response:

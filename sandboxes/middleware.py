@@ -12,7 +12,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.template.loader import render_to_string
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from demoportal.exceptions import DomainError
 from sandboxes.selectors import sandbox_for_host
+from sandboxes.usage import request_record
 
 # WebSocket close code for "no such sandbox" (4000-4999 are the application's own; 4xxx mirrors HTTP 4xx).
 CLOSE_NOT_FOUND = 4404
@@ -48,6 +50,13 @@ class SandboxHostMiddleware(TenantMainMiddleware):
             connection.set_schema_to_public()  # type: ignore[attr-defined]  # its schema is gone
             context = {"sandbox": sandbox, "portal_url": portal_url(request)}
             return HttpResponse(render_to_string("sandbox_gone.html", context), status=410)
+        if response is None and sandbox is not None and sandbox.kind == "demo":
+            try:
+                request_record(sandbox=sandbox)
+            except DomainError as error:
+                too_many = HttpResponse(error.detail, status=error.status_code, content_type="text/plain")
+                too_many["Retry-After"] = str(error.retry_after)
+                return too_many
         return response
 
     def no_tenant_found(self, request: HttpRequest, hostname: str) -> HttpResponse:

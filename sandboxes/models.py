@@ -54,6 +54,9 @@ class Sandbox(TenantMixin):
     provisioning_ms: models.PositiveIntegerField[int | None, int | None] = models.PositiveIntegerField(
         null=True, blank=True
     )
+    last_accessed_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True
+    )
     access_token_hash: models.CharField[str, str] = models.CharField(
         max_length=64,
         blank=True,

@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from sandboxes.authentication import IsStaffOrThisSandboxToken
 from sandboxes.models import Sandbox
+from sandboxes.usage import request_record
 from simulation.engine.downsample import min_max_buckets
 from simulation.engine.kpis import Clock, scenario_kpis
 from simulation.engine.signals import HISTORY_MINUTES, events, sensor_values_parallel
@@ -43,6 +44,7 @@ def sandbox_plant(sandbox_id: int) -> Iterator[Facility]:
     sandbox = Sandbox.objects.exclude(schema_name=get_public_schema_name()).filter(pk=sandbox_id).first()
     if sandbox is None:
         raise NotFound("No sandbox with this id.")
+    request_record(sandbox=sandbox)
     with schema_context(sandbox.schema_name):
         facility = facility_get()
         if facility is None:

@@ -170,6 +170,7 @@ SANDBOX_LIFETIME_HOURS = env.int("SANDBOX_LIFETIME_HOURS", default=24)
 SANDBOX_MAX_DAYS_PROSPECT = 7  # from creation, however often extended
 SANDBOX_MAX_DAYS_STAFF = 30
 MAX_ACTIVE_SANDBOXES = env.int("MAX_ACTIVE_SANDBOXES", default=100)
+SANDBOX_REQUESTS_PER_MINUTE = env.int("SANDBOX_REQUESTS_PER_MINUTE", default=1000)
 CELERY_BEAT_SCHEDULE = {
     "sandbox-expiry-sweep": {"task": "sandboxes.tasks.sandboxes_expire", "schedule": 60.0},
 }

@@ -54,7 +54,7 @@ def test_requires_a_staff_token(sandbox: Sandbox) -> None:
 
 
 def test_assets_list_the_plant(api: APIClient, sandbox: Sandbox, django_assert_max_num_queries: Any) -> None:
-    with django_assert_max_num_queries(8):  # token, sandbox, search_path, facility, assets: not per asset
+    with django_assert_max_num_queries(9):  # token, sandbox, last access, search_path, facility, assets: not per asset
         response = api.get(url(sandbox, "assets"))
 
     assets = response.json()
@@ -74,7 +74,7 @@ def test_sensors_of_one_asset(api: APIClient, sandbox: Sandbox, django_assert_ma
     with schema_context(sandbox.schema_name):
         heater = Asset.objects.get(tag="H-101")
 
-    with django_assert_max_num_queries(9):  # not per sensor
+    with django_assert_max_num_queries(10):  # not per sensor
         response = api.get(url(sandbox, "sensors"), {"asset": heater.pk})
 
     sensors = response.json()

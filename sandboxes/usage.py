@@ -1,0 +1,69 @@
+"""How much a sandbox is used: requests per minute (with the per-sandbox limit), last access, storage.
+
+Counters live in Redis (the cache database), one key per sandbox per minute, expiring after two.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from demoportal.exceptions import DomainError
+from demoportal.health import heartbeat_instances, redis_client
+from sandboxes.models import Sandbox
+
+
+def _minute_key(sandbox_id: int, minute: int) -> str:
+    return f"sandbox-requests:{sandbox_id}:{minute}"
+
+
+def request_record(*, sandbox: Sandbox) -> None:
+    """Count one request to ``sandbox``; past SANDBOX_REQUESTS_PER_MINUTE this minute, refuse it with 429.
+
+    Also stamps ``last_accessed_at``, at most once a minute per sandbox.
+    """
+    now = time.time()
+    minute = int(now // 60)
+    client = redis_client()
+    key = _minute_key(sandbox.pk, minute)
+    pipe = client.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, 120)
+    pipe.set(f"sandbox-accessed:{sandbox.pk}", 1, nx=True, ex=60)
+    count, _, first_this_minute = pipe.execute()
+    if first_this_minute:
+        Sandbox.objects.filter(pk=sandbox.pk).update(last_accessed_at=timezone.now())
+    if count > settings.SANDBOX_REQUESTS_PER_MINUTE:
+        raise DomainError(
+            f"This sandbox has had more than {settings.SANDBOX_REQUESTS_PER_MINUTE} requests this minute.",
+            status_code=429,
+            retry_after=60 - int(now % 60),
+        )
+
+
+def requests_last_minute(*, sandbox: Sandbox) -> int:
+    value = redis_client().get(_minute_key(sandbox.pk, int(time.time() // 60)))
+    return int(value) if value is not None else 0
+
+
+def storage_bytes(*, sandbox: Sandbox) -> int:
+    """Bytes of the sandbox's schema in PostgreSQL: tables, indexes and TOAST."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'm')",
+            [sandbox.schema_name],
+        )
+        return int(cursor.fetchone()[0])
+
+
+def sandbox_health(*, sandbox: Sandbox) -> dict[str, str]:
+    """'ok' or what is wrong, for the sandbox's schema and for the simulator that feeds it live values."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [sandbox.schema_name])
+        database = "ok" if cursor.fetchone() else "no schema"
+    simulator = "ok" if heartbeat_instances("simulator", redis_client()) else "no simulator heartbeat"
+    return {"database": database, "simulator": simulator}

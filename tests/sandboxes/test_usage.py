@@ -1,0 +1,64 @@
+"""Per-sandbox request counting, the 1,000-a-minute limit, last access, health and storage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import redis
+from django.test import Client
+from rest_framework.test import APIClient
+
+from demoportal.health import heartbeat_write
+from demoportal.models import User
+from sandboxes.models import Sandbox
+from sandboxes.services import sandbox_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff() -> APIClient:
+    client = APIClient(HTTP_HOST="localhost")
+    client.force_authenticate(User.objects.create_user(email="ae@vendor.example", password="pw", is_staff=True))
+    return client
+
+
+def test_detail_shows_health_usage_and_last_access(staff: APIClient, test_redis: redis.Redis) -> None:
+    sandbox = sandbox_create(slug="usage-one", name="Usage", scenario="cement")
+    heartbeat_write("simulator", "sim-1")
+
+    staff.get(f"/api/v1/sandboxes/{sandbox.pk}/assets")
+    body = staff.get(f"/api/v1/sandboxes/{sandbox.pk}").json()
+
+    assert body["health"] == {"database": "ok", "simulator": "ok"}
+    assert body["usage"]["storage_bytes"] > 100_000  # its schema's tables and indexes
+    assert body["usage"]["requests_last_minute"] == 2
+    assert body["last_accessed_at"] is not None
+
+
+def test_over_the_limit_a_sandbox_answers_429_with_retry_after(
+    staff: APIClient, client: Client, settings: Any, test_redis: redis.Redis
+) -> None:
+    settings.SANDBOX_REQUESTS_PER_MINUTE = 3
+    sandbox = sandbox_create(slug="busy-usage", name="Busy", scenario="cement")
+    other = sandbox_create(slug="calm-usage", name="Calm", scenario="cement")
+
+    codes = [staff.get(f"/api/v1/sandboxes/{sandbox.pk}/assets").status_code for _ in range(4)]
+    page = client.get("/", HTTP_HOST="busy-usage.localhost")
+    limited = staff.get(f"/api/v1/sandboxes/{sandbox.pk}/kpis")
+
+    assert codes == [200, 200, 200, 429]
+    assert page.status_code == 429
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert "more than 3 requests this minute" in limited.json()["detail"]
+    assert staff.get(f"/api/v1/sandboxes/{other.pk}/assets").status_code == 200  # per sandbox
+
+
+def test_health_names_a_missing_simulator(staff: APIClient, test_redis: redis.Redis) -> None:
+    sandbox = sandbox_create(slug="lonely-one", name="Lonely", scenario="cement")
+
+    body = staff.get(f"/api/v1/sandboxes/{sandbox.pk}").json()
+
+    assert body["health"]["simulator"] == "no simulator heartbeat"
+    assert Sandbox.objects.get(pk=sandbox.pk).last_accessed_at is not None
