@@ -21,8 +21,9 @@ from demoportal.models import User
 from sandboxes.access import access_token_issue, handoff_token
 from sandboxes.authentication import token_sandbox
 from sandboxes.models import Sandbox
+from sandboxes.selectors import sandbox_stats
 from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_host, sandbox_provision, sandbox_reset
-from sandboxes.usage import request_record, requests_last_minute, sandbox_health, storage_bytes
+from sandboxes.usage import request_record, requests_last_minute, requests_total, sandbox_health, storage_bytes
 
 
 class SandboxOutput(serializers.Serializer[Any]):
@@ -215,3 +216,32 @@ class SandboxExtendApi(APIView):
             actor=acting_user(request),
         )
         return Response(SandboxExtendOutput(sandbox).data)
+
+
+class StatsOutput(serializers.Serializer[Any]):
+    total_sessions = serializers.IntegerField()
+    active_sessions = serializers.IntegerField()
+    expired_sessions = serializers.IntegerField()
+    destroyed_sessions = serializers.IntegerField()
+    avg_duration_minutes = serializers.FloatField(allow_null=True, help_text="Of sandboxes that have ended.")
+    total_requests = serializers.IntegerField()
+
+
+class StatsApi(APIView):
+    @extend_schema(responses=StatsOutput, summary="Sandbox totals (staff)")
+    def get(self, request: Request) -> Response:
+        if not request.user.is_staff:
+            raise PermissionDenied("Only staff can see the totals.")
+        stats = sandbox_stats()
+        return Response(
+            StatsOutput(
+                {
+                    "total_sessions": stats["total"],
+                    "active_sessions": stats["active"],
+                    "expired_sessions": stats["expired"],
+                    "destroyed_sessions": stats["destroyed"],
+                    "avg_duration_minutes": stats["avg_duration_minutes"],
+                    "total_requests": requests_total(),
+                }
+            ).data
+        )

@@ -15,6 +15,13 @@ from demoportal.exceptions import DomainError
 from demoportal.health import heartbeat_instances, redis_client
 from sandboxes.models import Sandbox
 
+TOTALS_KEY = "sandbox-requests-total"  # hash: sandbox id -> requests ever
+
+
+def requests_total() -> int:
+    """Requests to every sandbox since counting began (Redis; survives restarts with AOF persistence)."""
+    return sum(int(value) for value in redis_client().hvals(TOTALS_KEY))
+
 
 def _minute_key(sandbox_id: int, minute: int) -> str:
     return f"sandbox-requests:{sandbox_id}:{minute}"
@@ -33,7 +40,8 @@ def request_record(*, sandbox: Sandbox) -> None:
     pipe.incr(key)
     pipe.expire(key, 120)
     pipe.set(f"sandbox-accessed:{sandbox.pk}", 1, nx=True, ex=60)
-    count, _, first_this_minute = pipe.execute()
+    pipe.hincrby(TOTALS_KEY, str(sandbox.pk), 1)
+    count, _, first_this_minute, _ = pipe.execute()
     if first_this_minute:
         Sandbox.objects.filter(pk=sandbox.pk).update(last_accessed_at=timezone.now())
     if count > settings.SANDBOX_REQUESTS_PER_MINUTE:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,8 +12,8 @@ from rest_framework.test import APIClient
 
 from demoportal.health import heartbeat_write
 from demoportal.models import User
-from sandboxes.models import Sandbox
-from sandboxes.services import sandbox_create
+from sandboxes.models import Sandbox, SandboxAuditEntry
+from sandboxes.services import sandbox_create, sandbox_destroy
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +63,31 @@ def test_health_names_a_missing_simulator(staff: APIClient, test_redis: redis.Re
 
     assert body["health"]["simulator"] == "no simulator heartbeat"
     assert Sandbox.objects.get(pk=sandbox.pk).last_accessed_at is not None
+
+
+def test_stats_count_states_durations_and_requests(staff: APIClient, test_redis: redis.Redis) -> None:
+    ended = sandbox_create(slug="ended-one", name="Ended", scenario="cement")
+    sandbox_create(slug="running-one", name="Running", scenario="cement")
+    sandbox_destroy(sandbox=ended)
+    # It lived 90 minutes: move its creation back.
+    Sandbox.objects.filter(pk=ended.pk).update(
+        created_at=SandboxAuditEntry.objects.get(sandbox=ended, action="destroyed").at - timedelta(minutes=90)
+    )
+    staff.get(f"/api/v1/sandboxes/{Sandbox.objects.get(slug='running-one').pk}/assets")
+
+    stats = staff.get("/api/v1/stats").json()
+
+    demos = Sandbox.objects.filter(kind="demo")
+    assert stats["total_sessions"] == demos.count()
+    assert stats["active_sessions"] == demos.filter(status="ready").count()
+    assert stats["destroyed_sessions"] == 1
+    assert stats["expired_sessions"] == 0
+    assert stats["avg_duration_minutes"] == pytest.approx(90, abs=0.5)
+    assert stats["total_requests"] == 1
+
+
+def test_stats_are_for_staff_only() -> None:
+    client = APIClient(HTTP_HOST="localhost")
+    client.force_authenticate(User.objects.create_user(email="p@plant.example", password="pw"))
+
+    assert client.get("/api/v1/stats").status_code == 403
