@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from django.core.cache import cache
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import schema_context
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
@@ -24,9 +24,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from demoportal.exceptions import DomainError
+from sandboxes.apis import sandbox_for
 from sandboxes.authentication import IsStaffOrThisSandboxToken
+from sandboxes.middleware import RETIRED
 from sandboxes.models import Sandbox
-from sandboxes.usage import request_record
 from simulation.engine.downsample import min_max_buckets
 from simulation.engine.kpis import Clock, scenario_kpis
 from simulation.engine.signals import HISTORY_MINUTES, events, sensor_values_parallel
@@ -39,12 +41,17 @@ KPI_CACHE_SECONDS = 3600
 
 
 @contextmanager
-def sandbox_plant(sandbox_id: int) -> Iterator[Facility]:
-    """The sandbox's facility, with its schema active for the duration; 404 for an unknown sandbox."""
-    sandbox = Sandbox.objects.exclude(schema_name=get_public_schema_name()).filter(pk=sandbox_id).first()
-    if sandbox is None:
-        raise NotFound("No sandbox with this id.")
-    request_record(sandbox=sandbox)
+def sandbox_plant(request: Request, sandbox_id: int) -> Iterator[Facility]:
+    """The sandbox's facility, with its schema active for the duration.
+
+    Found, scoped and counted like every sandbox endpoint (``sandbox_for``); an ended sandbox has no
+    plant left (410), one being provisioned or reset has none yet (409).
+    """
+    sandbox = sandbox_for(request, sandbox_id)
+    if sandbox.status in RETIRED:
+        raise DomainError(f"This sandbox has ended ({sandbox.status}); its plant data is gone.", status_code=410)
+    if sandbox.status != Sandbox.Status.READY:
+        raise DomainError(f"This sandbox is {sandbox.status}; try again in a moment.", status_code=409, retry_after=5)
     with schema_context(sandbox.schema_name):
         facility = facility_get()
         if facility is None:
@@ -81,7 +88,7 @@ class AssetOutput(serializers.Serializer[Any]):
 class AssetListApi(SandboxApi):
     @extend_schema(responses=AssetOutput(many=True), summary="Assets of the sandbox's plant")
     def get(self, request: Request, sandbox_id: int) -> Response:
-        with sandbox_plant(sandbox_id):
+        with sandbox_plant(request, sandbox_id):
             return Response(AssetOutput(asset_list(), many=True).data)
 
 
@@ -114,7 +121,7 @@ class SensorListApi(SandboxApi):
         params = SensorListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         asset_id = params.validated_data.get("asset")
-        with sandbox_plant(sandbox_id):
+        with sandbox_plant(request, sandbox_id):
             if asset_id is not None and not asset_list().filter(pk=asset_id).exists():
                 raise ValidationError({"asset": [f"No asset with id {asset_id} in this sandbox."]})
             return Response(SensorOutput(sensor_list(asset_id=asset_id), many=True).data)
@@ -142,7 +149,7 @@ class SensorSeriesApi(SandboxApi):
     def get(self, request: Request, sandbox_id: int, sensor_id: int) -> Response:
         params = SeriesInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        with sandbox_plant(sandbox_id) as facility:
+        with sandbox_plant(request, sandbox_id) as facility:
             sensor = sensor_list().filter(pk=sensor_id).first()
             if sensor is None:
                 raise NotFound("No sensor with this id in this sandbox.")
@@ -209,7 +216,7 @@ class EventListApi(SandboxApi):
         params = EventListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         kind = params.validated_data.get("kind")
-        with sandbox_plant(sandbox_id) as facility:
+        with sandbox_plant(request, sandbox_id) as facility:
             first, last = history_bounds(facility)
             since = to_minute(params.validated_data.get("since", timezone.now() - timedelta(days=DEFAULT_EVENTS_DAYS)))
             if since < first:
@@ -275,7 +282,7 @@ class KpiOutput(serializers.Serializer[Any]):
 class KpiApi(SandboxApi):
     @extend_schema(responses=KpiOutput(many=True), summary="The scenario's key figures, computed from the plant's data")
     def get(self, request: Request, sandbox_id: int) -> Response:
-        with sandbox_plant(sandbox_id) as facility:
+        with sandbox_plant(request, sandbox_id) as facility:
             overlays = facility_overlays(facility)
             fingerprint = hashlib.sha256(repr(overlays).encode()).hexdigest()[:16]
             hour = to_minute(timezone.now()) // 60

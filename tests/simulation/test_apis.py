@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from demoportal.models import User
 from sandboxes.models import Sandbox
+from sandboxes.services import sandbox_create, sandbox_destroy
 from simulation.engine.signals import sensor_values
 from simulation.models import Acknowledgement, Asset, InjectedAnomaly, Sensor, TriggeredEvent
 from simulation.selectors import facility_get, facility_plant
@@ -247,3 +248,19 @@ def test_kpis_come_from_the_data_and_are_cached(api: APIClient, sandbox: Sandbox
     assert by_key["annual_co2"]["unit"] == "t CO2"
     assert second == first
     assert list(test_redis.scan_iter(match="*test_sandbox*kpis*"))  # cached under the sandbox's schema
+
+
+def test_an_ended_sandbox_has_no_plant_data_410(api: APIClient) -> None:
+    ended = sandbox_create(slug="ended-plant", name="Ended", scenario="cement")
+    sandbox_destroy(sandbox=ended)
+
+    response = api.get(url(ended, "assets"))
+
+    assert response.status_code == 410
+    assert response.json()["detail"] == "This sandbox has ended (destroyed); its plant data is gone."
+
+
+def test_a_scenario_template_is_not_reachable_by_id(api: APIClient) -> None:
+    template = Sandbox.objects.get(kind="template", industry="cement")
+
+    assert api.get(url(template, "assets")).status_code == 404
