@@ -35,12 +35,12 @@ def main() -> None:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
     from django.test import Client
     from rest_framework.authtoken.models import Token
 
     from demoportal.models import User
     from sandboxes.models import Sandbox
+    from sandboxes.usage import storage_bytes
 
     call_command("bootstrap", "--migrate", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
     staff, _ = User.objects.get_or_create(email="bench-lifecycle@example.com", defaults={"is_staff": True})
@@ -62,15 +62,7 @@ def main() -> None:
             body = {"email": f"bench-{run}@plant.example", "product": "thermalcommand", "industry": industries[run % 5]}
             create = partial(client.post, "/api/v1/sandboxes", body, content_type="application/json")
             ids.append(timed("create", create, 201).json()["sandbox_id"])
-        sizes = []
-        for sandbox in Sandbox.objects.filter(pk__in=ids):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
-                    " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'm')",
-                    [sandbox.schema_name],
-                )
-                sizes.append(cursor.fetchone()[0])
+        sizes = [storage_bytes(sandbox=sandbox) for sandbox in Sandbox.objects.filter(pk__in=ids)]
         extend = {"hours": 24, "reason": "benchmark"}
         for sandbox_id in ids:
             url = f"/api/v1/sandboxes/{sandbox_id}"

@@ -82,7 +82,13 @@ class SandboxCreateInput(serializers.Serializer[Any]):
     product = serializers.CharField()
     industry = serializers.CharField()
     role = serializers.CharField(required=False, allow_blank=True, default="")
-    company = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    company = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text="Accepted and validated; not stored yet (it belongs to the prospect's profile).",
+    )
 
 
 class SandboxListInput(serializers.Serializer[Any]):
@@ -154,7 +160,6 @@ class SandboxListCreateApi(APIView):
             product=data.validated_data["product"],
             industry=data.validated_data["industry"],
             role=data.validated_data["role"],
-            company=data.validated_data["company"],
             actor=user,
         )
         body = SandboxOutput(sandbox, context={"request": request}).data

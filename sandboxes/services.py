@@ -239,7 +239,7 @@ def sandboxes_expire(*, now: datetime | None = None) -> int:
 
 
 def sandbox_provision(
-    *, email: str, product: str, industry: str, role: str = "", company: str = "", actor: User | None = None
+    *, email: str, product: str, industry: str, role: str = "", actor: User | None = None
 ) -> tuple[Sandbox, str | None, bool]:
     """A ready sandbox for ``email``'s demo of ``product`` in ``industry``: (sandbox, temporary password
     if a login was created for the prospect, created?).

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulation.engine import calculations as calc
+from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.plant import Plant
 from simulation.engine.scenario import Story
 from simulation.engine.signals import HISTORY_MINUTES, MINUTES_PER_DAY, O2_STACK_C_PER_PCT, Overlay, sensor_values
@@ -219,8 +220,6 @@ def story_value(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Ove
 
 def annual_fuel_mmbtu(plant: Plant, clock: Clock, overlays: Sequence[Overlay] = ()) -> float:
     """Fuel burnt by every asset with a fuel meter over the last 12 months, MMBtu."""
-    from simulation.engine.assets import ASSET_TYPES
-
     minutes = hourly_minutes(clock)
     total = 0.0
     for asset in plant.assets:

@@ -16,13 +16,6 @@ from sandboxes.services import sandbox_destroy
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff() -> APIClient:
-    client = APIClient(HTTP_HOST="localhost")
-    client.force_authenticate(User.objects.create_user(email="ae@vendor.example", password="pw", is_staff=True))
-    return client
-
-
 def create(staff: APIClient, email: str, industry: str = "cement") -> dict[str, Any]:
     body = {"email": email, "product": "emissionsguardian", "industry": industry}
     response = staff.post("/api/v1/sandboxes", body, format="json")

@@ -16,13 +16,6 @@ pytestmark = pytest.mark.django_db
 NEW = {"email": "engineer@refinery.example", "product": "thermalcommand", "industry": "cement", "role": "engineer"}
 
 
-@pytest.fixture
-def staff() -> APIClient:
-    client = APIClient(HTTP_HOST="localhost")
-    client.force_authenticate(User.objects.create_user(email="ae@vendor.example", password="pw", is_staff=True))
-    return client
-
-
 def prospect(email: str) -> APIClient:
     client = APIClient(HTTP_HOST="localhost")
     user = User.objects.filter(email=email).first() or User.objects.create_user(email=email, password="pw")

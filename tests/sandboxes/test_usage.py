@@ -18,13 +18,6 @@ from sandboxes.services import sandbox_create, sandbox_destroy
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff() -> APIClient:
-    client = APIClient(HTTP_HOST="localhost")
-    client.force_authenticate(User.objects.create_user(email="ae@vendor.example", password="pw", is_staff=True))
-    return client
-
-
 def test_detail_shows_health_usage_and_last_access(staff: APIClient, test_redis: redis.Redis) -> None:
     sandbox = sandbox_create(slug="usage-one", name="Usage", scenario="cement")
     heartbeat_write("simulator", "sim-1")
