@@ -10,13 +10,20 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.http import HttpRequest
 
+from demoportal.models import User
 from sandboxes.models import Sandbox
 
 HANDOFF_SALT = "sandboxes.handoff"
 HANDOFF_MAX_AGE = 15 * 60
+
+
+def sandbox_host(*, slug: str) -> str:
+    return f"{slug}.{settings.DEMO_DOMAIN}"
 
 
 def token_hash(token: str) -> str:
@@ -40,16 +47,40 @@ def sandbox_for_token(token: str) -> Sandbox | None:
     return sandbox
 
 
-def handoff_token(*, sandbox: Sandbox) -> str:
-    return signing.dumps({"sandbox": sandbox.pk, "nonce": secrets.token_hex(8)}, salt=HANDOFF_SALT)
+def sandbox_url(*, sandbox: Sandbox, request: HttpRequest | None = None) -> str:
+    """The sandbox's home, on the scheme and port of ``request`` (https when there is none)."""
+    scheme = request.scheme if request is not None else "https"
+    port = request.get_port() if request is not None else ""
+    suffix = f":{port}" if port not in ("", "80", "443") else ""
+    return f"{scheme}://{sandbox_host(slug=sandbox.slug)}{suffix}/"
 
 
-def handoff_redeem(*, token: str, sandbox: Sandbox) -> bool:
-    """True once for a valid, fresh link to ``sandbox``; False if forged, late, for another sandbox or used."""
+def access_url(*, sandbox: Sandbox, request: HttpRequest | None = None, staff: User | None = None) -> str:
+    """A one-time link that signs the owner (or ``staff``) in on the sandbox's host."""
+    return f"{sandbox_url(sandbox=sandbox, request=request)}enter/{handoff_token(sandbox=sandbox, staff=staff)}"
+
+
+def handoff_token(*, sandbox: Sandbox, staff: User | None = None) -> str:
+    """A one-time link into ``sandbox`` for its owner, or for ``staff`` (the admin's "open as staff")."""
+    data = {"sandbox": sandbox.pk, "nonce": secrets.token_hex(8)}
+    if staff is not None:
+        data["staff"] = staff.pk
+    return signing.dumps(data, salt=HANDOFF_SALT)
+
+
+def handoff_redeem(*, token: str, sandbox: Sandbox) -> User | None:
+    """Whom a valid, fresh link to ``sandbox`` signs in (the owner, or the staff member it was made for),
+    once; None if forged, late, for another sandbox, used, or for someone no longer staff."""
     try:
         data = signing.loads(token, salt=HANDOFF_SALT, max_age=HANDOFF_MAX_AGE)
     except signing.BadSignature:  # includes SignatureExpired
-        return False
+        return None
     if data.get("sandbox") != sandbox.pk:
-        return False
-    return bool(cache.add(f"handoff-used:{data['nonce']}", 1, HANDOFF_MAX_AGE))  # add: only the first caller wins
+        return None
+    if "staff" in data:
+        user = User.objects.filter(pk=data["staff"], is_staff=True, is_active=True).first()
+    else:
+        user = sandbox.owner
+    if user is None or not cache.add(f"handoff-used:{data['nonce']}", 1, HANDOFF_MAX_AGE):  # add: first one wins
+        return None
+    return user

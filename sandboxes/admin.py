@@ -6,15 +6,22 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.db.models.expressions import RawSQL
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from demoportal.exceptions import DomainError
 from demoportal.models import User
+from sandboxes.access import access_url
 from sandboxes.models import Domain, Sandbox, SandboxAuditEntry
-from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_reset
+from sandboxes.services import audit, pool_status, sandbox_destroy, sandbox_extend, sandbox_reset
+from sandboxes.usage import storage_warning
 
 
 class DomainInline(admin.TabularInline[Domain, Sandbox]):
@@ -97,6 +104,14 @@ def destroy(
     return None
 
 
+# Bytes of each listed sandbox's schema, computed by PostgreSQL for the rows on the page only.
+STORAGE_SQL = (
+    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+    " WHERE n.nspname = sandboxes_sandbox.schema_name AND c.relkind IN ('r', 'm')"
+)
+
+
 @admin.register(Sandbox)
 class SandboxAdmin(admin.ModelAdmin[Sandbox]):
     list_display = [
@@ -104,15 +119,20 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
         "slug",
         "status",
         "owner",
+        "company",
         "product",
         "industry",
         "role",
         "created_at",
+        "expires_at",
         "time_left",
+        "last_accessed_at",
         "provisioning_ms",
+        "storage",
+        "open_link",
     ]
-    list_filter = ["status", "industry", "product", "role"]
-    search_fields = ["name", "slug", "owner__email", "domains__domain"]
+    list_filter = ["status", "industry", "product", "role", "auto_reset"]
+    search_fields = ["name", "slug", "owner__email", "owner__company", "domains__domain"]
     list_select_related = ["owner"]
     readonly_fields = [
         "schema_name",
@@ -121,22 +141,35 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
         "status",
         "failure_reason",
         "owner",
+        "company",
         "industry",
         "product",
         "role",
         "created_at",
         "ready_at",
+        "reset_at",
         "expires_at",
         "extensions",
         "provisioning_ms",
+        "last_accessed_at",
+        "storage",
+        "ended_at",
     ]
-    fields = ["name", *readonly_fields]
+    fields = ["name", "auto_reset", *readonly_fields]
     inlines = [DomainInline, AuditInline]
     actions = [extend_day, extend_week, reset, destroy]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Sandbox]:
-        # The portal's own row and the scenario templates are machinery, not sandboxes to manage.
-        return super().get_queryset(request).filter(kind=Sandbox.Kind.DEMO)
+        # The portal's own row, the scenario templates and the warm pool are machinery, not sandboxes to
+        # manage; the pool shows as counts above the list.
+        sandboxes: QuerySet[Sandbox] = (
+            super()
+            .get_queryset(request)
+            .filter(kind=Sandbox.Kind.DEMO)
+            .exclude(status=Sandbox.Status.POOLED)
+            .annotate(storage_bytes=RawSQL(STORAGE_SQL, []))  # noqa: S611  # a constant, no input
+        )
+        return sandboxes
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # sandboxes are created by the provisioning service, never by hand
@@ -144,9 +177,51 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # "destroy" keeps the row and its audit trail; deleting would lose them
 
+    def get_urls(self) -> list[URLPattern]:
+        opened = self.admin_site.admin_view(self.open_view)
+        return [path("<int:object_id>/open/", opened, name="sandboxes_sandbox_open"), *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        return super().changelist_view(request, {**(extra_context or {}), "pool": pool_status()})
+
+    def open_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Open the sandbox as the signed-in salesperson: a one-time link into its host, audited."""
+        sandbox = self.get_object(request, str(object_id))
+        if sandbox is None:
+            raise Http404("No such sandbox.")
+        if not self.has_change_permission(request, sandbox):
+            raise PermissionDenied
+        assert isinstance(request.user, User)
+        if sandbox.status != Sandbox.Status.READY:
+            message = f"{sandbox.slug} is {sandbox.status}: there is nothing to open."
+            self.message_user(request, message, messages.WARNING)
+            return redirect("admin:sandboxes_sandbox_change", sandbox.pk)
+        audit(sandbox=sandbox, action="opened_by_staff", before=sandbox.status, actor=request.user)
+        return redirect(access_url(sandbox=sandbox, request=request, staff=request.user))
+
+    @admin.display(description="company", ordering="owner__company")
+    def company(self, sandbox: Sandbox) -> str:
+        return sandbox.owner.company if sandbox.owner is not None else ""
+
     @admin.display(description="time left")
     def time_left(self, sandbox: Sandbox) -> str:
         if sandbox.status != Sandbox.Status.READY or sandbox.expires_at is None:
             return "—"
         seconds = max(0, int((sandbox.expires_at - timezone.now()).total_seconds()))
         return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+    @admin.display(description="storage", ordering="storage_bytes")
+    def storage(self, sandbox: Sandbox) -> str:
+        size = int(getattr(sandbox, "storage_bytes", 0) or 0)
+        if not size:
+            return "—"
+        warning = storage_warning(size)
+        label = f"{size / 1024**2:.1f} MB"
+        return format_html('<strong title="{}">⚠ {}</strong>', warning, label) if warning else label
+
+    @admin.display(description="")
+    def open_link(self, sandbox: Sandbox) -> str:
+        if sandbox.status != Sandbox.Status.READY:
+            return ""
+        url = reverse("admin:sandboxes_sandbox_open", args=[sandbox.pk])
+        return format_html('<a href="{}" target="_blank" rel="noopener">Open as staff</a>', url)

@@ -18,12 +18,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from demoportal.models import User
-from sandboxes.access import access_token_issue, handoff_token
+from sandboxes.access import access_token_issue, access_url, sandbox_url
 from sandboxes.authentication import token_sandbox
 from sandboxes.models import Sandbox
 from sandboxes.selectors import sandbox_stats
-from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_host, sandbox_provision, sandbox_reset
-from sandboxes.usage import request_record, requests_last_minute, requests_total, sandbox_health, storage_bytes
+from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_provision, sandbox_reset
+from sandboxes.usage import (
+    request_record,
+    requests_last_minute,
+    requests_total,
+    sandbox_health,
+    storage_bytes,
+    storage_warning,
+)
 
 
 class SandboxOutput(serializers.Serializer[Any]):
@@ -39,13 +46,10 @@ class SandboxOutput(serializers.Serializer[Any]):
     expires_at = serializers.DateTimeField(allow_null=True)
     extensions = serializers.IntegerField()
     provisioning_ms = serializers.IntegerField(allow_null=True)
+    auto_reset = serializers.BooleanField(help_text="Reset to the scenario's start every 24 hours.")
 
     def get_url(self, sandbox: Sandbox) -> str:
-        request = self.context.get("request")
-        scheme = request.scheme if request is not None else "https"
-        port = request.get_port() if request is not None else ""
-        suffix = f":{port}" if port not in ("", "80", "443") else ""
-        return f"{scheme}://{sandbox_host(slug=sandbox.slug)}{suffix}/"
+        return sandbox_url(sandbox=sandbox, request=self.context.get("request"))
 
 
 class SandboxHealth(serializers.Serializer[Any]):
@@ -55,6 +59,7 @@ class SandboxHealth(serializers.Serializer[Any]):
 
 class SandboxUsage(serializers.Serializer[Any]):
     storage_bytes = serializers.IntegerField()
+    storage_warning = serializers.CharField(allow_null=True, help_text="Set when the sandbox outgrows 10 GB.")
     requests_last_minute = serializers.IntegerField()
 
 
@@ -87,7 +92,7 @@ class SandboxCreateInput(serializers.Serializer[Any]):
         allow_blank=True,
         default="",
         max_length=200,
-        help_text="Accepted and validated; not stored yet (it belongs to the prospect's profile).",
+        help_text="Stored on the prospect's profile when it has none yet.",
     )
 
 
@@ -112,7 +117,7 @@ def acting_user(request: Request) -> User:
 
 def sandbox_for(request: Request, sandbox_id: int) -> Sandbox:
     """The demo sandbox ``sandbox_id`` if the user may see it; 404 otherwise (existence is not revealed)."""
-    sandboxes = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO)
+    sandboxes = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO).exclude(status=Sandbox.Status.POOLED)
     token_for = token_sandbox(request)
     if token_for is not None:
         sandboxes = sandboxes.filter(pk=token_for.pk)  # a sandbox token reaches its own sandbox only
@@ -132,7 +137,9 @@ class SandboxListCreateApi(APIView):
             raise PermissionDenied("Only staff can list sandboxes.")
         params = SandboxListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        sandboxes: QuerySet[Sandbox] = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO).select_related("owner")
+        sandboxes: QuerySet[Sandbox] = (
+            Sandbox.objects.filter(kind=Sandbox.Kind.DEMO).exclude(status=Sandbox.Status.POOLED).select_related("owner")
+        )
         filters = params.validated_data
         for field in ("status", "industry", "product"):
             if field in filters:
@@ -160,6 +167,7 @@ class SandboxListCreateApi(APIView):
             product=data.validated_data["product"],
             industry=data.validated_data["industry"],
             role=data.validated_data["role"],
+            company=data.validated_data["company"],
             actor=user,
         )
         body = SandboxOutput(sandbox, context={"request": request}).data
@@ -167,7 +175,7 @@ class SandboxListCreateApi(APIView):
             "username": sandbox.owner.email if sandbox.owner else email,
             "temporary_password": password,
         }
-        body["access_url"] = f"{body['url']}enter/{handoff_token(sandbox=sandbox)}"
+        body["access_url"] = access_url(sandbox=sandbox, request=request)
         body["access_token"] = access_token_issue(sandbox=sandbox) if created else None
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -180,8 +188,10 @@ class SandboxDetailApi(APIView):
         body = SandboxOutput(sandbox, context={"request": request}).data
         body["last_accessed_at"] = sandbox.last_accessed_at
         body["health"] = sandbox_health(sandbox=sandbox)
+        size = storage_bytes(sandbox=sandbox)
         body["usage"] = {
-            "storage_bytes": storage_bytes(sandbox=sandbox),
+            "storage_bytes": size,
+            "storage_warning": storage_warning(size),
             "requests_last_minute": requests_last_minute(sandbox=sandbox),
         }
         return Response(body)

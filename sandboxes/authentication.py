@@ -45,3 +45,19 @@ class IsStaffOrThisSandboxToken(permissions.BasePermission):
                 raise exceptions.NotFound("No sandbox with this id.")  # another sandbox's: never reveal it
             return True
         return bool(request.user and request.user.is_staff)
+
+
+DEMO_READ_ONLY_MESSAGE = (
+    "This is a demo plant: its equipment, sensors and history can't be changed or deleted. "
+    "Try the actions the tour offers, or reset the sandbox to start again."
+)
+
+
+class DemoPlantIsReadOnly(permissions.BasePermission):
+    """Demo restriction: nobody changes or deletes a sandbox's plant master data through the API; an
+    attempt is 403 with a friendly message (checked before the method, so never a bare 405)."""
+
+    message = DEMO_READ_ONLY_MESSAGE
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return request.method in permissions.SAFE_METHODS

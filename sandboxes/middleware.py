@@ -13,14 +13,12 @@ from django.template.loader import render_to_string
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from demoportal.exceptions import DomainError
+from sandboxes.models import Sandbox
 from sandboxes.selectors import sandbox_for_host
 from sandboxes.usage import request_record
 
 # WebSocket close code for "no such sandbox" (4000-4999 are the application's own; 4xxx mirrors HTTP 4xx).
 CLOSE_NOT_FOUND = 4404
-
-
-RETIRED = ("expired", "destroyed")
 
 
 def portal_url(request: HttpRequest) -> str:
@@ -46,7 +44,10 @@ class SandboxHostMiddleware(TenantMainMiddleware):
             return host_not_found(request, request.META.get("HTTP_HOST", ""))
         response: HttpResponse | None = super().process_request(request)
         sandbox = getattr(request, "tenant", None)
-        if response is None and sandbox is not None and sandbox.status in RETIRED:
+        if response is None and sandbox is not None and sandbox.status == Sandbox.Status.POOLED:
+            connection.set_schema_to_public()  # type: ignore[attr-defined]  # nobody's sandbox yet
+            return host_not_found(request, request.get_host())
+        if response is None and sandbox is not None and sandbox.is_retired:
             connection.set_schema_to_public()  # type: ignore[attr-defined]  # its schema is gone
             context = {"sandbox": sandbox, "portal_url": portal_url(request)}
             return HttpResponse(render_to_string("sandbox_gone.html", context), status=410)

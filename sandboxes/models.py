@@ -29,6 +29,7 @@ class Sandbox(TenantMixin):
 
     class Status(models.TextChoices):
         PROVISIONING = "provisioning"
+        POOLED = "pooled"  # a ready clone in the warm pool, waiting to be claimed by a prospect
         READY = "ready"
         RESETTING = "resetting"
         EXPIRED = "expired"
@@ -57,6 +58,15 @@ class Sandbox(TenantMixin):
     last_accessed_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
         null=True, blank=True
     )
+    auto_reset: models.BooleanField[bool, bool] = models.BooleanField(
+        default=True, help_text="Reset to the scenario's start every SANDBOX_AUTO_RESET_HOURS (24 h by default)."
+    )
+    reset_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True, help_text="When the plant last started: ready, claimed or reset."
+    )
+    ended_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
+        null=True, blank=True, help_text="When it expired or was destroyed; purged SANDBOX_RETENTION_DAYS later."
+    )
     access_token_hash: models.CharField[str, str] = models.CharField(
         max_length=64,
         blank=True,
@@ -74,22 +84,39 @@ class Sandbox(TenantMixin):
                 condition=models.Q(kind__in=["portal", "template", "demo"]), name="sandbox_kind_known"
             ),
             models.CheckConstraint(
-                condition=models.Q(status__in=["provisioning", "ready", "resetting", "expired", "destroyed", "failed"]),
+                condition=models.Q(
+                    status__in=["provisioning", "pooled", "ready", "resetting", "expired", "destroyed", "failed"]
+                ),
                 name="sandbox_status_known",
             ),
             models.UniqueConstraint(
                 fields=["industry"], condition=models.Q(kind="template"), name="one_template_per_scenario"
+            ),
+            # One active demo per prospect and product, even when two requests race.
+            models.UniqueConstraint(
+                fields=["owner", "product"],
+                condition=models.Q(kind="demo", status__in=["provisioning", "ready", "resetting"]),
+                name="one_active_sandbox_per_owner_and_product",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
 
+    @property
+    def is_retired(self) -> bool:
+        """Expired or destroyed: the schema is gone, the record stays until the retention purge."""
+        return self.status in RETIRED_STATUSES
+
     def get_base_schema(self) -> str | bool:
         """A demo sandbox is cloned from its scenario's template; a template is migrated from scratch."""
         if self.kind != self.Kind.DEMO:
             return False
         return template_schema_name(self.industry)
+
+
+ACTIVE_STATUSES = (Sandbox.Status.PROVISIONING, Sandbox.Status.READY, Sandbox.Status.RESETTING)
+RETIRED_STATUSES = (Sandbox.Status.EXPIRED, Sandbox.Status.DESTROYED)
 
 
 def template_schema_name(industry: str) -> str:

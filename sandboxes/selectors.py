@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
-from django.db.models import Avg, Count, F, Min, Q
+from django.db.models import Count, F, Q, Sum
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from sandboxes.models import Domain, Sandbox
+from analytics.models import ArchivedSandbox
+from sandboxes.models import ACTIVE_STATUSES, Domain, Sandbox
 
 
 def sandbox_for_host(hostname: str) -> Sandbox | None:
@@ -38,16 +41,44 @@ def schemas_with_pending_migrations() -> list[str]:
 
 
 def sandbox_stats() -> dict[str, int | float | None]:
-    """Counts of demo sandboxes by state, and how long the ended ones lived on average (minutes)."""
-    demos = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO)
+    """Counts of demo sandboxes by state, and how long the ended ones lived on average (minutes).
+
+    Sandboxes whose records were purged after the retention period count through their anonymised
+    archive, so the totals do not shrink as records go.
+    """
+    demos = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO).exclude(status=Sandbox.Status.POOLED)
     counts = demos.aggregate(
         total=Count("pk"),
-        active=Count("pk", filter=Q(status__in=["provisioning", "ready", "resetting"])),
-        expired=Count("pk", filter=Q(status="expired")),
-        destroyed=Count("pk", filter=Q(status="destroyed")),
+        active=Count("pk", filter=Q(status__in=ACTIVE_STATUSES)),
+        expired=Count("pk", filter=Q(status=Sandbox.Status.EXPIRED)),
+        destroyed=Count("pk", filter=Q(status=Sandbox.Status.DESTROYED)),
+        lived=Sum(F("ended_at") - F("created_at"), filter=Q(ended_at__isnull=False)),
+        ended=Count("pk", filter=Q(ended_at__isnull=False)),
     )
-    ended = demos.filter(status__in=["expired", "destroyed"]).annotate(
-        ended_at=Min("audit_entries__at", filter=Q(audit_entries__action__in=["expired", "destroyed"]))
+    archived = ArchivedSandbox.objects.aggregate(
+        total=Count("pk"),
+        expired=Count("pk", filter=Q(end_status=Sandbox.Status.EXPIRED)),
+        destroyed=Count("pk", filter=Q(end_status=Sandbox.Status.DESTROYED)),
+        lived=Sum(F("ended_at") - F("created_at")),
     )
-    lived = ended.aggregate(average=Avg(F("ended_at") - F("created_at")))["average"]
-    return {**counts, "avg_duration_minutes": round(lived.total_seconds() / 60, 1) if lived is not None else None}
+    lived = (counts["lived"] or timedelta()) + (archived["lived"] or timedelta())
+    ended = counts["ended"] + archived["total"]
+    return {
+        "total": counts["total"] + archived["total"],
+        "active": counts["active"],
+        "expired": counts["expired"] + archived["expired"],
+        "destroyed": counts["destroyed"] + archived["destroyed"],
+        "avg_duration_minutes": round(lived.total_seconds() / 60 / ended, 1) if ended else None,
+    }
+
+
+def storage_by_schema(schemas: list[str]) -> dict[str, int]:
+    """Bytes each schema takes in PostgreSQL (tables, indexes, TOAST), in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n.nspname, coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_namespace n"
+            " LEFT JOIN pg_class c ON c.relnamespace = n.oid AND c.relkind IN ('r', 'm')"
+            " WHERE n.nspname = ANY(%s) GROUP BY n.nspname",
+            [schemas],
+        )
+        return {name: int(size) for name, size in cursor.fetchall()}

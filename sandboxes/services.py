@@ -6,27 +6,37 @@ Each transition goes through a function here, runs in a transaction, and writes 
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from analytics.services import sandbox_archive
 from demoportal import catalogue
 from demoportal.exceptions import DomainError
+from demoportal.health import redis_client
 from demoportal.models import User
-from sandboxes.models import Domain, Sandbox, SandboxAuditEntry, template_schema_name
+from sandboxes.access import sandbox_host
+from sandboxes.models import (
+    ACTIVE_STATUSES,
+    RETIRED_STATUSES,
+    Domain,
+    Sandbox,
+    SandboxAuditEntry,
+    template_schema_name,
+)
 from simulation.selectors import facility_get
 from simulation.services import facility_load, facility_start
 
 Status = Sandbox.Status
 
-
-def sandbox_host(*, slug: str) -> str:
-    return f"{slug}.{settings.DEMO_DOMAIN}"
+logger = logging.getLogger(__name__)
 
 
 def portal_tenant_ensure() -> Sandbox:
@@ -72,7 +82,11 @@ def template_ensure(*, industry: str) -> Sandbox:
             facility = facility_get()
         if facility is not None and facility.scenario_version == scenario.version:
             return template
-        template.delete(force_drop=True)
+        with schema_context(get_public_schema_name()):
+            template.delete(force_drop=True)
+            # Pooled clones carry the old plant; nobody has seen them, so they go too (the pool refills).
+            for pooled in Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status=Status.POOLED, industry=industry):
+                pooled.delete(force_drop=True)
     with schema_context(get_public_schema_name()), transaction.atomic():
         template = Sandbox(
             schema_name=template_schema_name(industry),
@@ -96,9 +110,11 @@ def sandbox_create(
     product: str = "",
     role: str = "",
     actor: User | None = None,
+    pooled: bool = False,
 ) -> Sandbox:
     """Create a ready sandbox: a clone of the scenario's template (or a migrated schema when there is no
     template yet), its host ``<slug>.<DEMO_DOMAIN>``, and its own plant seed and start time.
+    ``pooled``: a warm-pool member, with no owner and no expiry until ``pool_claim`` hands it out.
 
     One transaction: the row, the schema (PostgreSQL DDL is transactional), the domain and the plant
     all exist afterwards, or none does.
@@ -128,13 +144,109 @@ def sandbox_create(
         now = timezone.now()
         with schema_context(sandbox.schema_name):
             facility_start(scenario_key=scenario, seed=secrets.randbits(31), started_at=now)
-        sandbox.status = Status.READY
-        sandbox.ready_at = now
-        sandbox.expires_at = now + timedelta(hours=settings.SANDBOX_LIFETIME_HOURS)
+        sandbox.status = Status.POOLED if pooled else Status.READY
+        sandbox.ready_at = sandbox.reset_at = now
+        sandbox.expires_at = None if pooled else now + timedelta(hours=settings.SANDBOX_LIFETIME_HOURS)
         sandbox.provisioning_ms = round((time.perf_counter() - started) * 1000)
-        sandbox.save(update_fields=["status", "ready_at", "expires_at", "provisioning_ms"])
+        sandbox.save(update_fields=["status", "ready_at", "reset_at", "expires_at", "provisioning_ms"])
         audit(sandbox=sandbox, action="provision", before=Status.PROVISIONING, actor=actor, started=started)
     return sandbox
+
+
+def pool_claim(*, industry: str, owner: User, product: str, role: str, actor: User | None) -> Sandbox | None:
+    """Hand a warm-pool sandbox of ``industry`` to ``owner``, or None when the pool is empty.
+
+    The claim is one conditional UPDATE; SKIP LOCKED lets concurrent claims take different members
+    instead of queueing on the same one. The plant then starts now, so the prospect's story begins at
+    their first look whatever the time the clone spent waiting.
+    """
+    started = time.perf_counter()
+    now = timezone.now()
+    table = Sandbox._meta.db_table
+    with schema_context(get_public_schema_name()), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {table}
+                   SET status = %(ready)s, owner_id = %(owner)s, product = %(product)s, role = %(role)s,
+                       ready_at = %(now)s, reset_at = %(now)s, expires_at = %(expires)s
+                 WHERE status = %(pooled)s
+                   AND id = (SELECT id FROM {table}
+                              WHERE kind = %(demo)s AND status = %(pooled)s AND industry = %(industry)s
+                              ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                RETURNING id
+                """,  # noqa: S608  # the model's own table name; values are parameters
+                {
+                    "ready": Status.READY,
+                    "owner": owner.pk,
+                    "product": product,
+                    "role": role,
+                    "now": now,
+                    "expires": now + timedelta(hours=settings.SANDBOX_LIFETIME_HOURS),
+                    "pooled": Status.POOLED,
+                    "demo": Sandbox.Kind.DEMO,
+                    "industry": industry,
+                },
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        sandbox: Sandbox = Sandbox.objects.select_related("owner").get(pk=row[0])
+        with schema_context(sandbox.schema_name):
+            facility_start(scenario_key=industry, seed=secrets.randbits(31), started_at=now)
+        sandbox.provisioning_ms = round((time.perf_counter() - started) * 1000)
+        sandbox.save(update_fields=["provisioning_ms"])
+        audit(sandbox=sandbox, action="claim", before=Status.POOLED, actor=actor, started=started)
+    return sandbox
+
+
+def pool_refill(*, industry: str | None = None) -> int:
+    """Top each industry's warm pool (or just ``industry``'s) up to SANDBOX_POOL_SIZE; returns how many
+    clones it made. A Redis lock per industry keeps two refills from overfilling the same pool."""
+    made = 0
+    for key in [industry] if industry else sorted(catalogue.scenarios()):
+        lock = redis_client().lock(f"sandbox-pool-refill:{key}", timeout=300, blocking=False)
+        if not lock.acquire():
+            continue  # another worker is filling this pool
+        try:
+            pooled = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status=Status.POOLED, industry=key).count()
+            for _ in range(settings.SANDBOX_POOL_SIZE - pooled):
+                sandbox_create(slug=new_slug(key), name=catalogue.scenarios()[key].name, scenario=key, pooled=True)
+                made += 1
+        finally:
+            lock.release()
+    return made
+
+
+def pool_status() -> list[dict[str, object]]:
+    """Per industry: warm sandboxes waiting, the target size, and the claims served from the pool so far."""
+    waiting = dict(
+        Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status=Status.POOLED)
+        .values_list("industry")
+        .annotate(n=Count("pk"))
+        .values_list("industry", "n")
+    )
+    claimed = dict(
+        SandboxAuditEntry.objects.filter(action="claim")
+        .values_list("sandbox__industry")
+        .annotate(n=Count("pk"))
+        .values_list("sandbox__industry", "n")
+    )
+    return [
+        {
+            "industry": key,
+            "name": scenario.name,
+            "waiting": waiting.get(key, 0),
+            "target": settings.SANDBOX_POOL_SIZE,
+            "claimed": claimed.get(key, 0),
+        }
+        for key, scenario in sorted(catalogue.scenarios().items())
+    ]
+
+
+def new_slug(industry: str) -> str:
+    """A fresh, unguessable sandbox address label, e.g. ``oil-gas-3f9a1c07``."""
+    return f"{industry.replace('_', '-')}-{secrets.token_hex(4)}"
 
 
 def drop_schema(sandbox: Sandbox) -> None:
@@ -145,7 +257,7 @@ def drop_schema(sandbox: Sandbox) -> None:
     sandbox._drop_schema(force_drop=True)
 
 
-def _claim(sandbox: Sandbox, *, allowed: tuple[str, ...], to: str, action: str) -> str:
+def _transition(sandbox: Sandbox, *, allowed: tuple[str, ...], to: str, action: str) -> str:
     """Move ``sandbox`` to ``to`` only if it is in one of ``allowed``: a single conditional UPDATE, so of
     two concurrent requests exactly one wins. Returns the status it was in; 409 otherwise."""
     before = Sandbox.objects.filter(pk=sandbox.pk).values_list("status", flat=True).first()
@@ -159,10 +271,11 @@ def _claim(sandbox: Sandbox, *, allowed: tuple[str, ...], to: str, action: str) 
     return str(before)
 
 
-def sandbox_reset(*, sandbox: Sandbox, actor: User | None = None) -> Sandbox:
-    """Back to the scenario's start: the schema is replaced by a fresh clone; the URL stays the same."""
+def sandbox_reset(*, sandbox: Sandbox, actor: User | None = None, automatic: bool = False) -> Sandbox:
+    """Back to the scenario's start: the schema is replaced by a fresh clone; the URL stays the same.
+    ``automatic``: the daily auto-reset, audited as such."""
     started = time.perf_counter()
-    before = _claim(sandbox, allowed=(Status.READY,), to=Status.RESETTING, action="reset")
+    before = _transition(sandbox, allowed=(Status.READY,), to=Status.RESETTING, action="reset")
     try:
         with schema_context(get_public_schema_name()), transaction.atomic():
             with schema_context(sandbox.schema_name):
@@ -172,8 +285,10 @@ def sandbox_reset(*, sandbox: Sandbox, actor: User | None = None) -> Sandbox:
             with schema_context(sandbox.schema_name):
                 facility_start(scenario_key=sandbox.industry, seed=seed, started_at=timezone.now())
             sandbox.status = Status.READY
-            sandbox.save(update_fields=["status"])
-            audit(sandbox=sandbox, action="reset", before=before, actor=actor, started=started)
+            sandbox.reset_at = timezone.now()
+            sandbox.save(update_fields=["status", "reset_at"])
+            action = "auto_reset" if automatic else "reset"
+            audit(sandbox=sandbox, action=action, before=before, actor=actor, started=started)
     except Exception as exc:
         Sandbox.objects.filter(pk=sandbox.pk).update(status=Status.FAILED, failure_reason=f"reset: {exc}")
         raise
@@ -213,9 +328,11 @@ def sandbox_extend(*, sandbox: Sandbox, hours: int, actor: User | None = None, r
 def _retire(sandbox: Sandbox, *, allowed: tuple[str, ...], to: str, action: str, actor: User | None) -> Sandbox:
     """Drop the schema but keep the row, its domain (which then answers 410), audit trail and analytics."""
     started = time.perf_counter()
-    before = _claim(sandbox, allowed=allowed, to=to, action=action)
+    before = _transition(sandbox, allowed=allowed, to=to, action=action)
     with schema_context(get_public_schema_name()), transaction.atomic():
         drop_schema(sandbox)
+        sandbox.ended_at = timezone.now()
+        Sandbox.objects.filter(pk=sandbox.pk).update(ended_at=sandbox.ended_at)
         audit(sandbox=sandbox, action=action, before=before, actor=actor, started=started)
     return sandbox
 
@@ -238,18 +355,64 @@ def sandboxes_expire(*, now: datetime | None = None) -> int:
     return count
 
 
+def sandboxes_auto_reset(*, now: datetime | None = None) -> int:
+    """Reset every ready sandbox with the auto-reset policy whose plant has run SANDBOX_AUTO_RESET_HOURS
+    (beat, every minute). A sandbox someone else is moving is skipped; one that fails is marked failed
+    and the sweep goes on. Returns how many were reset."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.SANDBOX_AUTO_RESET_HOURS)
+    due = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status=Status.READY, auto_reset=True, reset_at__lte=cutoff)
+    count = 0
+    for sandbox in due:
+        try:
+            sandbox_reset(sandbox=sandbox, automatic=True)
+            count += 1
+        except DomainError:
+            continue
+        except Exception:
+            logger.exception("Auto-reset of sandbox %s failed", sandbox.slug)
+    return count
+
+
+def sandboxes_purge(*, now: datetime | None = None) -> int:
+    """Delete the records of sandboxes that ended more than SANDBOX_RETENTION_DAYS ago: the row, its
+    domain and audit trail go; an anonymised ``ArchivedSandbox`` keeps the numbers. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SANDBOX_RETENTION_DAYS)
+    due = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status__in=RETIRED_STATUSES, ended_at__lte=cutoff)
+    count = 0
+    for sandbox in due:
+        with schema_context(get_public_schema_name()), transaction.atomic():
+            sandbox_archive(sandbox=sandbox)
+            sandbox.delete(force_drop=True)  # the schema went when it ended; this removes row, domain, audit
+        count += 1
+    return count
+
+
 def sandbox_provision(
-    *, email: str, product: str, industry: str, role: str = "", actor: User | None = None
+    *, email: str, product: str, industry: str, role: str = "", company: str = "", actor: User | None = None
 ) -> tuple[Sandbox, str | None, bool]:
     """A ready sandbox for ``email``'s demo of ``product`` in ``industry``: (sandbox, temporary password
     if a login was created for the prospect, created?).
 
-    The prospect's one active sandbox for that product is returned as it is, rather than a second one;
-    at MAX_ACTIVE_SANDBOXES ready sandboxes the request is refused with 503.
+    Taken from the industry's warm pool when it has one waiting, else cloned now. The prospect's one
+    active sandbox for that product is returned as it is, rather than a second one (a database
+    constraint holds that even for two racing requests); at MAX_ACTIVE_SANDBOXES ready sandboxes the
+    request is refused with 503. All or nothing: a failure leaves neither a login nor a sandbox.
     """
     errors = choice_errors(product=product, industry=industry, role=role)
     if errors:
         raise DomainError("Some fields are not valid.", errors=errors)
+    try:
+        with schema_context(get_public_schema_name()), transaction.atomic():
+            return _provision(email=email, product=product, industry=industry, role=role, company=company, actor=actor)
+    except IntegrityError:
+        # A concurrent request for the same prospect and product (or the same new login) won the race.
+        with schema_context(get_public_schema_name()), transaction.atomic():
+            return _provision(email=email, product=product, industry=industry, role=role, company=company, actor=actor)
+
+
+def _provision(
+    *, email: str, product: str, industry: str, role: str, company: str, actor: User | None
+) -> tuple[Sandbox, str | None, bool]:
     owner = User.objects.filter(email__iexact=email).first()
     password = None
     if owner is not None:
@@ -266,16 +429,31 @@ def sandbox_provision(
         )
     if owner is None:
         password = secrets.token_urlsafe(12)
-        owner = User.objects.create_user(email=email, password=password)
-    scenario = catalogue.scenarios()[industry]
-    slug = f"{industry.replace('_', '-')}-{secrets.token_hex(4)}"
-    sandbox = sandbox_create(
-        slug=slug, name=scenario.name, scenario=industry, owner=owner, product=product, role=role, actor=actor
-    )
+        owner = User.objects.create_user(email=email, password=password, company=company)
+    elif company and not owner.company:
+        owner.company = company
+        owner.save(update_fields=["company"])
+    sandbox = pool_claim(industry=industry, owner=owner, product=product, role=role, actor=actor)
+    if sandbox is None:
+        sandbox = sandbox_create(
+            slug=new_slug(industry),
+            name=catalogue.scenarios()[industry].name,
+            scenario=industry,
+            owner=owner,
+            product=product,
+            role=role,
+            actor=actor,
+        )
+    if settings.SANDBOX_POOL_SIZE:
+        transaction.on_commit(lambda: pool_refill_later(industry))
     return sandbox, password, True
 
 
-ACTIVE_STATUSES = (Status.PROVISIONING, Status.READY, Status.RESETTING)
+def pool_refill_later(industry: str) -> None:
+    """Ask the pool worker to top ``industry``'s pool up again (its own low-concurrency queue)."""
+    from sandboxes.tasks import pool_refill_task  # the tasks module imports this one
+
+    pool_refill_task.delay(industry=industry)
 
 
 def choice_errors(*, product: str, industry: str, role: str) -> dict[str, list[str]]:

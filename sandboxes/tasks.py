@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import connection
 
-from sandboxes.services import sandboxes_expire as expire_due
+from sandboxes import services
 
 
 @shared_task
@@ -16,7 +16,30 @@ def sandbox_schema_report() -> dict[str, str]:
     return {"django": connection.schema_name, "database": database_schema}  # type: ignore[attr-defined]
 
 
-@shared_task(acks_late=True)  # idempotent: an expired sandbox is not expired twice
+# The sweeps are idempotent (an expired sandbox is not expired twice), so a task lost with its worker
+# is simply run again: acks_late.
+
+
+@shared_task(acks_late=True)
 def sandboxes_expire() -> int:
     """Beat, every minute: drop the schemas of sandboxes past their expiry; rows and audit trail stay."""
-    return expire_due()
+    return services.sandboxes_expire()
+
+
+@shared_task(acks_late=True)
+def sandboxes_auto_reset() -> int:
+    """Beat, every minute: reset sandboxes whose plant has run a day (those with the auto-reset policy)."""
+    return services.sandboxes_auto_reset()
+
+
+@shared_task(acks_late=True)
+def sandboxes_purge() -> int:
+    """Beat, hourly: purge records of sandboxes ended more than the retention ago, keeping anonymised numbers."""
+    return services.sandboxes_purge()
+
+
+@shared_task(acks_late=True)
+def pool_refill_task(industry: str | None = None) -> int:
+    """Top the warm pools up (one industry's, or all). Routed to the ``pool`` queue, whose worker runs
+    one task at a time so cloning never starves the default queue."""
+    return services.pool_refill(industry=industry)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from demoportal.exceptions import DomainError
 from demoportal.health import heartbeat_instances, redis_client
 from sandboxes.models import Sandbox
+from sandboxes.selectors import storage_by_schema
 
 TOTALS_KEY = "sandbox-requests-total"  # hash: sandbox id -> requests ever
 
@@ -21,6 +22,12 @@ TOTALS_KEY = "sandbox-requests-total"  # hash: sandbox id -> requests ever
 def requests_total() -> int:
     """Requests to every sandbox since counting began (Redis; survives restarts with AOF persistence)."""
     return sum(int(value) for value in redis_client().hvals(TOTALS_KEY))
+
+
+def requests_of(*, sandbox: Sandbox) -> int:
+    """Requests to ``sandbox`` since counting began."""
+    value = redis_client().hget(TOTALS_KEY, str(sandbox.pk))
+    return int(value) if value is not None else 0
 
 
 def _minute_key(sandbox_id: int, minute: int) -> str:
@@ -59,13 +66,15 @@ def requests_last_minute(*, sandbox: Sandbox) -> int:
 
 def storage_bytes(*, sandbox: Sandbox) -> int:
     """Bytes of the sandbox's schema in PostgreSQL: tables, indexes and TOAST."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
-            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind IN ('r', 'm')",
-            [sandbox.schema_name],
-        )
-        return int(cursor.fetchone()[0])
+    return storage_by_schema([sandbox.schema_name]).get(sandbox.schema_name, 0)
+
+
+def storage_warning(size: int) -> str | None:
+    """What to tell sales when a sandbox outgrows SANDBOX_STORAGE_WARNING_BYTES (10 GB by default)."""
+    limit = settings.SANDBOX_STORAGE_WARNING_BYTES
+    if size <= limit:
+        return None
+    return f"Uses {size / 1024**3:.1f} GB, over the {limit / 1024**3:.0f} GB a sandbox should need."
 
 
 def sandbox_health(*, sandbox: Sandbox) -> dict[str, str]:

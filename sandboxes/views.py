@@ -11,10 +11,12 @@ def sandbox_home(request: HttpRequest) -> HttpResponse:
 
 
 def sandbox_enter(request: HttpRequest, token: str) -> HttpResponse:
-    """The ``access_url`` hand-off: signs the owner in on this sandbox's host, once, then to the home page."""
+    """The ``access_url`` hand-off: signs the owner (or staff, opening it from the admin) in on this
+    sandbox's host, once, then to the home page."""
     sandbox = request.tenant  # type: ignore[attr-defined]
-    if sandbox.owner is None or not handoff_redeem(token=token, sandbox=sandbox):
+    user = handoff_redeem(token=token, sandbox=sandbox)
+    if user is None:
         context = {"sandbox": sandbox, "sign_in_url": f"{portal_url(request)}accounts/login/"}
         return render(request, "sandbox/link_used.html", context, status=403)
-    login(request, sandbox.owner, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect("sandbox:home")

@@ -26,8 +26,7 @@ from rest_framework.views import APIView
 
 from demoportal.exceptions import DomainError
 from sandboxes.apis import sandbox_for
-from sandboxes.authentication import IsStaffOrThisSandboxToken
-from sandboxes.middleware import RETIRED
+from sandboxes.authentication import DemoPlantIsReadOnly, IsStaffOrThisSandboxToken
 from sandboxes.models import Sandbox
 from simulation.engine.downsample import min_max_buckets
 from simulation.engine.kpis import Clock, scenario_kpis
@@ -48,7 +47,7 @@ def sandbox_plant(request: Request, sandbox_id: int) -> Iterator[Facility]:
     plant left (410), one being provisioned or reset has none yet (409).
     """
     sandbox = sandbox_for(request, sandbox_id)
-    if sandbox.status in RETIRED:
+    if sandbox.is_retired:
         raise DomainError(f"This sandbox has ended ({sandbox.status}); its plant data is gone.", status_code=410)
     if sandbox.status != Sandbox.Status.READY:
         raise DomainError(f"This sandbox is {sandbox.status}; try again in a moment.", status_code=409, retry_after=5)
@@ -73,7 +72,9 @@ def history_bounds(facility: Facility) -> tuple[int, int]:
 
 
 class SandboxApi(APIView):
-    permission_classes = [IsStaffOrThisSandboxToken]
+    """A read-only view of one sandbox's plant; the actions a prospect may take get views of their own."""
+
+    permission_classes = [IsStaffOrThisSandboxToken, DemoPlantIsReadOnly]
 
 
 class AssetOutput(serializers.Serializer[Any]):

@@ -95,9 +95,10 @@ def celery_worker_process(django_db_setup: None, django_db_blocker: Any, tmp_pat
             [
                 *(sys.executable, "-m", "celery", "--app", "demoportal.celery", "worker", "--pool", "prefork"),
                 *("--concurrency", "1", "--loglevel", "INFO", "--hostname", "test-worker@%h", "--without-mingle"),
+                *("--queues", "default,pool"),
             ],
             cwd=BASE_DIR,
-            env=subprocess_environment(DATABASE_URL=database_url),
+            env=subprocess_environment(DATABASE_URL=database_url, SANDBOX_POOL_SIZE="1"),
             stdout=log,
             stderr=subprocess.STDOUT,
         )

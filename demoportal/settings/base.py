@@ -171,9 +171,18 @@ SANDBOX_MAX_DAYS_PROSPECT = 7  # from creation, however often extended
 SANDBOX_MAX_DAYS_STAFF = 30
 MAX_ACTIVE_SANDBOXES = env.int("MAX_ACTIVE_SANDBOXES", default=100)
 SANDBOX_REQUESTS_PER_MINUTE = env.int("SANDBOX_REQUESTS_PER_MINUTE", default=1000)
+SANDBOX_POOL_SIZE = env.int("SANDBOX_POOL_SIZE", default=2)  # warm sandboxes kept per industry
+SANDBOX_AUTO_RESET_HOURS = env.int("SANDBOX_AUTO_RESET_HOURS", default=24)
+SANDBOX_RETENTION_DAYS = env.int("SANDBOX_RETENTION_DAYS", default=7)  # records kept after a sandbox ends
+SANDBOX_STORAGE_WARNING_BYTES = env.int("SANDBOX_STORAGE_WARNING_BYTES", default=10 * 1024**3)
 CELERY_BEAT_SCHEDULE = {
     "sandbox-expiry-sweep": {"task": "sandboxes.tasks.sandboxes_expire", "schedule": 60.0},
+    "sandbox-auto-reset": {"task": "sandboxes.tasks.sandboxes_auto_reset", "schedule": 60.0},
+    "sandbox-pool-refill": {"task": "sandboxes.tasks.pool_refill_task", "schedule": 60.0},
+    "sandbox-purge": {"task": "sandboxes.tasks.sandboxes_purge", "schedule": 3600.0},
 }
+# Cloning schemas for the warm pool runs on its own queue and worker, one at a time.
+CELERY_TASK_ROUTES = {"sandboxes.tasks.pool_refill_task": {"queue": "pool"}}
 
 # AUTH
 AUTHENTICATION_BACKENDS = [

@@ -90,3 +90,25 @@ def test_a_link_for_one_sandbox_does_not_open_another(staff: APIClient, client: 
     assert client.get(f"/enter/{token}", HTTP_HOST=host_b).status_code == 403
     assert client.get("/enter/forged-token", HTTP_HOST=host_b).status_code == 403
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("method", ["delete", "put", "patch", "post"])
+def test_the_demo_plant_cannot_be_changed_through_the_api(staff: APIClient, method: str) -> None:
+    created = create(staff, "g@plant.example")
+    own = bearer(created["access_token"])
+    other = create(staff, "h@plant.example", industry="steel")
+
+    for path in ("assets", "sensors", "events"):
+        refused = getattr(own, method)(f"/api/v1/sandboxes/{created['sandbox_id']}/{path}")
+        assert refused.status_code == 403
+        assert "This is a demo plant" in refused.json()["detail"]
+        # Someone else's sandbox stays invisible, whatever the method.
+        assert getattr(own, method)(f"/api/v1/sandboxes/{other['sandbox_id']}/{path}").status_code == 404
+    assert own.get(f"/api/v1/sandboxes/{created['sandbox_id']}/assets").status_code == 200
+
+
+def test_the_company_is_kept_on_the_prospects_profile(staff: APIClient) -> None:
+    body = {"email": "i@plant.example", "product": "thermalcommand", "industry": "steel", "company": "Iron Works"}
+    assert staff.post("/api/v1/sandboxes", body, format="json").status_code == 201
+
+    assert User.objects.get(email="i@plant.example").company == "Iron Works"

@@ -89,3 +89,76 @@ def test_marketing_cannot_run_actions(client: Client) -> None:
     act(client, "reset", sandbox)
 
     assert not sandbox.audit_entries.filter(action="reset").exists()
+
+
+def test_the_list_shows_company_storage_and_last_access(sales: Client) -> None:
+    owner = User.objects.create_user(email="buyer@steel.example", password="pw", company="Northern Steel")
+    sandbox_create(slug="columns-one", name="Columns", scenario="steel", owner=owner, product="thermalcommand")
+
+    page = sales.get(CHANGELIST, HTTP_HOST="localhost")
+
+    assert b"Northern Steel" in page.content
+    assert b" MB</td>" in page.content  # the schema's size
+    assert b"Open as staff" in page.content
+
+
+def test_open_as_staff_signs_the_salesperson_into_the_sandbox_and_is_audited(sales: Client) -> None:
+    sandbox = sandbox_create(slug="open-admin", name="Open", scenario="cement")
+
+    response = sales.get(f"{CHANGELIST}{sandbox.pk}/open/", HTTP_HOST="localhost")
+
+    assert response.status_code == 302
+    link = response["Location"]
+    assert link.startswith("http://open-admin.localhost/enter/")
+    visitor = Client()
+    entered = visitor.get(link.split(".localhost", 1)[1], HTTP_HOST="open-admin.localhost")
+    assert entered.status_code == 302
+    assert visitor.session["_auth_user_id"] == str(User.objects.get(email="sales@vendor.example").pk)
+    assert sandbox.audit_entries.filter(action="opened_by_staff", actor_label="sales@vendor.example").exists()
+
+
+def test_open_as_staff_is_refused_without_the_sales_permission_or_for_an_ended_sandbox(
+    sales: Client, client: Client
+) -> None:
+    ended = sandbox_create(slug="open-ended", name="Ended", scenario="cement")
+    Sandbox.objects.filter(pk=ended.pk).update(status="expired")
+
+    page = sales.get(f"{CHANGELIST}{ended.pk}/open/", HTTP_HOST="localhost", follow=True)
+    assert b"Open-ended is expired: there is nothing to open." in page.content
+
+    marketer = User.objects.create_user(email="mkt2@vendor.example", password="pw", is_staff=True)
+    marketer.groups.add(Group.objects.get(name="Marketing"))
+    client.force_login(marketer)
+    running = sandbox_create(slug="open-running", name="Running", scenario="cement")
+    assert client.get(f"{CHANGELIST}{running.pk}/open/", HTTP_HOST="localhost").status_code == 403
+
+
+def test_a_staff_link_stops_working_once_its_holder_is_no_longer_staff(sales: Client) -> None:
+    sandbox = sandbox_create(slug="open-revoked", name="Revoked", scenario="cement")
+    link = sales.get(f"{CHANGELIST}{sandbox.pk}/open/", HTTP_HOST="localhost")["Location"]
+    User.objects.filter(email="sales@vendor.example").update(is_staff=False)
+
+    entered = Client().get(link.split(".localhost", 1)[1], HTTP_HOST="open-revoked.localhost")
+
+    assert entered.status_code == 403
+
+
+def test_auto_reset_is_a_per_sandbox_setting_in_the_admin(sales: Client) -> None:
+    sandbox = sandbox_create(slug="policy-admin", name="Policy", scenario="cement")
+    assert sandbox.auto_reset
+
+    sales.post(
+        f"{CHANGELIST}{sandbox.pk}/change/",
+        {
+            "name": "Policy",
+            "domains-TOTAL_FORMS": "1",
+            "domains-INITIAL_FORMS": "1",
+            "domains-0-id": "",
+            "audit_entries-TOTAL_FORMS": "1",
+            "audit_entries-INITIAL_FORMS": "1",
+        },
+        HTTP_HOST="localhost",
+    )
+
+    sandbox.refresh_from_db()
+    assert not sandbox.auto_reset

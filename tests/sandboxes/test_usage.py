@@ -84,3 +84,13 @@ def test_stats_are_for_staff_only() -> None:
     client.force_authenticate(User.objects.create_user(email="p@plant.example", password="pw"))
 
     assert client.get("/api/v1/stats").status_code == 403
+
+
+def test_storage_past_the_warning_size_is_flagged(staff: APIClient, settings: Any, test_redis: redis.Redis) -> None:
+    sandbox = sandbox_create(slug="big-usage", name="Big", scenario="cement")
+    assert staff.get(f"/api/v1/sandboxes/{sandbox.pk}").json()["usage"]["storage_warning"] is None
+
+    settings.SANDBOX_STORAGE_WARNING_BYTES = 1024  # a real schema is far bigger than a kilobyte
+
+    warning = staff.get(f"/api/v1/sandboxes/{sandbox.pk}").json()["usage"]["storage_warning"]
+    assert "over the 0 GB a sandbox should need" in warning

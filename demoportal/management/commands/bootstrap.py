@@ -27,9 +27,10 @@ from django_tenants.utils import schema_context
 
 from demoportal import catalogue
 from demoportal.models import User
+from sandboxes.access import sandbox_host
 from sandboxes.models import Sandbox
 from sandboxes.selectors import schemas_with_pending_migrations
-from sandboxes.services import portal_tenant_ensure, sandbox_create, sandbox_host, template_ensure
+from sandboxes.services import portal_tenant_ensure, sandbox_create, template_ensure
 from simulation.selectors import facility_get
 from simulation.services import facility_load
 
