@@ -1,27 +1,128 @@
-"""How fast a sandbox is made, reset, extended and destroyed, and what one costs in PostgreSQL.
+"""Sandbox lifecycle against the running system: provisioning cold and from the warm pool, reset, extend,
+destroy; then 1,000 live sandboxes — what they cost in PostgreSQL and memory, and whether the API still
+answers quickly.
 
-    .venv/bin/python bench/lifecycle.py [--runs 50]
+    .venv/bin/python bench/lifecycle.py [--runs 50] [--sandboxes 1000] [--load-seconds 30] [--clients 4]
 
-Through the whole Django stack (token auth, DRF, services, PostgreSQL) with Django's test client
-against the development database, no network hop. Every sandbox it makes is destroyed and its row
-deleted at the end. Prints a table; copy it into docs/benchmarks.md.
+Starts the whole system as `make run` does (`demoportal.devstack run`: uvicorn, Celery workers, beat,
+simulator) on its own database (demoportal_lifecycle) and Redis databases 13-15, so a running
+`make run` is untouched, and talks to it over HTTP on loopback with a staff token. The server's pool
+size is 0, so "cold" is a clone made during the request; for "warm" the bench fills the pools first.
+Everything is dropped at the end. Prints a table; copy it into docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
+import signal
+import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import requests
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demoportal.settings.local")
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+DATABASE = "demoportal_lifecycle"
+PORT = 18710
+BASE = f"http://127.0.0.1:{PORT}"
+INDUSTRIES = ["oil_gas", "chemicals", "steel", "food_beverage", "cement"]
+ENV = {
+    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
+    "REDIS_URL": "redis://127.0.0.1:6379",
+    "REDIS_BROKER_DB": "13",
+    "REDIS_CACHE_DB": "14",
+    "REDIS_CHANNELS_DB": "15",
+    "SANDBOX_POOL_SIZE": "0",
+    "MAX_ACTIVE_SANDBOXES": "100000",
+    "SANDBOX_REQUESTS_PER_MINUTE": "1000000",
+    "DJANGO_SETTINGS_MODULE": "demoportal.settings.local",
+}
+
+
+def psql(sql: str) -> None:
+    subprocess.run(["psql", "postgres://postgres@127.0.0.1:5432/postgres", "-qc", sql], check=True, capture_output=True)
+
+
+@contextmanager
+def running_system() -> Iterator[int]:
+    """The whole system, as `make run` starts it; yields the launcher's pid."""
+    process = subprocess.Popen(
+        [str(REPO / ".venv/bin/python"), "-m", "demoportal.devstack", "run", "--port", str(PORT)],
+        cwd=REPO,
+        env={**os.environ, **ENV},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                if requests.get(f"{BASE}/healthz", timeout=5).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the system did not become healthy (exit {process.returncode})")
+            time.sleep(0.3)
+        yield process.pid
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def pss_kib(pid: int) -> int:
+    """Proportional set size: shared pages split among the processes sharing them, so sums are honest."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def processes() -> list[tuple[int, int, str]]:
+    """(pid, parent pid, command name) of every process."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        parent = int(text[text.rindex(")") + 2 :].split()[1])
+        found.append((int(stat.parent.name), parent, name))
+    return found
+
+
+def memory_mib(launcher: int) -> dict[str, float]:
+    table = processes()
+    tree = {launcher}
+    for _ in range(6):  # launcher -> honcho -> shell -> process -> pool children
+        tree |= {pid for pid, parent, _ in table if parent in tree}
+    app = sum(pss_kib(pid) for pid in tree) / 1024
+    postgres = sum(pss_kib(pid) for pid, _, name in table if name.startswith("postgres")) / 1024
+    import redis
+
+    redis_bytes = int(redis.Redis.from_url(ENV["REDIS_URL"]).info("memory")["used_memory"])
+    return {"app": app, "postgres": postgres, "redis": redis_bytes / 1024**2}
+
+
+def percentiles(values: list[float]) -> str:
+    return f"p50 {np.percentile(values, 50):.0f} ms, p95 {np.percentile(values, 95):.0f} ms"
 
 
 def main() -> None:
@@ -29,68 +130,177 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--sandboxes", type=int, default=1000)
+    parser.add_argument("--load-seconds", type=float, default=30)
+    parser.add_argument("--clients", type=int, default=4, help="concurrent API clients during the load test")
     args = parser.parse_args()
 
+    psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    os.environ.update(ENV)
+    rows: list[tuple[str, str]] = []
+    try:
+        with running_system() as launcher:
+            rows += measure(args, launcher)
+    finally:
+        psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+        import redis
+
+        for db in (13, 14, 15):
+            redis.Redis.from_url(f"{ENV['REDIS_URL']}/{db}").flushdb()
+    print_table(rows, f"{os.cpu_count()} cores, one uvicorn process, PostgreSQL and Redis on loopback")
+
+
+def measure(args: argparse.Namespace, launcher: int) -> list[tuple[str, str]]:
     import django
 
     django.setup()
-    from django.core.management import call_command
-    from django.test import Client
+    from django.db import connection
+    from django.test import override_settings
     from rest_framework.authtoken.models import Token
 
     from demoportal.models import User
     from sandboxes.models import Sandbox
-    from sandboxes.usage import storage_bytes
+    from sandboxes.selectors import storage_by_schema
+    from sandboxes.services import pool_refill
 
-    call_command("bootstrap", "--migrate", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
     staff, _ = User.objects.get_or_create(email="bench-lifecycle@example.com", defaults={"is_staff": True})
     token, _ = Token.objects.get_or_create(user=staff)
-    client = Client(HTTP_HOST="localhost", HTTP_AUTHORIZATION=f"Token {token.key}")
-    industries = ["oil_gas", "chemicals", "steel", "food_beverage", "cement"]
-    timings: dict[str, list[float]] = {"create": [], "reset": [], "extend": [], "destroy": []}
-    ids: list[int] = []
+    api = requests.Session()
+    api.headers["Authorization"] = f"Token {token.key}"
+    timings: dict[str, list[float]] = {}
+    emails = iter(f"bench-{n}@plant.example" for n in range(10**6))
 
-    def timed(name: str, call: Callable[[], Any], expected: int) -> Any:
+    def timed(name: str, method: str, url: str, expected: int, body: dict[str, Any] | None = None) -> Any:
         started = time.perf_counter()
-        response = call()
-        timings[name].append((time.perf_counter() - started) * 1000)
-        assert response.status_code == expected, response.content
-        return response
+        response = api.request(method, url, json=body)
+        timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+        assert response.status_code == expected, (response.status_code, response.text[:500])
+        return response.json() if response.content else None
 
-    try:
-        for run in range(args.runs):
-            body = {"email": f"bench-{run}@plant.example", "product": "thermalcommand", "industry": industries[run % 5]}
-            create = partial(client.post, "/api/v1/sandboxes", body, content_type="application/json")
-            ids.append(timed("create", create, 201).json()["sandbox_id"])
-        sizes = [storage_bytes(sandbox=sandbox) for sandbox in Sandbox.objects.filter(pk__in=ids)]
-        extend = {"hours": 24, "reason": "benchmark"}
+    def create(name: str, industry: str) -> int:
+        body = {"email": next(emails), "product": "thermalcommand", "industry": industry}
+        created = timed(name, "POST", f"{BASE}/api/v1/sandboxes", 201, body)
+        assert created["status"] == "ready"
+        return int(created["sandbox_id"])
+
+    def lifecycle(ids: list[int]) -> None:
         for sandbox_id in ids:
-            url = f"/api/v1/sandboxes/{sandbox_id}"
-            timed("reset", partial(client.post, f"{url}/reset"), 200)
-            timed("extend", partial(client.post, f"{url}/extend", extend, content_type="application/json"), 200)
-            timed("destroy", partial(client.delete, url), 204)
-    finally:
-        for sandbox in Sandbox.objects.filter(pk__in=ids):
-            sandbox.delete(force_drop=True)
-        User.objects.filter(email__startswith="bench-").delete()
-        token.delete()
-        staff.delete()
+            url = f"{BASE}/api/v1/sandboxes/{sandbox_id}"
+            timed("reset", "POST", f"{url}/reset", 200)
+            timed("extend", "POST", f"{url}/extend", 200, {"hours": 24, "reason": "benchmark"})
+            timed("destroy", "DELETE", url, 204)
+
+    # Cold: the pool is empty, every sandbox is cloned during the request.
+    cold = [create("cold", INDUSTRIES[run % 5]) for run in range(args.runs)]
+    lifecycle(cold)
+    # Warm: the pools are filled first (as the pool worker does), then each request claims a clone.
+    with override_settings(SANDBOX_POOL_SIZE=-(-args.runs // 5)):
+        pool_refill()
+    warm = [create("warm", INDUSTRIES[run % 5]) for run in range(args.runs)]
+    claimed = Sandbox.objects.filter(pk__in=warm, audit_entries__action="claim").count()
+    assert claimed == len(warm), f"only {claimed} of {len(warm)} came from the pool"
+    for sandbox_id in warm:
+        timed("destroy", "DELETE", f"{BASE}/api/v1/sandboxes/{sandbox_id}", 204)
 
     rows = [
-        (
-            f"{name} through the API ({len(values)} runs, all five scenarios)",
-            f"p50 {np.percentile(values, 50):.0f} ms, p95 {np.percentile(values, 95):.0f} ms",
-        )
-        for name, values in timings.items()
-        if values
+        (f"cold provisioning: POST /api/v1/sandboxes, pool empty ({args.runs} runs)", percentiles(timings["cold"])),
+        (f"warm claim: POST /api/v1/sandboxes from the pool ({args.runs} runs)", percentiles(timings["warm"])),
+        (f"reset ({len(timings['reset'])} runs)", percentiles(timings["reset"])),
+        (f"extend ({len(timings['extend'])} runs)", percentiles(timings["extend"])),
+        (f"destroy ({len(timings['destroy'])} runs)", percentiles(timings["destroy"])),
     ]
+
+    # 1,000 live sandboxes, made through the API by two clients at once.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        size_before = cursor.fetchone()[0]
+    memory_before = memory_mib(launcher)
+    made: list[int] = []
+    lock = threading.Lock()
+
+    def maker(offset: int) -> None:
+        for n in range(offset, args.sandboxes, 2):
+            sandbox_id = create("bulk", INDUSTRIES[n % 5])
+            with lock:
+                made.append(sandbox_id)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=maker, args=(offset,)) for offset in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    bulk_seconds = time.monotonic() - started
+    assert len(made) == args.sandboxes, f"made {len(made)} of {args.sandboxes}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        size_after = cursor.fetchone()[0]
+    live = list(Sandbox.objects.filter(pk__in=made))
+    schema_sizes = list(storage_by_schema([s.schema_name for s in live]).values())
+    memory_after = memory_mib(launcher)
+    rows += [
+        (
+            f"{args.sandboxes} sandboxes made through the API (2 clients)",
+            f"{bulk_seconds:.0f} s, {args.sandboxes / bulk_seconds:.1f} per second",
+        ),
+        (
+            "PostgreSQL bytes per sandbox",
+            f"{(size_after - size_before) / args.sandboxes / 1024**2:.2f} MiB database growth each;"
+            f" schema tables and indexes {np.median(schema_sizes) / 1024:.0f} KiB median",
+        ),
+        (
+            f"memory (PSS) with {args.sandboxes} live sandboxes",
+            f"app processes {memory_after['app']:.0f} MiB, PostgreSQL {memory_after['postgres']:.0f} MiB,"
+            f" Redis {memory_after['redis']:.0f} MiB (before: {memory_before['app']:.0f} /"
+            f" {memory_before['postgres']:.0f} / {memory_before['redis']:.0f})",
+        ),
+    ]
+
+    # The API under load with the sandboxes live: random sandboxes, a mix of the endpoints a page uses.
+    slugs = {s.pk: s.slug for s in live}
+    latencies: list[float] = []
+    errors: list[int] = []
+    stop = time.monotonic() + args.load_seconds
+
+    def client() -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {token.key}"
+        rng = random.Random(threading.get_ident())  # noqa: S311  # picking pages, not secrets
+        while time.monotonic() < stop:
+            sandbox_id = rng.choice(made)
+            kind = rng.choice(["detail", "assets", "sensors", "events", "kpis", "home"])
+            url, headers = f"{BASE}/api/v1/sandboxes/{sandbox_id}/{kind}", {}
+            if kind == "home":
+                url, headers = f"{BASE}/", {"Host": f"{slugs[sandbox_id]}.localhost:{PORT}"}
+            elif kind == "detail":
+                url = f"{BASE}/api/v1/sandboxes/{sandbox_id}"
+            began = time.perf_counter()
+            response = session.get(url, headers=headers)
+            elapsed = (time.perf_counter() - began) * 1000
+            with lock:
+                latencies.append(elapsed)
+                if response.status_code != 200:
+                    errors.append(response.status_code)
+
+    threads = [threading.Thread(target=client) for _ in range(args.clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     rows.append(
         (
-            "PostgreSQL bytes per sandbox schema (tables and indexes)",
-            f"{np.median(sizes) / 1024:.0f} KiB median, {max(sizes) / 1024:.0f} KiB max",
+            f"API with {args.sandboxes} live sandboxes, {args.clients} clients for {args.load_seconds:.0f} s"
+            " (detail, assets, sensors, events, KPIs, home page)",
+            f"{percentiles(latencies)}, p99 {np.percentile(latencies, 99):.0f} ms;"
+            f" {len(latencies) / args.load_seconds:.0f} requests/s; {len(errors)} errors",
         )
     )
-    print_table(rows, f"{os.cpu_count()} cores, PostgreSQL on loopback")
+
+    started = time.monotonic()
+    for sandbox in Sandbox.objects.filter(kind="demo"):
+        sandbox.delete(force_drop=True)
+    rows.append((f"dropping {len(made) + 2 * args.runs} sandboxes", f"{time.monotonic() - started:.0f} s"))
+    return rows
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from analytics.services import sandbox_archive
 from demoportal import catalogue
 from demoportal.exceptions import DomainError
+from demoportal.hashers import temporary_password_set
 from demoportal.health import redis_client
 from demoportal.models import User
 from sandboxes.access import sandbox_host
@@ -428,8 +429,9 @@ def _provision(
             retry_after=300,
         )
     if owner is None:
-        password = secrets.token_urlsafe(12)
-        owner = User.objects.create_user(email=email, password=password, company=company)
+        owner = User(email=User.objects.normalize_email(email), company=company)
+        password = temporary_password_set(owner)
+        owner.save()
     elif company and not owner.company:
         owner.company = company
         owner.save(update_fields=["company"])

@@ -1,6 +1,7 @@
 from celery import shared_task
 from django.db import connection
 
+from demoportal import catalogue
 from sandboxes import services
 
 
@@ -39,7 +40,15 @@ def sandboxes_purge() -> int:
 
 
 @shared_task(acks_late=True)
-def pool_refill_task(industry: str | None = None) -> int:
-    """Top the warm pools up (one industry's, or all). Routed to the ``pool`` queue, whose worker runs
-    one task at a time so cloning never starves the default queue."""
+def pool_refill_task(industry: str) -> int:
+    """Top one industry's warm pool up. Routed to the ``pool`` queue, whose worker runs one task at a
+    time so cloning never starves the default queue; one industry per task keeps a worker's warm
+    shutdown short."""
     return services.pool_refill(industry=industry)
+
+
+@shared_task
+def pools_refill() -> None:
+    """Beat, every minute: one refill task per industry (most find their pool full and return at once)."""
+    for industry in catalogue.scenarios():
+        pool_refill_task.delay(industry=industry)

@@ -60,6 +60,16 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
 
 
 @pytest.fixture
+def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Database access with no test transaction around it: what the test writes is committed and seen by
+    other threads and processes. The test removes what it made (cheaper than `transactional_db`, whose
+    teardown empties every table)."""
+    with django_db_blocker.unblock():
+        yield
+        connection.set_schema_to_public()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
 def sandbox(db: None) -> Sandbox:
     found: Sandbox = Sandbox.objects.get(slug=TEST_SANDBOX_SLUG)
     return found

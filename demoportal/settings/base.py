@@ -178,7 +178,7 @@ SANDBOX_STORAGE_WARNING_BYTES = env.int("SANDBOX_STORAGE_WARNING_BYTES", default
 CELERY_BEAT_SCHEDULE = {
     "sandbox-expiry-sweep": {"task": "sandboxes.tasks.sandboxes_expire", "schedule": 60.0},
     "sandbox-auto-reset": {"task": "sandboxes.tasks.sandboxes_auto_reset", "schedule": 60.0},
-    "sandbox-pool-refill": {"task": "sandboxes.tasks.pool_refill_task", "schedule": 60.0},
+    "sandbox-pool-refill": {"task": "sandboxes.tasks.pools_refill", "schedule": 60.0},
     "sandbox-purge": {"task": "sandboxes.tasks.sandboxes_purge", "schedule": 3600.0},
 }
 # Cloning schemas for the warm pool runs on its own queue and worker, one at a time.
@@ -188,6 +188,11 @@ CELERY_TASK_ROUTES = {"sandboxes.tasks.pool_refill_task": {"queue": "pool"}}
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+]
+# Django's default first (it hashes every password people choose); the second only for generated ones.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "demoportal.hashers.GeneratedPasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.contrib.auth import authenticate
 from django.test import Client
+
+from demoportal.hashers import temporary_password_set
+from demoportal.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -34,3 +40,20 @@ def test_sign_up_with_mismatched_passwords_shows_the_error_in_the_form(client: C
 
     assert response.status_code == 200
     assert b"You must type the same password each time." in response.content
+
+
+def test_a_temporary_password_is_cheap_to_hash_and_rehashed_properly_at_first_sign_in(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "demoportal.hashers.GeneratedPasswordHasher",
+    ]
+    user = User(email="temp@plant.example")
+    password = temporary_password_set(user)
+    user.save()
+
+    assert len(password) == 16
+    assert user.password.startswith("pbkdf2_sha256_generated$10000$")
+    assert authenticate(email="temp@plant.example", password=password) == user
+    user.refresh_from_db()
+    assert user.password.startswith("pbkdf2_sha256$1000000$")  # the default hasher took over
+    assert authenticate(email="temp@plant.example", password="wrong") is None

@@ -169,7 +169,7 @@ def test_the_database_refuses_a_second_active_sandbox_for_one_prospect_and_produ
 
 
 @pytest.fixture
-def racing_prospect(transactional_db: None) -> Iterator[str]:
+def racing_prospect(committed_db: None) -> Iterator[str]:
     yield "racer@plant.example"
     for sandbox in Sandbox.objects.filter(owner__email="racer@plant.example"):
         sandbox.delete(force_drop=True)

@@ -164,7 +164,7 @@ def test_the_admin_shows_the_pool_per_industry(pool_of_two: list[Sandbox], admin
 
 
 @pytest.fixture
-def committed_pool(transactional_db: None, settings: Any) -> Iterator[None]:
+def committed_pool(committed_db: None, settings: Any) -> Iterator[None]:
     settings.SANDBOX_POOL_SIZE = 2
     yield
     for sandbox in Sandbox.objects.filter(kind="demo", industry="food_beverage"):
