@@ -35,8 +35,9 @@ def token_sandbox(request: Request) -> Sandbox | None:
     return request.auth if isinstance(request.auth, Sandbox) else None
 
 
-class IsStaffOrThisSandboxToken(permissions.BasePermission):
-    """Staff, or a sandbox token used on its own sandbox (``sandbox_id`` in the URL)."""
+class SandboxTokenForItsOwnSandbox(permissions.BasePermission):
+    """A sandbox token reaches its own sandbox (``sandbox_id`` in the URL) only: another's is 404. Anyone
+    else must be signed in; ``sandbox_for`` then shows staff every sandbox and a prospect only their own."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         sandbox = token_sandbox(request)
@@ -44,7 +45,7 @@ class IsStaffOrThisSandboxToken(permissions.BasePermission):
             if sandbox.pk != view.kwargs.get("sandbox_id"):
                 raise exceptions.NotFound("No sandbox with this id.")  # another sandbox's: never reveal it
             return True
-        return bool(request.user and request.user.is_staff)
+        return bool(request.user and request.user.is_authenticated)
 
 
 DEMO_READ_ONLY_MESSAGE = (

@@ -7,7 +7,7 @@ is valid for that sandbox only. Every database read happens inside the sandbox's
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 
 from demoportal.exceptions import DomainError
 from sandboxes.apis import sandbox_for
-from sandboxes.authentication import DemoPlantIsReadOnly, IsStaffOrThisSandboxToken
+from sandboxes.authentication import DemoPlantIsReadOnly, SandboxTokenForItsOwnSandbox
 from sandboxes.models import Sandbox
 from simulation.engine.downsample import min_max_buckets
 from simulation.engine.kpis import Clock, scenario_kpis
@@ -37,6 +37,7 @@ from simulation.selectors import asset_list, facility_get, facility_overlays, fa
 MAX_POINTS_LIMIT = 10_000
 DEFAULT_EVENTS_DAYS = 30
 KPI_CACHE_SECONDS = 3600
+MASTER_DATA_CACHE_SECONDS = 3600
 
 
 @contextmanager
@@ -71,10 +72,21 @@ def history_bounds(facility: Facility) -> tuple[int, int]:
     return facility.base_minute - HISTORY_MINUTES, to_minute(timezone.now())
 
 
+def master_data(facility: Facility, name: str, build: Callable[[], Any]) -> Any:
+    """Assets and sensors never change in a demo (they are read-only), so their serialised lists are
+    cached per plant; a reset starts the plant again and so reads a new key."""
+    key = f"plant-master:{facility.pk}:{facility.seed}:{facility.started_at.timestamp():.0f}:{name}"
+    data = cache.get(key)  # the schema prefixes every cache key
+    if data is None:
+        data = build()
+        cache.set(key, data, MASTER_DATA_CACHE_SECONDS)
+    return data
+
+
 class SandboxApi(APIView):
     """A read-only view of one sandbox's plant; the actions a prospect may take get views of their own."""
 
-    permission_classes = [IsStaffOrThisSandboxToken, DemoPlantIsReadOnly]
+    permission_classes = [SandboxTokenForItsOwnSandbox, DemoPlantIsReadOnly]
 
 
 class AssetOutput(serializers.Serializer[Any]):
@@ -89,8 +101,8 @@ class AssetOutput(serializers.Serializer[Any]):
 class AssetListApi(SandboxApi):
     @extend_schema(responses=AssetOutput(many=True), summary="Assets of the sandbox's plant")
     def get(self, request: Request, sandbox_id: int) -> Response:
-        with sandbox_plant(request, sandbox_id):
-            return Response(AssetOutput(asset_list(), many=True).data)
+        with sandbox_plant(request, sandbox_id) as facility:
+            return Response(master_data(facility, "assets", lambda: AssetOutput(asset_list(), many=True).data))
 
 
 class SensorListInput(serializers.Serializer[Any]):
@@ -122,10 +134,13 @@ class SensorListApi(SandboxApi):
         params = SensorListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         asset_id = params.validated_data.get("asset")
-        with sandbox_plant(request, sandbox_id):
+        with sandbox_plant(request, sandbox_id) as facility:
             if asset_id is not None and not asset_list().filter(pk=asset_id).exists():
                 raise ValidationError({"asset": [f"No asset with id {asset_id} in this sandbox."]})
-            return Response(SensorOutput(sensor_list(asset_id=asset_id), many=True).data)
+            sensors = master_data(
+                facility, f"sensors:{asset_id}", lambda: SensorOutput(sensor_list(asset_id=asset_id), many=True).data
+            )
+            return Response(sensors)
 
 
 class SeriesInput(serializers.Serializer[Any]):

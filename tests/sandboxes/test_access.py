@@ -112,3 +112,22 @@ def test_the_company_is_kept_on_the_prospects_profile(staff: APIClient) -> None:
     assert staff.post("/api/v1/sandboxes", body, format="json").status_code == 201
 
     assert User.objects.get(email="i@plant.example").company == "Iron Works"
+
+
+def test_a_prospect_session_gets_404_on_everything_of_another_prospects_sandbox(staff: APIClient) -> None:
+    mine = create(staff, "mine@plant.example")
+    theirs = create(staff, "theirs@plant.example", industry="steel")
+    session = APIClient(HTTP_HOST="localhost")
+    session.force_login(User.objects.get(email="mine@plant.example"))
+    sensor = bearer(theirs["access_token"]).get(f"/api/v1/sandboxes/{theirs['sandbox_id']}/sensors").json()[0]["id"]
+    own = f"/api/v1/sandboxes/{mine['sandbox_id']}"
+    other = f"/api/v1/sandboxes/{theirs['sandbox_id']}"
+
+    assert session.get(f"{own}/assets").status_code == 200  # the owner sees their plant with their session
+    reads = ["", "/assets", "/sensors", f"/sensors/{sensor}/series", "/events", "/kpis"]
+    for path in reads:
+        assert session.get(f"{other}{path}").status_code == 404, path
+    assert session.post(f"{other}/reset").status_code == 404
+    assert session.post(f"{other}/extend", {"hours": 1}, format="json").status_code == 404
+    assert session.delete(other).status_code == 404
+    assert Sandbox.objects.get(pk=theirs["sandbox_id"]).status == "ready"

@@ -45,13 +45,13 @@ def errors(response: Any) -> dict[str, list[str]]:
     return dict(response.json()["errors"])
 
 
-def test_requires_a_staff_token(sandbox: Sandbox) -> None:
+def test_requires_staff_or_the_owner(sandbox: Sandbox) -> None:
     anonymous = APIClient(HTTP_HOST="localhost")
     prospect = APIClient(HTTP_HOST="localhost")
     prospect.force_authenticate(User.objects.create_user(email="prospect@plant.example", password="pw"))
 
     assert anonymous.get(url(sandbox, "assets")).status_code == 401
-    assert prospect.get(url(sandbox, "assets")).status_code == 403
+    assert prospect.get(url(sandbox, "assets")).status_code == 404  # not theirs: never revealed
 
 
 def test_assets_list_the_plant(api: APIClient, sandbox: Sandbox, django_assert_max_num_queries: Any) -> None:
