@@ -202,3 +202,29 @@ def test_an_unknown_product_is_refused_before_anything_is_made() -> None:
 
     assert "product" in refused.value.errors
     assert not User.objects.filter(email="z@plant.example").exists()
+
+
+@pytest.fixture
+def two_prospects(committed_db: None) -> Iterator[list[str]]:
+    emails = ["one@parallel.example", "two@parallel.example"]
+    yield emails
+    for sandbox in Sandbox.objects.filter(owner__email__in=emails):
+        sandbox.delete(force_drop=True)
+    User.objects.filter(email__in=emails).delete()
+
+
+def test_two_prospects_provisioned_at_the_same_moment_both_get_a_clone(two_prospects: list[str]) -> None:
+    # Each clone runs in its own transaction; django-tenants' own clone path replaced the clone function
+    # inside that transaction, so a second clone waited for the first and then failed.
+    def provision(email: str) -> str:
+        try:
+            sandbox, _, created = sandbox_provision(email=email, product="thermalcommand", industry="cement")
+            assert created
+            return sandbox.status
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        statuses = list(executor.map(provision, two_prospects))
+
+    assert statuses == ["ready", "ready"]
