@@ -6,9 +6,10 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import connection, models
-from django_tenants.clone import CloneSchema
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
+
+from sandboxes.schemas import schema_clone
 
 slug_validator = RegexValidator(
     r"^[a-z][a-z0-9_-]{1,60}[a-z0-9]$",
@@ -117,32 +118,21 @@ class Sandbox(TenantMixin):
         return template_schema_name(self.industry)
 
     def create_schema(self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1) -> Any:
-        """A demo sandbox's schema: one call of the clone function installed by ``clone_function_install``.
-
-        django-tenants' own path re-creates the clone function (CREATE OR REPLACE FUNCTION) on every
-        clone, which locks it until the transaction ends, so concurrent clones wait for each other and
-        then fail ("tuple concurrently updated"); it also runs `migrate_schemas --fake`, which adds
-        nothing here because the clone copies the template's django_migrations rows.
-        """
+        """A demo sandbox's schema is a copy of its template (``sandboxes.schemas.schema_clone``, which
+        says why not django-tenants' clone function); templates are migrated by django-tenants. No
+        migrations run: the copy carries the template's django_migrations rows."""
         base = self.get_base_schema()
         if not (sync_schema and isinstance(base, str) and schema_exists(base)):
             return super().create_schema(check_if_exists, sync_schema, verbosity)
         if check_if_exists and schema_exists(self.schema_name):
             return False
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT public.clone_schema(%s, %s, 'DATA')", [base, self.schema_name])
+        schema_clone(source=base, target=self.schema_name)
         connection.set_schema_to_public()  # type: ignore[attr-defined]
         return True
 
 
 ACTIVE_STATUSES = (Sandbox.Status.PROVISIONING, Sandbox.Status.READY, Sandbox.Status.RESETTING)
 RETIRED_STATUSES = (Sandbox.Status.EXPIRED, Sandbox.Status.DESTROYED)
-
-
-def clone_function_install() -> None:
-    """Install (or update) django-tenants' ``clone_schema`` database function. Run at set-up and deploy
-    (``bootstrap``), outside any request, because replacing the function locks it."""
-    CloneSchema()._create_clone_schema_function()
 
 
 def template_schema_name(industry: str) -> str:

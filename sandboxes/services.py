@@ -30,7 +30,6 @@ from sandboxes.models import (
     Domain,
     Sandbox,
     SandboxAuditEntry,
-    clone_function_install,
     template_schema_name,
 )
 from simulation.selectors import facility_get
@@ -42,10 +41,8 @@ logger = logging.getLogger(__name__)
 
 
 def portal_tenant_ensure() -> Sandbox:
-    """Create, if missing, the public tenant and its domains (PORTAL_HOST, localhost and 127.0.0.1), and
-    install the schema clone function. Idempotent."""
+    """Create, if missing, the public tenant and its domains: PORTAL_HOST, localhost and 127.0.0.1. Idempotent."""
     portal: Sandbox
-    clone_function_install()
     with transaction.atomic():
         portal, _ = Sandbox.objects.get_or_create(
             schema_name=get_public_schema_name(),

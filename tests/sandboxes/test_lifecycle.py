@@ -38,6 +38,30 @@ def schema_shape(schema: str) -> list[tuple[str, str, str]]:
         return list(cursor.fetchall())
 
 
+def schema_objects(schema: str) -> dict[str, list[tuple[str, ...]]]:
+    """Indexes, constraints and sequences by name and definition, with the schema's own name taken out:
+    a later migration finds each one by name in every clone."""
+
+    def rows(sql: str) -> list[tuple[str, ...]]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [schema])
+            return sorted(tuple(str(v).replace(f"{schema}.", "<schema>.") for v in row) for row in cursor.fetchall())
+
+    return {
+        "indexes": rows("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = %s"),
+        "constraints": rows(
+            "SELECT c.relname, k.conname, k.contype, pg_get_constraintdef(k.oid) FROM pg_constraint k"
+            " JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = k.connamespace"
+            " WHERE n.nspname = %s"
+        ),
+        "sequences": rows("SELECT sequencename, data_type, increment_by FROM pg_sequences WHERE schemaname = %s"),
+        "other objects": rows(
+            "SELECT c.relkind, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND c.relkind NOT IN ('r', 'i', 'S')"
+        ),
+    }
+
+
 def applied_migrations(schema: str) -> set[tuple[str, str]]:
     with connection.cursor() as cursor:
         cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations')  # noqa: S608 - our own schema name
@@ -72,6 +96,7 @@ def test_a_clone_equals_a_freshly_migrated_and_loaded_schema(monkeypatch: pytest
     migrated = sandbox_create(slug="migrated-one", name="Migrated", scenario="steel")
 
     assert schema_shape(cloned.schema_name) == schema_shape(migrated.schema_name)
+    assert schema_objects(cloned.schema_name) == schema_objects(migrated.schema_name)
     assert applied_migrations(cloned.schema_name) == applied_migrations(migrated.schema_name)
     for sandbox in (cloned, migrated):
         with schema_context(sandbox.schema_name):
@@ -198,3 +223,26 @@ def test_the_expiry_sweep_expires_only_what_is_due() -> None:
     assert schema_exists("fresh_one")
     assert due.audit_entries.filter(action="expired", actor_label="system").exists()
     assert sandboxes_expire() == 0  # idempotent
+
+
+def test_a_clone_continues_the_templates_id_sequences() -> None:
+    # The copied rows keep their ids; a new row must get the next id, not collide with a copied one.
+    sandbox = sandbox_create(slug="sequenced-one", name="Sequenced", scenario="cement")
+
+    with schema_context(sandbox.schema_name):
+        copied = set(Sensor.objects.values_list("pk", flat=True))
+        kiln = Sensor.objects.earliest("pk").asset
+        added = Sensor.objects.create(
+            asset=kiln,
+            index=9999,
+            key="extra",
+            tag="TI-999",
+            kind="temperature",
+            name="Extra",
+            unit="degC",
+            normal_low=0,
+            normal_high=1,
+            parameters={},
+        )
+
+    assert added.pk == max(copied) + 1
