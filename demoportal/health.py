@@ -6,6 +6,7 @@ answer "database: failing" instead of crashing when PostgreSQL is down.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -19,26 +20,28 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 logger = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
-HEARTBEAT_KEY = "heartbeat:{component}:{instance}"
+# One sorted set per component: member = instance, score = when its heartbeat expires. Reading it costs the
+# same however many other keys the cache database holds (a key scan grew with every sandbox's counters).
+HEARTBEAT_KEY = "heartbeats:{component}"
 # A component counts as alive while its newest heartbeat is younger than this many intervals.
 HEARTBEAT_MISSED_INTERVALS = 3
 
 
 def redis_client() -> redis.Redis:
-    return redis.Redis.from_url(
-        settings.REDIS_CACHE_URL,
-        socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT,
-        socket_timeout=settings.REDIS_SOCKET_TIMEOUT,
-    )
+    """The cache database's client; one per process and URL, so its connections are reused."""
+    return _redis_client(settings.REDIS_CACHE_URL, settings.REDIS_SOCKET_TIMEOUT)
+
+
+@functools.cache
+def _redis_client(url: str, timeout: float) -> redis.Redis:
+    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
 
 
 def heartbeat_write(component: str, instance: str, *, client: redis.Redis | None = None) -> None:
     """Record that ``instance`` of ``component`` (worker, simulator) is alive now. Never raises."""
-    ttl = max(1, round(settings.HEARTBEAT_INTERVAL * HEARTBEAT_MISSED_INTERVALS))
+    expires = time.time() + settings.HEARTBEAT_INTERVAL * HEARTBEAT_MISSED_INTERVALS
     try:
-        (client or redis_client()).set(
-            HEARTBEAT_KEY.format(component=component, instance=instance), time.time(), ex=ttl
-        )
+        (client or redis_client()).zadd(HEARTBEAT_KEY.format(component=component), {instance: expires})
     except redis.RedisError as exc:
         logger.warning("heartbeat of %s %s not written: %s", component, instance, exc)
 
@@ -46,15 +49,19 @@ def heartbeat_write(component: str, instance: str, *, client: redis.Redis | None
 def heartbeat_clear(component: str, instance: str) -> None:
     """Forget ``instance`` at once (a clean shutdown), rather than when its heartbeat expires. Never raises."""
     try:
-        redis_client().delete(HEARTBEAT_KEY.format(component=component, instance=instance))
+        redis_client().zrem(HEARTBEAT_KEY.format(component=component), instance)
     except redis.RedisError as exc:
         logger.warning("heartbeat of %s %s not cleared: %s", component, instance, exc)
 
 
 def heartbeat_instances(component: str, client: redis.Redis) -> list[str]:
     """Instances of ``component`` whose heartbeat has not expired."""
-    prefix = HEARTBEAT_KEY.format(component=component, instance="")
-    return sorted(key.decode()[len(prefix) :] for key in client.scan_iter(match=f"{prefix}*"))
+    key = HEARTBEAT_KEY.format(component=component)
+    now = time.time()
+    pipe = client.pipeline()
+    pipe.zremrangebyscore(key, "-inf", now)  # forget the ones that stopped without saying so
+    pipe.zrangebyscore(key, now, "+inf")
+    return sorted(member.decode() for member in pipe.execute()[1])
 
 
 def check_database() -> dict[str, Any]:

@@ -24,6 +24,7 @@ from sandboxes.models import Sandbox
 from sandboxes.selectors import sandbox_stats
 from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_provision, sandbox_reset
 from sandboxes.usage import (
+    last_accessed,
     request_record,
     requests_last_minute,
     requests_total,
@@ -184,9 +185,8 @@ class SandboxDetailApi(APIView):
     @extend_schema(responses=SandboxDetailOutput, summary="One sandbox, with its health and usage")
     def get(self, request: Request, sandbox_id: int) -> Response:
         sandbox = sandbox_for(request, sandbox_id)
-        sandbox.refresh_from_db(fields=["last_accessed_at"])
         body = SandboxOutput(sandbox, context={"request": request}).data
-        body["last_accessed_at"] = sandbox.last_accessed_at
+        body["last_accessed_at"] = last_accessed(sandbox=sandbox)
         body["health"] = sandbox_health(sandbox=sandbox)
         size = storage_bytes(sandbox=sandbox)
         body["usage"] = {

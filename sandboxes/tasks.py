@@ -2,7 +2,7 @@ from celery import shared_task
 from django.db import connection
 
 from demoportal import catalogue
-from sandboxes import services
+from sandboxes import services, usage
 
 
 @shared_task
@@ -37,6 +37,12 @@ def sandboxes_auto_reset() -> int:
 def sandboxes_purge() -> int:
     """Beat, hourly: purge records of sandboxes ended more than the retention ago, keeping anonymised numbers."""
     return services.sandboxes_purge()
+
+
+@shared_task(acks_late=True)
+def last_access_flush() -> int:
+    """Beat, every minute: write the sandboxes' last access times from Redis to the database."""
+    return usage.last_access_flush()
 
 
 @shared_task(acks_late=True)

@@ -32,7 +32,15 @@ from simulation.engine.downsample import min_max_buckets
 from simulation.engine.kpis import Clock, scenario_kpis
 from simulation.engine.signals import HISTORY_MINUTES, events, sensor_values_parallel
 from simulation.models import Acknowledgement, Facility, TriggeredEvent
-from simulation.selectors import asset_list, facility_get, facility_overlays, facility_plant, sensor_list
+from simulation.selectors import (
+    asset_list,
+    asset_rows,
+    facility_get,
+    facility_overlays,
+    facility_plant,
+    sensor_list,
+    sensor_rows,
+)
 
 MAX_POINTS_LIMIT = 10_000
 DEFAULT_EVENTS_DAYS = 30
@@ -89,6 +97,7 @@ class SandboxApi(APIView):
     permission_classes = [SandboxTokenForItsOwnSandbox, DemoPlantIsReadOnly]
 
 
+# AssetOutput and SensorOutput document the shape (OpenAPI); selectors.asset_rows and sensor_rows build it.
 class AssetOutput(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     tag = serializers.CharField()
@@ -102,7 +111,7 @@ class AssetListApi(SandboxApi):
     @extend_schema(responses=AssetOutput(many=True), summary="Assets of the sandbox's plant")
     def get(self, request: Request, sandbox_id: int) -> Response:
         with sandbox_plant(request, sandbox_id) as facility:
-            return Response(master_data(facility, "assets", lambda: AssetOutput(asset_list(), many=True).data))
+            return Response(master_data(facility, "assets", asset_rows))
 
 
 class SensorListInput(serializers.Serializer[Any]):
@@ -137,10 +146,7 @@ class SensorListApi(SandboxApi):
         with sandbox_plant(request, sandbox_id) as facility:
             if asset_id is not None and not asset_list().filter(pk=asset_id).exists():
                 raise ValidationError({"asset": [f"No asset with id {asset_id} in this sandbox."]})
-            sensors = master_data(
-                facility, f"sensors:{asset_id}", lambda: SensorOutput(sensor_list(asset_id=asset_id), many=True).data
-            )
-            return Response(sensors)
+            return Response(master_data(facility, f"sensors:{asset_id}", lambda: sensor_rows(asset_id=asset_id)))
 
 
 class SeriesInput(serializers.Serializer[Any]):

@@ -117,6 +117,7 @@ DATABASES = {"default": env.postgres_db("DATABASE_URL")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=3)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a reused connection is checked first: survives a restart
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -180,6 +181,7 @@ CELERY_BEAT_SCHEDULE = {
     "sandbox-auto-reset": {"task": "sandboxes.tasks.sandboxes_auto_reset", "schedule": 60.0},
     "sandbox-pool-refill": {"task": "sandboxes.tasks.pools_refill", "schedule": 60.0},
     "sandbox-purge": {"task": "sandboxes.tasks.sandboxes_purge", "schedule": 3600.0},
+    "sandbox-last-access-flush": {"task": "sandboxes.tasks.last_access_flush", "schedule": 60.0},
 }
 # Cloning schemas for the warm pool runs on its own queue and worker, one at a time.
 CELERY_TASK_ROUTES = {"sandboxes.tasks.pool_refill_task": {"queue": "pool"}}

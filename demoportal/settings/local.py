@@ -11,6 +11,7 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "django-insecure-local-development-on
 os.environ.setdefault("DJANGO_DEBUG", "true")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/demoportal")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379")
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")  # reuse connections, as in production
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 os.environ.setdefault("DEMO_STAFF_USERS", "true")
 os.environ.setdefault("DEMO_SANDBOX", "true")

@@ -14,6 +14,7 @@ from demoportal.health import heartbeat_write
 from demoportal.models import User
 from sandboxes.models import Sandbox, SandboxAuditEntry
 from sandboxes.services import sandbox_create, sandbox_destroy
+from sandboxes.usage import last_access_flush
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +56,22 @@ def test_health_names_a_missing_simulator(staff: APIClient, test_redis: redis.Re
     body = staff.get(f"/api/v1/sandboxes/{sandbox.pk}").json()
 
     assert body["health"]["simulator"] == "no simulator heartbeat"
-    assert Sandbox.objects.get(pk=sandbox.pk).last_accessed_at is not None
+
+
+def test_last_access_is_kept_in_redis_and_written_to_the_database_each_minute(
+    staff: APIClient, test_redis: redis.Redis
+) -> None:
+    sandbox = sandbox_create(slug="flushed-one", name="Flushed", scenario="cement")
+
+    seen = staff.get(f"/api/v1/sandboxes/{sandbox.pk}").json()["last_accessed_at"]
+
+    assert seen is not None  # the API reads the unflushed time
+    assert Sandbox.objects.get(pk=sandbox.pk).last_accessed_at is None  # no write on the request path
+    assert last_access_flush() == 1
+    stored = Sandbox.objects.get(pk=sandbox.pk).last_accessed_at
+    assert stored is not None
+    assert stored.isoformat().replace("+00:00", "Z") == seen
+    assert last_access_flush() == 0  # nothing new since
 
 
 def test_stats_count_states_durations_and_requests(staff: APIClient, test_redis: redis.Redis) -> None:

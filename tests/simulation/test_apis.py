@@ -16,9 +16,10 @@ from rest_framework.test import APIClient
 from demoportal.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create, sandbox_destroy
+from simulation.apis import AssetOutput, SensorOutput
 from simulation.engine.signals import sensor_values
 from simulation.models import Acknowledgement, Asset, InjectedAnomaly, Sensor, TriggeredEvent
-from simulation.selectors import facility_get, facility_plant
+from simulation.selectors import asset_list, asset_rows, facility_get, facility_plant, sensor_list, sensor_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -264,3 +265,11 @@ def test_a_scenario_template_is_not_reachable_by_id(api: APIClient) -> None:
     template = Sandbox.objects.get(kind="template", industry="cement")
 
     assert api.get(url(template, "assets")).status_code == 404
+
+
+def test_the_fast_rows_match_the_documented_shape_exactly(sandbox: Sandbox) -> None:
+    # The lists are built from values() for speed; the serializers document them in the OpenAPI schema.
+    with schema_context(sandbox.schema_name):
+        assert asset_rows() == [dict(row) for row in AssetOutput(asset_list(), many=True).data]
+        documented = SensorOutput(sensor_list(), many=True).data
+        assert sensor_rows() == [{**row, "normal_range": dict(row["normal_range"])} for row in documented]
