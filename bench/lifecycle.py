@@ -125,6 +125,51 @@ def percentiles(values: list[float]) -> str:
     return f"p50 {np.percentile(values, 50):.0f} ms, p95 {np.percentile(values, 95):.0f} ms"
 
 
+def load_test(
+    made: list[int], slugs: dict[int, str], token: str, clients: int, seconds: float
+) -> list[tuple[str, str]]:
+    """``clients`` closed-loop clients for ``seconds``, each request for a random sandbox."""
+    latencies: dict[str, list[float]] = {}
+    errors: list[int] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client() -> None:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Token {token}"
+        rng = random.Random(threading.get_ident())  # noqa: S311  # picking pages, not secrets
+        while time.monotonic() < stop:
+            sandbox_id = rng.choice(made)
+            kind = rng.choice(["detail", "assets", "sensors", "events", "kpis", "home"])
+            url, headers = f"{BASE}/api/v1/sandboxes/{sandbox_id}/{kind}", {}
+            if kind == "home":
+                url, headers = f"{BASE}/", {"Host": f"{slugs[sandbox_id]}.localhost:{PORT}"}
+            elif kind == "detail":
+                url = f"{BASE}/api/v1/sandboxes/{sandbox_id}"
+            began = time.perf_counter()
+            response = session.get(url, headers=headers)
+            elapsed = (time.perf_counter() - began) * 1000
+            with lock:
+                latencies.setdefault(kind, []).append(elapsed)
+                if response.status_code != 200:
+                    errors.append(response.status_code)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [value for values in latencies.values() for value in values]
+    rows = [
+        (
+            f"API with the sandboxes live, {clients} clients for {seconds:.0f} s, random sandboxes, six requests",
+            f"{percentiles(every)}, p99 {np.percentile(every, 99):.0f} ms;"
+            f" {len(every) / seconds:.0f} requests/s; {len(errors)} errors",
+        )
+    ]
+    return rows + [(f"… {kind}", percentiles(values)) for kind, values in sorted(latencies.items())]
+
+
 def main() -> None:
     from bench.table import print_table
 
@@ -132,7 +177,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--sandboxes", type=int, default=1000)
     parser.add_argument("--load-seconds", type=float, default=30)
-    parser.add_argument("--clients", type=int, default=4, help="concurrent API clients during the load test")
+    parser.add_argument("--clients", default="2,4", help="concurrent API clients, one load test per number")
     parser.add_argument("--web-workers", type=int, default=os.cpu_count() or 1, help="uvicorn processes")
     args = parser.parse_args()
 
@@ -260,45 +305,8 @@ def measure(args: argparse.Namespace, launcher: int) -> list[tuple[str, str]]:
 
     # The API under load with the sandboxes live: random sandboxes, a mix of the endpoints a page uses.
     slugs = {s.pk: s.slug for s in live}
-    latencies: dict[str, list[float]] = {}
-    errors: list[int] = []
-    stop = time.monotonic() + args.load_seconds
-
-    def client() -> None:
-        session = requests.Session()
-        session.headers["Authorization"] = f"Token {token.key}"
-        rng = random.Random(threading.get_ident())  # noqa: S311  # picking pages, not secrets
-        while time.monotonic() < stop:
-            sandbox_id = rng.choice(made)
-            kind = rng.choice(["detail", "assets", "sensors", "events", "kpis", "home"])
-            url, headers = f"{BASE}/api/v1/sandboxes/{sandbox_id}/{kind}", {}
-            if kind == "home":
-                url, headers = f"{BASE}/", {"Host": f"{slugs[sandbox_id]}.localhost:{PORT}"}
-            elif kind == "detail":
-                url = f"{BASE}/api/v1/sandboxes/{sandbox_id}"
-            began = time.perf_counter()
-            response = session.get(url, headers=headers)
-            elapsed = (time.perf_counter() - began) * 1000
-            with lock:
-                latencies.setdefault(kind, []).append(elapsed)
-                if response.status_code != 200:
-                    errors.append(response.status_code)
-
-    threads = [threading.Thread(target=client) for _ in range(args.clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    every = [value for values in latencies.values() for value in values]
-    rows.append(
-        (
-            f"API with {args.sandboxes} live sandboxes, {args.clients} clients for {args.load_seconds:.0f} s,"
-            " random sandboxes, a mix of six requests",
-            f"{percentiles(every)}, p99 {np.percentile(every, 99):.0f} ms;"
-            f" {len(every) / args.load_seconds:.0f} requests/s; {len(errors)} errors",
-        )
-    )
-    rows += [(f"… {kind}", percentiles(values)) for kind, values in sorted(latencies.items())]
+    for clients in (int(n) for n in args.clients.split(",")):
+        rows += load_test(made, slugs, token.key, clients, args.load_seconds)
 
     started = time.monotonic()
     for sandbox in Sandbox.objects.filter(kind="demo"):

@@ -34,6 +34,7 @@ from sandboxes.models import (
 )
 from simulation.selectors import facility_get
 from simulation.services import facility_load, facility_start
+from simulation.tasks import kpis_warm
 
 Status = Sandbox.Status
 
@@ -290,6 +291,7 @@ def sandbox_reset(*, sandbox: Sandbox, actor: User | None = None, automatic: boo
             sandbox.save(update_fields=["status", "reset_at"])
             action = "auto_reset" if automatic else "reset"
             audit(sandbox=sandbox, action=action, before=before, actor=actor, started=started)
+            kpis_warm_later(sandbox)
     except Exception as exc:
         Sandbox.objects.filter(pk=sandbox.pk).update(status=Status.FAILED, failure_reason=f"reset: {exc}")
         raise
@@ -446,9 +448,20 @@ def _provision(
             role=role,
             actor=actor,
         )
+    kpis_warm_later(sandbox)
     if settings.SANDBOX_POOL_SIZE:
         transaction.on_commit(lambda: pool_refill_later(industry))
     return sandbox, password, True
+
+
+def kpis_warm_later(sandbox: Sandbox) -> None:
+    """After the transaction commits, have a worker compute the sandbox's KPIs into the cache."""
+
+    def send() -> None:
+        with schema_context(sandbox.schema_name):  # the task runs in the schema it was sent from
+            kpis_warm.delay()
+
+    transaction.on_commit(send)
 
 
 def pool_refill_later(industry: str) -> None:

@@ -6,7 +6,6 @@ is valid for that sandbox only. Every database read happens inside the sandbox's
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -29,13 +28,13 @@ from sandboxes.apis import sandbox_for
 from sandboxes.authentication import DemoPlantIsReadOnly, SandboxTokenForItsOwnSandbox
 from sandboxes.models import Sandbox
 from simulation.engine.downsample import min_max_buckets
-from simulation.engine.kpis import Clock, scenario_kpis
 from simulation.engine.signals import HISTORY_MINUTES, events, sensor_values_parallel
 from simulation.models import Acknowledgement, Facility, TriggeredEvent
 from simulation.selectors import (
     asset_list,
     asset_rows,
     facility_get,
+    facility_kpis,
     facility_overlays,
     facility_plant,
     sensor_list,
@@ -44,7 +43,6 @@ from simulation.selectors import (
 
 MAX_POINTS_LIMIT = 10_000
 DEFAULT_EVENTS_DAYS = 30
-KPI_CACHE_SECONDS = 3600
 MASTER_DATA_CACHE_SECONDS = 3600
 
 
@@ -305,14 +303,4 @@ class KpiApi(SandboxApi):
     @extend_schema(responses=KpiOutput(many=True), summary="The scenario's key figures, computed from the plant's data")
     def get(self, request: Request, sandbox_id: int) -> Response:
         with sandbox_plant(request, sandbox_id) as facility:
-            overlays = facility_overlays(facility)
-            fingerprint = hashlib.sha256(repr(overlays).encode()).hexdigest()[:16]
-            hour = to_minute(timezone.now()) // 60
-            key = f"kpis:{facility.pk}:{facility.seed}:{fingerprint}:{hour}"  # the schema prefixes every cache key
-            kpis = cache.get(key)
-            if kpis is None:
-                clock = Clock(base=facility.base_minute, now=hour * 60)
-                computed = scenario_kpis(facility_plant(facility), clock, overlays)
-                kpis = [{"key": k.key, "name": k.name, "value": round(k.value, 4), "unit": k.unit} for k in computed]
-                cache.set(key, kpis, KPI_CACHE_SECONDS)
-            return Response(KpiOutput(kpis, many=True).data)
+            return Response(KpiOutput(facility_kpis(facility), many=True).data)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import F, QuerySet
+from django.utils import timezone
 
 from demoportal import catalogue
+from simulation.engine.kpis import Clock, scenario_kpis
 from simulation.engine.plant import Plant, plant_build
 from simulation.engine.signals import Overlay
 from simulation.models import AppliedOptimization, Asset, Facility, InjectedAnomaly, Sensor
@@ -86,3 +90,22 @@ def facility_overlays(facility: Facility) -> list[Overlay]:
         )
     ]
     return overlays
+
+
+KPI_CACHE_SECONDS = 3600
+
+
+def facility_kpis(facility: Facility) -> list[dict[str, Any]]:
+    """The scenario's key figures up to the current hour, computed from the plant's data (about 0.1-0.2 s
+    of CPU) and cached for the hour and the current overlays. ``kpis_warm`` fills the cache when a
+    sandbox is made or reset, so the first page a prospect opens does not wait for it."""
+    overlays = facility_overlays(facility)
+    fingerprint = hashlib.sha256(repr(overlays).encode()).hexdigest()[:16]
+    hour = int(timezone.now().timestamp() // 3600)
+    key = f"kpis:{facility.pk}:{facility.seed}:{fingerprint}:{hour}"  # the schema prefixes every cache key
+    kpis: list[dict[str, Any]] | None = cache.get(key)
+    if kpis is None:
+        computed = scenario_kpis(facility_plant(facility), Clock(base=facility.base_minute, now=hour * 60), overlays)
+        kpis = [{"key": k.key, "name": k.name, "value": round(k.value, 4), "unit": k.unit} for k in computed]
+        cache.set(key, kpis, KPI_CACHE_SECONDS)
+    return kpis

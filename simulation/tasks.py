@@ -1,0 +1,14 @@
+from celery import shared_task
+
+from simulation.selectors import facility_get, facility_kpis
+
+
+@shared_task
+def kpis_warm() -> bool:
+    """Compute the sandbox's KPIs into the cache. Sent from inside the sandbox's schema (the task runs
+    there: tenant-schemas-celery) when it is made, claimed or reset. False when it has no plant (any more)."""
+    facility = facility_get()
+    if facility is None:
+        return False
+    facility_kpis(facility)
+    return True
