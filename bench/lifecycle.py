@@ -240,7 +240,7 @@ def measure(args: argparse.Namespace, launcher: int) -> list[tuple[str, str]]:
     # Cold: the pool is empty, every sandbox is cloned during the request.
     cold = [create("cold", INDUSTRIES[run % 5]) for run in range(args.runs)]
     lifecycle(cold)
-    # Warm: the pools are filled first (as the pool worker does), then each request claims a clone.
+    # Warm: the pools are filled first (as the warm-up worker does), then each request claims a clone.
     with override_settings(SANDBOX_POOL_SIZE=-(-args.runs // 5)):
         pool_refill()
     warm = [create("warm", INDUSTRIES[run % 5]) for run in range(args.runs)]

@@ -465,7 +465,7 @@ def kpis_warm_later(sandbox: Sandbox) -> None:
 
 
 def pool_refill_later(industry: str) -> None:
-    """Ask the pool worker to top ``industry``'s pool up again (its own low-concurrency queue)."""
+    """Ask the warm-up worker to top ``industry``'s pool up again (its own one-at-a-time queue)."""
     from sandboxes.tasks import pool_refill_task  # the tasks module imports this one
 
     pool_refill_task.delay(industry=industry)

@@ -47,7 +47,7 @@ def last_access_flush() -> int:
 
 @shared_task(acks_late=True)
 def pool_refill_task(industry: str) -> int:
-    """Top one industry's warm pool up. Routed to the ``pool`` queue, whose worker runs one task at a
+    """Top one industry's warm pool up. Routed to the ``warmup`` queue, whose worker runs one task at a
     time so cloning never starves the default queue; one industry per task keeps a worker's warm
     shutdown short."""
     return services.pool_refill(industry=industry)

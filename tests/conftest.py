@@ -105,7 +105,7 @@ def celery_worker_process(django_db_setup: None, django_db_blocker: Any, tmp_pat
             [
                 *(sys.executable, "-m", "celery", "--app", "demoportal.celery", "worker", "--pool", "prefork"),
                 *("--concurrency", "1", "--loglevel", "INFO", "--hostname", "test-worker@%h", "--without-mingle"),
-                *("--queues", "default,pool"),
+                *("--queues", "default,warmup"),
             ],
             cwd=BASE_DIR,
             env=subprocess_environment(DATABASE_URL=database_url, SANDBOX_POOL_SIZE="1"),

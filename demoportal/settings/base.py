@@ -183,8 +183,12 @@ CELERY_BEAT_SCHEDULE = {
     "sandbox-purge": {"task": "sandboxes.tasks.sandboxes_purge", "schedule": 3600.0},
     "sandbox-last-access-flush": {"task": "sandboxes.tasks.last_access_flush", "schedule": 60.0},
 }
-# Cloning schemas for the warm pool runs on its own queue and worker, one at a time.
-CELERY_TASK_ROUTES = {"sandboxes.tasks.pool_refill_task": {"queue": "pool"}}
+# Work that gets sandboxes ready ahead of time (pool clones, KPIs) runs on its own queue and worker, one task
+# at a time: at most one core of background work, so requests keep the others.
+CELERY_TASK_ROUTES = {
+    "sandboxes.tasks.pool_refill_task": {"queue": "warmup"},
+    "simulation.tasks.kpis_warm": {"queue": "warmup"},
+}
 
 # AUTH
 AUTHENTICATION_BACKENDS = [

@@ -194,7 +194,7 @@ def test_concurrent_claims_take_different_clones(committed_pool: None) -> None:
 @pytest.mark.usefixtures("celery_worker_process")
 def test_the_pool_worker_refills_through_its_own_queue(committed_pool: None) -> None:
     route = app.amqp.router.route({}, "sandboxes.tasks.pool_refill_task")
-    assert route["queue"].name == "pool"
+    assert route["queue"].name == "warmup"
 
     made = pool_refill_task.delay(industry="food_beverage").get(timeout=60)
 
