@@ -27,3 +27,18 @@ def products() -> list[dict[str, Any]]:
 
 def roles() -> list[dict[str, Any]]:
     return list(catalogue()[1]["roles"]["roles"])
+
+
+@cache
+def personal_email_domains() -> tuple[frozenset[str], tuple[str, ...]]:
+    """(exact domains, prefixes ending in ".") from ``fixtures/personal_email_domains.txt``."""
+    lines = (FIXTURES_DIR / "personal_email_domains.txt").read_text().splitlines()
+    domains = [line.strip().lower() for line in lines if line.strip() and not line.startswith("#")]
+    return frozenset(d for d in domains if not d.endswith(".")), tuple(d for d in domains if d.endswith("."))
+
+
+def is_personal_email(email: str) -> bool:
+    """True for a free-mail address (gmail.com, yahoo.co.uk, ...): allowed, but flagged for scoring."""
+    domain = email.rpartition("@")[2].lower()
+    exact, prefixes = personal_email_domains()
+    return domain in exact or domain.startswith(prefixes)

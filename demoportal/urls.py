@@ -10,7 +10,18 @@ admin.site.site_header = "Demo portal administration"
 admin.site.site_title = "Demo portal admin"
 
 urlpatterns = [
-    path("", include(([path("", views.landing, name="landing")], "portal"))),
+    path(
+        "",
+        include(
+            (
+                [
+                    path("", views.landing, name="landing"),
+                    path("dev/mailbox/", views.dev_mailbox, name="dev-mailbox"),
+                ],
+                "portal",
+            )
+        ),
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("sandboxes.urls")),

@@ -213,6 +213,13 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_SIGNUP_FORM_CLASS = "demoportal.forms.SignupForm"  # the prospect's profile and consent
+# A prospect who already has an account is told so beside the e-mail field (the product asks for it),
+# instead of allauth's default of pretending to sign them up again. allauth's per-IP rate limits on
+# sign-up and login stay on, which keeps probing for addresses slow.
+ACCOUNT_PREVENT_ENUMERATION = False
+# The version of the consent wording in demoportal/forms.py; stored with each consent. Change both together.
+CONTACT_CONSENT_VERSION = "2026-11"
 
 # Demo logins that `manage.py bootstrap` creates; the password is generated when not given.
 DEMO_ADMIN_EMAIL = env.str("DEMO_ADMIN_EMAIL", default="admin@example.com")
@@ -222,6 +229,8 @@ DEMO_SANDBOX = env.bool("DEMO_SANDBOX", default=False)
 
 # EMAIL
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+# With the file backend (local settings) mail lands here; /dev/mailbox/ shows it, links clickable.
+EMAIL_FILE_PATH = BASE_DIR / ".data" / "mail"
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")

@@ -17,7 +17,3 @@ os.environ.setdefault("DEMO_STAFF_USERS", "true")
 os.environ.setdefault("DEMO_SANDBOX", "true")
 
 from demoportal.settings.base import *  # noqa: E402,F403
-from demoportal.settings.base import BASE_DIR  # noqa: E402
-
-# Sent mail lands here as files, so a newcomer can verify an account without SMTP.
-EMAIL_FILE_PATH = BASE_DIR / ".data" / "mail"

@@ -26,3 +26,5 @@ STORAGES = {
 # Serve static files from the source folders, as in development (no collectstatic in tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# allauth limits sign-ups and logins per IP through the cache; every test client is 127.0.0.1.
+ACCOUNT_RATE_LIMITS = False

@@ -111,6 +111,8 @@ class Command(BaseCommand):
             f"  API docs   {base}/api/docs/",
             f"  health     {base}/healthz",
         ]
+        if settings.DEBUG and settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+            lines.append(f"  mailbox    {base}/dev/mailbox/")
         if settings.DEMO_SANDBOX:
             lines.append(f"  sandbox    http://{sandbox_host(slug=DEMO_SANDBOX_SLUG)}:{port}/")
         for email in emails:

@@ -1,0 +1,67 @@
+"""Forms of the portal host."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
+
+from demoportal import catalogue
+from demoportal.models import User
+
+CONTACT_CONSENT_TEXT = (
+    "I agree that the vendor may contact me by e-mail or phone about its products and this demo. "
+    "I can withdraw this at any time."
+)
+
+
+class SignupForm(forms.Form):
+    """The prospect's profile, asked for on allauth's sign-up page beside e-mail and password.
+
+    allauth calls ``signup`` once the account exists; the consent is stored with its time and the
+    version of the wording shown (CONTACT_CONSENT_VERSION).
+    """
+
+    field_order = ["email", "password1", "password2", "company", "job_title", "role", "country", "phone"]
+
+    company = forms.CharField(max_length=200)
+    job_title = forms.CharField(max_length=200)
+    role = forms.ChoiceField(
+        choices=lambda: [("", "Choose your role")] + [(r["key"], r["name"]) for r in catalogue.roles()]
+    )
+    country = LazyTypedChoiceField(choices=lambda: [("", "Choose your country"), *countries])
+    phone = forms.CharField(
+        max_length=32, required=False, help_text="Optional, with the country code: +44 20 7946 0958"
+    )
+    contact_consent = forms.BooleanField(
+        label=CONTACT_CONSENT_TEXT,
+        error_messages={"required": "Please agree to be contacted: a salesperson follows up every demo."},
+    )
+
+    def clean_phone(self) -> str:
+        phone: str = self.cleaned_data["phone"].strip()
+        if not phone:
+            return ""
+        try:
+            number = phonenumbers.parse(phone, self.data.get("country") or None)
+        except phonenumbers.NumberParseException:
+            raise forms.ValidationError("Enter a phone number with its country code, e.g. +44 20 7946 0958.") from None
+        if not phonenumbers.is_valid_number(number):
+            raise forms.ValidationError("This is not a valid phone number; check the digits and the country code.")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    def signup(self, request: HttpRequest, user: User) -> None:
+        data = self.cleaned_data
+        user.company = data["company"]
+        user.job_title = data["job_title"]
+        user.role = data["role"]
+        user.country = data["country"]
+        user.phone = data["phone"]
+        user.contact_consent_at = timezone.now()
+        user.contact_consent_version = settings.CONTACT_CONSENT_VERSION
+        user.personal_email = catalogue.is_personal_email(user.email)
+        user.save()
