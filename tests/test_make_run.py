@@ -108,6 +108,7 @@ def test_make_run_brings_up_web_worker_beat_and_simulator_then_stopping_it_stops
     assert f"admin      http://localhost:{port}/admin/" in log
     assert f"password   {ADMIN_PASSWORD}" in log
     assert f"sandbox    http://demo.localhost:{port}/" in log
+    assert f"mailbox    http://localhost:{port}/dev/mailbox/" in log  # verify a sign-up without SMTP
 
     async def ping() -> dict[str, str]:
         origin = websockets.Origin(f"http://demo.localhost:{port}")
