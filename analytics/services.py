@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from analytics.models import ArchivedSandbox
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from analytics.models import EVENT_NAMES, ArchivedSandbox, Event
+from demoportal.exceptions import DomainError
+from demoportal.models import User
 from sandboxes.models import Sandbox
 from sandboxes.usage import requests_of
 
@@ -22,3 +30,40 @@ def sandbox_archive(*, sandbox: Sandbox) -> ArchivedSandbox:
         requests=requests_of(sandbox=sandbox),
         provisioning_ms=sandbox.provisioning_ms,
     )
+
+
+def event_record(
+    *,
+    name: str,
+    user: User | None,
+    sandbox: Sandbox | None = None,
+    properties: dict[str, Any] | None = None,
+    occurred_at: datetime | None = None,
+    idempotency_key: str = "",
+    source: str = Event.Source.SERVER,
+) -> tuple[Event, bool]:
+    """Record that ``user`` did ``name`` (a name from EVENT_NAMES): (the event, whether it is new).
+
+    A repeated ``idempotency_key`` of the same user returns the first event and records nothing, even
+    when two copies arrive at once (a unique constraint decides).
+    """
+    if name not in EVENT_NAMES:
+        raise DomainError(f"Unknown event {name!r}.", errors={"event": [f"Use one of: {', '.join(EVENT_NAMES)}."]})
+    if idempotency_key and user is not None:
+        existing = Event.objects.filter(user=user, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            event = Event.objects.create(
+                name=name,
+                user=user,
+                sandbox=sandbox,
+                properties=properties or {},
+                occurred_at=occurred_at or timezone.now(),
+                idempotency_key=idempotency_key,
+                source=source,
+            )
+    except IntegrityError:  # the same key, arriving at the same moment
+        return Event.objects.get(user=user, idempotency_key=idempotency_key), False
+    return event, True

@@ -17,7 +17,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from analytics.services import sandbox_archive
+from analytics.services import event_record, sandbox_archive
 from demoportal import catalogue
 from demoportal.exceptions import DomainError
 from demoportal.hashers import temporary_password_set
@@ -324,6 +324,9 @@ def sandbox_extend(*, sandbox: Sandbox, hours: int, actor: User | None = None, r
         locked.extensions += 1
         locked.save(update_fields=["expires_at", "extensions"])
         audit(sandbox=locked, action="extend", before=locked.status, actor=actor, hours=hours, reason=reason)
+        event_record(
+            name="demo_extended", user=locked.owner, sandbox=locked, properties={"hours": hours, "by_staff": staff}
+        )
     sandbox.refresh_from_db()
     return sandbox
 
@@ -438,6 +441,7 @@ def _provision(
         owner.company = company
         owner.save(update_fields=["company"])
     sandbox = pool_claim(industry=industry, owner=owner, product=product, role=role, actor=actor)
+    from_pool = sandbox is not None
     if sandbox is None:
         sandbox = sandbox_create(
             slug=new_slug(industry),
@@ -449,6 +453,17 @@ def _provision(
             actor=actor,
         )
     kpis_warm_later(sandbox)
+    event_record(
+        name="demo_started",
+        user=owner,
+        sandbox=sandbox,
+        properties={
+            "product": product,
+            "industry": industry,
+            "role": role,
+            "from_pool": from_pool,
+        },
+    )
     if settings.SANDBOX_POOL_SIZE:
         transaction.on_commit(lambda: pool_refill_later(industry))
     return sandbox, password, True

@@ -250,6 +250,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "demoportal.exceptions.api_exception_handler",
+    # POST /api/v1/events, per user; a page sends a few events a minute, a runaway script gets 429.
+    "DEFAULT_THROTTLE_RATES": {"events": env.str("EVENTS_RATE", default="300/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Demo Portal API",
