@@ -19,6 +19,10 @@ CONTACT_CONSENT_TEXT = (
 )
 
 
+def role_choices() -> list[tuple[str, str]]:
+    return [(role["key"], role["name"]) for role in catalogue.roles()]
+
+
 class SignupForm(forms.Form):
     """The prospect's profile, asked for on allauth's sign-up page beside e-mail and password.
 
@@ -30,9 +34,7 @@ class SignupForm(forms.Form):
 
     company = forms.CharField(max_length=200)
     job_title = forms.CharField(max_length=200)
-    role = forms.ChoiceField(
-        choices=lambda: [("", "Choose your role")] + [(r["key"], r["name"]) for r in catalogue.roles()]
-    )
+    role = forms.ChoiceField(choices=lambda: [("", "Choose your role"), *role_choices()])
     country = LazyTypedChoiceField(choices=lambda: [("", "Choose your country"), *countries])
     phone = forms.CharField(
         max_length=32, required=False, help_text="Optional, with the country code: +44 20 7946 0958"
@@ -65,3 +67,13 @@ class SignupForm(forms.Form):
         user.contact_consent_version = settings.CONTACT_CONSENT_VERSION
         user.personal_email = catalogue.is_personal_email(user.email)
         user.save()
+
+
+class DemoSelectionForm(forms.Form):
+    """Product × industry × role in one step; every value must come from the catalogue."""
+
+    product = forms.ChoiceField(choices=lambda: [(p["key"], p["name"]) for p in catalogue.products()])
+    industry = forms.ChoiceField(
+        choices=lambda: [(key, scenario.name) for key, scenario in sorted(catalogue.scenarios().items())]
+    )
+    role = forms.ChoiceField(choices=role_choices)

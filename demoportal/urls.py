@@ -17,6 +17,9 @@ urlpatterns = [
                 [
                     path("", views.landing, name="landing"),
                     path("dev/mailbox/", views.dev_mailbox, name="dev-mailbox"),
+                    path("demo/", views.demo_new, name="demo-new"),
+                    path("sandboxes/", views.my_sandboxes, name="my-sandboxes"),
+                    path("sandboxes/<int:sandbox_id>/<str:action>", views.my_sandbox_action, name="my-sandbox"),
                 ],
                 "portal",
             )

@@ -2,11 +2,22 @@ import email
 import email.policy
 from pathlib import Path
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from demoportal import catalogue
+from demoportal.exceptions import DomainError
+from demoportal.forms import DemoSelectionForm
+from demoportal.models import User
+from sandboxes.access import access_url
+from sandboxes.models import Sandbox
+from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_provision, sandbox_reset
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -41,3 +52,71 @@ def mailbox_read(folder: Path) -> list[dict[str, str]]:
                 }
             )
     return found
+
+
+@login_required
+def demo_new(request: HttpRequest) -> HttpResponse:
+    """Choose product × industry × role; on submit the sandbox is provisioned (a pool claim or a clone,
+    well under a second) and the prospect is handed into it. A refusal (all sandboxes busy) shows the
+    reason beside a retry; the prospect's active demo of that product is reused, not duplicated."""
+    user = request.user
+    assert isinstance(user, User)
+    if not EmailAddress.objects.filter(user=user, verified=True).exists() and not user.is_staff:
+        return render(request, "portal/verify_first.html", status=403)
+    form = DemoSelectionForm(request.POST or None, initial={"role": user.role or "engineer"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            sandbox, _password, _created = sandbox_provision(
+                email=user.email,
+                product=form.cleaned_data["product"],
+                industry=form.cleaned_data["industry"],
+                role=form.cleaned_data["role"],
+                actor=user,
+            )
+        except DomainError as error:
+            form.add_error(None, error.detail)
+        else:
+            return redirect(access_url(sandbox=sandbox, request=request))
+    context = {
+        "form": form,
+        "products": catalogue.products(),
+        "scenarios": sorted(catalogue.scenarios().values(), key=lambda s: s.name),
+        "roles": catalogue.roles(),
+    }
+    return render(request, "portal/demo_new.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def my_sandboxes(request: HttpRequest) -> HttpResponse:
+    """The prospect's sandboxes, with their state and time left."""
+    sandboxes = list(Sandbox.objects.filter(owner=request.user, kind=Sandbox.Kind.DEMO).order_by("-created_at"))
+    names = {product["key"]: product["name"] for product in catalogue.products()}
+    for sandbox in sandboxes:
+        sandbox.product_name = names.get(sandbox.product, sandbox.product)
+    return render(request, "portal/my_sandboxes.html", {"sandboxes": sandboxes, "now": timezone.now()})
+
+
+@login_required
+@require_POST
+def my_sandbox_action(request: HttpRequest, sandbox_id: int, action: str) -> HttpResponse:
+    """Enter, extend by a day, reset or end one of the prospect's own sandboxes (anyone else's: 404)."""
+    user = request.user
+    assert isinstance(user, User)
+    sandbox = get_object_or_404(Sandbox, pk=sandbox_id, owner=user, kind=Sandbox.Kind.DEMO)
+    try:
+        if action == "enter":
+            return redirect(access_url(sandbox=sandbox, request=request))
+        if action == "extend":
+            sandbox_extend(sandbox=sandbox, hours=24, actor=user)
+            messages.success(request, f"{sandbox.name} now runs until {sandbox.expires_at:%d %b %H:%M} UTC.")
+        elif action == "reset":
+            sandbox_reset(sandbox=sandbox, actor=user)
+            messages.success(request, f"{sandbox.name} is back at the start of its scenario.")
+        elif action == "end":
+            sandbox_destroy(sandbox=sandbox, actor=user)
+            messages.success(request, f"{sandbox.name} has ended.")
+        else:
+            raise Http404("No such action.")
+    except DomainError as error:
+        messages.error(request, error.detail)
+    return redirect("portal:my-sandboxes")

@@ -1,0 +1,115 @@
+"""From a verified account to a running sandbox: demo selection, and the prospect's own sandboxes page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.test import Client
+
+from analytics.models import Event
+from demoportal.models import User
+from sandboxes.models import Sandbox
+from sandboxes.services import sandbox_provision
+
+pytestmark = pytest.mark.django_db
+CHOICE = {"product": "emissionsguardian", "industry": "chemicals", "role": "executive"}
+
+
+def signed_in(client: Client, email: str = "buyer@chem.example", *, verified: bool = True) -> User:
+    user = User.objects.create_user(email=email, password="pw", role="executive")
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    client.force_login(user)
+    return user
+
+
+def test_choosing_a_demo_hands_the_prospect_into_a_ready_sandbox(client: Client) -> None:
+    user = signed_in(client)
+    page = client.get("/demo/", HTTP_HOST="localhost")
+    assert page.status_code == 200
+    assert b"EmissionsGuardian" in page.content
+    assert b"Demo Chemical Plant" in page.content or b"Chemical" in page.content
+
+    response = client.post("/demo/", CHOICE, HTTP_HOST="localhost")
+
+    sandbox = Sandbox.objects.get(owner=user)
+    assert (sandbox.status, sandbox.product, sandbox.industry, sandbox.role) == (
+        "ready",
+        "emissionsguardian",
+        "chemicals",
+        "executive",
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"http://{sandbox.slug}.localhost/enter/")
+    assert Event.objects.filter(user=user, name="demo_started", sandbox=sandbox).exists()
+
+
+@pytest.mark.parametrize("field", ["product", "industry", "role"])
+def test_a_tampered_choice_is_a_form_error_and_nothing_is_made(client: Client, field: str) -> None:
+    signed_in(client)
+
+    response = client.post("/demo/", {**CHOICE, field: "something-else"}, HTTP_HOST="localhost")
+
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert not Sandbox.objects.filter(kind="demo", owner__email="buyer@chem.example").exists()
+
+
+def test_an_unverified_prospect_is_asked_to_verify_first(client: Client) -> None:
+    signed_in(client, verified=False)
+
+    page = client.get("/demo/", HTTP_HOST="localhost")
+
+    assert page.status_code == 403
+    assert b"verify your e-mail" in page.content
+    assert b"/accounts/email/" in page.content
+
+
+def test_when_every_sandbox_is_busy_the_page_says_so_and_offers_a_retry(client: Client, settings: Any) -> None:
+    settings.MAX_ACTIVE_SANDBOXES = 0
+    signed_in(client)
+
+    response = client.post("/demo/", CHOICE, HTTP_HOST="localhost")
+
+    assert response.status_code == 400
+    assert b"All demo sandboxes are in use right now" in response.content
+    assert b"Try again" in response.content
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client: Client) -> None:
+    response = client.get("/demo/", HTTP_HOST="localhost")
+
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+
+
+def test_my_sandboxes_lists_mine_and_runs_extend_reset_end(client: Client) -> None:
+    user = signed_in(client)
+    sandbox, _, _ = sandbox_provision(email=user.email, product="thermalcommand", industry="steel")
+    expires = sandbox.expires_at
+
+    page = client.get("/sandboxes/", HTTP_HOST="localhost")
+    assert page.status_code == 200
+    assert sandbox.name.encode() in page.content
+
+    assert client.post(f"/sandboxes/{sandbox.pk}/extend", HTTP_HOST="localhost").status_code == 302
+    sandbox.refresh_from_db()
+    assert (sandbox.expires_at - expires).total_seconds() == 24 * 3600  # type: ignore[operator]
+    client.post(f"/sandboxes/{sandbox.pk}/reset", HTTP_HOST="localhost")
+    assert sandbox.audit_entries.filter(action="reset", actor_label=user.email).exists()
+    entered = client.post(f"/sandboxes/{sandbox.pk}/enter", HTTP_HOST="localhost")
+    assert entered["Location"].startswith(f"http://{sandbox.slug}.localhost/enter/")
+    client.post(f"/sandboxes/{sandbox.pk}/end", HTTP_HOST="localhost")
+    sandbox.refresh_from_db()
+    assert sandbox.status == "destroyed"
+
+
+def test_someone_elses_sandbox_is_404_and_actions_need_a_post(client: Client) -> None:
+    signed_in(client)
+    theirs, _, _ = sandbox_provision(email="other@plant.example", product="thermalcommand", industry="steel")
+
+    assert client.post(f"/sandboxes/{theirs.pk}/end", HTTP_HOST="localhost").status_code == 404
+    assert client.get(f"/sandboxes/{theirs.pk}/end", HTTP_HOST="localhost").status_code == 405
+    theirs.refresh_from_db()
+    assert theirs.status == "ready"
