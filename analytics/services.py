@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from analytics.models import EVENT_NAMES, ArchivedSandbox, Event
@@ -67,3 +68,35 @@ def event_record(
     except IntegrityError:  # the same key, arriving at the same moment
         return Event.objects.get(user=user, idempotency_key=idempotency_key), False
     return event, True
+
+
+ABANDONED_AFTER = timedelta(minutes=30)
+
+
+def demos_abandoned_record(*, now: datetime | None = None) -> int:
+    """Record ``demo_abandoned`` for each ready sandbox idle ABANDONED_AFTER (beat, every five minutes)
+    whose demo was neither completed nor already marked abandoned since its last activity. Returns how
+    many it recorded; running it again records nothing new."""
+    now = now or timezone.now()
+    idle = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status=Sandbox.Status.READY, owner__isnull=False).filter(
+        Q(last_accessed_at__lte=now - ABANDONED_AFTER)
+        | Q(last_accessed_at__isnull=True, ready_at__lte=now - ABANDONED_AFTER)
+    )
+    count = 0
+    for sandbox in idle.select_related("owner"):
+        last_activity = sandbox.last_accessed_at or sandbox.ready_at
+        ended = Event.objects.filter(
+            sandbox=sandbox, name__in=["demo_completed", "demo_abandoned"], occurred_at__gte=last_activity
+        )
+        if ended.exists():
+            continue
+        idle_minutes = round((now - last_activity).total_seconds() / 60) if last_activity else None
+        event_record(
+            name="demo_abandoned",
+            user=sandbox.owner,
+            sandbox=sandbox,
+            properties={"idle_minutes": idle_minutes},
+            occurred_at=now,
+        )
+        count += 1
+    return count

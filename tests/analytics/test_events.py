@@ -11,7 +11,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from analytics.models import EVENT_NAMES, Event
+from analytics.services import demos_abandoned_record
 from demoportal.models import User
+from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_extend, sandbox_provision
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +136,22 @@ def test_the_server_records_demo_started_and_demo_extended() -> None:
     }
     assert events["demo_extended"].properties == {"hours": 2, "by_staff": False}
     assert events["demo_started"].user == sandbox.owner
+
+
+def test_a_demo_idle_for_thirty_minutes_is_recorded_abandoned_once() -> None:
+    idle, _, _ = sandbox_provision(email="idle@plant.example", product="thermalcommand", industry="cement")
+    busy, _, _ = sandbox_provision(email="busy@plant.example", product="thermalcommand", industry="cement")
+    done, _, _ = sandbox_provision(email="done@plant.example", product="thermalcommand", industry="cement")
+    now = timezone.now()
+    Sandbox.objects.filter(pk__in=[idle.pk, done.pk]).update(last_accessed_at=now - timedelta(minutes=45))
+    Sandbox.objects.filter(pk=busy.pk).update(last_accessed_at=now - timedelta(minutes=10))
+    Event.objects.create(
+        name="demo_completed", user=done.owner, sandbox=done, occurred_at=now - timedelta(minutes=40), source="client"
+    )
+
+    assert demos_abandoned_record() == 1
+
+    abandoned = Event.objects.get(name="demo_abandoned")
+    assert (abandoned.sandbox_id, abandoned.user) == (idle.pk, idle.owner)
+    assert abandoned.properties["idle_minutes"] == 45
+    assert demos_abandoned_record() == 0  # not twice for the same idle spell
