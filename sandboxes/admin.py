@@ -20,6 +20,7 @@ from demoportal.exceptions import DomainError
 from demoportal.models import User
 from sandboxes.access import access_url
 from sandboxes.models import Domain, Sandbox, SandboxAuditEntry
+from sandboxes.selectors import schema_bytes_sql
 from sandboxes.services import audit, pool_status, sandbox_destroy, sandbox_extend, sandbox_reset
 from sandboxes.usage import storage_warning
 
@@ -105,11 +106,7 @@ def destroy(
 
 
 # Bytes of each listed sandbox's schema, computed by PostgreSQL for the rows on the page only.
-STORAGE_SQL = (
-    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
-    " JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " WHERE n.nspname = sandboxes_sandbox.schema_name AND c.relkind IN ('r', 'm')"
-)
+STORAGE_SQL = schema_bytes_sql("sandboxes_sandbox.schema_name")
 
 
 @admin.register(Sandbox)

@@ -82,11 +82,7 @@ def master_data(facility: Facility, name: str, build: Callable[[], Any]) -> Any:
     """Assets and sensors never change in a demo (they are read-only), so their serialised lists are
     cached per plant; a reset starts the plant again and so reads a new key."""
     key = f"plant-master:{facility.pk}:{facility.seed}:{facility.started_at.timestamp():.0f}:{name}"
-    data = cache.get(key)  # the schema prefixes every cache key
-    if data is None:
-        data = build()
-        cache.set(key, data, MASTER_DATA_CACHE_SECONDS)
-    return data
+    return cache.get_or_set(key, build, MASTER_DATA_CACHE_SECONDS)  # the schema prefixes every cache key
 
 
 class SandboxApi(APIView):

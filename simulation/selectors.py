@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import cache
 from django.db.models import F, QuerySet
@@ -103,9 +103,9 @@ def facility_kpis(facility: Facility) -> list[dict[str, Any]]:
     fingerprint = hashlib.sha256(repr(overlays).encode()).hexdigest()[:16]
     hour = int(timezone.now().timestamp() // 3600)
     key = f"kpis:{facility.pk}:{facility.seed}:{fingerprint}:{hour}"  # the schema prefixes every cache key
-    kpis: list[dict[str, Any]] | None = cache.get(key)
-    if kpis is None:
+
+    def compute() -> list[dict[str, Any]]:
         computed = scenario_kpis(facility_plant(facility), Clock(base=facility.base_minute, now=hour * 60), overlays)
-        kpis = [{"key": k.key, "name": k.name, "value": round(k.value, 4), "unit": k.unit} for k in computed]
-        cache.set(key, kpis, KPI_CACHE_SECONDS)
-    return kpis
+        return [{"key": k.key, "name": k.name, "value": round(k.value, 4), "unit": k.unit} for k in computed]
+
+    return cast(list[dict[str, Any]], cache.get_or_set(key, compute, KPI_CACHE_SECONDS))
