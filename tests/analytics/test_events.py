@@ -14,7 +14,7 @@ from analytics.models import EVENT_NAMES, Event
 from analytics.services import demos_abandoned_record
 from demoportal.models import User
 from sandboxes.models import Sandbox
-from sandboxes.services import sandbox_extend, sandbox_provision
+from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_provision
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +155,14 @@ def test_a_demo_idle_for_thirty_minutes_is_recorded_abandoned_once() -> None:
     assert (abandoned.sandbox_id, abandoned.user) == (idle.pk, idle.owner)
     assert abandoned.properties["idle_minutes"] == 45
     assert demos_abandoned_record() == 0  # not twice for the same idle spell
+
+
+def test_an_event_for_an_ended_sandbox_is_404(prospect: tuple[APIClient, User]) -> None:
+    client, user = prospect
+    sandbox_id = own_sandbox(user)
+    sandbox_destroy(sandbox=Sandbox.objects.get(pk=sandbox_id))
+
+    response = client.post("/api/v1/events", {"event": "page_view", "sandbox_id": sandbox_id}, format="json")
+
+    assert response.status_code == 404
+    assert not Event.objects.filter(source="client").exists()

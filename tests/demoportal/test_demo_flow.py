@@ -113,3 +113,14 @@ def test_someone_elses_sandbox_is_404_and_actions_need_a_post(client: Client) ->
     assert client.get(f"/sandboxes/{theirs.pk}/end", HTTP_HOST="localhost").status_code == 405
     theirs.refresh_from_db()
     assert theirs.status == "ready"
+
+
+def test_a_refused_action_is_explained_and_an_unknown_one_is_404(client: Client) -> None:
+    user = signed_in(client)
+    sandbox, _, _ = sandbox_provision(email=user.email, product="thermalcommand", industry="steel")
+    Sandbox.objects.filter(pk=sandbox.pk).update(status="resetting")
+
+    page = client.post(f"/sandboxes/{sandbox.pk}/reset", HTTP_HOST="localhost", follow=True)
+
+    assert b"A sandbox that is resetting cannot be reset." in page.content
+    assert client.post(f"/sandboxes/{sandbox.pk}/explode", HTTP_HOST="localhost").status_code == 404

@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_provision, sandbox_reset
 from simulation import selectors
+from simulation.models import Facility
 from simulation.selectors import facility_get, facility_kpis
 from simulation.tasks import kpis_warm
 
@@ -47,3 +48,11 @@ def test_provisioning_and_reset_send_the_warm_up_from_the_sandboxs_schema(
         sandbox_reset(sandbox=sandbox)
 
     assert sent_from == [sandbox.schema_name, sandbox.schema_name]
+
+
+def test_the_warm_up_of_a_sandbox_without_a_plant_does_nothing() -> None:
+    sandbox, _, _ = sandbox_provision(email="empty@plant.example", product="thermalcommand", industry="cement")
+    with schema_context(sandbox.schema_name):
+        Facility.objects.all().delete()
+
+        assert kpis_warm.run() is False
