@@ -28,7 +28,7 @@ scenarios: install
 pytest: install
 	$(STACK) exec -- $(BIN)/pytest
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed node_modules/.installed
 
 # Re-installs only when a requirements file changes.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -38,6 +38,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements-dev.txt
 	touch $@
 
+# Front-end libraries (package.json), exactly as package-lock.json pins them.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## clean: remove the virtualenv and the private servers' data (.data/)
 clean:
-	rm -rf $(VENV) .data staticfiles .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules .data staticfiles .mypy_cache .ruff_cache .pytest_cache

@@ -43,7 +43,7 @@ class EventInput(serializers.Serializer[Any]):
         return value
 
 
-class EventOutput(serializers.Serializer[Any]):
+class EventAcceptedOutput(serializers.Serializer[Any]):
     id = serializers.IntegerField()
 
 
@@ -56,7 +56,7 @@ class EventThrottle(UserRateThrottle):
 class EventCreateApi(APIView):
     throttle_classes = [EventThrottle]
 
-    @extend_schema(request=EventInput, responses={202: EventOutput}, summary="Record what the prospect did")
+    @extend_schema(request=EventInput, responses={202: EventAcceptedOutput}, summary="Record what the prospect did")
     def post(self, request: Request) -> Response:
         data = EventInput(data=request.data)
         data.is_valid(raise_exception=True)

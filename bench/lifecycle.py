@@ -16,13 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +27,9 @@ import requests
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.system import running_system  # noqa: E402  (after the path is set)
+
 DATABASE = "demoportal_lifecycle"
 PORT = 18710
 BASE = f"http://127.0.0.1:{PORT}"
@@ -46,41 +45,6 @@ ENV = {
     "SANDBOX_REQUESTS_PER_MINUTE": "1000000",
     "DJANGO_SETTINGS_MODULE": "demoportal.settings.local",
 }
-
-
-def psql(sql: str) -> None:
-    subprocess.run(["psql", "postgres://postgres@127.0.0.1:5432/postgres", "-qc", sql], check=True, capture_output=True)
-
-
-@contextmanager
-def running_system() -> Iterator[int]:
-    """The whole system, as `make run` starts it; yields the launcher's pid."""
-    process = subprocess.Popen(
-        [str(REPO / ".venv/bin/python"), "-m", "demoportal.devstack", "run", "--port", str(PORT)],
-        cwd=REPO,
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if requests.get(f"{BASE}/healthz", timeout=5).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the system did not become healthy (exit {process.returncode})")
-            time.sleep(0.3)
-        yield process.pid
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def pss_kib(pid: int) -> int:
@@ -181,15 +145,13 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=os.cpu_count() or 1, help="uvicorn processes")
     args = parser.parse_args()
 
-    psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    os.environ.update(ENV)
+    os.environ.update(ENV)  # this process reads the same database (django.setup() in measure)
     os.environ["WEB_CONCURRENCY"] = str(args.web_workers)  # uvicorn's own setting for --workers
     rows: list[tuple[str, str]] = []
     try:
-        with running_system() as launcher:
-            rows += measure(args, launcher)
+        with running_system(database=DATABASE, redis_dbs=(13, 14, 15), port=PORT, env=ENV) as launcher:
+            rows += measure(args, launcher.pid)
     finally:
-        psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
         import redis
 
         for db in (13, 14, 15):

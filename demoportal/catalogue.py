@@ -25,6 +25,10 @@ def products() -> list[dict[str, Any]]:
     return list(catalogue()[1]["products"]["products"])
 
 
+def product(key: str) -> dict[str, Any] | None:
+    return next((item for item in products() if item["key"] == key), None)
+
+
 def roles() -> list[dict[str, Any]]:
     return list(catalogue()[1]["roles"]["roles"])
 

@@ -12,9 +12,15 @@ urlpatterns = [
                 [
                     path("", views.sandbox_home, name="home"),
                     path("enter/<str:token>", views.sandbox_enter, name="enter"),
+                    path("sandbox/<str:action>", views.sandbox_action, name="action"),
+                    path("sign-out", views.sandbox_sign_out, name="sign-out"),
                 ],
                 "sandbox",
             )
         ),
     ),
+    # The same plant and events API as on the portal host, so the sandbox's pages call it same-origin with
+    # the session they are signed in with on this host.
+    path("api/v1/", include("simulation.urls")),
+    path("api/v1/", include("analytics.urls")),
 ]

@@ -20,6 +20,21 @@ def sandbox_for_host(hostname: str) -> Sandbox | None:
     return domain.tenant if domain is not None else None
 
 
+def sandbox_schemas() -> list[str]:
+    """The schemas of every sandbox and template that has one: an ended sandbox's row stays until the
+    retention purge, but its schema is gone (and one that failed early may never have had one)."""
+    with schema_context(get_public_schema_name()):
+        names = list(
+            Sandbox.objects.exclude(schema_name=get_public_schema_name())
+            .order_by("pk")
+            .values_list("schema_name", flat=True)
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s)", [names])
+            existing = {name for (name,) in cursor.fetchall()}
+    return [name for name in names if name in existing]
+
+
 def schemas_with_pending_migrations() -> list[str]:
     """Schemas (public first, then each sandbox) whose django_migrations lacks a migration that is on disk.
 
@@ -27,11 +42,7 @@ def schemas_with_pending_migrations() -> list[str]:
     builds a full executor for every schema.
     """
     on_disk = set(MigrationLoader(None, ignore_no_migrations=True).graph.nodes)
-    schemas = [get_public_schema_name()]
-    with schema_context(get_public_schema_name()):
-        schemas += list(
-            Sandbox.objects.exclude(schema_name=get_public_schema_name()).values_list("schema_name", flat=True)
-        )
+    schemas = [get_public_schema_name(), *sandbox_schemas()]
     pending = []
     for schema in schemas:
         with schema_context(schema):

@@ -6,17 +6,33 @@ Every page here is for the sandbox's owner, or staff, signed in on this host (``
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.auth import login
+from django.contrib import messages
+from django.contrib.auth import login, logout
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
+from demoportal import catalogue
+from demoportal.exceptions import DomainError
 from sandboxes.access import handoff_redeem
 from sandboxes.middleware import portal_url
 from sandboxes.models import Sandbox
+from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_reset
+from simulation.engine.assets import ASSET_TYPES
+from simulation.engine.signals import HISTORY_MINUTES
+from simulation.selectors import asset_rows, event_rows, facility_get, facility_kpis_cached, sensor_rows
+
+EVENT_KIND_LABELS = {"alarm": "Alarm", "maintenance_due": "Maintenance due", "permit_exceedance": "Permit exceedance"}
+RECENT_EVENTS_DAYS = 7
+RECENT_EVENTS_SHOWN = 8
+# The sensor a story's chart opens on: the first of these kinds its asset type has.
+CHART_KIND_PREFERENCE = ("efficiency", "o2", "nox", "stack_temp", "specific_energy")
 
 
 def sandbox_member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -35,9 +51,101 @@ def sandbox_member_required(view: Callable[..., HttpResponse]) -> Callable[..., 
     return guarded
 
 
+def figure(value: float) -> str:
+    """A KPI as people read it: thousands separated, decimals only where they carry information."""
+    digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
+    return f"{value:,.{digits}f}"
+
+
+def chart_sensor(sensors: list[dict[str, Any]], asset_ids: set[int]) -> dict[str, Any] | None:
+    """The sensor to chart for a group of assets: the first asset's preferred kind, else its first sensor."""
+    candidates = [sensor for sensor in sensors if sensor["asset_id"] in asset_ids]
+    for kind in CHART_KIND_PREFERENCE:
+        for sensor in candidates:
+            if sensor["kind"] == kind:
+                return sensor
+    return candidates[0] if candidates else None
+
+
 @sandbox_member_required
 def sandbox_home(request: HttpRequest) -> HttpResponse:
-    return render(request, "sandbox/home.html", {"sandbox": request.tenant})  # type: ignore[attr-defined]
+    """Facility, assets by type, the scenario's KPIs, a history chart, recent events and the stories."""
+    sandbox: Sandbox = request.tenant  # type: ignore[attr-defined]
+    facility = facility_get()
+    if facility is None:
+        raise Http404("This sandbox has no plant.")
+    scenario = catalogue.scenarios()[facility.scenario]
+    assets, sensors = asset_rows(), sensor_rows()
+    asset_types: dict[str, dict[str, Any]] = {}
+    for asset in assets:
+        name = ASSET_TYPES[asset["type"]].name if asset["type"] in ASSET_TYPES else asset["type"]
+        group = asset_types.setdefault(asset["type"], {"type": asset["type"], "name": name, "assets": [], "ids": set()})
+        group["assets"].append(asset)
+        group["ids"].add(asset["id"])
+    for group in asset_types.values():
+        capacities = [asset["capacity"] for asset in group["assets"]]
+        group["capacity_min"], group["capacity_max"] = min(capacities), max(capacities)
+        group["capacity_unit"] = group["assets"][0]["capacity_unit"]
+        group["chart_sensor"] = chart_sensor(sensors, group["ids"])
+    stories = [
+        {
+            "story": story,
+            "sensor": chart_sensor(
+                sensors, asset_types.get(story.parameters.get("asset_type", ""), {}).get("ids", set())
+            ),
+        }
+        for story in scenario.stories
+    ]
+    requested = request.GET.get("sensor", "")
+    by_id = {str(sensor["id"]): sensor for sensor in sensors}
+    first_group = next(iter(asset_types.values()), None)
+    selected = by_id.get(requested) or (first_group["chart_sensor"] if first_group else None)
+    now_minute = int(timezone.now().timestamp() // 60)
+    recent = event_rows(facility, since_minute=now_minute - RECENT_EVENTS_DAYS * 1440, end_minute=now_minute + 1)
+    kpis = facility_kpis_cached(facility)  # not computed yet (a sandbox just made): the page fetches them
+    context = {
+        "sandbox": sandbox,
+        "portal_url": portal_url(request),
+        "facility": facility,
+        "scenario": scenario,
+        "asset_types": list(asset_types.values()),
+        "asset_count": len(assets),
+        "sensor_count": len(sensors),
+        "kpis": [{**kpi, "display": figure(kpi["value"])} for kpi in kpis] if kpis is not None else None,
+        "sensors": sensors,
+        "selected_sensor": selected,
+        "history_start": datetime.fromtimestamp((facility.base_minute - HISTORY_MINUTES) * 60, tz=UTC),
+        "events": [
+            {**event, "kind_label": EVENT_KIND_LABELS.get(event["kind"], event["kind"])}
+            for event in recent[:RECENT_EVENTS_SHOWN]
+        ],
+        "product": catalogue.product(sandbox.product),
+        "stories": stories,
+    }
+    return render(request, "sandbox/home.html", context)
+
+
+@require_POST
+@sandbox_member_required
+def sandbox_action(request: HttpRequest, action: str) -> HttpResponse:
+    """The owner's self-service from the sandbox's own pages: extend by a day, reset, or end it."""
+    sandbox: Sandbox = request.tenant  # type: ignore[attr-defined]
+    user = request.user if request.user.is_authenticated else None
+    try:
+        if action == "extend":
+            sandbox_extend(sandbox=sandbox, hours=24, actor=user)
+            messages.success(request, f"Extended: this sandbox now runs until {sandbox.expires_at:%d %b %H:%M} UTC.")
+        elif action == "reset":
+            sandbox_reset(sandbox=sandbox, actor=user)
+            messages.success(request, "The plant is back at the start of its scenario.")
+        elif action == "end":
+            sandbox_destroy(sandbox=sandbox, actor=user)
+            return redirect(f"{portal_url(request)}sandboxes/")
+        else:
+            raise Http404("No such action.")
+    except DomainError as error:
+        messages.error(request, error.detail)
+    return redirect("sandbox:home")
 
 
 def sandbox_enter(request: HttpRequest, token: str) -> HttpResponse:
@@ -50,3 +158,10 @@ def sandbox_enter(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "sandbox/link_used.html", context, status=403)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect("sandbox:home")
+
+
+@require_POST
+def sandbox_sign_out(request: HttpRequest) -> HttpResponse:
+    """Signs out of this sandbox's host, then on to the portal's sign-out (its session is another)."""
+    logout(request)
+    return redirect(f"{portal_url(request)}accounts/logout/")

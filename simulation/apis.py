@@ -28,11 +28,12 @@ from sandboxes.apis import sandbox_for
 from sandboxes.authentication import DemoPlantIsReadOnly, SandboxTokenForItsOwnSandbox
 from sandboxes.models import Sandbox
 from simulation.engine.downsample import min_max_buckets
-from simulation.engine.signals import HISTORY_MINUTES, events, sensor_values_parallel
-from simulation.models import Acknowledgement, Facility, TriggeredEvent
+from simulation.engine.signals import HISTORY_MINUTES, sensor_values_parallel
+from simulation.models import Acknowledgement, Facility
 from simulation.selectors import (
     asset_list,
     asset_rows,
+    event_rows,
     facility_get,
     facility_kpis,
     facility_overlays,
@@ -239,43 +240,9 @@ class EventListApi(SandboxApi):
                 raise ValidationError(
                     {"since": [f"since is before this sandbox's history begins ({from_minute(first).isoformat()})."]}
                 )
-            engine_events = events(
-                facility_plant(facility),
-                base_minute=facility.base_minute,
-                start=since,
-                end=last + 1,
-                overlays=facility_overlays(facility),
-            )
-            rows: list[dict[str, Any]] = [
-                {
-                    "key": e.key,
-                    "kind": e.kind,
-                    "anomaly": e.anomaly,
-                    "asset": e.asset,
-                    "occurred_at": from_minute(e.minute),
-                    "ends_at": from_minute(e.end_minute),
-                    "origin": e.source,
-                    "message": e.message,
-                }
-                for e in engine_events
-            ]
-            triggered = TriggeredEvent.objects.select_related("asset").filter(occurred_at__gte=from_minute(since))
-            rows += [
-                {
-                    "key": f"triggered:{t.pk}",
-                    "kind": t.kind,
-                    "anomaly": None,
-                    "asset": t.asset.tag,
-                    "occurred_at": t.occurred_at,
-                    "ends_at": None,
-                    "origin": "triggered",
-                    "message": t.message,
-                }
-                for t in triggered
-            ]
+            rows = event_rows(facility, since_minute=since, end_minute=last + 1)
             if kind is not None:
                 rows = [row for row in rows if row["kind"] == kind]
-            rows.sort(key=lambda row: row["occurred_at"], reverse=True)
             paginator = EventPagination()
             page: list[dict[str, Any]] = paginator.paginate_queryset(rows, request, view=self) or []  # type: ignore[arg-type]
             acknowledged = set(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
@@ -13,8 +14,8 @@ from django.utils import timezone
 from demoportal import catalogue
 from simulation.engine.kpis import Clock, scenario_kpis
 from simulation.engine.plant import Plant, plant_build
-from simulation.engine.signals import Overlay
-from simulation.models import AppliedOptimization, Asset, Facility, InjectedAnomaly, Sensor
+from simulation.engine.signals import Overlay, events
+from simulation.models import AppliedOptimization, Asset, Facility, InjectedAnomaly, Sensor, TriggeredEvent
 
 
 def facility_get() -> Facility | None:
@@ -96,16 +97,72 @@ KPI_CACHE_SECONDS = 3600
 
 
 def facility_kpis(facility: Facility) -> list[dict[str, Any]]:
-    """The scenario's key figures up to the current hour, computed from the plant's data (about 0.1-0.2 s
-    of CPU) and cached for the hour and the current overlays. ``kpis_warm`` fills the cache when a
-    sandbox is made or reset, so the first page a prospect opens does not wait for it."""
-    overlays = facility_overlays(facility)
-    fingerprint = hashlib.sha256(repr(overlays).encode()).hexdigest()[:16]
-    hour = int(timezone.now().timestamp() // 3600)
-    key = f"kpis:{facility.pk}:{facility.seed}:{fingerprint}:{hour}"  # the schema prefixes every cache key
+    """The scenario's key figures up to the current hour, computed from the plant's data (0.03-0.35 s of
+    CPU, by scenario) and cached for the hour, the plant's start and its current overlays. ``kpis_warm``
+    fills the cache when a sandbox is made or reset, so the first page a prospect opens need not wait."""
+    key, hour, overlays = _kpi_cache_key(facility)
 
     def compute() -> list[dict[str, Any]]:
         computed = scenario_kpis(facility_plant(facility), Clock(base=facility.base_minute, now=hour * 60), overlays)
         return [{"key": k.key, "name": k.name, "value": round(k.value, 4), "unit": k.unit} for k in computed]
 
     return cast(list[dict[str, Any]], cache.get_or_set(key, compute, KPI_CACHE_SECONDS))
+
+
+def facility_kpis_cached(facility: Facility) -> list[dict[str, Any]] | None:
+    """The key figures if they are computed already, else None (the page then fetches them from the API)."""
+    return cast(list[dict[str, Any]] | None, cache.get(_kpi_cache_key(facility)[0]))
+
+
+def _kpi_cache_key(facility: Facility) -> tuple[str, int, list[Overlay]]:
+    overlays = facility_overlays(facility)
+    fingerprint = hashlib.sha256(repr(overlays).encode()).hexdigest()[:16]
+    hour = int(timezone.now().timestamp() // 3600)
+    # The schema prefixes every cache key; seed and start change with a claim or reset.
+    key = f"kpis:{facility.pk}:{facility.seed}:{facility.base_minute}:{fingerprint}:{hour}"
+    return key, hour, overlays
+
+
+def _moment(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * 60, tz=UTC)
+
+
+def event_rows(facility: Facility, *, since_minute: int, end_minute: int) -> list[dict[str, Any]]:
+    """The plant's events and alarms in [since, end), newest first: the engine's (generated, scripted,
+    injected) and those triggered in the sandbox, as the API shows them (without acknowledgement)."""
+    engine_events = events(
+        facility_plant(facility),
+        base_minute=facility.base_minute,
+        start=since_minute,
+        end=end_minute,
+        overlays=facility_overlays(facility),
+    )
+    rows: list[dict[str, Any]] = [
+        {
+            "key": e.key,
+            "kind": e.kind,
+            "anomaly": e.anomaly,
+            "asset": e.asset,
+            "occurred_at": _moment(e.minute),
+            "ends_at": _moment(e.end_minute),
+            "origin": e.source,
+            "message": e.message,
+        }
+        for e in engine_events
+    ]
+    triggered = TriggeredEvent.objects.select_related("asset").filter(occurred_at__gte=_moment(since_minute))
+    rows += [
+        {
+            "key": f"triggered:{t.pk}",
+            "kind": t.kind,
+            "anomaly": None,
+            "asset": t.asset.tag,
+            "occurred_at": t.occurred_at,
+            "ends_at": None,
+            "origin": "triggered",
+            "message": t.message,
+        }
+        for t in triggered
+    ]
+    rows.sort(key=lambda row: row["occurred_at"], reverse=True)
+    return rows

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -107,7 +108,9 @@ def test_make_run_brings_up_web_worker_beat_and_simulator_then_stopping_it_stops
     assert "migrations: applying to public" in log  # a new database is migrated before anything starts
     assert f"admin      http://localhost:{port}/admin/" in log
     assert f"password   {ADMIN_PASSWORD}" in log
-    assert f"sandbox    http://demo.localhost:{port}/" in log
+    assert re.search(
+        rf"sandbox    http://localhost:{port}/admin/sandboxes/sandbox/\d+/open/  \(opens demo.localhost", log
+    )
     assert f"mailbox    http://localhost:{port}/dev/mailbox/" in log  # verify a sign-up without SMTP
 
     async def ping() -> dict[str, str]:

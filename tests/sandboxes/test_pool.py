@@ -52,7 +52,9 @@ def test_a_pooled_clone_is_ready_but_nobodys_until_claimed(pool_of_two: list[San
     assert staff.get(f"/api/v1/sandboxes/{waiting.pk}").status_code == 404
     assert waiting.pk not in [s["sandbox_id"] for s in staff.get("/api/v1/sandboxes").json()["results"]]
 
-    sandbox_provision(email="first@cement.example", product="thermalcommand", industry="cement")
+    claimed, _, _ = sandbox_provision(email="first@cement.example", product="thermalcommand", industry="cement")
+    assert claimed.owner is not None
+    client.force_login(claimed.owner)
     assert client.get("/", HTTP_HOST=host).status_code == 200  # claimed: now it is someone's sandbox
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from demoportal.models import User
 from sandboxes.models import Sandbox
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +24,8 @@ def test_loopback_address_is_the_portal_too(client: Client) -> None:
 
 
 def test_sandbox_subdomain_serves_that_sandbox(client: Client, sandbox: Sandbox) -> None:
+    client.force_login(User.objects.create_user(email="sales@vendor.example", password="pw", is_staff=True))
+
     response = client.get("/", HTTP_HOST=f"{sandbox.slug}.localhost:8000")
 
     assert response.status_code == 200

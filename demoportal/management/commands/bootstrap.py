@@ -88,7 +88,7 @@ class Command(BaseCommand):
             self.stdout.write("migrations: every schema is up to date")
             return
         self.stdout.write(f"migrations: applying to {', '.join(pending)}")
-        call_command("migrate_schemas", interactive=False, verbosity=0)
+        call_command("migrate_sandboxes", interactive=False, verbosity=0)
 
     def ensure_login(self, email: str, group_name: str | None, password: str) -> bool:
         if User.objects.filter(email=email).exists():
@@ -113,8 +113,10 @@ class Command(BaseCommand):
         ]
         if settings.DEBUG and settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
             lines.append(f"  mailbox    {base}/dev/mailbox/")
-        if settings.DEMO_SANDBOX:
-            lines.append(f"  sandbox    http://{sandbox_host(slug=DEMO_SANDBOX_SLUG)}:{port}/")
+        demo = Sandbox.objects.filter(slug=DEMO_SANDBOX_SLUG).first() if settings.DEMO_SANDBOX else None
+        if demo is not None:  # a sandbox's pages are for its owner or staff: staff open it from the admin
+            host = sandbox_host(slug=DEMO_SANDBOX_SLUG)
+            lines.append(f"  sandbox    {base}/admin/sandboxes/sandbox/{demo.pk}/open/  (opens {host} as staff)")
         for email in emails:
             lines.append(f"  login      {email}")
         if password is not None:
