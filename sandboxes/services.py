@@ -479,11 +479,16 @@ def kpis_warm_later(sandbox: Sandbox) -> None:
     transaction.on_commit(send)
 
 
+# A refill after a claim waits this long, so the clone does not compete for CPU with the prospect's first
+# page loads (measured by bench/journey.py on a 2-core machine).
+POOL_REFILL_DELAY_SECONDS = 5
+
+
 def pool_refill_later(industry: str) -> None:
     """Ask the warm-up worker to top ``industry``'s pool up again (its own one-at-a-time queue)."""
     from sandboxes.tasks import pool_refill_task  # the tasks module imports this one
 
-    pool_refill_task.delay(industry=industry)
+    pool_refill_task.apply_async(kwargs={"industry": industry}, countdown=POOL_REFILL_DELAY_SECONDS)
 
 
 def choice_errors(*, product: str, industry: str, role: str) -> dict[str, list[str]]:
