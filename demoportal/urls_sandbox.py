@@ -12,9 +12,11 @@ urlpatterns = [
                 [
                     path("", views.sandbox_home, name="home"),
                     path("enter/<str:token>", views.sandbox_enter, name="enter"),
+                    path("sandbox/<str:action>", views.sandbox_action, name="action"),
                 ],
                 "sandbox",
             )
         ),
     ),
+    path("", include("crm.urls", namespace="crm")),
 ]

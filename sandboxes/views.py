@@ -10,13 +10,18 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
+from demoportal.exceptions import DomainError
+from demoportal.models import User
 from sandboxes.access import handoff_redeem
 from sandboxes.middleware import portal_url
 from sandboxes.models import Sandbox
+from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_reset
 
 
 def sandbox_member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -49,4 +54,28 @@ def sandbox_enter(request: HttpRequest, token: str) -> HttpResponse:
         context = {"sandbox": sandbox, "sign_in_url": f"{portal_url(request)}accounts/login/"}
         return render(request, "sandbox/link_used.html", context, status=403)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("sandbox:home")
+
+
+@sandbox_member_required
+@require_POST
+def sandbox_action(request: HttpRequest, action: str) -> HttpResponse:
+    """Extend by a day, reset or end this sandbox from its own header (minimal; to merge with main's)."""
+    sandbox: Sandbox = request.tenant  # type: ignore[attr-defined]
+    user = request.user
+    assert isinstance(user, User)
+    try:
+        if action == "extend":
+            sandbox_extend(sandbox=sandbox, hours=24, actor=user)
+            messages.success(request, f"{sandbox.name} now runs until {sandbox.expires_at:%d %b %H:%M} UTC.")
+        elif action == "reset":
+            sandbox_reset(sandbox=sandbox, actor=user)
+            messages.success(request, f"{sandbox.name} is back at the start of its scenario.")
+        elif action == "end":
+            sandbox_destroy(sandbox=sandbox, actor=user)
+            return redirect(f"{portal_url(request)}sandboxes/")
+        else:
+            raise Http404("No such action.")
+    except DomainError as error:
+        messages.error(request, error.detail)
     return redirect("sandbox:home")
