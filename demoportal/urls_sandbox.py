@@ -19,6 +19,7 @@ urlpatterns = [
             )
         ),
     ),
+    path("", include("crm.urls", namespace="crm")),  # the calls to action
     # The same plant and events API as on the portal host, so the sandbox's pages call it same-origin with
     # the session they are signed in with on this host.
     path("api/v1/", include("simulation.urls")),

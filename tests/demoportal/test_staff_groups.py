@@ -22,7 +22,12 @@ def test_groups_exist_with_their_permissions() -> None:
     sales = set(Group.objects.get(name="Sales").permissions.values_list("codename", flat=True))
     marketing = set(Group.objects.get(name="Marketing").permissions.values_list("codename", flat=True))
 
-    assert sales == {"view_sandbox", "change_sandbox", "view_domain", "view_user"}
+    assert sales == {
+        *("view_sandbox", "change_sandbox", "view_domain", "view_user"),
+        *("view_pricingrequest", "change_pricingrequest", "view_pocrequest", "change_pocrequest"),
+        *("view_salescallbooking", "change_salescallbooking"),
+        *("view_salescallslot", "add_salescallslot", "change_salescallslot", "delete_salescallslot"),
+    }
     assert marketing == {"view_sandbox", "view_user"}
 
 

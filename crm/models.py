@@ -1,0 +1,121 @@
+"""What a prospect asks sales for from their sandbox: pricing, a proof of concept, a call (public schema).
+
+The rows outlive the sandbox they came from: ``sandbox`` is emptied when its record is purged, and the
+product and industry are copied at the time of the request so sales still know what the prospect saw.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+
+
+class CtaRequest(models.Model):
+    """Who asked, from which sandbox, about which product; whether sales have dealt with it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    sandbox = models.ForeignKey("sandboxes.Sandbox", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    product = models.CharField(max_length=30, blank=True, help_text="The sandbox's product when asked.")
+    industry = models.CharField(max_length=20, blank=True, help_text="The sandbox's scenario when asked.")
+    message = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    handled = models.BooleanField(default=False, help_text="Sales have followed this up.")
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-pk"]
+
+
+class PricingRequest(CtaRequest):
+    class CompanySize(models.TextChoices):
+        SMALL = "1-249", "Fewer than 250 employees"
+        MEDIUM = "250-999", "250 to 999 employees"
+        LARGE = "1000-4999", "1,000 to 4,999 employees"
+        ENTERPRISE = "5000+", "5,000 employees or more"
+
+    class Timeframe(models.TextChoices):
+        NOW = "0-3m", "Within 3 months"
+        SOON = "3-6m", "In 3 to 6 months"
+        LATER = "6-12m", "In 6 to 12 months"
+        EXPLORING = "exploring", "Just exploring"
+
+    company_size = models.CharField(max_length=10, choices=CompanySize.choices)
+    sites = models.PositiveIntegerField(help_text="Number of sites the product would cover.")
+    timeframe = models.CharField(max_length=10, choices=Timeframe.choices)
+
+    class Meta(CtaRequest.Meta):
+        constraints = [
+            models.CheckConstraint(condition=models.Q(sites__gte=1), name="pricing_request_sites_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pricing for {self.product or 'a product'} ({self.user_id}) at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class PocRequest(CtaRequest):
+    class Objective(models.TextChoices):
+        FUEL = "fuel", "Cut fuel cost"
+        EMISSIONS = "emissions", "Cut CO2 / stay within emission permits"
+        RELIABILITY = "reliability", "Avoid trips and equipment damage"
+        HEAT_RECOVERY = "heat_recovery", "Find heat-recovery projects"
+        VISIBILITY = "visibility", "One view of energy across sites"
+
+    sites = models.PositiveIntegerField(help_text="Sites in the proof of concept.")
+    objective = models.CharField(max_length=20, choices=Objective.choices)
+    start_month = models.DateField(help_text="First day of the month the prospect wants to start.")
+
+    class Meta(CtaRequest.Meta):
+        verbose_name = "POC request"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(sites__gte=1), name="poc_request_sites_positive"),
+            models.CheckConstraint(condition=models.Q(start_month__day=1), name="poc_request_start_first_of_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"POC from {self.start_month:%b %Y} ({self.user_id})"
+
+
+class SalesCallSlot(models.Model):
+    """A time a salesperson offers for a call, defined in the admin. Stored in UTC and shown in UTC."""
+
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField(default=30)
+    salesperson = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="sales_call_slots",
+        limit_choices_to={"is_staff": True},
+    )
+    meeting_link = models.URLField(blank=True, help_text="Video-call address, sent with the invitation.")
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["salesperson", "starts_at"], name="sales_call_slot_once_per_salesperson"),
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=5, duration_minutes__lte=240),
+                name="sales_call_slot_duration_5_to_240",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%a %d %b %Y %H:%M} UTC, {self.duration_minutes} min"
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+class SalesCallBooking(CtaRequest):
+    """A prospect's booking of a slot. The one-to-one key makes a second booking of a slot impossible,
+    whatever two requests do at the same moment."""
+
+    slot = models.OneToOneField(SalesCallSlot, on_delete=models.PROTECT, related_name="booking")
+    confirmation_sent_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the invitation went to the prospect and the salesperson."
+    )
+
+    def __str__(self) -> str:
+        return f"Call {self.slot}"

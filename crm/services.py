@@ -1,0 +1,238 @@
+"""Writes for the calls to action: each stores the request and records its analytics event in one
+transaction; a booked call also sends its invitation once that transaction has committed."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from icalendar import Calendar, vCalAddress, vText
+from icalendar import Event as CalendarEvent
+
+from analytics.services import event_record
+from crm import pdf
+from crm.models import PocRequest, PricingRequest, SalesCallBooking, SalesCallSlot
+from crm.selectors import product_get, sandbox_findings
+from demoportal import catalogue
+from demoportal.exceptions import DomainError
+from demoportal.models import User
+from sandboxes.models import Sandbox
+
+SLOT_TAKEN = "Someone has just booked this time."
+SLOT_PASSED = "This time has already passed."
+
+
+def pricing_request_create(
+    *,
+    user: User,
+    sandbox: Sandbox | None,
+    company_size: str,
+    sites: int,
+    timeframe: str,
+    message: str = "",
+) -> PricingRequest:
+    """Store a pricing request from ``sandbox`` and record ``pricing_requested``."""
+    with transaction.atomic():
+        request = PricingRequest.objects.create(
+            user=user,
+            sandbox=sandbox,
+            product=sandbox.product if sandbox else "",
+            industry=sandbox.industry if sandbox else "",
+            company_size=company_size,
+            sites=sites,
+            timeframe=timeframe,
+            message=message,
+        )
+        event_record(
+            name="pricing_requested",
+            user=user,
+            sandbox=sandbox,
+            properties={"request_id": request.pk, "product": request.product, "sites": sites, "timeframe": timeframe},
+        )
+    return request
+
+
+def poc_request_create(
+    *,
+    user: User,
+    sandbox: Sandbox | None,
+    sites: int,
+    objective: str,
+    start_month: date,
+    message: str = "",
+) -> PocRequest:
+    """Store a proof-of-concept request from ``sandbox`` and record ``poc_started``."""
+    with transaction.atomic():
+        request = PocRequest.objects.create(
+            user=user,
+            sandbox=sandbox,
+            product=sandbox.product if sandbox else "",
+            industry=sandbox.industry if sandbox else "",
+            sites=sites,
+            objective=objective,
+            start_month=start_month.replace(day=1),
+            message=message,
+        )
+        event_record(
+            name="poc_started",
+            user=user,
+            sandbox=sandbox,
+            properties={"request_id": request.pk, "product": request.product, "objective": objective},
+        )
+    return request
+
+
+def sales_call_book(*, user: User, sandbox: Sandbox | None, slot: SalesCallSlot, message: str = "") -> SalesCallBooking:
+    """Book ``slot`` for ``user`` and record ``sales_contact_requested``; once committed, the prospect and
+    the salesperson get the invitation (``booking_confirmation_send``).
+
+    A slot that is taken or has started is a DomainError on ``slot`` (409). Two requests for the same free
+    slot at once: the one-to-one key lets exactly one insert through, the other gets the same error.
+    """
+    if slot.starts_at <= timezone.now():
+        raise DomainError(SLOT_PASSED, errors={"slot": [SLOT_PASSED]}, status_code=409)
+    try:
+        with transaction.atomic():
+            booking = SalesCallBooking.objects.create(
+                user=user,
+                sandbox=sandbox,
+                product=sandbox.product if sandbox else "",
+                industry=sandbox.industry if sandbox else "",
+                slot=slot,
+                message=message,
+            )
+            event_record(
+                name="sales_contact_requested",
+                user=user,
+                sandbox=sandbox,
+                properties={"booking_id": booking.pk, "slot_starts_at": slot.starts_at.isoformat()},
+            )
+    except IntegrityError:
+        raise DomainError(SLOT_TAKEN, errors={"slot": [SLOT_TAKEN]}, status_code=409) from None
+    booking_id = booking.pk
+    # robust: a mail server that fails is logged; the booking stands and the admin shows it unconfirmed.
+    transaction.on_commit(lambda: booking_confirmation_send(booking_id=booking_id), robust=True)
+    return booking
+
+
+def _slot_label(slot: SalesCallSlot) -> str:
+    return f"{slot.starts_at:%A %d %B %Y, %H:%M}–{slot.ends_at:%H:%M} UTC"
+
+
+def _display_name(user: User) -> str:
+    return user.get_full_name() or user.email
+
+
+def booking_invitation_ics(*, booking: SalesCallBooking) -> bytes:
+    """The booking as an iCalendar invitation (RFC 5545, METHOD:REQUEST), times in UTC."""
+    slot, prospect, salesperson = booking.slot, booking.user, booking.slot.salesperson
+    calendar = Calendar()
+    calendar.add("prodid", "-//Process Heat Demo Portal//Sales call//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", "REQUEST")
+    event = CalendarEvent()
+    event.add("uid", f"sales-call-{booking.pk}@{settings.PORTAL_HOST}")
+    event.add("dtstamp", booking.created_at)
+    event.add("dtstart", slot.starts_at)
+    event.add("dtend", slot.ends_at)
+    event.add("summary", "Call about your process-heat demo")
+    description = f"{_display_name(salesperson)} will walk through your demo sandbox and answer your questions."
+    if booking.message:
+        description += f"\n\nYour note: {booking.message}"
+    if slot.meeting_link:
+        description += f"\n\nJoin: {slot.meeting_link}"
+        event.add("location", slot.meeting_link)
+        event.add("url", slot.meeting_link)
+    event.add("description", description)
+    organizer = vCalAddress(f"mailto:{salesperson.email}")
+    organizer.params["cn"] = vText(_display_name(salesperson))
+    event.add("organizer", organizer)
+    attendee = vCalAddress(f"mailto:{prospect.email}")
+    attendee.params["cn"] = vText(_display_name(prospect))
+    attendee.params["role"] = vText("REQ-PARTICIPANT")
+    attendee.params["partstat"] = vText("NEEDS-ACTION")
+    attendee.params["rsvp"] = vText("TRUE")
+    event.add("attendee", attendee)
+    calendar.add_component(event)
+    return bytes(calendar.to_ical())
+
+
+def booking_confirmation_send(*, booking_id: int) -> SalesCallBooking:
+    """E-mail the invitation (.ics attached) to the prospect, and a copy to the salesperson; stamps
+    ``confirmation_sent_at``. Runs after the booking's transaction commits."""
+    booking = SalesCallBooking.objects.select_related("slot__salesperson", "user", "sandbox").get(pk=booking_id)
+    slot, prospect, salesperson = booking.slot, booking.user, booking.slot.salesperson
+    ics = booking_invitation_ics(booking=booking)
+    when = _slot_label(slot)
+    join = f"\nJoin the call: {slot.meeting_link}\n" if slot.meeting_link else ""
+    to_prospect = EmailMessage(
+        subject=f"Your call with {_display_name(salesperson)}: {when}",
+        body=(
+            f"Hello {prospect.first_name or prospect.email},\n\n"
+            f"Your call about the demo is booked for {when} ({slot.duration_minutes} minutes) "
+            f"with {_display_name(salesperson)} ({salesperson.email}).\n{join}\n"
+            "The invitation is attached: open it to add the call to your calendar.\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[prospect.email],
+        reply_to=[salesperson.email],
+    )
+    sandbox_line = f"Sandbox: {booking.sandbox.name} ({booking.sandbox.slug})\n" if booking.sandbox else ""
+    to_salesperson = EmailMessage(
+        subject=f"Booked: {prospect.company or prospect.email}, {when}",
+        body=(
+            f"{prospect.email} ({prospect.company or 'no company given'}, {prospect.job_title or 'no title'}) "
+            f"booked your slot {when}.\n"
+            f"Product: {booking.product or '—'} · Industry: {booking.industry or '—'}\n{sandbox_line}"
+            f"Phone: {prospect.phone or '—'}\nNote: {booking.message or '—'}\n"
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[salesperson.email],
+        reply_to=[prospect.email],
+    )
+    for message in (to_prospect, to_salesperson):
+        message.attach("sales-call.ics", ics, "text/calendar")
+    get_connection().send_messages([to_prospect, to_salesperson])
+    booking.confirmation_sent_at = timezone.now()
+    SalesCallBooking.objects.filter(pk=booking.pk).update(confirmation_sent_at=booking.confirmation_sent_at)
+    return booking
+
+
+def report_generate(*, sandbox: Sandbox, user: User) -> tuple[str, bytes]:
+    """This sandbox's findings as a PDF: (file name, bytes). Records ``report_generated``."""
+    findings = sandbox_findings(sandbox=sandbox)
+    document = pdf.findings_report_pdf(findings)
+    event_record(
+        name="report_generated",
+        user=user,
+        sandbox=sandbox,
+        properties={"kind": "findings_pdf", "annual_savings_usd": round(findings.annual_savings_usd)},
+    )
+    filename = f"{slugify(findings.facility_name)}-findings-{findings.computed_at:%Y-%m-%d}.pdf"
+    return filename, document
+
+
+def product_sheet_render(*, product_key: str) -> bytes:
+    """The catalogue product's sheet as a PDF; an unknown product is a DomainError (404).
+    The catalogue is read-only at run time, so each sheet is drawn once per process."""
+    if product_get(key=product_key) is None:
+        raise DomainError(f"No product {product_key!r}.", status_code=404)
+    return _product_sheet(product_key)
+
+
+@cache
+def _product_sheet(product_key: str) -> bytes:
+    product = product_get(key=product_key)
+    assert product is not None
+    shown_in = [
+        (scenario.name, story.name)
+        for scenario in sorted(catalogue.scenarios().values(), key=lambda s: s.name)
+        for story in scenario.stories
+        if any(feature.startswith(f"{product_key}.") for feature in story.features)
+    ]
+    return pdf.product_sheet_pdf(product, shown_in)
