@@ -77,13 +77,28 @@ def demo_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error.detail)
         else:
             return redirect(access_url(sandbox=sandbox, request=request))
+    spans = catalogue.tour_minutes_by_role()
     context = {
         "form": form,
-        "products": catalogue.products(),
+        "products": [
+            {**product, "tours": [(role["name"], product["tour_minutes"][role["key"]]) for role in catalogue.roles()]}
+            for product in catalogue.products()
+        ],
         "scenarios": sorted(catalogue.scenarios().values(), key=lambda s: s.name),
-        "roles": catalogue.roles(),
+        "roles": [{**role, "tour_span": spans[role["key"]]} for role in catalogue.roles()],
+        "tour_minutes": {product["key"]: product["tour_minutes"] for product in catalogue.products()},
+        "estimated_minutes": estimated_tour_minutes(form),
     }
     return render(request, "portal/demo_new.html", context, status=400 if form.errors else 200)
+
+
+def estimated_tour_minutes(form: DemoSelectionForm) -> int | None:
+    """The tour length for the product and role the form shows chosen, when both are catalogue values."""
+    product, role = form["product"].value(), form["role"].value()
+    try:
+        return catalogue.tour_minutes(product=str(product), role=str(role))
+    except KeyError:
+        return None
 
 
 @login_required
