@@ -22,8 +22,8 @@ def test_groups_exist_with_their_permissions() -> None:
     sales = set(Group.objects.get(name="Sales").permissions.values_list("codename", flat=True))
     marketing = set(Group.objects.get(name="Marketing").permissions.values_list("codename", flat=True))
 
-    assert sales == {"view_sandbox", "change_sandbox", "view_domain", "view_user"}
-    assert marketing == {"view_sandbox", "view_user"}
+    assert sales == {"view_sandbox", "change_sandbox", "view_domain", "view_user", "view_partner"}
+    assert marketing == {"view_sandbox", "view_user", "view_partner", "view_event", "view_archivedsandbox"}
 
 
 def test_sales_can_open_a_sandbox_in_the_admin_but_not_delete_it(client: Client, sandbox: Sandbox) -> None:
