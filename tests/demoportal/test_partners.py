@@ -433,3 +433,17 @@ def test_the_sandbox_admin_shows_and_filters_by_partner_and_purpose(
     assert b"Partner training" in everything.content
     assert [s.pk for s in only_acme.context["cl"].result_list] == [three_sandboxes["colleague"].pk]
     assert training_.context["cl"].result_count == 2
+
+
+def test_my_sandboxes_for_a_partner_user_takes_a_bounded_number_of_queries(
+    client: Client, acme: Partner, django_assert_max_num_queries: Any
+) -> None:
+    ann = signed_in(client, member(acme, "ann@acme-int.example"))
+    for index in range(3):
+        training(member(acme, f"colleague{index}@acme-int.example"))
+    training(ann)
+
+    with django_assert_max_num_queries(8):
+        page = client.get("/sandboxes/", HTTP_HOST="localhost")
+
+    assert len(page.context["sandboxes"]) == 4
