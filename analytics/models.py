@@ -74,6 +74,10 @@ class Event(models.Model):
     sandbox = models.ForeignKey(
         "sandboxes.Sandbox", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )
+    # The partner the lead is attributed to: the sandbox's, or for an event outside a sandbox the user's.
+    partner = models.ForeignKey(
+        "demoportal.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     properties = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField()
     received_at = models.DateTimeField(auto_now_add=True)

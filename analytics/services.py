@@ -47,6 +47,9 @@ def event_record(
 
     A repeated ``idempotency_key`` of the same user returns the first event and records nothing, even
     when two copies arrive at once (a unique constraint decides).
+
+    The event carries the partner its lead is attributed to: the sandbox's when it happened in one
+    (whoever did it), otherwise the user's partner organisation, if any.
     """
     if name not in EVENT_NAMES:
         raise DomainError(f"Unknown event {name!r}.", errors={"event": [f"Use one of: {', '.join(EVENT_NAMES)}."]})
@@ -60,6 +63,7 @@ def event_record(
                 name=name,
                 user=user,
                 sandbox=sandbox,
+                partner_id=event_partner_id(user=user, sandbox=sandbox),
                 properties=properties or {},
                 occurred_at=occurred_at or timezone.now(),
                 idempotency_key=idempotency_key,
@@ -68,6 +72,13 @@ def event_record(
     except IntegrityError:  # the same key, arriving at the same moment
         return Event.objects.get(user=user, idempotency_key=idempotency_key), False
     return event, True
+
+
+def event_partner_id(*, user: User | None, sandbox: Sandbox | None) -> int | None:
+    """The partner an event is attributed to (see ``event_record``), without a query."""
+    if sandbox is not None:
+        return sandbox.partner_id  # type: ignore[no-any-return]  # the tenant base class is untyped
+    return user.partner_id if user is not None else None
 
 
 ABANDONED_AFTER = timedelta(minutes=30)

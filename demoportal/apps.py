@@ -7,4 +7,5 @@ class DemoPortalConfig(AppConfig):
 
     def ready(self) -> None:
         # Every Django process (web, shell, tests) sends tasks through our Celery app, not a default one.
-        from demoportal import celery  # noqa: F401
+        # Partner enrolment listens to allauth's signals for verified addresses.
+        from demoportal import celery, signals  # noqa: F401

@@ -33,6 +33,23 @@ def roles() -> list[dict[str, Any]]:
     return list(catalogue()[1]["roles"]["roles"])
 
 
+def tour_minutes(*, product: str, role: str) -> int:
+    """Estimated length of the guided tour of ``product`` for ``role``, in minutes (``products.json``)."""
+    for item in products():
+        if item["key"] == product:
+            return int(item["tour_minutes"][role])
+    raise KeyError(product)
+
+
+def tour_minutes_by_role() -> dict[str, tuple[int, int]]:
+    """Per role, the shortest and longest estimated tour across the products, in minutes."""
+    spans: dict[str, tuple[int, int]] = {}
+    for role in roles():
+        figures = [int(product["tour_minutes"][role["key"]]) for product in products()]
+        spans[role["key"]] = (min(figures), max(figures))
+    return spans
+
+
 @cache
 def personal_email_domains() -> tuple[frozenset[str], tuple[str, ...]]:
     """(exact domains, prefixes ending in ".") from ``fixtures/personal_email_domains.txt``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import phonenumbers
 from django import forms
 from django.conf import settings
@@ -12,6 +14,7 @@ from django_countries.fields import LazyTypedChoiceField
 
 from demoportal import catalogue
 from demoportal.models import User
+from sandboxes.models import Sandbox
 
 CONTACT_CONSENT_TEXT = (
     "I agree that the vendor may contact me by e-mail or phone about its products and this demo. "
@@ -69,11 +72,37 @@ class SignupForm(forms.Form):
         user.save()
 
 
+PARTNER_PURPOSES = [
+    (Sandbox.Purpose.TRAINING.value, "For my own training"),
+    (Sandbox.Purpose.CUSTOMER_DEMO.value, "On behalf of a customer"),
+]
+
+
 class DemoSelectionForm(forms.Form):
-    """Product × industry × role in one step; every value must come from the catalogue."""
+    """Product × industry × role in one step; every value must come from the catalogue.
+
+    A partner user (``partner=True``) also says what the sandbox is for: their training, or a demo on
+    behalf of a customer, whose company is then required.
+    """
 
     product = forms.ChoiceField(choices=lambda: [(p["key"], p["name"]) for p in catalogue.products()])
     industry = forms.ChoiceField(
         choices=lambda: [(key, scenario.name) for key, scenario in sorted(catalogue.scenarios().items())]
     )
     role = forms.ChoiceField(choices=role_choices)
+    purpose = forms.ChoiceField(choices=PARTNER_PURPOSES, widget=forms.RadioSelect)
+    customer_company = forms.CharField(
+        max_length=200, required=False, label="Customer's company", help_text="Required for a customer demo."
+    )
+
+    def __init__(self, *args: Any, partner: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not partner:
+            del self.fields["purpose"]
+            del self.fields["customer_company"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if cleaned.get("purpose") == Sandbox.Purpose.CUSTOMER_DEMO and not cleaned.get("customer_company", "").strip():
+            self.add_error("customer_company", "Name the customer this demo is for.")
+        return cleaned

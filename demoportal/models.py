@@ -1,11 +1,66 @@
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django_countries.fields import CountryField
+
+domain_validator = RegexValidator(
+    r"^(?=.{3,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
+    "Enter a domain such as acme-engineering.com, without @ or www.",
+    flags=re.IGNORECASE,
+)
+
+
+class Partner(models.Model):
+    """A partner organisation (integrator, reseller, consultancy), managed by staff in the admin.
+
+    Its users sign in like prospects but make sandboxes for their own training or for a customer; those
+    sandboxes and the events in them carry the partner, and its users see the organisation's sandboxes
+    and no one else's. A user whose verified e-mail address is at one of ``email_domains`` joins it
+    when the address is confirmed. An inactive partner enrols no one and its users act as prospects.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    email_domains = ArrayField(
+        models.CharField(max_length=253, validators=[domain_validator]),
+        default=list,
+        blank=True,
+        help_text="Comma-separated. Users who verify an address at one of these join the partner.",
+    )
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean_fields(self, exclude: Any = None) -> None:
+        # "@Acme.com " means acme.com: normalised before the field's validators see it.
+        self.email_domains = sorted({domain.strip().lower().removeprefix("@") for domain in self.email_domains})
+        super().clean_fields(exclude)
+
+    def clean(self) -> None:
+        from demoportal.catalogue import is_personal_email
+
+        errors = []
+        for domain in self.email_domains:
+            if is_personal_email(f"someone@{domain}"):
+                errors.append(f"{domain} is a free-mail domain: everyone there would join this partner.")
+            taken = Partner.objects.exclude(pk=self.pk).filter(email_domains__contains=[domain]).first()
+            if taken is not None:
+                errors.append(f"{domain} already belongs to {taken.name}.")
+        if errors:
+            raise ValidationError({"email_domains": errors})
 
 
 class UserManager(DjangoUserManager["User"]):
@@ -52,6 +107,16 @@ class User(AbstractUser):
     personal_email = models.BooleanField(
         default=False, help_text="A free-mail address (gmail.com and the like): allowed, but scores lower."
     )
+    # PROTECT: a partner with members cannot be deleted by accident, which would silently turn its
+    # users into prospects (and their demos into leads); deactivate it instead.
+    partner = models.ForeignKey(
+        Partner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+        help_text="Set when a verified address matches the partner's domains, or by staff.",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
@@ -60,3 +125,11 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def active_partner(self) -> Partner | None:
+        """The partner organisation this user acts for, or None (a prospect, or an inactive partner's user)."""
+        if self.partner_id is None:
+            return None
+        partner = self.partner
+        return partner if partner is not None and partner.is_active else None

@@ -17,6 +17,7 @@ from demoportal.forms import DemoSelectionForm
 from demoportal.models import User
 from sandboxes.access import access_url
 from sandboxes.models import Sandbox
+from sandboxes.selectors import sandboxes_visible_to
 from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_provision, sandbox_reset
 
 
@@ -63,7 +64,10 @@ def demo_new(request: HttpRequest) -> HttpResponse:
     assert isinstance(user, User)
     if not EmailAddress.objects.filter(user=user, verified=True).exists() and not user.is_staff:
         return render(request, "portal/verify_first.html", status=403)
-    form = DemoSelectionForm(request.POST or None, initial={"role": user.role or "engineer"})
+    partner = user.active_partner
+    form = DemoSelectionForm(
+        request.POST or None, initial={"role": user.role or "engineer"}, partner=partner is not None
+    )
     if request.method == "POST" and form.is_valid():
         try:
             sandbox, _password, _created = sandbox_provision(
@@ -72,40 +76,72 @@ def demo_new(request: HttpRequest) -> HttpResponse:
                 industry=form.cleaned_data["industry"],
                 role=form.cleaned_data["role"],
                 actor=user,
+                partner=partner,
+                purpose=form.cleaned_data.get("purpose", Sandbox.Purpose.EVALUATION),
+                customer_company=form.cleaned_data.get("customer_company", ""),
             )
         except DomainError as error:
-            form.add_error(None, error.detail)
+            for field, messages_ in error.errors.items():
+                if field in form.fields:
+                    form.add_error(field, messages_)
+            if not any(field in form.fields for field in error.errors):
+                form.add_error(None, error.detail)
         else:
             return redirect(access_url(sandbox=sandbox, request=request))
+    spans = catalogue.tour_minutes_by_role()
     context = {
         "form": form,
-        "products": catalogue.products(),
+        "partner": partner,
+        "products": [
+            {**product, "tours": [(role["name"], product["tour_minutes"][role["key"]]) for role in catalogue.roles()]}
+            for product in catalogue.products()
+        ],
         "scenarios": sorted(catalogue.scenarios().values(), key=lambda s: s.name),
-        "roles": catalogue.roles(),
+        "roles": [{**role, "tour_span": spans[role["key"]]} for role in catalogue.roles()],
+        "tour_minutes": {product["key"]: product["tour_minutes"] for product in catalogue.products()},
+        "estimated_minutes": estimated_tour_minutes(form),
     }
     return render(request, "portal/demo_new.html", context, status=400 if form.errors else 200)
 
 
+def estimated_tour_minutes(form: DemoSelectionForm) -> int | None:
+    """The tour length for the product and role the form shows chosen, when both are catalogue values."""
+    product, role = form["product"].value(), form["role"].value()
+    try:
+        return catalogue.tour_minutes(product=str(product), role=str(role))
+    except KeyError:
+        return None
+
+
 @login_required
 def my_sandboxes(request: HttpRequest) -> HttpResponse:
-    """The prospect's sandboxes, with their state and time left."""
-    sandboxes = list(Sandbox.objects.filter(owner=request.user, kind=Sandbox.Kind.DEMO).order_by("-created_at"))
+    """The prospect's sandboxes, with their state and time left; for a partner user, every sandbox of
+    their partner organisation, with its owner and purpose."""
+    user = request.user
+    assert isinstance(user, User)
+    partner = user.active_partner
+    visible = sandboxes_visible_to(user=user) if partner is not None else Sandbox.objects.filter(owner=user)
+    sandboxes = list(visible.filter(kind=Sandbox.Kind.DEMO).select_related("owner").order_by("-created_at"))
     names = {product["key"]: product["name"] for product in catalogue.products()}
     for sandbox in sandboxes:
         sandbox.product_name = names.get(sandbox.product, sandbox.product)
-    return render(request, "portal/my_sandboxes.html", {"sandboxes": sandboxes, "now": timezone.now()})
+    context = {"sandboxes": sandboxes, "now": timezone.now(), "partner": partner}
+    return render(request, "portal/my_sandboxes.html", context)
 
 
 @login_required
 @require_POST
 def my_sandbox_action(request: HttpRequest, sandbox_id: int, action: str) -> HttpResponse:
-    """Enter, extend by a day, reset or end one of the prospect's own sandboxes (anyone else's: 404)."""
+    """Enter, extend by a day, reset or end one of the user's own sandboxes, or for a partner user one
+    of their organisation's (anyone else's: 404)."""
     user = request.user
     assert isinstance(user, User)
-    sandbox = get_object_or_404(Sandbox, pk=sandbox_id, owner=user, kind=Sandbox.Kind.DEMO)
+    mine = Sandbox.objects.filter(owner=user, kind=Sandbox.Kind.DEMO)
+    visible = sandboxes_visible_to(user=user) if user.active_partner is not None else mine
+    sandbox = get_object_or_404(visible, pk=sandbox_id)
     try:
         if action == "enter":
-            return redirect(access_url(sandbox=sandbox, request=request))
+            return redirect(access_url(sandbox=sandbox, request=request, member=user))
         if action == "extend":
             sandbox_extend(sandbox=sandbox, hours=24, actor=user)
             messages.success(request, f"{sandbox.name} now runs until {sandbox.expires_at:%d %b %H:%M} UTC.")

@@ -2,7 +2,8 @@
 
 The ``access_url`` is a signed, timestamped link to ``<slug>.<DEMO_DOMAIN>/enter/<token>``. Opening it
 signs the owner in on the sandbox's own host (a host-only session) and redirects to the sandbox home.
-Each link works once, within ``HANDOFF_MAX_AGE`` seconds.
+Each link works once, within ``HANDOFF_MAX_AGE`` seconds. A link made for a colleague in the
+sandbox's partner organisation (``member``) signs that colleague in, never the owner.
 """
 
 from __future__ import annotations
@@ -55,22 +56,30 @@ def sandbox_url(*, sandbox: Sandbox, request: HttpRequest | None = None) -> str:
     return f"{scheme}://{sandbox_host(slug=sandbox.slug)}{suffix}/"
 
 
-def access_url(*, sandbox: Sandbox, request: HttpRequest | None = None, staff: User | None = None) -> str:
-    """A one-time link that signs the owner (or ``staff``) in on the sandbox's host."""
-    return f"{sandbox_url(sandbox=sandbox, request=request)}enter/{handoff_token(sandbox=sandbox, staff=staff)}"
+def access_url(
+    *, sandbox: Sandbox, request: HttpRequest | None = None, staff: User | None = None, member: User | None = None
+) -> str:
+    """A one-time link that signs the owner (or ``staff``, or the partner colleague ``member``) in on the
+    sandbox's host."""
+    token = handoff_token(sandbox=sandbox, staff=staff, member=member)
+    return f"{sandbox_url(sandbox=sandbox, request=request)}enter/{token}"
 
 
-def handoff_token(*, sandbox: Sandbox, staff: User | None = None) -> str:
-    """A one-time link into ``sandbox`` for its owner, or for ``staff`` (the admin's "open as staff")."""
+def handoff_token(*, sandbox: Sandbox, staff: User | None = None, member: User | None = None) -> str:
+    """A one-time link into ``sandbox`` for its owner, for ``staff`` (the admin's "open as staff"), or for
+    ``member``, a user of the sandbox's partner organisation who is not its owner."""
     data = {"sandbox": sandbox.pk, "nonce": secrets.token_hex(8)}
     if staff is not None:
         data["staff"] = staff.pk
+    elif member is not None and member.pk != sandbox.owner_id:
+        data["member"] = member.pk
     return signing.dumps(data, salt=HANDOFF_SALT)
 
 
 def handoff_redeem(*, token: str, sandbox: Sandbox) -> User | None:
-    """Whom a valid, fresh link to ``sandbox`` signs in (the owner, or the staff member it was made for),
-    once; None if forged, late, for another sandbox, used, or for someone no longer staff."""
+    """Whom a valid, fresh link to ``sandbox`` signs in (the owner, the staff member or the partner
+    colleague it was made for), once; None if forged, late, for another sandbox, used, or for someone no
+    longer staff or no longer in the sandbox's (active) partner."""
     try:
         data = signing.loads(token, salt=HANDOFF_SALT, max_age=HANDOFF_MAX_AGE)
     except signing.BadSignature:  # includes SignatureExpired
@@ -79,6 +88,9 @@ def handoff_redeem(*, token: str, sandbox: Sandbox) -> User | None:
         return None
     if "staff" in data:
         user = User.objects.filter(pk=data["staff"], is_staff=True, is_active=True).first()
+    elif "member" in data:
+        colleagues = User.objects.filter(partner_id=sandbox.partner_id, partner__is_active=True, is_active=True)
+        user = colleagues.filter(pk=data["member"]).first() if sandbox.partner_id is not None else None
     else:
         user = sandbox.owner
     if user is None or not cache.add(f"handoff-used:{data['nonce']}", 1, HANDOFF_MAX_AGE):  # add: first one wins

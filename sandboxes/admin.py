@@ -117,6 +117,8 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
         "status",
         "owner",
         "company",
+        "partner",
+        "purpose",
         "product",
         "industry",
         "role",
@@ -128,9 +130,9 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
         "storage",
         "open_link",
     ]
-    list_filter = ["status", "industry", "product", "role", "auto_reset"]
-    search_fields = ["name", "slug", "owner__email", "owner__company", "domains__domain"]
-    list_select_related = ["owner"]
+    list_filter = ["status", "industry", "product", "role", "partner", "purpose", "auto_reset"]
+    search_fields = ["name", "slug", "owner__email", "owner__company", "customer_company", "domains__domain"]
+    list_select_related = ["owner", "partner"]
     readonly_fields = [
         "schema_name",
         "slug",
@@ -139,6 +141,9 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
         "failure_reason",
         "owner",
         "company",
+        "partner",
+        "purpose",
+        "customer_company",
         "industry",
         "product",
         "role",

@@ -1,7 +1,7 @@
 """REST API v1 for sandboxes: create, read, reset, extend, destroy, list. Every write calls a service.
 
-Staff (token or session) may act on any sandbox; a prospect only on their own. Someone else's or an
-unknown sandbox is 404, so existence is never revealed.
+Staff (token or session) may act on any sandbox; a partner user on their organisation's; a prospect only
+on their own. Someone else's or an unknown sandbox is 404, so existence is never revealed.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from demoportal.models import User
+from demoportal.models import Partner, User
 from sandboxes.access import access_token_issue, access_url, sandbox_url
 from sandboxes.authentication import token_sandbox
 from sandboxes.models import Sandbox
-from sandboxes.selectors import sandbox_stats
+from sandboxes.selectors import sandbox_stats, sandboxes_visible_to
 from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_provision, sandbox_reset
 from sandboxes.usage import (
     last_accessed,
@@ -41,6 +41,10 @@ class SandboxOutput(serializers.Serializer[Any]):
     product = serializers.CharField()
     industry = serializers.CharField()
     role = serializers.CharField()
+    owner_email = serializers.EmailField(source="owner.email", allow_null=True, default=None)
+    partner = serializers.SlugRelatedField[Partner](slug_field="slug", read_only=True, allow_null=True)
+    purpose = serializers.ChoiceField(choices=Sandbox.Purpose.choices)
+    customer_company = serializers.CharField(help_text="The customer a partner's demo is for; empty otherwise.")
     url = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
     ready_at = serializers.DateTimeField(allow_null=True)
@@ -95,6 +99,14 @@ class SandboxCreateInput(serializers.Serializer[Any]):
         max_length=200,
         help_text="Stored on the prospect's profile when it has none yet.",
     )
+    purpose = serializers.ChoiceField(
+        choices=Sandbox.Purpose.choices,
+        default=Sandbox.Purpose.EVALUATION,
+        help_text="A partner user's sandbox is for training or a customer_demo; a prospect's an evaluation.",
+    )
+    customer_company = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text="Required for a customer_demo."
+    )
 
 
 class SandboxListInput(serializers.Serializer[Any]):
@@ -117,13 +129,16 @@ def acting_user(request: Request) -> User:
 
 
 def sandbox_for(request: Request, sandbox_id: int) -> Sandbox:
-    """The demo sandbox ``sandbox_id`` if the user may see it; 404 otherwise (existence is not revealed)."""
-    sandboxes = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO).exclude(status=Sandbox.Status.POOLED)
+    """The demo sandbox ``sandbox_id`` if the user may see it (``sandboxes_visible_to``); 404 otherwise
+    (existence is not revealed)."""
     token_for = token_sandbox(request)
     if token_for is not None:
-        sandboxes = sandboxes.filter(pk=token_for.pk)  # a sandbox token reaches its own sandbox only
-    elif not request.user.is_staff:
-        sandboxes = sandboxes.filter(owner=request.user)
+        # A sandbox token reaches its own sandbox only.
+        sandboxes = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, pk=token_for.pk).exclude(
+            status=Sandbox.Status.POOLED
+        )
+    else:
+        sandboxes = sandboxes_visible_to(user=acting_user(request))
     sandbox: Sandbox | None = sandboxes.filter(pk=sandbox_id).first()
     if sandbox is None:
         raise NotFound("No sandbox with this id.")
@@ -132,15 +147,18 @@ def sandbox_for(request: Request, sandbox_id: int) -> Sandbox:
 
 
 class SandboxListCreateApi(APIView):
-    @extend_schema(parameters=[SandboxListInput], responses=SandboxOutput(many=True), summary="Sandboxes (staff)")
+    @extend_schema(
+        parameters=[SandboxListInput],
+        responses=SandboxOutput(many=True),
+        summary="Sandboxes (staff: all; a partner user: their organisation's)",
+    )
     def get(self, request: Request) -> Response:
-        if not request.user.is_staff:
-            raise PermissionDenied("Only staff can list sandboxes.")
+        user = acting_user(request)
+        if not (user.is_staff or user.active_partner is not None) or token_sandbox(request) is not None:
+            raise PermissionDenied("Only staff and partner users can list sandboxes.")
         params = SandboxListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        sandboxes: QuerySet[Sandbox] = (
-            Sandbox.objects.filter(kind=Sandbox.Kind.DEMO).exclude(status=Sandbox.Status.POOLED).select_related("owner")
-        )
+        sandboxes: QuerySet[Sandbox] = sandboxes_visible_to(user=user)
         filters = params.validated_data
         for field in ("status", "industry", "product"):
             if field in filters:
@@ -170,6 +188,10 @@ class SandboxListCreateApi(APIView):
             role=data.validated_data["role"],
             company=data.validated_data["company"],
             actor=user,
+            # A partner user's own sandbox carries their organisation; staff create prospects' evaluations.
+            partner=None if user.is_staff else user.active_partner,
+            purpose=data.validated_data["purpose"],
+            customer_company=data.validated_data["customer_company"],
         )
         body = SandboxOutput(sandbox, context={"request": request}).data
         body["credentials"] = {

@@ -30,6 +30,11 @@ class Sandbox(TenantMixin):
         TEMPLATE = "template"
         DEMO = "demo"
 
+    class Purpose(models.TextChoices):
+        EVALUATION = "evaluation", "Own evaluation"
+        TRAINING = "training", "Partner training"
+        CUSTOMER_DEMO = "customer_demo", "Customer demo"
+
     class Status(models.TextChoices):
         PROVISIONING = "provisioning"
         POOLED = "pooled"  # a ready clone in the warm pool, waiting to be claimed by a prospect
@@ -49,6 +54,16 @@ class Sandbox(TenantMixin):
     role: models.CharField[str, str] = models.CharField(max_length=20, blank=True)
     owner: models.ForeignKey[Any, Any] = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sandboxes"
+    )
+    # A partner user's sandbox carries the partner (kept if the user later leaves it) and why it was made.
+    partner: models.ForeignKey[Any, Any] = models.ForeignKey(
+        "demoportal.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="sandboxes"
+    )
+    purpose: models.CharField[str, str] = models.CharField(
+        max_length=15, choices=Purpose.choices, default=Purpose.EVALUATION
+    )
+    customer_company: models.CharField[str, str] = models.CharField(
+        max_length=200, blank=True, help_text="The customer a partner's demo is for."
     )
     created_at: models.DateTimeField[datetime, datetime] = models.DateTimeField(auto_now_add=True)
     # Typed by hand: the tenant model's base class is untyped, so the stubs cannot infer these.
@@ -94,6 +109,14 @@ class Sandbox(TenantMixin):
             ),
             models.UniqueConstraint(
                 fields=["industry"], condition=models.Q(kind="template"), name="one_template_per_scenario"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(purpose__in=["evaluation", "training", "customer_demo"]),
+                name="sandbox_purpose_known",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(purpose="customer_demo", customer_company=""),
+                name="sandbox_customer_demo_names_the_customer",
             ),
             # One active demo per prospect and product, even when two requests race.
             models.UniqueConstraint(

@@ -5,11 +5,36 @@ from datetime import timedelta
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from analytics.models import ArchivedSandbox
+from demoportal.models import User
 from sandboxes.models import ACTIVE_STATUSES, Domain, Sandbox
+
+
+def sandboxes_visible_to(*, user: User) -> QuerySet[Sandbox]:
+    """The demo sandboxes ``user`` may see and act on: staff every one; a partner user their own and
+    every sandbox of their (active) partner organisation; a prospect their own. Never the warm pool."""
+    sandboxes: QuerySet[Sandbox] = (
+        Sandbox.objects.filter(kind=Sandbox.Kind.DEMO)
+        .exclude(status=Sandbox.Status.POOLED)
+        .select_related("owner", "partner")
+    )
+    if user.is_staff:
+        return sandboxes
+    partner = user.active_partner
+    if partner is not None:
+        return sandboxes.filter(Q(owner=user) | Q(partner=partner))
+    return sandboxes.filter(owner=user)
+
+
+def sandbox_is_visible_to(*, sandbox: Sandbox, user: User) -> bool:
+    """Whether ``user`` may see ``sandbox`` (the rule of ``sandboxes_visible_to``, for one sandbox)."""
+    if user.is_staff or (sandbox.owner_id is not None and sandbox.owner_id == user.pk):
+        return True
+    partner = user.active_partner
+    return partner is not None and sandbox.partner_id == partner.pk
 
 
 def sandbox_for_host(hostname: str) -> Sandbox | None:

@@ -22,7 +22,7 @@ from demoportal import catalogue
 from demoportal.exceptions import DomainError
 from demoportal.hashers import temporary_password_set
 from demoportal.health import redis_client
-from demoportal.models import User
+from demoportal.models import Partner, User
 from sandboxes.access import sandbox_host
 from sandboxes.models import (
     ACTIVE_STATUSES,
@@ -113,10 +113,14 @@ def sandbox_create(
     role: str = "",
     actor: User | None = None,
     pooled: bool = False,
+    partner: Partner | None = None,
+    purpose: str = Sandbox.Purpose.EVALUATION,
+    customer_company: str = "",
 ) -> Sandbox:
     """Create a ready sandbox: a clone of the scenario's template (or a migrated schema when there is no
     template yet), its host ``<slug>.<DEMO_DOMAIN>``, and its own plant seed and start time.
     ``pooled``: a warm-pool member, with no owner and no expiry until ``pool_claim`` hands it out.
+    ``partner``, ``purpose``, ``customer_company``: a partner user's training or customer demo.
 
     One transaction: the row, the schema (PostgreSQL DDL is transactional), the domain and the plant
     all exist afterwards, or none does.
@@ -136,6 +140,9 @@ def sandbox_create(
         owner=owner,
         product=product,
         role=role,
+        partner=partner,
+        purpose=purpose,
+        customer_company=customer_company,
         status=Status.PROVISIONING,
     )
     sandbox.full_clean()
@@ -155,8 +162,19 @@ def sandbox_create(
     return sandbox
 
 
-def pool_claim(*, industry: str, owner: User, product: str, role: str, actor: User | None) -> Sandbox | None:
-    """Hand a warm-pool sandbox of ``industry`` to ``owner``, or None when the pool is empty.
+def pool_claim(
+    *,
+    industry: str,
+    owner: User,
+    product: str,
+    role: str,
+    actor: User | None,
+    partner: Partner | None = None,
+    purpose: str = Sandbox.Purpose.EVALUATION,
+    customer_company: str = "",
+) -> Sandbox | None:
+    """Hand a warm-pool sandbox of ``industry`` to ``owner`` (attributed to ``partner``, made for
+    ``purpose``), or None when the pool is empty.
 
     The claim is one conditional UPDATE; SKIP LOCKED lets concurrent claims take different members
     instead of queueing on the same one. The plant then starts now, so the prospect's story begins at
@@ -171,6 +189,7 @@ def pool_claim(*, industry: str, owner: User, product: str, role: str, actor: Us
                 f"""
                 UPDATE {table}
                    SET status = %(ready)s, owner_id = %(owner)s, product = %(product)s, role = %(role)s,
+                       partner_id = %(partner)s, purpose = %(purpose)s, customer_company = %(customer)s,
                        ready_at = %(now)s, reset_at = %(now)s, expires_at = %(expires)s
                  WHERE status = %(pooled)s
                    AND id = (SELECT id FROM {table}
@@ -183,6 +202,9 @@ def pool_claim(*, industry: str, owner: User, product: str, role: str, actor: Us
                     "owner": owner.pk,
                     "product": product,
                     "role": role,
+                    "partner": partner.pk if partner is not None else None,
+                    "purpose": purpose,
+                    "customer": customer_company,
                     "now": now,
                     "expires": now + timedelta(hours=settings.SANDBOX_LIFETIME_HOURS),
                     "pooled": Status.POOLED,
@@ -193,7 +215,7 @@ def pool_claim(*, industry: str, owner: User, product: str, role: str, actor: Us
             row = cursor.fetchone()
         if row is None:
             return None
-        sandbox: Sandbox = Sandbox.objects.select_related("owner").get(pk=row[0])
+        sandbox: Sandbox = Sandbox.objects.select_related("owner", "partner").get(pk=row[0])
         with schema_context(sandbox.schema_name):
             facility_start(scenario_key=industry, seed=secrets.randbits(31), started_at=now)
         sandbox.provisioning_ms = round((time.perf_counter() - started) * 1000)
@@ -394,7 +416,16 @@ def sandboxes_purge(*, now: datetime | None = None) -> int:
 
 
 def sandbox_provision(
-    *, email: str, product: str, industry: str, role: str = "", company: str = "", actor: User | None = None
+    *,
+    email: str,
+    product: str,
+    industry: str,
+    role: str = "",
+    company: str = "",
+    actor: User | None = None,
+    partner: Partner | None = None,
+    purpose: str = Sandbox.Purpose.EVALUATION,
+    customer_company: str = "",
 ) -> tuple[Sandbox, str | None, bool]:
     """A ready sandbox for ``email``'s demo of ``product`` in ``industry``: (sandbox, temporary password
     if a login was created for the prospect, created?).
@@ -403,21 +434,50 @@ def sandbox_provision(
     active sandbox for that product is returned as it is, rather than a second one (a database
     constraint holds that even for two racing requests); at MAX_ACTIVE_SANDBOXES ready sandboxes the
     request is refused with 503. All or nothing: a failure leaves neither a login nor a sandbox.
+
+    A partner user's sandbox names its ``partner`` and is made for ``purpose`` "training" or
+    "customer_demo" (then ``customer_company`` is required); a prospect's is an "evaluation". It counts
+    toward the same one-active-per-owner-and-product rule.
     """
-    errors = choice_errors(product=product, industry=industry, role=role)
+    customer_company = customer_company.strip() if purpose == Sandbox.Purpose.CUSTOMER_DEMO else ""
+    errors = choice_errors(product=product, industry=industry, role=role) | purpose_errors(
+        partner=partner, purpose=purpose, customer_company=customer_company
+    )
     if errors:
         raise DomainError("Some fields are not valid.", errors=errors)
-    try:
+
+    def attempt() -> tuple[Sandbox, str | None, bool]:
         with schema_context(get_public_schema_name()), transaction.atomic():
-            return _provision(email=email, product=product, industry=industry, role=role, company=company, actor=actor)
+            return _provision(
+                email=email,
+                product=product,
+                industry=industry,
+                role=role,
+                company=company,
+                actor=actor,
+                partner=partner,
+                purpose=purpose,
+                customer_company=customer_company,
+            )
+
+    try:
+        return attempt()
     except IntegrityError:
         # A concurrent request for the same prospect and product (or the same new login) won the race.
-        with schema_context(get_public_schema_name()), transaction.atomic():
-            return _provision(email=email, product=product, industry=industry, role=role, company=company, actor=actor)
+        return attempt()
 
 
 def _provision(
-    *, email: str, product: str, industry: str, role: str, company: str, actor: User | None
+    *,
+    email: str,
+    product: str,
+    industry: str,
+    role: str,
+    company: str,
+    actor: User | None,
+    partner: Partner | None,
+    purpose: str,
+    customer_company: str,
 ) -> tuple[Sandbox, str | None, bool]:
     owner = User.objects.filter(email__iexact=email).first()
     password = None
@@ -440,7 +500,16 @@ def _provision(
     elif company and not owner.company:
         owner.company = company
         owner.save(update_fields=["company"])
-    sandbox = pool_claim(industry=industry, owner=owner, product=product, role=role, actor=actor)
+    sandbox = pool_claim(
+        industry=industry,
+        owner=owner,
+        product=product,
+        role=role,
+        actor=actor,
+        partner=partner,
+        purpose=purpose,
+        customer_company=customer_company,
+    )
     from_pool = sandbox is not None
     if sandbox is None:
         sandbox = sandbox_create(
@@ -451,6 +520,9 @@ def _provision(
             product=product,
             role=role,
             actor=actor,
+            partner=partner,
+            purpose=purpose,
+            customer_company=customer_company,
         )
     kpis_warm_later(sandbox)
     event_record(
@@ -489,6 +561,25 @@ def pool_refill_later(industry: str) -> None:
     from sandboxes.tasks import pool_refill_task  # the tasks module imports this one
 
     pool_refill_task.apply_async(kwargs={"industry": industry}, countdown=POOL_REFILL_DELAY_SECONDS)
+
+
+def purpose_errors(*, partner: Partner | None, purpose: str, customer_company: str) -> dict[str, list[str]]:
+    """Per-field errors for a sandbox's purpose: partners train or demo to a customer, prospects evaluate."""
+    if purpose not in Sandbox.Purpose.values:
+        return {"purpose": [f"{purpose!r} is not one of: {', '.join(Sandbox.Purpose.values)}."]}
+    if partner is None:
+        if purpose != Sandbox.Purpose.EVALUATION:
+            return {"purpose": ["Only partner users make sandboxes for training or for a customer."]}
+        return {}
+    if not partner.is_active:
+        return {"purpose": [f"{partner.name} is no longer an active partner."]}
+    if purpose == Sandbox.Purpose.EVALUATION:
+        return {"purpose": ["Say whether this sandbox is for your own training or for a customer."]}
+    if purpose == Sandbox.Purpose.CUSTOMER_DEMO and not customer_company:
+        return {"customer_company": ["Name the customer this demo is for."]}
+    if len(customer_company) > 200:
+        return {"customer_company": ["At most 200 characters."]}
+    return {}
 
 
 def choice_errors(*, product: str, industry: str, role: str) -> dict[str, list[str]]:

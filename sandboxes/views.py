@@ -20,9 +20,11 @@ from django.views.decorators.http import require_POST
 
 from demoportal import catalogue
 from demoportal.exceptions import DomainError
+from demoportal.models import User
 from sandboxes.access import handoff_redeem
 from sandboxes.middleware import portal_url
 from sandboxes.models import Sandbox
+from sandboxes.selectors import sandbox_is_visible_to
 from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_reset
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.signals import HISTORY_MINUTES
@@ -36,15 +38,17 @@ CHART_KIND_PREFERENCE = ("efficiency", "o2", "nox", "stack_temp", "specific_ener
 
 
 def sandbox_member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The owner or staff only. Someone not signed in on this host goes to the portal's sign-in, which
-    leads to My sandboxes (its "Enter" signs them in here); anyone else gets 404, as if no such sandbox."""
+    """The owner, a colleague in the sandbox's partner organisation, or staff only. Someone not signed in
+    on this host goes to the portal's sign-in, which leads to My sandboxes (its "Enter" signs them in
+    here); anyone else gets 404, as if no such sandbox."""
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         sandbox: Sandbox = request.tenant  # type: ignore[attr-defined]
         if not request.user.is_authenticated:
             return redirect(f"{portal_url(request)}accounts/login/?{urlencode({'next': '/sandboxes/'})}")
-        if not (request.user.is_staff or sandbox.owner_id == request.user.pk):
+        user = request.user
+        if not (isinstance(user, User) and sandbox_is_visible_to(sandbox=sandbox, user=user)):
             raise Http404("No such sandbox.")
         return view(request, *args, **kwargs)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 
 from demoportal.settings.environment import env
 
@@ -18,6 +20,35 @@ def redis_database(url: str, number: int) -> str:
     """``url`` pointed at Redis logical database ``number`` (broker, cache and channel layer each get their own)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, f"/{number}", parts.query, ""))
+
+
+# LinkedIn publishes its OpenID Connect discovery document at <this>/.well-known/openid-configuration.
+LINKEDIN_SERVER_URL = "https://www.linkedin.com/oauth"
+
+
+def socialaccount_providers(*, linkedin_client_id: str, linkedin_client_secret: str) -> dict[str, Any]:
+    """allauth's SOCIALACCOUNT_PROVIDERS: "Sign in with LinkedIn" through allauth's OpenID Connect provider
+    (LinkedIn is OIDC-compliant; allauth's ``linkedin_oauth2`` provider is deprecated), configured here so
+    no SocialApp row is needed. Empty, so no button and no provider, when neither variable is set; one
+    without the other is a configuration mistake and stops start-up."""
+    if not (linkedin_client_id or linkedin_client_secret):
+        return {}
+    if not (linkedin_client_id and linkedin_client_secret):
+        missing = "LINKEDIN_CLIENT_SECRET" if linkedin_client_id else "LINKEDIN_CLIENT_ID"
+        raise ImproperlyConfigured(f"{missing} is not set: LinkedIn sign-in needs both LINKEDIN_CLIENT_ID and it")
+    return {
+        "openid_connect": {
+            "APPS": [
+                {
+                    "provider_id": "linkedin",
+                    "name": "LinkedIn",
+                    "client_id": linkedin_client_id,
+                    "secret": linkedin_client_secret,
+                    "settings": {"server_url": LINKEDIN_SERVER_URL},
+                }
+            ],
+        }
+    }
 
 
 # CORE
@@ -55,6 +86,8 @@ SHARED_APPS = [
     "drf_spectacular",
     "allauth",  # registration and sign-in happen on the portal host
     "allauth.account",
+    "allauth.socialaccount",  # LinkedIn sign-in; its tables exist whether or not LinkedIn is configured
+    "allauth.socialaccount.providers.openid_connect",  # LinkedIn speaks OpenID Connect (no models)
     "django_celery_beat",  # one beat schedule for the whole system
     "demoportal",  # the user model, portal pages, staff groups
     "sandboxes",  # the tenant model itself, its domains and lifecycle
@@ -221,6 +254,21 @@ ACCOUNT_SIGNUP_FORM_CLASS = "demoportal.forms.SignupForm"  # the prospect's prof
 ACCOUNT_PREVENT_ENUMERATION = False
 # The version of the consent wording in demoportal/forms.py; stored with each consent. Change both together.
 CONTACT_CONSENT_VERSION = "2026-11"
+
+# SOCIAL SIGN-IN
+# "Sign in with LinkedIn" appears only when both are set (docs/operations.md: registering the app).
+LINKEDIN_CLIENT_ID = env.str("LINKEDIN_CLIENT_ID", default="")
+LINKEDIN_CLIENT_SECRET = env.str("LINKEDIN_CLIENT_SECRET", default="")
+SOCIALACCOUNT_PROVIDERS = socialaccount_providers(
+    linkedin_client_id=LINKEDIN_CLIENT_ID, linkedin_client_secret=LINKEDIN_CLIENT_SECRET
+)
+# Never skip the sign-up form: allauth's social sign-up form extends ACCOUNT_SIGNUP_FORM_CLASS, so a
+# LinkedIn newcomer is asked for company, job title, role, country and consent like everyone else.
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_STORE_TOKENS = False  # we read the profile once; no LinkedIn API calls later
+# Verification stays mandatory (ACCOUNT_EMAIL_VERIFICATION): an address LinkedIn reports verified needs no
+# confirmation mail, any other does. A LinkedIn login never takes over an existing account with the same
+# address (SOCIALACCOUNT_EMAIL_AUTHENTICATION stays off, its default).
 
 # Demo logins that `manage.py bootstrap` creates; the password is generated when not given.
 DEMO_ADMIN_EMAIL = env.str("DEMO_ADMIN_EMAIL", default="admin@example.com")

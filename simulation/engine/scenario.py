@@ -267,6 +267,8 @@ def load_catalogue(directory: Path) -> tuple[dict[str, Scenario], dict[str, Any]
     problems: list[str] = []
     products = _load_json(directory / "products.json", problems)
     roles = _load_json(directory / "roles.json", problems)
+    if products is not None and roles is not None:
+        tour_minutes_check(products, roles, problems)
     features = {
         f"{product.get('key')}.{feature.get('key')}"
         for product in (products or {}).get("products", [])
@@ -285,6 +287,29 @@ def load_catalogue(directory: Path) -> tuple[dict[str, Scenario], dict[str, Any]
     if problems:
         raise ScenarioError(problems)
     return scenarios, {"products": products, "roles": roles}
+
+
+TOUR_MINUTES_RANGE = (1, 60)
+
+
+def tour_minutes_check(products: Any, roles: Any, problems: list[str]) -> None:
+    """Every product states an estimated tour length in whole minutes for every role (``tour_minutes``)."""
+    role_keys = [role.get("key") for role in roles.get("roles", [])]
+    low, high = TOUR_MINUTES_RANGE
+    for i, product in enumerate(products.get("products", [])):
+        path = f"products.json: products[{i}].tour_minutes"
+        minutes = product.get("tour_minutes")
+        if not isinstance(minutes, dict):
+            problems.append(f"{path}: must map each role ({', '.join(map(str, role_keys))}) to minutes")
+            continue
+        for key in role_keys:
+            value = minutes.get(key)
+            if value is None:
+                problems.append(f"{path}: no figure for role {key!r}")
+            elif isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                problems.append(f"{path}.{key}: must be whole minutes from {low} to {high}, got {value!r}")
+        for key in sorted(set(minutes) - set(role_keys)):
+            problems.append(f"{path}: {key!r} is not a role (see roles.json)")
 
 
 def _load_json(path: Path, problems: list[str]) -> Any:

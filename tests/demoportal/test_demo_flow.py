@@ -124,3 +124,35 @@ def test_a_refused_action_is_explained_and_an_unknown_one_is_404(client: Client)
 
     assert b"A sandbox that is resetting cannot be reset." in page.content
     assert client.post(f"/sandboxes/{sandbox.pk}/explode", HTTP_HOST="localhost").status_code == 404
+
+
+def test_every_option_shows_its_estimated_tour_length(client: Client) -> None:
+    signed_in(client)
+
+    page = client.get("/demo/", HTTP_HOST="localhost").content.decode()
+
+    # Each product card lists the tour per role, and each role card the span across the products.
+    assert "Estimated tour: Executive 6 min · Process engineer 18 min · Operator 10 min · Consultant 12 min" in page
+    assert 'data-tour-role="executive">Estimated tour: 5–8 min' in page
+    assert 'data-tour-role="engineer">Estimated tour: 15–20 min' in page
+    # The line for the chosen product × role is empty until both are chosen (the script fills it in).
+    assert '<p class="tour-estimate" data-tour-estimate aria-live="polite" hidden>' in page
+    assert '"emissionsguardian": {"executive": 8' in page
+
+
+def test_the_estimate_for_the_chosen_product_and_role_is_shown_when_the_form_comes_back(client: Client) -> None:
+    signed_in(client)
+
+    response = client.post("/demo/", {**CHOICE, "industry": "atlantis"}, HTTP_HOST="localhost")
+
+    assert response.status_code == 400
+    assert b"Estimated tour: <strong>8</strong> min" in response.content  # EmissionsGuardian for an executive
+
+
+def test_tour_minutes_come_from_the_catalogue() -> None:
+    from demoportal import catalogue
+
+    assert catalogue.tour_minutes(product="wasteheatrecovery", role="engineer") == 20
+    assert catalogue.tour_minutes_by_role()["operator"] == (9, 11)
+    with pytest.raises(KeyError):
+        catalogue.tour_minutes(product="nothing", role="engineer")

@@ -57,3 +57,25 @@ def test_strict_refuses_site_totals_smaller_than_the_modelled_assets(fixtures: P
 
     with pytest.raises(CommandError, match=r"cement.json: annual_energy_cost_usd: modelled fuel alone costs"):
         call_command("validate_scenarios", "--strict", "--fixtures", str(fixtures), stdout=io.StringIO())
+
+
+@pytest.mark.parametrize(
+    ("minutes", "problem"),
+    [
+        ({"executive": 6, "engineer": 18, "operator": 10}, "products[0].tour_minutes: no figure for role 'consultant'"),
+        ({"executive": 6, "engineer": 0, "operator": 10, "consultant": 12}, "tour_minutes.engineer: must be whole"),
+        ({"executive": 6, "engineer": "long", "operator": 10, "consultant": 12}, "got 'long'"),
+        ({"executive": 6, "engineer": 18, "operator": 10, "consultant": 12, "ceo": 3}, "'ceo' is not a role"),
+        (None, "products[0].tour_minutes: must map each role"),
+    ],
+)
+def test_every_product_states_its_tour_length_for_every_role(fixtures: Path, minutes: object, problem: str) -> None:
+    path = fixtures / "products.json"
+    data = json.loads(path.read_text())
+    data["products"][0]["tour_minutes"] = minutes
+    path.write_text(json.dumps(data))
+
+    with pytest.raises(CommandError) as error:
+        call_command("validate_scenarios", "--fixtures", str(fixtures), stdout=io.StringIO())
+
+    assert problem in str(error.value)
