@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STACK := $(BIN)/python -m demoportal.devstack
 PORT ?= 8000
 
-.PHONY: run test lint typecheck scenarios pytest install clean
+.PHONY: run test lint typecheck scenarios pytest install chromium clean
 .DEFAULT_GOAL := run
 
 ## run: set up, then run web (ASGI), worker, beat and simulator in the foreground; Ctrl-C stops all
@@ -25,8 +25,15 @@ typecheck: install
 scenarios: install
 	$(BIN)/python manage.py validate_scenarios --strict
 
-pytest: install
+pytest: install chromium
 	$(STACK) exec -- $(BIN)/pytest
+
+# The browser test (tests/e2e) drives Debian's Chromium; run as root, this installs it when it is missing.
+chromium:
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || { \
+		echo "installing Debian's chromium for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@command -v chromium >/dev/null || echo "chromium is missing and this is not root: the browser test will say so"
 
 install: $(VENV)/.installed node_modules/.installed
 

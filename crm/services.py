@@ -3,7 +3,7 @@ transaction; a booked call also sends its invitation once that transaction has c
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
 from django.conf import settings
@@ -236,3 +236,24 @@ def _product_sheet(product_key: str) -> bytes:
         if any(feature.startswith(f"{product_key}.") for feature in story.features)
     ]
     return pdf.product_sheet_pdf(product, shown_in)
+
+
+DEMO_SLOT_HOURS_UTC = (9, 11, 14, 16)
+
+
+def demo_slots_ensure(*, salesperson: User, weekdays: int = 5, now: datetime | None = None) -> int:
+    """Development data: call times for ``salesperson`` on the next ``weekdays`` working days at
+    DEMO_SLOT_HOURS_UTC, so a newcomer can book a call in `make run`. Idempotent; returns how many it made."""
+    now = now or timezone.now()
+    day = now.date()
+    made = 0
+    while weekdays:
+        day += timedelta(days=1)
+        if day.weekday() >= 5:
+            continue
+        weekdays -= 1
+        for hour in DEMO_SLOT_HOURS_UTC:
+            starts_at = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+            _, created = SalesCallSlot.objects.get_or_create(salesperson=salesperson, starts_at=starts_at)
+            made += created
+    return made

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import icalendar
@@ -17,7 +18,7 @@ from analytics.models import Event
 from crm.forms import slot_label
 from crm.models import SalesCallBooking, SalesCallSlot
 from crm.selectors import slots_nearest_free
-from crm.services import SLOT_TAKEN, sales_call_book
+from crm.services import SLOT_TAKEN, demo_slots_ensure, sales_call_book
 from demoportal.exceptions import DomainError
 from demoportal.models import User
 from sandboxes.models import Sandbox
@@ -235,3 +236,16 @@ def test_nearest_free_slots_are_the_nearest_on_either_side_in_time_order(make_sl
     nearest = slots_nearest_free(around=around, limit=3)
 
     assert nearest == [slots[-3], slots[-1], slots[2]]  # 3, 1 and 2 days away; in time order
+
+
+@pytest.mark.django_db
+def test_demo_call_times_are_offered_on_working_days_once() -> None:
+    sales = User.objects.create_user(email="demo-sales@vendor.example", password="pw", is_staff=True)
+    friday = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+    made = demo_slots_ensure(salesperson=sales, weekdays=2, now=friday)
+
+    starts = list(SalesCallSlot.objects.filter(salesperson=sales).values_list("starts_at", flat=True))
+    assert made == 8
+    assert {start.date().isoformat() for start in starts} == {"2026-11-23", "2026-11-24"}  # Monday, Tuesday
+    assert demo_slots_ensure(salesperson=sales, weekdays=2, now=friday) == 0

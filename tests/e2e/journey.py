@@ -114,3 +114,15 @@ def sign_out(page: Page) -> None:
     page.get_by_role("button", name="Sign out").click()
     page.locator("form").get_by_role("button", name="Sign Out").click()
     page.wait_for_url(re.compile(r"localhost:\d+/$"))
+
+
+def book_call(page: Page, shots: Path | None = None) -> str:
+    """From the sandbox's call to action: the first offered time; returns the confirmation shown."""
+    page.get_by_role("link", name="Book a sales call").click()
+    page.locator("input[name=slot]").first.check()
+    page.fill("textarea[name=message]", "Excess-air trim on our twelve heaters.")
+    shoot(page, shots, "07-book-a-call")
+    page.get_by_role("button", name="Book this call").click()
+    confirmation = page.get_by_text("Your call is booked")
+    confirmation.wait_for()
+    return confirmation.inner_text()

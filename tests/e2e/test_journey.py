@@ -66,10 +66,16 @@ def test_a_prospect_signs_up_verifies_starts_a_demo_books_a_call_and_signs_out(p
         phone.locator("[data-chart][data-state=ready] canvas").wait_for()
         journey.shoot(phone, ARTEFACTS, "06-sandbox-home-phone")
 
+        booked = journey.book_call(page, ARTEFACTS)
+        assert "The invitation is in your inbox" in booked
+        page.goto(f"{portal}dev/mailbox/")
+        assert page.locator("article.mail", has_text="Your call with").count() == 1
+        page.go_back()
+
         journey.sign_out(page)
         assert page.get_by_role("link", name="Sign in").first.is_visible()
 
     wait_for(lambda: "dashboard_accessed" in events_of(EMAIL), "the client-side events to be stored")
     names = events_of(EMAIL)
-    assert names.index("demo_started") < names.index("dashboard_accessed")
+    assert names.index("demo_started") < names.index("dashboard_accessed") < names.index("sales_contact_requested")
     assert {"page_view", "feature_viewed"} <= set(names)

@@ -25,6 +25,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from crm.services import demo_slots_ensure
 from demoportal import catalogue
 from demoportal.models import User
 from sandboxes.access import sandbox_host
@@ -63,6 +64,10 @@ class Command(BaseCommand):
             created_any |= self.ensure_login(email, group_name, password)
         if created_any and not settings.DEMO_ADMIN_PASSWORD and credentials_file is not None:
             save_credentials(credentials_file, {"password": password})
+        if settings.DEMO_STAFF_USERS:
+            made = demo_slots_ensure(salesperson=User.objects.get(email="sales@example.com"))
+            if made:
+                self.stdout.write(f"offered {made} sales-call times for sales@example.com")
         for industry in sorted(catalogue.scenarios()):
             template_ensure(industry=industry)  # cheap when current; rebuilt when its scenario changed
         if settings.DEMO_SANDBOX:
