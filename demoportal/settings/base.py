@@ -279,7 +279,7 @@ DEMO_SANDBOX = env.bool("DEMO_SANDBOX", default=False)
 # EMAIL
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 # With the file backend (local settings) mail lands here; /dev/mailbox/ shows it, links clickable.
-EMAIL_FILE_PATH = BASE_DIR / ".data" / "mail"
+EMAIL_FILE_PATH = Path(env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / ".data" / "mail")))
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")

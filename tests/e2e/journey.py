@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 # As the machine's notes advise: no background networking (this network is closed), no sandbox as root.
@@ -71,16 +71,23 @@ def sign_up(page: Page, portal: str, email: str, shots: Path | None = None) -> N
     expect(page.get_by_role("heading", name=re.compile("verify your e-?mail", re.IGNORECASE))).to_be_visible()
 
 
-def verify_from_mailbox(page: Page, portal: str, email: str, shots: Path | None = None) -> None:
-    """Opens the verification link from the development mailbox, confirms, and signs in if asked to."""
-    link = page.locator("article.mail", has_text=email).locator("a[href*='/accounts/confirm-email/']").first
+def mailbox_message(page: Page, portal: str, text: str) -> Locator:
+    """The newest message in the development mailbox containing ``text``, waiting for it to arrive."""
+    message = page.locator("article.mail", has_text=text).first
     deadline = time.monotonic() + 30
     page.goto(f"{portal}dev/mailbox/")
-    while not link.count() and time.monotonic() < deadline:  # the mail is written as the sign-up commits
+    while not message.count() and time.monotonic() < deadline:  # mail is written as its transaction commits
         page.wait_for_timeout(250)
         page.reload()
+    expect(message).to_be_visible()
+    return message
+
+
+def verify_from_mailbox(page: Page, portal: str, email: str, shots: Path | None = None) -> None:
+    """Opens the verification link from the development mailbox, confirms, and signs in if asked to."""
+    mail = mailbox_message(page, portal, email)
     shoot(page, shots, "03-mailbox")
-    link.click()
+    mail.locator("a[href*='/accounts/confirm-email/']").first.click()
     page.get_by_role("button", name="Confirm").click()
     if "/accounts/login/" in page.url:
         page.fill("#id_login", email)
