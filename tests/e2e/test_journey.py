@@ -36,10 +36,11 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"http://localhost:{port}/"
 
 
-# The elements that stick out past the right edge of the viewport (innermost first), to name the culprit.
+# The elements that stick out past the right edge of the viewport (innermost first), to name the culprit;
+# text that overflows its element shows in the screenshot taken then.
 WIDER_THAN_THE_SCREEN = """() => [...document.querySelectorAll("body *")]
-  .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
-  .filter((e) => ![...e.children].some((c) => c.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5))
+  .filter((e) => e.getBoundingClientRect().right > innerWidth + 0.5)
+  .filter((e) => ![...e.children].some((c) => c.getBoundingClientRect().right > innerWidth + 0.5))
   .map((e) => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).split(" ").join(".") : ""))
   .slice(0, 5)"""
 
