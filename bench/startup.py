@@ -17,25 +17,19 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.system import healthy  # noqa: E402  (after the path is set)
+
 DATABASE = "demoportal_bench"
 ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def psql(sql: str) -> None:
     subprocess.run(["psql", ADMIN, "-qc", sql], check=True, capture_output=True)
-
-
-def healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
 
 
 def make_run(clone: Path, env: dict[str, str], port: int) -> tuple[float, float]:
