@@ -40,10 +40,6 @@ def slots_nearest_free(*, around: datetime, limit: int = 3, now: datetime | None
     return sorted(nearest[:limit], key=lambda slot: (slot.starts_at, slot.pk))
 
 
-def product_get(*, key: str) -> dict[str, Any] | None:
-    return next((product for product in catalogue.products() if product["key"] == key), None)
-
-
 @dataclass(frozen=True)
 class Finding:
     name: str
@@ -91,7 +87,7 @@ def sandbox_findings(*, sandbox: Sandbox) -> SandboxFindings:
         for story in scenario.stories
         if story.headline.metric in by_key
     ]
-    product = product_get(key=sandbox.product)
+    product = catalogue.product(sandbox.product)
     return SandboxFindings(
         sandbox_name=sandbox.name,
         facility_name=facility_name,

@@ -17,7 +17,7 @@ from icalendar import Event as CalendarEvent
 from analytics.services import event_record
 from crm import pdf
 from crm.models import PocRequest, PricingRequest, SalesCallBooking, SalesCallSlot
-from crm.selectors import product_get, sandbox_findings
+from crm.selectors import sandbox_findings
 from demoportal import catalogue
 from demoportal.exceptions import DomainError
 from demoportal.models import User
@@ -220,14 +220,14 @@ def report_generate(*, sandbox: Sandbox, user: User) -> tuple[str, bytes]:
 def product_sheet_render(*, product_key: str) -> bytes:
     """The catalogue product's sheet as a PDF; an unknown product is a DomainError (404).
     The catalogue is read-only at run time, so each sheet is drawn once per process."""
-    if product_get(key=product_key) is None:
+    if catalogue.product(product_key) is None:
         raise DomainError(f"No product {product_key!r}.", status_code=404)
     return _product_sheet(product_key)
 
 
 @cache
 def _product_sheet(product_key: str) -> bytes:
-    product = product_get(key=product_key)
+    product = catalogue.product(product_key)
     assert product is not None
     shown_in = [
         (scenario.name, story.name)
