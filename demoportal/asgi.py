@@ -14,9 +14,11 @@ from django.urls import path  # noqa: E402
 
 from sandboxes.consumers import SandboxPingConsumer  # noqa: E402
 from sandboxes.middleware import SandboxFromHostMiddleware  # noqa: E402
+from simulation.consumers import LiveConsumer  # noqa: E402
 
 websocket_urlpatterns = [
     path("ws/ping/", SandboxPingConsumer.as_asgi()),
+    path("ws/live/", LiveConsumer.as_asgi()),
 ]
 
 application = ProtocolTypeRouter(

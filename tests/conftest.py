@@ -65,6 +65,7 @@ def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None
     other threads and processes. The test removes what it made (cheaper than `transactional_db`, whose
     teardown empties every table)."""
     with django_db_blocker.unblock():
+        connection.set_schema_to_public()  # type: ignore[attr-defined]  # setting up may have left a sandbox's on
         yield
         connection.set_schema_to_public()  # type: ignore[attr-defined]
 

@@ -198,6 +198,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 # Seconds between worker heartbeats written to Redis; /healthz fails a component silent for 3 intervals.
 HEARTBEAT_INTERVAL = env.float("HEARTBEAT_INTERVAL", default=5.0)
+LIVE_TICK_SECONDS = env.float("LIVE_TICK_SECONDS", default=1.0)  # how often the simulator sends live values
 
 # SANDBOX LIFECYCLE
 SANDBOX_LIFETIME_HOURS = env.int("SANDBOX_LIFETIME_HOURS", default=24)

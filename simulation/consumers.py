@@ -1,0 +1,101 @@
+"""``ws(s)://<sandbox host>/ws/live/``: the sandbox's live plant values, one message per simulator tick.
+
+Authenticated by the session on the sandbox's host (its owner, a partner colleague or staff) or by
+``?token=<the sandbox's access token>``; anyone else is closed with 4403 (a host that is no sandbox:
+4404, by ``SandboxFromHostMiddleware``). ``{"type": "subscribe", "sensors": [ids]}`` narrows the ticks
+to those sensors; until then every sensor is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django_tenants.utils import schema_context
+
+from demoportal.models import User
+from sandboxes.access import sandbox_for_token
+from sandboxes.models import Sandbox
+from sandboxes.selectors import sandbox_is_visible_to
+from simulation.live import VIEWER_TTL_SECONDS, live_group, viewer_register
+from simulation.models import Sensor
+
+CLOSE_FORBIDDEN = 4403
+RENEW_EVERY_SECONDS = VIEWER_TTL_SECONDS / 3
+SUBSCRIBE_HELP = 'Send {"type": "subscribe", "sensors": [<sensor id>, ...]}.'
+
+
+def viewer_allowed(*, sandbox: Sandbox, user: Any, token: str | None) -> bool:
+    if token:
+        found = sandbox_for_token(token)
+        return found is not None and found.pk == sandbox.pk
+    return isinstance(user, User) and user.is_authenticated and sandbox_is_visible_to(sandbox=sandbox, user=user)
+
+
+def sensor_ids(sandbox: Sandbox) -> set[int]:
+    with schema_context(sandbox.schema_name):
+        return set(Sensor.objects.values_list("pk", flat=True))
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        sandbox: Sandbox = self.scope["sandbox"]
+        token = parse_qs(self.scope.get("query_string", b"").decode()).get("token", [None])[0]
+        allowed = await database_sync_to_async(viewer_allowed)(
+            sandbox=sandbox, user=self.scope.get("user"), token=token
+        )
+        await self.accept()  # first, so the close code reaches the browser
+        if not allowed:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.sandbox_id: int = sandbox.pk
+        self.sensors: set[int] = await database_sync_to_async(sensor_ids)(sandbox)
+        self.subscribed: set[str] | None = None  # None: every sensor
+        await self.channel_layer.group_add(live_group(self.sandbox_id), self.channel_name)
+        await self.register()
+
+    async def register(self) -> None:
+        await asyncio.to_thread(viewer_register, self.sandbox_id)
+        self.registered_at = time.monotonic()
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "sandbox_id"):
+            await self.channel_layer.group_discard(live_group(self.sandbox_id), self.channel_name)
+
+    @classmethod
+    async def decode_json(cls, text_data: str) -> Any:
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None  # answered as a malformed message; the connection stays open
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        sensors = content.get("sensors") if isinstance(content, dict) else None
+        if (
+            not isinstance(content, dict)
+            or content.get("type") != "subscribe"
+            or not isinstance(sensors, list)
+            or not all(isinstance(sensor, int) and not isinstance(sensor, bool) for sensor in sensors)
+        ):
+            await self.send_json({"type": "error", "detail": SUBSCRIBE_HELP})
+            return
+        foreign = sorted(set(sensors) - self.sensors)
+        if foreign:
+            await self.send_json({"type": "error", "detail": f"Not sensors of this sandbox, ignored: {foreign}."})
+        self.subscribed = {str(sensor) for sensor in sensors if sensor in self.sensors}
+        await self.send_json({"type": "subscribed", "sensors": sorted(int(s) for s in self.subscribed)})
+
+    async def live_tick(self, event: dict[str, Any]) -> None:
+        if time.monotonic() - self.registered_at > RENEW_EVERY_SECONDS:
+            await self.register()
+        values = event["values"]
+        if self.subscribed is not None:
+            values = {sensor: value for sensor, value in values.items() if sensor in self.subscribed}
+        await self.send_json(
+            {"type": "tick", "ts": event["ts"], "sim_ts": event["sim_ts"], "values": values, "events": event["events"]}
+        )

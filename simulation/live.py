@@ -1,0 +1,69 @@
+"""The live plant: who is watching which sandbox (Redis), and each watched sandbox's engine inputs.
+
+A viewer's websocket registers its sandbox in one sorted set, scored by when the registration lapses;
+the simulator ticks only the sandboxes whose score is in the future. Values for a sandbox go to the
+channel-layer group ``live.<sandbox id>``, one message per tick.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+from django_tenants.utils import schema_context
+from numpy.typing import NDArray
+
+from demoportal.health import redis_client
+from sandboxes.models import Sandbox
+from simulation.engine.live import LiveMember
+from simulation.models import Sensor
+from simulation.selectors import facility_get, facility_overlays, facility_plant
+
+VIEWERS_KEY = "live:viewers"
+VIEWER_TTL_SECONDS = 30  # a consumer renews its registration well within this
+
+
+def live_group(sandbox_id: int) -> str:
+    return f"live.{sandbox_id}"
+
+
+def viewer_register(sandbox_id: int, *, now: float | None = None) -> None:
+    """This sandbox has a viewer for the next VIEWER_TTL_SECONDS (renewed while the socket is open)."""
+    redis_client().zadd(VIEWERS_KEY, {str(sandbox_id): (now or time.time()) + VIEWER_TTL_SECONDS})
+
+
+def sandboxes_viewed(*, now: float | None = None) -> list[int]:
+    """Sandboxes with at least one viewer; lapsed registrations are dropped on the way."""
+    client, now = redis_client(), now or time.time()
+    client.zremrangebyscore(VIEWERS_KEY, "-inf", now)
+    members = cast(list[bytes], client.zrangebyscore(VIEWERS_KEY, now, "+inf"))
+    return sorted(int(member) for member in members)
+
+
+@dataclass
+class LiveSandbox:
+    """What the simulator needs of one watched sandbox: the engine's member and the sensors' ids."""
+
+    sandbox_id: int
+    member: LiveMember
+    sensor_ids: NDArray[np.int64]  # the database id of the sensor with each engine index
+    started_minute: int
+
+
+def live_sandbox_load(sandbox_id: int) -> LiveSandbox | None:
+    """The sandbox's plant as it is now, or None when it is not ready (made, reset or ended mid-way)."""
+    sandbox = Sandbox.objects.filter(pk=sandbox_id, kind=Sandbox.Kind.DEMO, status=Sandbox.Status.READY).first()
+    if sandbox is None:
+        return None
+    with schema_context(sandbox.schema_name):
+        facility = facility_get()
+        if facility is None:
+            return None
+        plant = facility_plant(facility)
+        ids = np.zeros(len(plant.sensors), dtype=np.int64)
+        for index, pk in Sensor.objects.values_list("index", "pk"):
+            ids[index] = pk
+        member = LiveMember(plant=plant, base_minute=facility.base_minute, overlays=facility_overlays(facility))
+        return LiveSandbox(sandbox_id=sandbox_id, member=member, sensor_ids=ids, started_minute=facility.base_minute)

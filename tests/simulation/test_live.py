@@ -1,0 +1,163 @@
+"""The live plant: the simulator's tick, the /ws/live/ websocket (real Redis channel layer), and the
+live values continuing the history the API serves."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+import redis
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django_tenants.utils import schema_context
+
+from demoportal.asgi import application
+from sandboxes.access import access_token_issue
+from sandboxes.models import Sandbox
+from simulation.consumers import CLOSE_FORBIDDEN
+from simulation.engine.signals import sensor_values
+from simulation.live import live_sandbox_load, sandboxes_viewed, viewer_register
+from simulation.models import Sensor
+from simulation.selectors import facility_get, facility_plant
+from simulation.simulator import LiveTicker, live_tick
+from tests.conftest import TEST_SANDBOX_SLUG
+
+HOST = f"{TEST_SANDBOX_SLUG}.localhost"
+
+
+@pytest.fixture
+def live(committed_db: None, test_redis: redis.Redis) -> dict[str, Any]:
+    """The session's sandbox with a fresh access token and the ids of two of its sensors."""
+    sandbox = Sandbox.objects.get(slug=TEST_SANDBOX_SLUG)
+    token = access_token_issue(sandbox=sandbox)
+    with schema_context(sandbox.schema_name):
+        sensors = list(Sensor.objects.order_by("index").values_list("pk", flat=True)[:2])
+    return {"sandbox": sandbox, "token": token, "sensors": sensors}
+
+
+def communicator(query: str = "") -> WebsocketCommunicator:
+    headers = [(b"host", HOST.encode()), (b"origin", f"http://{HOST}".encode())]
+    return WebsocketCommunicator(application, f"/ws/live/{query}", headers=headers)
+
+
+async def connected(token: str) -> WebsocketCommunicator:
+    client = communicator(f"?token={token}")
+    accepted, _ = await client.connect(timeout=10)
+    assert accepted
+    return client
+
+
+@pytest.mark.asyncio
+async def test_a_viewer_gets_one_tick_per_simulator_tick_with_the_sensors_it_subscribed_to(
+    live: dict[str, Any],
+) -> None:
+    client = await connected(live["token"])
+    await client.send_json_to({"type": "subscribe", "sensors": live["sensors"]})
+    assert (await client.receive_json_from(timeout=5)) == {"type": "subscribed", "sensors": sorted(live["sensors"])}
+
+    sent = await live_tick(LiveTicker(), get_channel_layer())
+    tick = await client.receive_json_from(timeout=5)
+
+    assert sent == 1  # one message for the one watched sandbox
+    assert tick["type"] == "tick"
+    assert set(tick["values"]) == {str(sensor) for sensor in live["sensors"]}
+    assert all(isinstance(value, float) for value in tick["values"].values())
+    assert tick["ts"] == tick["sim_ts"]  # at 1× the plant runs on wall time
+    assert tick["events"] == []
+    await client.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_two_viewers_of_one_sandbox_see_identical_values(live: dict[str, Any]) -> None:
+    first, second = await connected(live["token"]), await connected(live["token"])
+
+    await live_tick(LiveTicker(), get_channel_layer())
+    one, other = await first.receive_json_from(timeout=5), await second.receive_json_from(timeout=5)
+
+    assert one == other
+    assert len(one["values"]) > 100  # no subscription yet: every sensor
+    await first.disconnect()
+    await second.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("query", ["", "?token=not-this-sandboxes-token"])
+async def test_without_the_session_or_the_sandboxes_token_the_socket_is_closed_with_4403(
+    live: dict[str, Any], query: str
+) -> None:
+    client = communicator(query)
+    accepted, _ = await client.connect(timeout=10)
+    assert accepted  # so that the close code reaches the browser
+
+    assert await client.receive_output(timeout=5) == {"type": "websocket.close", "code": CLOSE_FORBIDDEN}
+
+
+@pytest.mark.asyncio
+async def test_a_malformed_message_gets_an_error_and_the_connection_stays(live: dict[str, Any]) -> None:
+    client = await connected(live["token"])
+
+    await client.send_to(text_data="{not json")
+    assert (await client.receive_json_from(timeout=5))["type"] == "error"
+    await client.send_json_to({"type": "subscribe", "sensors": ["a", True]})
+    assert (await client.receive_json_from(timeout=5))["type"] == "error"
+
+    await client.send_json_to({"type": "subscribe", "sensors": [live["sensors"][0]]})
+    assert (await client.receive_json_from(timeout=5))["type"] == "subscribed"
+    await client.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_another_sandboxes_sensors_are_ignored_with_an_error(live: dict[str, Any]) -> None:
+    client = await connected(live["token"])
+
+    await client.send_json_to({"type": "subscribe", "sensors": [live["sensors"][0], 99_999_999]})
+
+    assert "99999999" in (await client.receive_json_from(timeout=5))["detail"]
+    assert (await client.receive_json_from(timeout=5))["sensors"] == [live["sensors"][0]]
+    await client.disconnect()
+
+
+def test_live_values_continue_the_history_at_each_minute(live: dict[str, Any]) -> None:
+    """On a whole minute the live value is the history's value for that minute: no gap, no jump."""
+    sandbox = live["sandbox"]
+    viewer_register(sandbox.pk)
+    ticker = LiveTicker()
+    minute = int(time.time() // 60)
+    ticker.refresh(sandboxes_viewed(), minute=minute)
+
+    at_minute = ticker.values(minute * 60.0)[sandbox.pk]
+    halfway = ticker.values(minute * 60.0 + 30)[sandbox.pk]
+    with schema_context(sandbox.schema_name):
+        facility = facility_get()
+        assert facility is not None
+        plant = facility_plant(facility)
+        history = sensor_values(
+            plant, range(len(plant.sensors)), np.array([minute, minute + 1]), base_minute=facility.base_minute
+        )
+        ids = dict(Sensor.objects.values_list("index", "pk"))
+    for index in range(0, len(plant.sensors), 50):
+        now, then = history[index]
+        assert at_minute[str(ids[index])] == pytest.approx(now, abs=1e-3)
+        assert halfway[str(ids[index])] == pytest.approx((now + then) / 2, abs=1e-3)
+
+
+def test_a_sandbox_that_is_not_ready_is_not_ticked(live: dict[str, Any]) -> None:
+    sandbox = live["sandbox"]
+    Sandbox.objects.filter(pk=sandbox.pk).update(status=Sandbox.Status.RESETTING)
+    try:
+        assert live_sandbox_load(sandbox.pk) is None
+        viewer_register(sandbox.pk)
+        ticker = LiveTicker()
+        ticker.refresh(sandboxes_viewed(), minute=int(time.time() // 60))
+        assert ticker.values(time.time()) == {}
+    finally:
+        Sandbox.objects.filter(pk=sandbox.pk).update(status=Sandbox.Status.READY)
+
+
+def test_a_registration_lapses_without_renewal(test_redis: redis.Redis) -> None:
+    viewer_register(7, now=1000.0)
+
+    assert sandboxes_viewed(now=1001.0) == [7]
+    assert sandboxes_viewed(now=1000.0 + 31) == []
