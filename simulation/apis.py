@@ -23,8 +23,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics.services import event_record
 from demoportal.exceptions import DomainError
-from sandboxes.apis import sandbox_for
+from sandboxes.apis import acting_user, sandbox_for
 from sandboxes.authentication import DemoPlantIsReadOnly, SandboxTokenForItsOwnSandbox
 from sandboxes.models import Sandbox
 from simulation.engine.downsample import min_max_buckets
@@ -41,6 +42,7 @@ from simulation.selectors import (
     sensor_list,
     sensor_rows,
 )
+from simulation.services import anomaly_inject, optimization_apply
 
 MAX_POINTS_LIMIT = 10_000
 DEFAULT_EVENTS_DAYS = 30
@@ -267,3 +269,76 @@ class KpiApi(SandboxApi):
     def get(self, request: Request, sandbox_id: int) -> Response:
         with sandbox_plant(request, sandbox_id) as facility:
             return Response(KpiOutput(facility_kpis(facility), many=True).data)
+
+
+class OverlayApi(APIView):
+    """Changes to the live plant: staff (sales during a call), the sandbox's own token (its tour), or the
+    owner's session. Never the master data: these add to the plant from now on, kept in its schema."""
+
+    permission_classes = [SandboxTokenForItsOwnSandbox]
+
+
+class AnomalyInput(serializers.Serializer[Any]):
+    type = serializers.CharField(help_text="An anomaly the asset's type can have, e.g. excess_air, tube_fouling.")
+    asset_id = serializers.IntegerField()
+    duration_minutes = serializers.IntegerField(help_text="1 to 10080 (7 days).")
+    magnitude = serializers.FloatField(required=False, default=1.0, help_text="Above 0, at most 3; 1 is typical.")
+
+
+class AnomalyOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    type = serializers.CharField()
+    asset_id = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    magnitude = serializers.FloatField()
+
+
+class AnomalyCreateApi(OverlayApi):
+    @extend_schema(
+        request=AnomalyInput, responses={201: AnomalyOutput}, summary="Inject an anomaly into the live plant"
+    )
+    def post(self, request: Request, sandbox_id: int) -> Response:
+        data = AnomalyInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        with sandbox_plant(request, sandbox_id):
+            anomaly = anomaly_inject(
+                sandbox_id=sandbox_id, **data.validated_data, created_by=acting_user(request).email
+            )
+        return Response(AnomalyOutput(anomaly).data, status=201)
+
+
+class OptimizationInput(serializers.Serializer[Any]):
+    kind = serializers.CharField(help_text="o2_setpoint")
+    asset_id = serializers.IntegerField()
+    parameters = serializers.DictField(help_text='For o2_setpoint: {"o2_pct": 1.0 to 8.0}.')
+
+
+class OptimizationOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    asset_id = serializers.IntegerField()
+    parameters = serializers.DictField()
+    applied_at = serializers.DateTimeField()
+
+
+class OptimizationCreateApi(OverlayApi):
+    @extend_schema(
+        request=OptimizationInput,
+        responses={201: OptimizationOutput},
+        summary="Apply an optimisation to the live plant",
+    )
+    def post(self, request: Request, sandbox_id: int) -> Response:
+        data = OptimizationInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = acting_user(request)
+        with sandbox_plant(request, sandbox_id):
+            optimization = optimization_apply(sandbox_id=sandbox_id, **data.validated_data, created_by=user.email)
+        sandbox = sandbox_for(request, sandbox_id)
+        event_record(
+            name="optimization_applied",
+            user=sandbox.owner or user,
+            sandbox=sandbox,
+            properties={"kind": optimization.kind, "asset_id": optimization.asset_id, **optimization.parameters},
+        )
+        return Response(OptimizationOutput(optimization).data, status=201)

@@ -22,6 +22,7 @@ from simulation.models import Sensor
 from simulation.selectors import facility_get, facility_overlays, facility_plant
 
 VIEWERS_KEY = "live:viewers"
+RELOAD_KEY = "live:reload"  # sandboxes whose plant changed: the simulator reads them again
 VIEWER_TTL_SECONDS = 30  # a consumer renews its registration well within this
 
 
@@ -40,6 +41,20 @@ def sandboxes_viewed(*, now: float | None = None) -> list[int]:
     client.zremrangebyscore(VIEWERS_KEY, "-inf", now)
     members = cast(list[bytes], client.zrangebyscore(VIEWERS_KEY, now, "+inf"))
     return sorted(int(member) for member in members)
+
+
+def live_reload_request(sandbox_id: int) -> None:
+    redis_client().sadd(RELOAD_KEY, str(sandbox_id))
+
+
+def live_reloads_take() -> set[int]:
+    """The sandboxes whose plant changed since the last call (each is taken once)."""
+    client = redis_client()
+    pipe = client.pipeline()
+    pipe.smembers(RELOAD_KEY)
+    pipe.delete(RELOAD_KEY)
+    members = cast(set[bytes], pipe.execute()[0])
+    return {int(member) for member in members}
 
 
 @dataclass

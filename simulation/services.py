@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from demoportal import catalogue
 from demoportal.exceptions import DomainError
+from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.plant import plant_build
-from simulation.models import Asset, Facility, Sensor
+from simulation.models import AppliedOptimization, Asset, Facility, InjectedAnomaly, Sensor
 from simulation.selectors import facility_get
 
 
@@ -86,3 +89,74 @@ def facility_start(*, scenario_key: str, seed: int, started_at: datetime) -> Fac
     facility.started_at = started_at.replace(second=0, microsecond=0)
     facility.save(update_fields=["seed", "started_at"])
     return facility
+
+
+MAX_OVERLAY_MINUTES = 7 * 24 * 60
+O2_SETPOINT_RANGE = (1.0, 8.0)  # % flue-gas O2 a combustion controller would accept
+O2_SENSOR_KINDS = ("o2", "kiln_inlet_o2")
+
+
+def anomaly_inject(
+    *, sandbox_id: int, asset_id: int, type: str, duration_minutes: int, magnitude: float = 1.0, created_by: str = ""
+) -> InjectedAnomaly:
+    """Put an anomaly into the live plant from now on (sales during a call, or a tour step). Stored in the
+    sandbox, so a reload or a second viewer sees the same plant, and history shows it afterwards."""
+    errors: dict[str, list[str]] = {}
+    asset = Asset.objects.filter(pk=asset_id).first()
+    if asset is None:
+        errors["asset_id"] = [f"No asset with id {asset_id} in this sandbox."]
+    elif type not in ASSET_TYPES[asset.type].anomalies:
+        allowed = ", ".join(ASSET_TYPES[asset.type].anomalies)
+        errors["type"] = [f"A {ASSET_TYPES[asset.type].name.lower()} can have: {allowed}."]
+    if not 1 <= duration_minutes <= MAX_OVERLAY_MINUTES:
+        errors["duration_minutes"] = [f"Between 1 and {MAX_OVERLAY_MINUTES} minutes (7 days)."]
+    if not 0 < magnitude <= 3:
+        errors["magnitude"] = ["Above 0 and at most 3 (1 is the scenario's typical size)."]
+    if errors:
+        raise DomainError("Some fields are not valid.", errors=errors)
+    assert asset is not None  # checked above
+    now = timezone.now()
+    anomaly = InjectedAnomaly.objects.create(
+        asset=asset,
+        type=type,
+        starts_at=now,
+        ends_at=now + timedelta(minutes=duration_minutes),
+        magnitude=magnitude,
+        created_by=created_by,
+    )
+    live_reload_later(sandbox_id)
+    return anomaly
+
+
+def optimization_apply(
+    *, sandbox_id: int, asset_id: int, kind: str, parameters: dict[str, Any], created_by: str = ""
+) -> AppliedOptimization:
+    """Apply a change the product recommends, e.g. a new O2 setpoint, to the live plant from now on."""
+    errors: dict[str, list[str]] = {}
+    asset = Asset.objects.filter(pk=asset_id).first()
+    if kind != "o2_setpoint":
+        errors["kind"] = ["The one optimisation a demo plant takes is o2_setpoint."]
+    if asset is None:
+        errors["asset_id"] = [f"No asset with id {asset_id} in this sandbox."]
+    elif not asset.sensors.filter(kind__in=O2_SENSOR_KINDS).exists():
+        errors["asset_id"] = [f"{asset.tag} has no flue-gas O2 to set: choose a fired heater, boiler or kiln."]
+    value = parameters.get("o2_pct") if isinstance(parameters, dict) else None
+    low, high = O2_SETPOINT_RANGE
+    if not isinstance(value, int | float) or isinstance(value, bool) or not low <= value <= high:
+        errors["parameters"] = [f'Send {{"o2_pct": <number from {low} to {high}>}}.']
+    if errors:
+        raise DomainError("Some fields are not valid.", errors=errors)
+    assert asset is not None  # checked above
+    assert isinstance(value, int | float)
+    optimization = AppliedOptimization.objects.create(
+        asset=asset, kind=kind, parameters={"o2_pct": float(value)}, applied_at=timezone.now(), created_by=created_by
+    )
+    live_reload_later(sandbox_id)
+    return optimization
+
+
+def live_reload_later(sandbox_id: int) -> None:
+    """The simulator reads this sandbox's plant again at its next tick (not only at the next minute)."""
+    from simulation.live import live_reload_request  # the live module reads the plant through selectors
+
+    transaction.on_commit(lambda: live_reload_request(sandbox_id))

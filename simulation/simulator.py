@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from demoportal.health import heartbeat_clear, heartbeat_write
 from simulation.engine.live import LiveBatch
-from simulation.live import LiveSandbox, live_group, live_sandbox_load, sandboxes_viewed
+from simulation.live import LiveSandbox, live_group, live_reloads_take, live_sandbox_load, sandboxes_viewed
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,9 @@ class LiveTicker:
         """(Database) Load the newly watched sandboxes, drop the unwatched; every one again each minute."""
         if minute != self.minute:
             self.sandboxes = {}
+        for sandbox_id in live_reloads_take():  # an anomaly or optimisation was just applied
+            self.sandboxes.pop(sandbox_id, None)
+            self.order = []  # recompute this minute's values with the new plant
         for sandbox_id in viewed:
             if sandbox_id not in self.sandboxes and (loaded := live_sandbox_load(sandbox_id)) is not None:
                 self.sandboxes[sandbox_id] = loaded

@@ -14,4 +14,8 @@ urlpatterns = [
     ),
     path("sandboxes/<int:sandbox_id>/events", apis.EventListApi.as_view(), name="sandbox-events"),
     path("sandboxes/<int:sandbox_id>/kpis", apis.KpiApi.as_view(), name="sandbox-kpis"),
+    path("sandboxes/<int:sandbox_id>/anomalies", apis.AnomalyCreateApi.as_view(), name="sandbox-anomalies"),
+    path(
+        "sandboxes/<int:sandbox_id>/optimizations", apis.OptimizationCreateApi.as_view(), name="sandbox-optimizations"
+    ),
 ]
