@@ -14,6 +14,8 @@
   var plot = null;
   var view = { start: 0, end: 0 };
   var request = 0;
+  var data = [[], []];
+  var following = true;  // the window ends now (a range button): live values extend it
 
   function unit() { return select.options[select.selectedIndex].dataset.unit || ""; }
 
@@ -41,6 +43,7 @@
     u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
     if (to - from < MIN_WINDOW_MS) { var middle = (from + to) / 2; from = middle - MIN_WINDOW_MS / 2; to = middle + MIN_WINDOW_MS / 2; }
     pressed(null);
+    following = false;
     load(from, to);
     window.demoEvents && window.demoEvents.record("feature_clicked", { feature: "history_zoom" });
   }
@@ -70,7 +73,8 @@
         if (mine !== request) return;  // a newer request superseded this one
         var xs = new Array(body.points.length), ys = new Array(body.points.length);
         body.points.forEach(function (point, i) { xs[i] = Date.parse(point[0]) / 1000; ys[i] = point[1]; });
-        draw([xs, ys]);
+        data = [xs, ys];
+        draw(data);
         card.dataset.state = "ready";
         statusText.textContent = body.points.length + " points, " + (body.resolution === "minute" ? "every minute" : "min/max per bucket") + ".";
       })
@@ -90,6 +94,7 @@
   rangeButtons.forEach(function (button) {
     button.addEventListener("click", function () {
       pressed(button);
+      following = true;
       var now = Date.now();
       load(now - Number(button.dataset.range) * 60000, now);
     });
@@ -107,6 +112,18 @@
       select.focus({ preventScroll: true });
     });
   });
+  // The live tail: each tick's value of the charted sensor, after the last minute the history API gave.
+  if (window.demoLive) {
+    window.demoLive.on(function (tick) {
+      var value = tick.values[select.value];
+      var at = Date.parse(tick.sim_ts) / 1000;
+      if (!plot || !following || value === undefined || card.dataset.state !== "ready") return;
+      if (data[0].length && at <= data[0][data[0].length - 1]) return;
+      data[0].push(at);
+      data[1].push(value);
+      plot.setData(data);
+    });
+  }
   var resizeTimer = null;
   window.addEventListener("resize", function () {
     clearTimeout(resizeTimer);

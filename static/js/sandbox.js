@@ -64,25 +64,54 @@
   var timer = countdown && expiresAt ? setInterval(tick, 1000) : null;
   if (timer) tick();
 
-  // --- live connection -----------------------------------------------------------------------------
+  // --- live plant values -----------------------------------------------------------------------------
+  // One websocket per page (/ws/live/): every tick updates each [data-live-sensor] element and is handed
+  // to the page's own listeners (window.demoLive.on). Reconnects with backoff; values go stale after 5 s
+  // without a tick.
   var live = bar.querySelector("[data-live]");
+  var listeners = [];
+  var lastTick = 0;
   var delay = 1000;
+  window.demoLive = { on: function (listener) { listeners.push(listener); } };
+
+  function state(name, text) {
+    live.dataset.state = name;
+    live.lastElementChild.textContent = text;
+    document.body.dataset.liveState = name;
+  }
+
+  function show(tick) {
+    document.querySelectorAll("[data-live-sensor]").forEach(function (element) {
+      var value = tick.values[element.dataset.liveSensor];
+      if (value === undefined) return;
+      var digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+      element.textContent = value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    });
+    listeners.forEach(function (listener) { listener(tick); });
+  }
+
   function connect() {
-    var socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/ping/");
-    var pinger = null;
-    socket.onopen = function () {
-      delay = 1000;
-      live.dataset.state = "live"; live.lastElementChild.textContent = "Live";
-      pinger = setInterval(function () { socket.send(JSON.stringify({ type: "ping" })); }, 15000);
+    var socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/live/");
+    socket.onopen = function () { delay = 1000; state("connecting", "Waiting for the plant…"); };
+    socket.onmessage = function (message) {
+      var data = JSON.parse(message.data);
+      if (data.type !== "tick") return;
+      lastTick = Date.now();
+      if (live.dataset.state !== "live") state("live", "Live");
+      show(data);
     };
     socket.onclose = function (event) {
-      clearInterval(pinger);
-      live.dataset.state = "closed";
-      if (event.code === 4404) { live.lastElementChild.textContent = "Sandbox ended"; return; }
-      live.lastElementChild.textContent = "Reconnecting…";
+      if (event.code === 4404) { state("closed", "Sandbox ended"); return; }
+      if (event.code === 4403) { state("closed", "Signed out"); return; }
+      state("closed", "Reconnecting…");
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     };
   }
-  if (live && "WebSocket" in window) connect();
+  if (live && "WebSocket" in window) {
+    connect();
+    setInterval(function () {
+      if (live.dataset.state === "live" && Date.now() - lastTick > 5000) state("stale", "Values paused");
+    }, 1000);
+  }
 })();

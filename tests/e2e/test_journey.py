@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from playwright.sync_api import expect
 
 from bench.system import running_system
 from tests.conftest import BASE_DIR, wait_for
@@ -68,6 +69,9 @@ def test_a_prospect_signs_up_verifies_starts_a_demo_books_a_call_and_signs_out(p
         assert re.match(r"http://[a-z0-9-]+\.localhost:\d+/$", page.url)  # the sandbox's own host
         assert page.locator(".kpi").count() >= 3
         assert page.get_by_role("heading", name="Start with a story").is_visible()
+        # The live plant: the simulator's ticks reach the page over /ws/live/.
+        expect(page.locator("[data-live]")).to_have_attribute("data-state", "live", timeout=15_000)
+        expect(page.locator("[data-live-sensor]").first).to_have_text(re.compile(r"^-?[\d,]+\.?\d*$"))
         (ARTEFACTS / "submit-to-home-seconds.txt").write_text(f"{seconds:.3f}\n")
 
         phone = journey.new_page(browser, width=360)  # the narrowest width the pages are made for
