@@ -29,6 +29,11 @@ from simulation.live import LiveSandbox, live_group, live_reloads_take, live_san
 logger = logging.getLogger(__name__)
 
 
+def plant_key(live: LiveSandbox) -> tuple[object, ...]:
+    """What makes a sandbox's live values: a reset changes the seed and start, a change adds overlays."""
+    return (live.member.plant.seed, live.member.base_minute, tuple(live.member.overlays))
+
+
 class LiveTicker:
     """Live values of the watched sandboxes, second by second. The engine gives each minute's values
     (exactly what the history API shows for it); between two minutes they move linearly, so a chart's
@@ -41,17 +46,22 @@ class LiveTicker:
         self.now_values: list[NDArray[np.float64]] = []
         self.next_values: list[NDArray[np.float64]] = []
         self.order: list[int] = []
+        self.batch: LiveBatch | None = None
 
     def refresh(self, viewed: list[int], *, minute: int) -> None:
         """(Database) Load the newly watched sandboxes, drop the unwatched; every one again each minute."""
-        if minute != self.minute:
-            self.sandboxes = {}
-        for sandbox_id in live_reloads_take():  # an anomaly or optimisation was just applied
-            self.sandboxes.pop(sandbox_id, None)
-            self.order = []  # recompute this minute's values with the new plant
+        stale = set(self.sandboxes) if minute != self.minute else set()
+        stale |= live_reloads_take()  # an anomaly or optimisation was just applied
         for sandbox_id in viewed:
-            if sandbox_id not in self.sandboxes and (loaded := live_sandbox_load(sandbox_id)) is not None:
+            if sandbox_id in self.sandboxes and sandbox_id not in stale:
+                continue
+            loaded = live_sandbox_load(sandbox_id)
+            known = self.sandboxes.get(sandbox_id)
+            if loaded is None:
+                self.sandboxes.pop(sandbox_id, None)
+            elif known is None or plant_key(known) != plant_key(loaded):
                 self.sandboxes[sandbox_id] = loaded
+                self.order = []  # a new or changed plant: compute this minute again
         for sandbox_id in set(self.sandboxes) - set(viewed):
             del self.sandboxes[sandbox_id]
 
@@ -59,10 +69,14 @@ class LiveTicker:
         """Each watched sandbox's sensor values at ``now`` (Unix seconds), keyed by sensor id."""
         minute = int(now // 60)
         if minute != self.minute or self.order != list(self.sandboxes):
-            self.now_values, self.next_values = [], []
-            if self.sandboxes:  # the engine stacks at least one plant
-                batch = LiveBatch([live.member for live in self.sandboxes.values()])
-                self.now_values, self.next_values = batch.tick(minute), batch.tick(minute + 1)
+            same_plants = self.order == list(self.sandboxes) and self.minute == minute - 1
+            if not self.sandboxes:  # the engine stacks at least one plant
+                self.now_values, self.next_values = [], []
+            elif same_plants and self.batch is not None:  # the usual new minute: last "next" is this "now"
+                self.now_values, self.next_values = self.next_values, self.batch.tick(minute + 1)
+            else:
+                self.batch = LiveBatch([live.member for live in self.sandboxes.values()])
+                self.now_values, self.next_values = self.batch.tick(minute), self.batch.tick(minute + 1)
             self.minute, self.order = minute, list(self.sandboxes)
         fraction = (now - minute * 60) / 60
         result = {}

@@ -161,3 +161,16 @@ def test_a_registration_lapses_without_renewal(test_redis: redis.Redis) -> None:
 
     assert sandboxes_viewed(now=1001.0) == [7]
     assert sandboxes_viewed(now=1000.0 + 31) == []
+
+
+def test_the_next_minute_reuses_the_computed_one_and_matches_a_fresh_computation(live: dict[str, Any]) -> None:
+    sandbox = live["sandbox"]
+    viewer_register(sandbox.pk)
+    minute = int(time.time() // 60)
+    running, fresh = LiveTicker(), LiveTicker()
+    running.refresh(sandboxes_viewed(), minute=minute)
+    running.values(minute * 60.0)
+    running.refresh(sandboxes_viewed(), minute=minute + 1)  # same plant: only the minute after is computed
+    fresh.refresh(sandboxes_viewed(), minute=minute + 1)
+
+    assert running.values((minute + 1) * 60.0 + 20) == fresh.values((minute + 1) * 60.0 + 20)
