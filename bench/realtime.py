@@ -1,8 +1,9 @@
 """The live plant under load: websocket viewers of many sandboxes, and the simulator's CPU per tick.
 
 1. In-process: one tick's CPU for 1,000 watched sandboxes (the five scenarios in turn, each its own
-   seed), as the simulator computes it: at a new minute the engine runs for this minute and the next
-   (``LiveBatch.tick`` twice); every other second it only interpolates.
+   seed), as the simulator computes it: at a new minute the engine runs once, for the minute after
+   (``LiveBatch.tick``; the current one was computed a minute earlier); every other second it only
+   interpolates between the two.
 2. For each channel layer (the pub/sub layer and the core layer): the whole system as `make run`
    starts it, on a database of its own; M sandboxes made through the API; N websocket viewers on
    loopback, spread evenly over them, each with the sandbox's token, for a bounded time. Latency is
@@ -67,8 +68,7 @@ def tick_cpu(sandboxes: int) -> list[tuple[str, str]]:
     new_minute: list[float] = []
     for step in range(1, 6):
         started = time.process_time()
-        batch.tick(minute + step)
-        batch.tick(minute + step + 1)
+        batch.tick(minute + step + 1)  # a new minute: the simulator computes the minute after it
         new_minute.append((time.process_time() - started) * 1000)
     now, then = batch.tick(minute), batch.tick(minute + 1)
     started = time.process_time()
@@ -104,6 +104,7 @@ async def watch(slug: str, token: str, seconds: float, interval: float, record: 
     uri = f"ws://{slug}.localhost:{PORT}/ws/live/?token={token}"
     origin = websockets.Origin(f"http://{slug}.localhost:{PORT}")
     stamps: list[float] = []
+    subscribed = False
     async with websockets.connect(uri, host="127.0.0.1", port=PORT, origin=origin, max_size=2**22) as socket:
         deadline = time.time() + seconds
         while time.time() < deadline:
@@ -111,9 +112,20 @@ async def watch(slug: str, token: str, seconds: float, interval: float, record: 
                 text = await asyncio.wait_for(socket.recv(), timeout=max(0.1, deadline - time.time()))
             except TimeoutError:
                 break
+            except websockets.ConnectionClosed:
+                record["dropped"].append(1.0)
+                break
             received = time.time()
-            tick = json.loads(text)
-            sent = datetime.fromisoformat(tick["ts"]).timestamp()
+            message = json.loads(text)
+            if message["type"] != "tick":
+                continue
+            if not subscribed:  # as a page does: only the ten or so values it shows
+                await socket.send(
+                    json.dumps({"type": "subscribe", "sensors": [int(k) for k in list(message["values"])[:10]]})
+                )
+                subscribed = True
+                continue
+            sent = datetime.fromisoformat(message["ts"]).timestamp()
             stamps.append(sent)
             record["latency"].append((received - sent) * 1000)
     steady = [stamp for stamp in stamps if stamp > stamps[0] + 3] if stamps else []  # after warm-up
@@ -125,7 +137,7 @@ async def watch(slug: str, token: str, seconds: float, interval: float, record: 
 async def viewers(
     targets: list[tuple[str, str]], count: int, seconds: float, interval: float
 ) -> dict[str, list[float]]:
-    record: dict[str, list[float]] = {"latency": [], "lost": [], "received": []}
+    record: dict[str, list[float]] = {"latency": [], "lost": [], "received": [], "dropped": []}
     tasks = []
     for n in range(count):
         slug, token = targets[n % len(targets)]
@@ -196,7 +208,7 @@ def main() -> None:
     parser.add_argument("--layers", default=",".join(LAYERS), help="which channel layers to measure")
     args = parser.parse_args()
     rows = tick_cpu(args.cpu_sandboxes)
-    for name in args.layers.split(","):
+    for name in filter(None, args.layers.split(",")):
         rows += layer_run(name, LAYERS[name], args)
     print_table(rows, f"{os.cpu_count()} cores; viewers, web (2 uvicorn), simulator, PostgreSQL and Redis on loopback")
 

@@ -178,8 +178,8 @@ CACHES = {
 # It does not buffer, so clients resynchronise on reconnect.
 CHANNEL_LAYERS = {
     "default": {
-        # The pub/sub layer, chosen by bench/realtime.py (docs/benchmarks.md); the core layer is the alternative.
-        "BACKEND": env.str("CHANNEL_LAYER_BACKEND", default="channels_redis.pubsub.RedisPubSubChannelLayer"),
+        # The core layer, chosen by bench/realtime.py (docs/benchmarks.md); the pub/sub layer is the alternative.
+        "BACKEND": env.str("CHANNEL_LAYER_BACKEND", default="channels_redis.core.RedisChannelLayer"),
         "CONFIG": {"hosts": [redis_database(REDIS_URL, REDIS_CHANNELS_DB)]},
     }
 }

@@ -114,6 +114,8 @@
   });
   // The live tail: each tick's value of the charted sensor, after the last minute the history API gave.
   if (window.demoLive) {
+    window.demoLive.want(function () { return [Number(select.value)]; });
+    select.addEventListener("change", window.demoLive.resubscribe);
     window.demoLive.on(function (tick) {
       var value = tick.values[select.value];
       var at = Date.parse(tick.sim_ts) / 1000;

@@ -70,9 +70,23 @@
   // without a tick.
   var live = bar.querySelector("[data-live]");
   var listeners = [];
+  var wanted = [];  // functions returning sensor ids a page script shows (e.g. the chart's sensor)
+  var socket = null;
   var lastTick = 0;
   var delay = 1000;
-  window.demoLive = { on: function (listener) { listeners.push(listener); } };
+
+  function subscribe() {  // only the sensors this page shows: the ticks stay small
+    if (!socket || socket.readyState !== 1) return;
+    var ids = {};
+    document.querySelectorAll("[data-live-sensor]").forEach(function (element) { ids[element.dataset.liveSensor] = true; });
+    wanted.forEach(function (ask) { (ask() || []).forEach(function (id) { ids[id] = true; }); });
+    socket.send(JSON.stringify({ type: "subscribe", sensors: Object.keys(ids).map(Number) }));
+  }
+  window.demoLive = {
+    on: function (listener) { listeners.push(listener); },
+    want: function (ask) { wanted.push(ask); subscribe(); },
+    resubscribe: subscribe,
+  };
 
   function state(name, text) {
     live.dataset.state = name;
@@ -91,8 +105,8 @@
   }
 
   function connect() {
-    var socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/live/");
-    socket.onopen = function () { delay = 1000; state("connecting", "Waiting for the plant…"); };
+    socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/live/");
+    socket.onopen = function () { delay = 1000; state("connecting", "Waiting for the plant…"); subscribe(); };
     socket.onmessage = function (message) {
       var data = JSON.parse(message.data);
       if (data.type !== "tick") return;
