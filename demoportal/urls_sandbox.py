@@ -14,6 +14,7 @@ urlpatterns = [
                     path("enter/<str:token>", views.sandbox_enter, name="enter"),
                     path("sandbox/<str:action>", views.sandbox_action, name="action"),
                     path("sign-out", views.sandbox_sign_out, name="sign-out"),
+                    path("events/<str:key>/acknowledge", views.sandbox_event_acknowledge, name="acknowledge"),
                 ],
                 "sandbox",
             )

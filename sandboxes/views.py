@@ -15,9 +15,11 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from analytics.services import event_record
 from demoportal import catalogue
 from demoportal.exceptions import DomainError
 from demoportal.models import User
@@ -28,7 +30,9 @@ from sandboxes.selectors import sandbox_is_visible_to
 from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_reset
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.signals import HISTORY_MINUTES
+from simulation.models import Acknowledgement
 from simulation.selectors import asset_rows, event_rows, facility_get, facility_kpis_cached, sensor_rows
+from simulation.services import event_acknowledge
 
 EVENT_KIND_LABELS = {"alarm": "Alarm", "maintenance_due": "Maintenance due", "permit_exceedance": "Permit exceedance"}
 RECENT_EVENTS_DAYS = 7
@@ -106,6 +110,10 @@ def sandbox_home(request: HttpRequest) -> HttpResponse:
     selected = by_id.get(requested) or (first_group["chart_sensor"] if first_group else None)
     now_minute = int(timezone.now().timestamp() // 60)
     recent = event_rows(facility, since_minute=now_minute - RECENT_EVENTS_DAYS * 1440, end_minute=now_minute + 1)
+    shown = recent[:RECENT_EVENTS_SHOWN]
+    acknowledged = set(
+        Acknowledgement.objects.filter(event_key__in=[e["key"] for e in shown]).values_list("event_key", flat=True)
+    )
     kpis = facility_kpis_cached(facility)  # not computed yet (a sandbox just made): the page fetches them
     context = {
         "sandbox": sandbox,
@@ -120,8 +128,12 @@ def sandbox_home(request: HttpRequest) -> HttpResponse:
         "selected_sensor": selected,
         "history_start": datetime.fromtimestamp((facility.base_minute - HISTORY_MINUTES) * 60, tz=UTC),
         "events": [
-            {**event, "kind_label": EVENT_KIND_LABELS.get(event["kind"], event["kind"])}
-            for event in recent[:RECENT_EVENTS_SHOWN]
+            {
+                **event,
+                "kind_label": EVENT_KIND_LABELS.get(event["kind"], event["kind"]),
+                "acknowledged": event["key"] in acknowledged,
+            }
+            for event in shown
         ],
         "product": catalogue.product(sandbox.product),
         "stories": stories,
@@ -169,3 +181,26 @@ def sandbox_sign_out(request: HttpRequest) -> HttpResponse:
     """Signs out of this sandbox's host, then on to the portal's sign-out (its session is another)."""
     logout(request)
     return redirect(f"{portal_url(request)}accounts/logout/")
+
+
+@require_POST
+@sandbox_member_required
+def sandbox_event_acknowledge(request: HttpRequest, key: str) -> HttpResponse:
+    """Acknowledge an alarm or event shown on the sandbox's pages; stored in the sandbox, recorded as
+    ``alert_acknowledged`` for its owner the first time."""
+    sandbox: Sandbox = request.tenant  # type: ignore[attr-defined]
+    user = request.user
+    assert isinstance(user, User)
+    facility = facility_get()
+    if facility is None:
+        raise Http404("This sandbox has no plant.")
+    try:
+        _, created = event_acknowledge(facility=facility, key=key, by=user.email)
+    except DomainError as error:
+        raise Http404(error.detail) from error
+    if created:
+        event_record(
+            name="alert_acknowledged", user=sandbox.owner or user, sandbox=sandbox, properties={"event_key": key}
+        )
+    messages.success(request, "Acknowledged: the alarm stays in the plant's history, marked as seen.")
+    return redirect(f"{reverse('sandbox:home')}#events-title")

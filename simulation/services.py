@@ -12,8 +12,8 @@ from demoportal import catalogue
 from demoportal.exceptions import DomainError
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.plant import plant_build
-from simulation.models import AppliedOptimization, Asset, Facility, InjectedAnomaly, Sensor
-from simulation.selectors import facility_get
+from simulation.models import Acknowledgement, AppliedOptimization, Asset, Facility, InjectedAnomaly, Sensor
+from simulation.selectors import event_rows, facility_get
 
 
 def facility_load(*, scenario_key: str, seed: int, started_at: datetime) -> Facility:
@@ -160,3 +160,16 @@ def live_reload_later(sandbox_id: int) -> None:
     from simulation.live import live_reload_request  # the live module reads the plant through selectors
 
     transaction.on_commit(lambda: live_reload_request(sandbox_id))
+
+
+ACKNOWLEDGE_WINDOW_DAYS = 30  # how far back an event can still be acknowledged (what the events API shows)
+
+
+def event_acknowledge(*, facility: Facility, key: str, by: str = "") -> tuple[Acknowledgement, bool]:
+    """Acknowledge one of the plant's events or alarms of the last 30 days: (acknowledgement, new?).
+    Idempotent; an unknown key (or one older than the window) is a 404."""
+    now_minute = int(timezone.now().timestamp() // 60)
+    since = now_minute - ACKNOWLEDGE_WINDOW_DAYS * 1440
+    if not any(row["key"] == key for row in event_rows(facility, since_minute=since, end_minute=now_minute + 1)):
+        raise DomainError("No such event in this sandbox's last 30 days.", status_code=404)
+    return Acknowledgement.objects.get_or_create(event_key=key, defaults={"acknowledged_by": by})

@@ -13,6 +13,7 @@ from analytics.models import Event
 from demoportal.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_provision
+from simulation.models import Acknowledgement
 from simulation.selectors import facility_get, facility_kpis
 
 pytestmark = pytest.mark.django_db
@@ -192,3 +193,31 @@ def test_signing_out_of_the_sandbox_leads_to_the_portal_sign_out(client: Client,
 
     assert response["Location"] == "http://localhost/accounts/logout/"
     assert client.get("/", HTTP_HOST=host(sandbox)).status_code == 302  # signed out here
+
+
+def test_the_owner_acknowledges_an_alarm_once_and_the_home_shows_it(
+    client: Client, sandbox: Sandbox, owner: User
+) -> None:
+    alarm = next(e for e in client.get("/", HTTP_HOST=host(sandbox)).context["events"] if e["kind"] == "alarm")
+    path = f"/events/{alarm['key']}/acknowledge"
+
+    response = client.post(path, HTTP_HOST=host(sandbox))
+    again = client.post(path, HTTP_HOST=host(sandbox))
+
+    assert response.status_code == again.status_code == 302
+    assert response["Location"] == "/#events-title"
+    with schema_context(sandbox.schema_name):
+        assert Acknowledgement.objects.filter(event_key=alarm["key"], acknowledged_by=owner.email).count() == 1
+    assert Event.objects.filter(name="alert_acknowledged", sandbox=sandbox, user=owner).count() == 1
+    shown = next(e for e in client.get("/", HTTP_HOST=host(sandbox)).context["events"] if e["key"] == alarm["key"])
+    assert shown["acknowledged"]
+
+
+def test_acknowledging_an_unknown_event_is_404_and_stores_nothing(
+    client: Client, sandbox: Sandbox, owner: User
+) -> None:
+    assert client.post("/events/generated:H-101:no_such:1/acknowledge", HTTP_HOST=host(sandbox)).status_code == 404
+    assert client.get("/events/generated:H-101:no_such:1/acknowledge", HTTP_HOST=host(sandbox)).status_code == 405
+    with schema_context(sandbox.schema_name):
+        assert not Acknowledgement.objects.exists()
+    assert not Event.objects.filter(name="alert_acknowledged").exists()
