@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
@@ -15,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django_tenants.utils import schema_context
 
 from demoportal.exceptions import DomainError
 from demoportal.models import User
@@ -23,6 +25,25 @@ from sandboxes.models import Domain, Sandbox, SandboxAuditEntry
 from sandboxes.selectors import schema_bytes_sql
 from sandboxes.services import audit, pool_status, sandbox_destroy, sandbox_extend, sandbox_reset
 from sandboxes.usage import storage_warning
+from simulation.engine.assets import ASSET_TYPES
+from simulation.models import ANOMALY_TYPES
+from simulation.selectors import asset_list
+from simulation.services import MAX_OVERLAY_MINUTES, anomaly_inject
+
+
+class AnomalyForm(forms.Form):
+    """What sales inject into a prospect's live plant; each asset lists the anomalies its type can have."""
+
+    asset = forms.ChoiceField()
+    type = forms.ChoiceField(choices=ANOMALY_TYPES)
+    duration_minutes = forms.IntegerField(min_value=1, max_value=MAX_OVERLAY_MINUTES, initial=60)
+    magnitude = forms.FloatField(min_value=0.1, max_value=3, initial=1.0, help_text="1 is the scenario's typical size.")
+
+    def __init__(self, *args: Any, assets: list[tuple[int, str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["asset"]).choices = [
+            (pk, f"{tag} ({', '.join(ASSET_TYPES[kind].anomalies) or 'no anomalies'})") for pk, tag, kind in assets
+        ]
 
 
 class DomainInline(admin.TabularInline[Domain, Sandbox]):
@@ -181,7 +202,62 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
 
     def get_urls(self) -> list[URLPattern]:
         opened = self.admin_site.admin_view(self.open_view)
-        return [path("<int:object_id>/open/", opened, name="sandboxes_sandbox_open"), *super().get_urls()]
+        anomaly = self.admin_site.admin_view(self.anomaly_view)
+        return [
+            path("<int:object_id>/open/", opened, name="sandboxes_sandbox_open"),
+            path("<int:object_id>/anomaly/", anomaly, name="sandboxes_sandbox_anomaly"),
+            *super().get_urls(),
+        ]
+
+    def anomaly_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Inject an anomaly into the prospect's live plant, e.g. during a sales call: both see it happen."""
+        sandbox = self.get_object(request, str(object_id))
+        if sandbox is None or sandbox.status != Sandbox.Status.READY:
+            raise Http404("No running sandbox with this id.")
+        if not self.has_change_permission(request, sandbox):
+            raise PermissionDenied
+        assert isinstance(request.user, User)
+        with schema_context(sandbox.schema_name):
+            assets = list(asset_list().values_list("pk", "tag", "type"))
+        form = AnomalyForm(request.POST or None, assets=assets)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with schema_context(sandbox.schema_name):
+                    anomaly = anomaly_inject(
+                        sandbox_id=sandbox.pk,
+                        asset_id=int(form.cleaned_data["asset"]),
+                        type=form.cleaned_data["type"],
+                        duration_minutes=form.cleaned_data["duration_minutes"],
+                        magnitude=form.cleaned_data["magnitude"],
+                        created_by=request.user.email,
+                    )
+            except DomainError as error:
+                for field, problems in error.errors.items():
+                    form.add_error("asset" if field == "asset_id" else field, problems)
+            else:
+                audit(
+                    sandbox=sandbox,
+                    action="anomaly_injected",
+                    before=sandbox.status,
+                    actor=request.user,
+                    type=anomaly.type,
+                    asset_id=anomaly.asset_id,
+                    minutes=form.cleaned_data["duration_minutes"],
+                )
+                message = (
+                    f"{anomaly.type.replace('_', ' ')} injected into {sandbox.slug} until {anomaly.ends_at:%H:%M} UTC."
+                )
+                self.message_user(request, message, messages.SUCCESS)
+                return redirect("admin:sandboxes_sandbox_change", sandbox.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "sandbox": sandbox,
+            "form": form,
+            "title": "Inject an anomaly",
+        }
+        return TemplateResponse(
+            request, "admin/sandboxes/inject_anomaly.html", context, status=400 if form.errors else 200
+        )
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         return super().changelist_view(request, {**(extra_context or {}), "pool": pool_status()})
@@ -226,4 +302,9 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
         if sandbox.status != Sandbox.Status.READY:
             return ""
         url = reverse("admin:sandboxes_sandbox_open", args=[sandbox.pk])
-        return format_html('<a href="{}" target="_blank" rel="noopener">Open as staff</a>', url)
+        anomaly = reverse("admin:sandboxes_sandbox_anomaly", args=[sandbox.pk])
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">Open as staff</a> · <a href="{}">Inject anomaly</a>',
+            url,
+            anomaly,
+        )

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
-from django_tenants.utils import schema_exists
+from django_tenants.utils import schema_context, schema_exists
 
 from demoportal.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create
+from simulation.models import Asset, InjectedAnomaly
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/sandboxes/sandbox/"
@@ -162,3 +163,47 @@ def test_auto_reset_is_a_per_sandbox_setting_in_the_admin(sales: Client) -> None
 
     sandbox.refresh_from_db()
     assert not sandbox.auto_reset
+
+
+def test_sales_inject_an_anomaly_from_the_admin_and_it_is_audited(sales: Client, sandbox: Sandbox) -> None:
+    with schema_context(sandbox.schema_name):
+        heater = Asset.objects.get(tag="H-101").pk
+    page = sales.get(f"{CHANGELIST}{sandbox.pk}/anomaly/", HTTP_HOST="localhost")
+    assert page.status_code == 200
+    assert b"H-101 (" in page.content
+
+    response = sales.post(
+        f"{CHANGELIST}{sandbox.pk}/anomaly/",
+        {"asset": heater, "type": "excess_air", "duration_minutes": 45, "magnitude": 1.5},
+        HTTP_HOST="localhost",
+    )
+
+    assert response.status_code == 302
+    with schema_context(sandbox.schema_name):
+        injected = InjectedAnomaly.objects.get()
+    assert (injected.type, injected.magnitude, injected.created_by) == ("excess_air", 1.5, "sales@vendor.example")
+    assert sandbox.audit_entries.filter(action="anomaly_injected", detail__type="excess_air").exists()
+
+
+def test_an_anomaly_the_asset_cannot_have_is_a_form_error_and_nothing_is_injected(
+    sales: Client, sandbox: Sandbox
+) -> None:
+    with schema_context(sandbox.schema_name):
+        heater = Asset.objects.get(tag="H-101").pk
+
+    response = sales.post(
+        f"{CHANGELIST}{sandbox.pk}/anomaly/",
+        {"asset": heater, "type": "trap_failure", "duration_minutes": 45, "magnitude": 1},
+        HTTP_HOST="localhost",
+    )
+
+    assert response.status_code == 400
+    assert "type" in response.context["form"].errors
+    with schema_context(sandbox.schema_name):
+        assert not InjectedAnomaly.objects.exists()
+
+
+def test_injecting_needs_the_sales_permission(client: Client, sandbox: Sandbox) -> None:
+    client.force_login(User.objects.create_user(email="intern@vendor.example", password="pw", is_staff=True))
+
+    assert client.get(f"{CHANGELIST}{sandbox.pk}/anomaly/", HTTP_HOST="localhost").status_code == 403
