@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from analytics.services import event_record
 from demoportal import catalogue
 from demoportal.exceptions import DomainError
 from demoportal.models import User
@@ -195,12 +194,8 @@ def sandbox_event_acknowledge(request: HttpRequest, key: str) -> HttpResponse:
     if facility is None:
         raise Http404("This sandbox has no plant.")
     try:
-        _, created = event_acknowledge(facility=facility, key=key, by=user.email)
+        event_acknowledge(sandbox=sandbox, facility=facility, key=key, by=user)
     except DomainError as error:
         raise Http404(error.detail) from error
-    if created:
-        event_record(
-            name="alert_acknowledged", user=sandbox.owner or user, sandbox=sandbox, properties={"event_key": key}
-        )
     messages.success(request, "Acknowledged: the alarm stays in the plant's history, marked as seen.")
     return redirect(f"{reverse('sandbox:home')}#events-title")

@@ -42,7 +42,7 @@ from simulation.selectors import (
     sensor_list,
     sensor_rows,
 )
-from simulation.services import anomaly_inject, optimization_apply
+from simulation.services import anomaly_inject, event_acknowledge, optimization_apply
 
 MAX_POINTS_LIMIT = 10_000
 DEFAULT_EVENTS_DAYS = 30
@@ -342,3 +342,19 @@ class OptimizationCreateApi(OverlayApi):
             properties={"kind": optimization.kind, "asset_id": optimization.asset_id, **optimization.parameters},
         )
         return Response(OptimizationOutput(optimization).data, status=201)
+
+
+class AcknowledgementOutput(serializers.Serializer[Any]):
+    key = serializers.CharField(source="event_key")
+    acknowledged_at = serializers.DateTimeField()
+    acknowledged_by = serializers.CharField()
+
+
+class EventAcknowledgeApi(OverlayApi):
+    @extend_schema(request=None, responses=AcknowledgementOutput, summary="Acknowledge an event or alarm")
+    def post(self, request: Request, sandbox_id: int, key: str) -> Response:
+        user = acting_user(request)
+        sandbox = sandbox_for(request, sandbox_id)
+        with sandbox_plant(request, sandbox_id) as facility:
+            acknowledgement, _ = event_acknowledge(sandbox=sandbox, facility=facility, key=key, by=user)
+        return Response(AcknowledgementOutput(acknowledgement).data)

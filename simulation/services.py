@@ -8,8 +8,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from analytics.services import event_record
 from demoportal import catalogue
 from demoportal.exceptions import DomainError
+from demoportal.models import User
+from sandboxes.models import Sandbox
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.plant import plant_build
 from simulation.models import Acknowledgement, AppliedOptimization, Asset, Facility, InjectedAnomaly, Sensor
@@ -165,11 +168,19 @@ def live_reload_later(sandbox_id: int) -> None:
 ACKNOWLEDGE_WINDOW_DAYS = 30  # how far back an event can still be acknowledged (what the events API shows)
 
 
-def event_acknowledge(*, facility: Facility, key: str, by: str = "") -> tuple[Acknowledgement, bool]:
+def event_acknowledge(*, sandbox: Sandbox, facility: Facility, key: str, by: User) -> tuple[Acknowledgement, bool]:
     """Acknowledge one of the plant's events or alarms of the last 30 days: (acknowledgement, new?).
-    Idempotent; an unknown key (or one older than the window) is a 404."""
+    The first time records ``alert_acknowledged`` for the sandbox's owner. Idempotent; an unknown key
+    (or one older than the window) is a 404."""
     now_minute = int(timezone.now().timestamp() // 60)
     since = now_minute - ACKNOWLEDGE_WINDOW_DAYS * 1440
     if not any(row["key"] == key for row in event_rows(facility, since_minute=since, end_minute=now_minute + 1)):
         raise DomainError("No such event in this sandbox's last 30 days.", status_code=404)
-    return Acknowledgement.objects.get_or_create(event_key=key, defaults={"acknowledged_by": by})
+    acknowledgement, created = Acknowledgement.objects.get_or_create(
+        event_key=key, defaults={"acknowledged_by": by.email}
+    )
+    if created:
+        event_record(
+            name="alert_acknowledged", user=sandbox.owner or by, sandbox=sandbox, properties={"event_key": key}
+        )
+    return acknowledgement, created

@@ -13,6 +13,11 @@ urlpatterns = [
         name="sandbox-sensor-series",
     ),
     path("sandboxes/<int:sandbox_id>/events", apis.EventListApi.as_view(), name="sandbox-events"),
+    path(
+        "sandboxes/<int:sandbox_id>/events/<str:key>/acknowledge",
+        apis.EventAcknowledgeApi.as_view(),
+        name="sandbox-event-acknowledge",
+    ),
     path("sandboxes/<int:sandbox_id>/kpis", apis.KpiApi.as_view(), name="sandbox-kpis"),
     path("sandboxes/<int:sandbox_id>/anomalies", apis.AnomalyCreateApi.as_view(), name="sandbox-anomalies"),
     path(

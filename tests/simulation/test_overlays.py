@@ -142,3 +142,21 @@ def test_a_bad_optimisation_is_400_naming_the_field_and_nothing_is_stored(
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert stored(sandbox) == (0, 0)
+
+
+def test_an_alarm_is_acknowledged_through_the_api_once_and_an_unknown_one_is_404(
+    staff: APIClient, sandbox: Sandbox
+) -> None:
+    alarm = next(e for e in staff.get(url(sandbox, "events")).json()["results"] if e["kind"] == "alarm")
+
+    first = staff.post(url(sandbox, f"events/{alarm['key']}/acknowledge"))
+    again = staff.post(url(sandbox, f"events/{alarm['key']}/acknowledge"))
+    unknown = staff.post(url(sandbox, "events/generated:H-101:nothing:1/acknowledge"))
+
+    assert first.status_code == again.status_code == 200
+    assert first.json()["key"] == alarm["key"]
+    assert first.json()["acknowledged_by"] == "sales@vendor.example"
+    assert unknown.status_code == 404
+    assert Event.objects.filter(name="alert_acknowledged", sandbox=sandbox).count() == 1
+    listed = next(e for e in staff.get(url(sandbox, "events")).json()["results"] if e["key"] == alarm["key"])
+    assert listed["acknowledged"]
