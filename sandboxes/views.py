@@ -6,7 +6,6 @@ Every page here is for the sandbox's owner, or staff, signed in on this host (``
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -30,7 +29,15 @@ from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_reset
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.signals import HISTORY_MINUTES
 from simulation.models import Acknowledgement
-from simulation.selectors import asset_rows, event_rows, facility_get, facility_kpis_cached, sensor_rows
+from simulation.selectors import (
+    asset_rows,
+    event_rows,
+    facility_get,
+    facility_kpis_cached,
+    from_minute,
+    sensor_rows,
+    to_minute,
+)
 from simulation.services import event_acknowledge
 
 EVENT_KIND_LABELS = {"alarm": "Alarm", "maintenance_due": "Maintenance due", "permit_exceedance": "Permit exceedance"}
@@ -107,7 +114,7 @@ def sandbox_home(request: HttpRequest) -> HttpResponse:
     by_id = {str(sensor["id"]): sensor for sensor in sensors}
     first_group = next(iter(asset_types.values()), None)
     selected = by_id.get(requested) or (first_group["chart_sensor"] if first_group else None)
-    now_minute = int(timezone.now().timestamp() // 60)
+    now_minute = to_minute(timezone.now())
     recent = event_rows(facility, since_minute=now_minute - RECENT_EVENTS_DAYS * 1440, end_minute=now_minute + 1)
     shown = recent[:RECENT_EVENTS_SHOWN]
     acknowledged = set(
@@ -125,7 +132,7 @@ def sandbox_home(request: HttpRequest) -> HttpResponse:
         "kpis": [{**kpi, "display": figure(kpi["value"])} for kpi in kpis] if kpis is not None else None,
         "sensors": sensors,
         "selected_sensor": selected,
-        "history_start": datetime.fromtimestamp((facility.base_minute - HISTORY_MINUTES) * 60, tz=UTC),
+        "history_start": from_minute(facility.base_minute - HISTORY_MINUTES),
         "events": [
             {
                 **event,

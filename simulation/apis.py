@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -39,8 +39,10 @@ from simulation.selectors import (
     facility_kpis,
     facility_overlays,
     facility_plant,
+    from_minute,
     sensor_list,
     sensor_rows,
+    to_minute,
 )
 from simulation.services import anomaly_inject, event_acknowledge, optimization_apply
 
@@ -66,14 +68,6 @@ def sandbox_plant(request: Request, sandbox_id: int) -> Iterator[Facility]:
         if facility is None:
             raise NotFound("This sandbox has no plant.")
         yield facility
-
-
-def to_minute(moment: datetime) -> int:
-    return int(moment.timestamp() // 60)
-
-
-def from_minute(minute: int) -> datetime:
-    return datetime.fromtimestamp(minute * 60, tz=UTC)
 
 
 def history_bounds(facility: Facility) -> tuple[int, int]:

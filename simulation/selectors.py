@@ -67,8 +67,13 @@ def facility_plant(facility: Facility) -> Plant:
     return _plant(facility.scenario, facility.scenario_version, facility.seed)
 
 
-def _minute(moment: object) -> int:
-    return int(moment.timestamp() // 60)  # type: ignore[attr-defined]
+def to_minute(moment: datetime) -> int:
+    """A moment in the engine's unit: whole minutes since the Unix epoch, UTC."""
+    return int(moment.timestamp() // 60)
+
+
+def from_minute(minute: int) -> datetime:
+    return datetime.fromtimestamp(minute * 60, tz=UTC)
 
 
 def facility_overlays(facility: Facility) -> list[Overlay]:
@@ -77,15 +82,15 @@ def facility_overlays(facility: Facility) -> list[Overlay]:
         Overlay(
             "anomaly",
             a.asset.index,
-            _minute(a.starts_at),
-            _minute(a.ends_at) if a.ends_at else None,
+            to_minute(a.starts_at),
+            to_minute(a.ends_at) if a.ends_at else None,
             anomaly_type=a.type,
             magnitude=a.magnitude,
         )
         for a in InjectedAnomaly.objects.select_related("asset").filter(asset__facility=facility)
     ]
     overlays += [
-        Overlay("o2_setpoint", o.asset.index, _minute(o.applied_at), value=float(o.parameters["o2_pct"]))
+        Overlay("o2_setpoint", o.asset.index, to_minute(o.applied_at), value=float(o.parameters["o2_pct"]))
         for o in AppliedOptimization.objects.select_related("asset").filter(
             asset__facility=facility, kind="o2_setpoint"
         )
@@ -123,10 +128,6 @@ def _kpi_cache_key(facility: Facility) -> tuple[str, int, list[Overlay]]:
     return key, hour, overlays
 
 
-def _moment(minute: int) -> datetime:
-    return datetime.fromtimestamp(minute * 60, tz=UTC)
-
-
 def event_rows(facility: Facility, *, since_minute: int, end_minute: int) -> list[dict[str, Any]]:
     """The plant's events and alarms in [since, end), newest first: the engine's (generated, scripted,
     injected) and those triggered in the sandbox, as the API shows them (without acknowledgement)."""
@@ -143,14 +144,14 @@ def event_rows(facility: Facility, *, since_minute: int, end_minute: int) -> lis
             "kind": e.kind,
             "anomaly": e.anomaly,
             "asset": e.asset,
-            "occurred_at": _moment(e.minute),
-            "ends_at": _moment(e.end_minute),
+            "occurred_at": from_minute(e.minute),
+            "ends_at": from_minute(e.end_minute),
             "origin": e.source,
             "message": e.message,
         }
         for e in engine_events
     ]
-    triggered = TriggeredEvent.objects.select_related("asset").filter(occurred_at__gte=_moment(since_minute))
+    triggered = TriggeredEvent.objects.select_related("asset").filter(occurred_at__gte=from_minute(since_minute))
     rows += [
         {
             "key": f"triggered:{t.pk}",

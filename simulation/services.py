@@ -16,7 +16,7 @@ from sandboxes.models import Sandbox
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.plant import plant_build
 from simulation.models import Acknowledgement, AppliedOptimization, Asset, Facility, InjectedAnomaly, Sensor
-from simulation.selectors import event_rows, facility_get
+from simulation.selectors import event_rows, facility_get, to_minute
 
 
 def facility_load(*, scenario_key: str, seed: int, started_at: datetime) -> Facility:
@@ -172,7 +172,7 @@ def event_acknowledge(*, sandbox: Sandbox, facility: Facility, key: str, by: Use
     """Acknowledge one of the plant's events or alarms of the last 30 days: (acknowledgement, new?).
     The first time records ``alert_acknowledged`` for the sandbox's owner. Idempotent; an unknown key
     (or one older than the window) is a 404."""
-    now_minute = int(timezone.now().timestamp() // 60)
+    now_minute = to_minute(timezone.now())
     since = now_minute - ACKNOWLEDGE_WINDOW_DAYS * 1440
     if not any(row["key"] == key for row in event_rows(facility, since_minute=since, end_minute=now_minute + 1)):
         raise DomainError("No such event in this sandbox's last 30 days.", status_code=404)
