@@ -224,7 +224,7 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
             try:
                 with schema_context(sandbox.schema_name):
                     anomaly = anomaly_inject(
-                        sandbox_id=sandbox.pk,
+                        sandbox=sandbox,
                         asset_id=int(form.cleaned_data["asset"]),
                         type=form.cleaned_data["type"],
                         duration_minutes=form.cleaned_data["duration_minutes"],

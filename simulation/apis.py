@@ -23,7 +23,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from analytics.services import event_record
 from demoportal.exceptions import DomainError
 from sandboxes.apis import acting_user, sandbox_for
 from sandboxes.authentication import DemoPlantIsReadOnly, SandboxTokenForItsOwnSandbox
@@ -52,8 +51,8 @@ MASTER_DATA_CACHE_SECONDS = 3600
 
 
 @contextmanager
-def sandbox_plant(request: Request, sandbox_id: int) -> Iterator[Facility]:
-    """The sandbox's facility, with its schema active for the duration.
+def sandbox_plant(request: Request, sandbox_id: int) -> Iterator[tuple[Sandbox, Facility]]:
+    """The sandbox and its facility, with its schema active for the duration.
 
     Found, scoped and counted like every sandbox endpoint (``sandbox_for``); an ended sandbox has no
     plant left (410), one being provisioned or reset has none yet (409).
@@ -67,7 +66,7 @@ def sandbox_plant(request: Request, sandbox_id: int) -> Iterator[Facility]:
         facility = facility_get()
         if facility is None:
             raise NotFound("This sandbox has no plant.")
-        yield facility
+        yield sandbox, facility
 
 
 def history_bounds(facility: Facility) -> tuple[int, int]:
@@ -101,7 +100,7 @@ class AssetOutput(serializers.Serializer[Any]):
 class AssetListApi(SandboxApi):
     @extend_schema(responses=AssetOutput(many=True), summary="Assets of the sandbox's plant")
     def get(self, request: Request, sandbox_id: int) -> Response:
-        with sandbox_plant(request, sandbox_id) as facility:
+        with sandbox_plant(request, sandbox_id) as (_, facility):
             return Response(master_data(facility, "assets", asset_rows))
 
 
@@ -134,7 +133,7 @@ class SensorListApi(SandboxApi):
         params = SensorListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         asset_id = params.validated_data.get("asset")
-        with sandbox_plant(request, sandbox_id) as facility:
+        with sandbox_plant(request, sandbox_id) as (_, facility):
             if asset_id is not None and not asset_list().filter(pk=asset_id).exists():
                 raise ValidationError({"asset": [f"No asset with id {asset_id} in this sandbox."]})
             return Response(master_data(facility, f"sensors:{asset_id}", lambda: sensor_rows(asset_id=asset_id)))
@@ -162,7 +161,7 @@ class SensorSeriesApi(SandboxApi):
     def get(self, request: Request, sandbox_id: int, sensor_id: int) -> Response:
         params = SeriesInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        with sandbox_plant(request, sandbox_id) as facility:
+        with sandbox_plant(request, sandbox_id) as (_, facility):
             sensor = sensor_list().filter(pk=sensor_id).first()
             if sensor is None:
                 raise NotFound("No sensor with this id in this sandbox.")
@@ -229,7 +228,7 @@ class EventListApi(SandboxApi):
         params = EventListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         kind = params.validated_data.get("kind")
-        with sandbox_plant(request, sandbox_id) as facility:
+        with sandbox_plant(request, sandbox_id) as (_, facility):
             first, last = history_bounds(facility)
             since = to_minute(params.validated_data.get("since", timezone.now() - timedelta(days=DEFAULT_EVENTS_DAYS)))
             if since < first:
@@ -261,7 +260,7 @@ class KpiOutput(serializers.Serializer[Any]):
 class KpiApi(SandboxApi):
     @extend_schema(responses=KpiOutput(many=True), summary="The scenario's key figures, computed from the plant's data")
     def get(self, request: Request, sandbox_id: int) -> Response:
-        with sandbox_plant(request, sandbox_id) as facility:
+        with sandbox_plant(request, sandbox_id) as (_, facility):
             return Response(KpiOutput(facility_kpis(facility), many=True).data)
 
 
@@ -295,10 +294,8 @@ class AnomalyCreateApi(OverlayApi):
     def post(self, request: Request, sandbox_id: int) -> Response:
         data = AnomalyInput(data=request.data)
         data.is_valid(raise_exception=True)
-        with sandbox_plant(request, sandbox_id):
-            anomaly = anomaly_inject(
-                sandbox_id=sandbox_id, **data.validated_data, created_by=acting_user(request).email
-            )
+        with sandbox_plant(request, sandbox_id) as (sandbox, _):
+            anomaly = anomaly_inject(sandbox=sandbox, **data.validated_data, created_by=acting_user(request).email)
         return Response(AnomalyOutput(anomaly).data, status=201)
 
 
@@ -325,16 +322,8 @@ class OptimizationCreateApi(OverlayApi):
     def post(self, request: Request, sandbox_id: int) -> Response:
         data = OptimizationInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = acting_user(request)
-        with sandbox_plant(request, sandbox_id):
-            optimization = optimization_apply(sandbox_id=sandbox_id, **data.validated_data, created_by=user.email)
-        sandbox = sandbox_for(request, sandbox_id)
-        event_record(
-            name="optimization_applied",
-            user=sandbox.owner or user,
-            sandbox=sandbox,
-            properties={"kind": optimization.kind, "asset_id": optimization.asset_id, **optimization.parameters},
-        )
+        with sandbox_plant(request, sandbox_id) as (sandbox, _):
+            optimization = optimization_apply(sandbox=sandbox, **data.validated_data, by=acting_user(request))
         return Response(OptimizationOutput(optimization).data, status=201)
 
 
@@ -347,8 +336,6 @@ class AcknowledgementOutput(serializers.Serializer[Any]):
 class EventAcknowledgeApi(OverlayApi):
     @extend_schema(request=None, responses=AcknowledgementOutput, summary="Acknowledge an event or alarm")
     def post(self, request: Request, sandbox_id: int, key: str) -> Response:
-        user = acting_user(request)
-        sandbox = sandbox_for(request, sandbox_id)
-        with sandbox_plant(request, sandbox_id) as facility:
-            acknowledgement, _ = event_acknowledge(sandbox=sandbox, facility=facility, key=key, by=user)
+        with sandbox_plant(request, sandbox_id) as (sandbox, facility):
+            acknowledgement, _ = event_acknowledge(sandbox=sandbox, facility=facility, key=key, by=acting_user(request))
         return Response(AcknowledgementOutput(acknowledgement).data)

@@ -100,7 +100,7 @@ O2_SENSOR_KINDS = ("o2", "kiln_inlet_o2")
 
 
 def anomaly_inject(
-    *, sandbox_id: int, asset_id: int, type: str, duration_minutes: int, magnitude: float = 1.0, created_by: str = ""
+    *, sandbox: Sandbox, asset_id: int, type: str, duration_minutes: int, magnitude: float = 1.0, created_by: str = ""
 ) -> InjectedAnomaly:
     """Put an anomaly into the live plant from now on (sales during a call, or a tour step). Stored in the
     sandbox, so a reload or a second viewer sees the same plant, and history shows it afterwards."""
@@ -127,14 +127,15 @@ def anomaly_inject(
         magnitude=magnitude,
         created_by=created_by,
     )
-    live_reload_later(sandbox_id)
+    live_reload_later(sandbox.pk)
     return anomaly
 
 
 def optimization_apply(
-    *, sandbox_id: int, asset_id: int, kind: str, parameters: dict[str, Any], created_by: str = ""
+    *, sandbox: Sandbox, asset_id: int, kind: str, parameters: dict[str, Any], by: User
 ) -> AppliedOptimization:
-    """Apply a change the product recommends, e.g. a new O2 setpoint, to the live plant from now on."""
+    """Apply a change the product recommends, e.g. a new O2 setpoint, to the live plant from now on, and
+    record ``optimization_applied`` for the sandbox's owner."""
     errors: dict[str, list[str]] = {}
     asset = Asset.objects.filter(pk=asset_id).first()
     if kind != "o2_setpoint":
@@ -152,9 +153,15 @@ def optimization_apply(
     assert asset is not None  # checked above
     assert isinstance(value, int | float)
     optimization = AppliedOptimization.objects.create(
-        asset=asset, kind=kind, parameters={"o2_pct": float(value)}, applied_at=timezone.now(), created_by=created_by
+        asset=asset, kind=kind, parameters={"o2_pct": float(value)}, applied_at=timezone.now(), created_by=by.email
     )
-    live_reload_later(sandbox_id)
+    event_record(
+        name="optimization_applied",
+        user=sandbox.owner or by,
+        sandbox=sandbox,
+        properties={"kind": kind, "asset_id": asset.pk, "o2_pct": float(value)},
+    )
+    live_reload_later(sandbox.pk)
     return optimization
 
 
