@@ -1,19 +1,14 @@
 // The sandbox home's key figures when the page came before they were computed (a sandbox just made):
-// fetched from the KPI API, formatted as the server formats them (sandboxes.views.figure).
+// fetched from the KPI API, formatted by sandbox.js's demoFigure (loaded before this script).
 (function () {
   "use strict";
   var list = document.querySelector("[data-kpis-url]");
   if (!list) return;
 
-  function figure(value) {
-    var digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
-    return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  }
-
   function card(kpi) {
     var item = document.createElement("li");
     item.className = "kpi";
-    [["kpi-name", kpi.name], ["kpi-value", figure(kpi.value)], ["kpi-unit", kpi.unit]].forEach(function (part) {
+    [["kpi-name", kpi.name], ["kpi-value", window.demoFigure(kpi.value)], ["kpi-unit", kpi.unit]].forEach(function (part) {
       var span = document.createElement("span");
       span.className = part[0];
       span.textContent = part[1];

@@ -7,6 +7,13 @@
   var sandboxId = Number(bar.dataset.sandboxId);
   var csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
 
+  // A figure as the server formats it (sandboxes.views.figure): decimals only where they carry information.
+  function figure(value) {
+    var digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+    return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
+  window.demoFigure = figure;
+
   // --- analytics events ---------------------------------------------------------------------------
   function key() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -98,8 +105,7 @@
     document.querySelectorAll("[data-live-sensor]").forEach(function (element) {
       var value = tick.values[element.dataset.liveSensor];
       if (value === undefined) return;
-      var digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
-      element.textContent = value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+      element.textContent = figure(value);
     });
     listeners.forEach(function (listener) { listener(tick); });
   }
