@@ -4,7 +4,6 @@ from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +17,8 @@ from demoportal.models import User
 from sandboxes.access import access_url
 from sandboxes.models import Sandbox
 from sandboxes.selectors import sandboxes_visible_to
-from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_provision, sandbox_reset
+from sandboxes.services import sandbox_provision
+from sandboxes.views import self_service
 
 
 def landing(request: HttpRequest) -> HttpResponse:
@@ -139,20 +139,7 @@ def my_sandbox_action(request: HttpRequest, sandbox_id: int, action: str) -> Htt
     mine = Sandbox.objects.filter(owner=user, kind=Sandbox.Kind.DEMO)
     visible = sandboxes_visible_to(user=user) if user.active_partner is not None else mine
     sandbox = get_object_or_404(visible, pk=sandbox_id)
-    try:
-        if action == "enter":
-            return redirect(access_url(sandbox=sandbox, request=request, member=user))
-        if action == "extend":
-            sandbox_extend(sandbox=sandbox, hours=24, actor=user)
-            messages.success(request, f"{sandbox.name} now runs until {sandbox.expires_at:%d %b %H:%M} UTC.")
-        elif action == "reset":
-            sandbox_reset(sandbox=sandbox, actor=user)
-            messages.success(request, f"{sandbox.name} is back at the start of its scenario.")
-        elif action == "end":
-            sandbox_destroy(sandbox=sandbox, actor=user)
-            messages.success(request, f"{sandbox.name} has ended.")
-        else:
-            raise Http404("No such action.")
-    except DomainError as error:
-        messages.error(request, error.detail)
+    if action == "enter":
+        return redirect(access_url(sandbox=sandbox, request=request, member=user))
+    self_service(request, sandbox=sandbox, action=action)
     return redirect("portal:my-sandboxes")

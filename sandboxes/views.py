@@ -152,22 +152,30 @@ def sandbox_home(request: HttpRequest) -> HttpResponse:
 def sandbox_action(request: HttpRequest, action: str) -> HttpResponse:
     """The owner's self-service from the sandbox's own pages: extend by a day, reset, or end it."""
     sandbox: Sandbox = request.tenant  # type: ignore[attr-defined]
-    user = request.user if request.user.is_authenticated else None
+    self_service(request, sandbox=sandbox, action=action)
+    if sandbox.is_retired:
+        return redirect(f"{portal_url(request)}sandboxes/")
+    return redirect("sandbox:home")
+
+
+def self_service(request: HttpRequest, *, sandbox: Sandbox, action: str) -> None:
+    """Extend ``sandbox`` by a day, reset or end it for the signed-in user, from My sandboxes or the
+    sandbox's own pages; what happened (or why not) goes to the user's messages. Another action: 404."""
+    user = request.user if isinstance(request.user, User) else None
     try:
         if action == "extend":
             sandbox_extend(sandbox=sandbox, hours=24, actor=user)
-            messages.success(request, f"Extended: this sandbox now runs until {sandbox.expires_at:%d %b %H:%M} UTC.")
+            messages.success(request, f"{sandbox.name} now runs until {sandbox.expires_at:%d %b %H:%M} UTC.")
         elif action == "reset":
             sandbox_reset(sandbox=sandbox, actor=user)
-            messages.success(request, "The plant is back at the start of its scenario.")
+            messages.success(request, f"{sandbox.name} is back at the start of its scenario.")
         elif action == "end":
             sandbox_destroy(sandbox=sandbox, actor=user)
-            return redirect(f"{portal_url(request)}sandboxes/")
+            messages.success(request, f"{sandbox.name} has ended.")
         else:
             raise Http404("No such action.")
     except DomainError as error:
         messages.error(request, error.detail)
-    return redirect("sandbox:home")
 
 
 def sandbox_enter(request: HttpRequest, token: str) -> HttpResponse:
