@@ -47,7 +47,7 @@ def running_system(
     environment = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},  # local settings, as `make run`
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
-        "REDIS_URL": "redis://127.0.0.1:6379",
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"),  # another server keeps runs apart
         "REDIS_BROKER_DB": str(broker),
         "REDIS_CACHE_DB": str(cache),
         "REDIS_CHANNELS_DB": str(channels),
