@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from demoportal.apis import TourApi
 from sandboxes import views
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
             )
         ),
     ),
+    path("api/v1/tour", TourApi.as_view(), name="tour"),  # the guided tour of this sandbox (demoportal/tours.py)
     path("", include("crm.urls", namespace="crm")),  # the calls to action
     # The same plant and events API as on the portal host, so the sandbox's pages call it same-origin with
     # the session they are signed in with on this host.
