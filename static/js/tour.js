@@ -144,7 +144,7 @@
   }
 
   function showStep(data, step, target) {
-    act_shown(step);
+    recordShown(step);
     var until = step.until || {};
     var buttons = [{ text: "Skip tour", classes: "button button-ghost", action: function () { act("dismiss"); } }];
     var last = data.position === data.count;
@@ -166,7 +166,7 @@
     }
   }
 
-  function act_shown(step) { api("POST", { action: "shown", step: step.id }).catch(function () {}); }
+  function recordShown(step) { api("POST", { action: "shown", step: step.id }).catch(function () {}); }
 
   function complete(step) {
     if (waiting) waiting.done = true;

@@ -111,6 +111,17 @@ def choose_demo(page: Page, portal: str, *, product: str, industry: str, role: s
     return elapsed
 
 
+def tour_step(page: Page, step_id: str) -> Locator:
+    """The guided tour's card for one step (Shepherd marks it with the step's id)."""
+    return page.locator(f'.shepherd-element[data-shepherd-step-id="{step_id}"]')
+
+
+def tour_skip(page: Page) -> None:
+    """Skip the guided tour, which opens on the first page of a new sandbox, leaving "Resume tour" in the bar."""
+    page.locator(".shepherd-element").get_by_role("button", name="Skip tour").first.click()
+    page.get_by_role("button", name=re.compile(r"^Resume tour")).wait_for()
+
+
 def end_sandbox(page: Page) -> None:
     page.get_by_role("button", name="End", exact=True).click()
     page.wait_for_url(re.compile(r"/sandboxes/|/accounts/login/"))

@@ -67,6 +67,8 @@ def test_a_prospect_signs_up_verifies_starts_a_demo_books_a_call_and_signs_out(p
         )
 
         assert re.match(r"http://[a-z0-9-]+\.localhost:\d+/$", page.url)  # the sandbox's own host
+        expect(journey.tour_step(page, "welcome")).to_be_visible()  # the guided tour opens on its first step
+        journey.tour_skip(page)
         assert page.locator(".kpi").count() >= 3
         assert page.get_by_role("heading", name="Start with a story").is_visible()
         # The live plant: the simulator's ticks reach the page over /ws/live/.
@@ -106,3 +108,56 @@ def test_a_prospect_signs_up_verifies_starts_a_demo_books_a_call_and_signs_out(p
     names = events_of(EMAIL)
     assert names.index("demo_started") < names.index("dashboard_accessed") < names.index("sales_contact_requested")
     assert {"page_view", "feature_viewed"} <= set(names)
+
+
+def tour_progress(email: str) -> tuple[str, str, list[str]]:
+    with psycopg.connect(DATABASE_URL) as conn:
+        row = conn.execute(
+            "SELECT p.status, p.step, p.completed FROM demoportal_tourprogress p"
+            " JOIN demoportal_user u ON u.id = p.user_id WHERE u.email = %s",
+            [email],
+        ).fetchone()
+    assert row is not None
+    return row[0], row[1], row[2]
+
+
+def test_a_tour_step_completes_when_the_live_plant_responds_to_the_prospects_action(portal: str) -> None:
+    """ThermalCommand for an engineer, on a refinery: the prospect trims the heater's O2, the tour speeds
+    the plant's clock up, and the step "Watch the plant respond" completes when the live efficiency has
+    risen, as the prospect watches it on the page."""
+    email = f"process.engineer.{int(time.time())}@northwind-refining.example"
+    with journey.chromium() as browser:
+        page = journey.new_page(browser)
+        journey.sign_up(page, portal, email)
+        journey.verify_from_mailbox(page, portal, email)
+        journey.choose_demo(page, portal, product="thermalcommand", industry="oil_gas", role="engineer")
+
+        for step_id in ("welcome", "history"):  # steps that only explain: "Next"
+            journey.tour_step(page, step_id).get_by_role("button", name="Next").click()
+        elsewhere = journey.tour_step(page, "o2-now")
+        expect(elsewhere).to_contain_text("This step is on another page")
+        elsewhere.get_by_role("button", name="Take me there").click()
+        page.wait_for_url(re.compile(r"/assets/H-101/$"))
+        o2_now = journey.tour_step(page, "o2-now")
+        expect(o2_now.locator("[data-tour-value]")).to_have_text(re.compile(r"^\d+\.\d+$"))  # live O2
+        o2_now.get_by_role("button", name="Next").click()
+        journey.tour_step(page, "trend").get_by_role("button", name="Next").click()
+
+        trim = journey.tour_step(page, "o2-trim")
+        expect(trim).to_contain_text("Waiting for you to apply it")
+        page.locator("#o2-trim input[name=o2_setpoint_pct]").fill("2")
+        page.locator("#o2-trim").get_by_role("button").click()
+
+        respond = journey.tour_step(page, "efficiency-rises")  # the trim stored, the tour moved on by itself
+        expect(respond.locator("[data-tour-wait]")).to_have_text("Watching the live plant…")
+        journey.shoot(page, ARTEFACTS, "10-tour-waiting-for-the-plant")
+        expect(respond.locator("[data-tour-wait]")).to_have_attribute("data-tour-wait", "done", timeout=120_000)
+        journey.shoot(page, ARTEFACTS, "11-tour-the-plant-responded")
+        expect(journey.tour_step(page, "alarms")).to_be_visible(timeout=20_000)
+
+    status, step, completed = tour_progress(email)
+    assert (status, step) == ("active", "alarms")
+    assert completed[-2:] == ["o2-trim", "efficiency-rises"]
+    wait_for(lambda: "optimization_applied" in events_of(email), "the trim's event")
+    names = events_of(email)
+    assert names.count("feature_viewed") >= 5  # each step shown records it once
