@@ -9,6 +9,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -46,14 +47,19 @@ WIDER_THAN_THE_SCREEN = """() => [...document.querySelectorAll("body *")]
   .slice(0, 5)"""
 
 
-def events_of(email: str) -> list[str]:
+def rows(sql: str, email: str) -> list[tuple[Any, ...]]:
+    """What the running system stored for the prospect with this e-mail."""
     with psycopg.connect(DATABASE_URL) as conn:
-        rows = conn.execute(
-            "SELECT e.name FROM analytics_event e JOIN demoportal_user u ON u.id = e.user_id"
-            " WHERE u.email = %s ORDER BY e.id",
-            [email],
-        ).fetchall()
-    return [name for (name,) in rows]
+        return conn.execute(sql, [email]).fetchall()
+
+
+def events_of(email: str) -> list[str]:
+    found = rows(
+        "SELECT e.name FROM analytics_event e JOIN demoportal_user u ON u.id = e.user_id"
+        " WHERE u.email = %s ORDER BY e.id",
+        email,
+    )
+    return [name for (name,) in found]
 
 
 def test_a_prospect_signs_up_verifies_starts_a_demo_books_a_call_and_signs_out(portal: str) -> None:
@@ -111,14 +117,12 @@ def test_a_prospect_signs_up_verifies_starts_a_demo_books_a_call_and_signs_out(p
 
 
 def tour_progress(email: str) -> tuple[str, str, list[str]]:
-    with psycopg.connect(DATABASE_URL) as conn:
-        row = conn.execute(
-            "SELECT p.status, p.step, p.completed FROM demoportal_tourprogress p"
-            " JOIN demoportal_user u ON u.id = p.user_id WHERE u.email = %s",
-            [email],
-        ).fetchone()
-    assert row is not None
-    return row[0], row[1], row[2]
+    (status, step, completed), *_ = rows(
+        "SELECT p.status, p.step, p.completed FROM demoportal_tourprogress p"
+        " JOIN demoportal_user u ON u.id = p.user_id WHERE u.email = %s",
+        email,
+    )
+    return status, step, completed
 
 
 def test_a_tour_step_completes_when_the_live_plant_responds_to_the_prospects_action(portal: str) -> None:
