@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from demoportal import catalogue
@@ -213,4 +214,7 @@ def sandbox_event_acknowledge(request: HttpRequest, key: str) -> HttpResponse:
     except DomainError as error:
         raise Http404(error.detail) from error
     messages.success(request, "Acknowledged: the alarm stays in the plant's history, marked as seen.")
-    return redirect(f"{reverse('sandbox:home')}#events-title")
+    back = request.POST.get("next", "")  # the page the alarm was acknowledged on, e.g. an asset's
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts=None):  # None: this host's own paths only
+        back = f"{reverse('sandbox:home')}#events-title"
+    return redirect(back)

@@ -106,6 +106,9 @@
       var value = tick.values[element.dataset.liveSensor];
       if (value === undefined) return;
       element.textContent = figure(value);
+      if (element.dataset.normalLow === undefined) return;
+      var holder = element.closest("[data-range-holder]") || element;  // out of its normal range: flagged
+      holder.dataset.range = value < Number(element.dataset.normalLow) || value > Number(element.dataset.normalHigh) ? "out" : "in";
     });
     listeners.forEach(function (listener) { listener(tick); });
   }
