@@ -202,9 +202,11 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
 
     def get_urls(self) -> list[URLPattern]:
         opened = self.admin_site.admin_view(self.open_view)
+        watched = self.admin_site.admin_view(self.watch_view)
         anomaly = self.admin_site.admin_view(self.anomaly_view)
         return [
             path("<int:object_id>/open/", opened, name="sandboxes_sandbox_open"),
+            path("<int:object_id>/watch/", watched, name="sandboxes_sandbox_watch"),
             path("<int:object_id>/anomaly/", anomaly, name="sandboxes_sandbox_anomaly"),
             *super().get_urls(),
         ]
@@ -258,6 +260,23 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
         return TemplateResponse(
             request, "admin/sandboxes/inject_anomaly.html", context, status=400 if form.errors else 200
         )
+
+    def watch_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Watch the prospect's sandbox live, read-only (``sandbox_is_watched_by``): a one-time link into its
+        host as the signed-in salesperson, audited."""
+        sandbox = self.get_object(request, str(object_id))
+        if sandbox is None:
+            raise Http404("No such sandbox.")
+        if not self.has_change_permission(request, sandbox):
+            raise PermissionDenied
+        assert isinstance(request.user, User)
+        if sandbox.status != Sandbox.Status.READY or sandbox.owner_id is None:
+            why = f"it is {sandbox.status}" if sandbox.status != Sandbox.Status.READY else "nobody owns it"
+            message = f"Nothing to watch in {sandbox.slug}: {why}."
+            self.message_user(request, message, messages.WARNING)
+            return redirect("admin:sandboxes_sandbox_change", sandbox.pk)
+        audit(sandbox=sandbox, action="watched_by_staff", before=sandbox.status, actor=request.user)
+        return redirect(access_url(sandbox=sandbox, request=request, staff=request.user))
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         return super().changelist_view(request, {**(extra_context or {}), "pool": pool_status()})

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +26,7 @@ from demoportal.models import User
 from sandboxes.access import handoff_redeem
 from sandboxes.middleware import portal_url
 from sandboxes.models import Sandbox
-from sandboxes.selectors import sandbox_is_visible_to
+from sandboxes.selectors import sandbox_is_visible_to, sandbox_is_watched_by
 from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_reset
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.signals import HISTORY_MINUTES
@@ -51,7 +52,10 @@ CHART_KIND_PREFERENCE = ("efficiency", "o2", "nox", "stack_temp", "specific_ener
 def sandbox_member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The owner, a colleague in the sandbox's partner organisation, or staff only. Someone not signed in
     on this host goes to the portal's sign-in, which leads to My sandboxes (its "Enter" signs them in
-    here); anyone else gets 404, as if no such sandbox."""
+    here); anyone else gets 404, as if no such sandbox.
+
+    Staff watching a prospect's sandbox (``sandbox_is_watched_by``) read every page but change nothing:
+    ``request.sandbox_read_only`` tells templates to leave out the controls, and any POST is a 403."""
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -61,6 +65,10 @@ def sandbox_member_required(view: Callable[..., HttpResponse]) -> Callable[..., 
         user = request.user
         if not (isinstance(user, User) and sandbox_is_visible_to(sandbox=sandbox, user=user)):
             raise Http404("No such sandbox.")
+        read_only = sandbox_is_watched_by(sandbox=sandbox, user=user)
+        request.sandbox_read_only = read_only  # type: ignore[attr-defined]
+        if read_only and request.method not in ("GET", "HEAD", "OPTIONS"):
+            raise PermissionDenied("You are watching this prospect's sandbox read-only.")
         return view(request, *args, **kwargs)
 
     return guarded

@@ -1,5 +1,6 @@
 """An asset's page on a sandbox's host (/assets/<tag>/): its live values, trends and alarms, the O2 trim
-and the savings calculator. Same access as the sandbox home (``sandbox_member_required``)."""
+and the savings calculator. Same access as the sandbox home (``sandbox_member_required``); staff
+watching a prospect's sandbox see it read-only."""
 
 from __future__ import annotations
 
@@ -148,6 +149,7 @@ def asset_page(
         "event_kind_labels": EVENT_KIND_LABELS,
         "o2": o2,
         "calculator": calculator,
+        "read_only": getattr(request, "sandbox_read_only", False),
     }
     return render(request, "sandbox/asset.html", context, status=status)
 

@@ -61,7 +61,7 @@
     time.dateTime = at.toISOString();
     meta.appendChild(time);
     item.appendChild(meta);
-    if (event.kind === "alarm" && csrf) {
+    if (event.kind === "alarm" && !("readOnly" in alarms.dataset) && csrf) {
       var form = element("form", "event-ack-form");
       form.method = "post";
       form.action = alarms.dataset.ackUrl.replace("KEY", encodeURIComponent(event.key));

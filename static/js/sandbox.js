@@ -19,7 +19,10 @@
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     return String(Date.now()) + "-" + Math.random().toString(16).slice(2);
   }
+  // Staff watching a prospect's sandbox read-only: what they look at is not the prospect's engagement.
+  var watching = "readOnly" in bar.dataset;
   function record(name, properties) {
+    if (watching) return Promise.resolve();
     var body = JSON.stringify({
       event: name, sandbox_id: sandboxId, properties: properties || {},
       occurred_at: new Date().toISOString(), idempotency_key: key(),
