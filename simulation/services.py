@@ -24,6 +24,7 @@ from simulation.models import (
     Facility,
     InjectedAnomaly,
     Sensor,
+    TriggeredEvent,
 )
 from simulation.selectors import asset_firing_rate_mmbtu_per_h, event_rows, facility_get, to_minute
 
@@ -286,3 +287,29 @@ def savings_calculate(
         properties={"asset_id": asset.pk, "asset_tag": asset.tag, **asdict(estimate)},
     )
     return estimate
+
+
+TRIGGERED_MESSAGE_MAX = 300  # TriggeredEvent.message's max_length
+
+
+def event_trigger(*, sandbox: Sandbox, asset_id: int, kind: str, message: str, created_by: str = "") -> TriggeredEvent:
+    """Raise an event in the plant now, by hand (sales during a live call): it shows among the plant's
+    events and alarms beside those the engine derives, and can be acknowledged like them."""
+    errors: dict[str, list[str]] = {}
+    asset = Asset.objects.filter(pk=asset_id).first()
+    if asset is None:
+        errors["asset_id"] = [f"No asset with id {asset_id} in this sandbox."]
+    kinds = [key for key, _ in TriggeredEvent.KIND_CHOICES]
+    if kind not in kinds:
+        errors["kind"] = [f"One of: {', '.join(kinds)}."]
+    message = message.strip()
+    if not message:
+        errors["message"] = ["Say what happened; the prospect reads it in the events list."]
+    elif len(message) > TRIGGERED_MESSAGE_MAX:
+        errors["message"] = [f"At most {TRIGGERED_MESSAGE_MAX} characters."]
+    if errors:
+        raise DomainError("Some fields are not valid.", errors=errors)
+    assert asset is not None  # checked above
+    return TriggeredEvent.objects.create(
+        asset=asset, kind=kind, message=message, occurred_at=timezone.now(), created_by=created_by
+    )
