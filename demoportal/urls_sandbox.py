@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from demoportal.apis import TourApi
 from sandboxes import views
+from simulation import views as plant_views
 
 urlpatterns = [
     path(
@@ -16,6 +17,9 @@ urlpatterns = [
                     path("sandbox/<str:action>", views.sandbox_action, name="action"),
                     path("sign-out", views.sandbox_sign_out, name="sign-out"),
                     path("events/<str:key>/acknowledge", views.sandbox_event_acknowledge, name="acknowledge"),
+                    path("assets/<str:tag>/", plant_views.asset_detail, name="asset"),
+                    path("assets/<str:tag>/o2-trim", plant_views.asset_o2_trim, name="asset-o2-trim"),
+                    path("assets/<str:tag>/savings", plant_views.asset_savings, name="asset-savings"),
                 ],
                 "sandbox",
             )

@@ -26,9 +26,9 @@ from sandboxes.selectors import schema_bytes_sql
 from sandboxes.services import audit, pool_status, sandbox_destroy, sandbox_extend, sandbox_reset
 from sandboxes.usage import storage_warning
 from simulation.engine.assets import ASSET_TYPES
-from simulation.models import ANOMALY_TYPES
+from simulation.models import ANOMALY_TYPES, TriggeredEvent
 from simulation.selectors import asset_list
-from simulation.services import MAX_OVERLAY_MINUTES, anomaly_inject
+from simulation.services import MAX_OVERLAY_MINUTES, TRIGGERED_MESSAGE_MAX, anomaly_inject, event_trigger
 
 
 class AnomalyForm(forms.Form):
@@ -43,6 +43,22 @@ class AnomalyForm(forms.Form):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["asset"]).choices = [
             (pk, f"{tag} ({', '.join(ASSET_TYPES[kind].anomalies) or 'no anomalies'})") for pk, tag, kind in assets
+        ]
+
+
+class TriggerEventForm(forms.Form):
+    """An event sales raise by hand in a prospect's plant during a call, e.g. "Flame failure on B-201"."""
+
+    asset = forms.ChoiceField()
+    kind = forms.ChoiceField(choices=TriggeredEvent.KIND_CHOICES, initial="alarm")
+    message = forms.CharField(
+        max_length=TRIGGERED_MESSAGE_MAX, help_text="What the prospect reads in the plant's events list."
+    )
+
+    def __init__(self, *args: Any, assets: list[tuple[int, str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["asset"]).choices = [
+            (pk, f"{tag} ({ASSET_TYPES[kind].name if kind in ASSET_TYPES else kind})") for pk, tag, kind in assets
         ]
 
 
@@ -202,10 +218,14 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
 
     def get_urls(self) -> list[URLPattern]:
         opened = self.admin_site.admin_view(self.open_view)
+        watched = self.admin_site.admin_view(self.watch_view)
         anomaly = self.admin_site.admin_view(self.anomaly_view)
+        triggered = self.admin_site.admin_view(self.trigger_event_view)
         return [
             path("<int:object_id>/open/", opened, name="sandboxes_sandbox_open"),
+            path("<int:object_id>/watch/", watched, name="sandboxes_sandbox_watch"),
             path("<int:object_id>/anomaly/", anomaly, name="sandboxes_sandbox_anomaly"),
+            path("<int:object_id>/trigger-event/", triggered, name="sandboxes_sandbox_trigger_event"),
             *super().get_urls(),
         ]
 
@@ -258,6 +278,73 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
         return TemplateResponse(
             request, "admin/sandboxes/inject_anomaly.html", context, status=400 if form.errors else 200
         )
+
+    def trigger_event_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Raise an event in the prospect's plant now, e.g. during a sales call: it shows in the sandbox's
+        events (home and the asset's page) beside the ones the engine derives. Audited."""
+        sandbox = self.get_object(request, str(object_id))
+        if sandbox is None or sandbox.status != Sandbox.Status.READY:
+            raise Http404("No running sandbox with this id.")
+        if not self.has_change_permission(request, sandbox):
+            raise PermissionDenied
+        assert isinstance(request.user, User)
+        with schema_context(sandbox.schema_name):
+            assets = list(asset_list().values_list("pk", "tag", "type"))
+        form = TriggerEventForm(request.POST or None, assets=assets)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with schema_context(sandbox.schema_name):
+                    event = event_trigger(
+                        sandbox=sandbox,
+                        asset_id=int(form.cleaned_data["asset"]),
+                        kind=form.cleaned_data["kind"],
+                        message=form.cleaned_data["message"],
+                        created_by=request.user.email,
+                    )
+                    tag = event.asset.tag
+            except DomainError as error:
+                for field, problems in error.errors.items():
+                    form.add_error("asset" if field == "asset_id" else field, problems)
+            else:
+                audit(
+                    sandbox=sandbox,
+                    action="event_triggered",
+                    before=sandbox.status,
+                    actor=request.user,
+                    kind=event.kind,
+                    asset_id=event.asset_id,
+                    message=event.message,
+                )
+                self.message_user(
+                    request, f"{event.get_kind_display()} raised on {tag} in {sandbox.slug}.", messages.SUCCESS
+                )
+                return redirect("admin:sandboxes_sandbox_change", sandbox.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "sandbox": sandbox,
+            "form": form,
+            "title": "Trigger an event",
+        }
+        return TemplateResponse(
+            request, "admin/sandboxes/trigger_event.html", context, status=400 if form.errors else 200
+        )
+
+    def watch_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Watch the prospect's sandbox live, read-only (``sandbox_is_watched_by``): a one-time link into its
+        host as the signed-in salesperson, audited."""
+        sandbox = self.get_object(request, str(object_id))
+        if sandbox is None:
+            raise Http404("No such sandbox.")
+        if not self.has_change_permission(request, sandbox):
+            raise PermissionDenied
+        assert isinstance(request.user, User)
+        if sandbox.status != Sandbox.Status.READY or sandbox.owner_id is None:
+            why = f"it is {sandbox.status}" if sandbox.status != Sandbox.Status.READY else "nobody owns it"
+            message = f"Nothing to watch in {sandbox.slug}: {why}."
+            self.message_user(request, message, messages.WARNING)
+            return redirect("admin:sandboxes_sandbox_change", sandbox.pk)
+        audit(sandbox=sandbox, action="watched_by_staff", before=sandbox.status, actor=request.user)
+        return redirect(access_url(sandbox=sandbox, request=request, staff=request.user))
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         return super().changelist_view(request, {**(extra_context or {}), "pool": pool_status()})

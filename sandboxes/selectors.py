@@ -37,6 +37,12 @@ def sandbox_is_visible_to(*, sandbox: Sandbox, user: User) -> bool:
     return partner is not None and sandbox.partner_id == partner.pk
 
 
+def sandbox_is_watched_by(*, sandbox: Sandbox, user: User) -> bool:
+    """Whether ``user`` only watches ``sandbox``: staff on a prospect's sandbox they do not own see its pages
+    read-only, so nothing they do changes the prospect's plant or counts as the prospect's engagement."""
+    return bool(user.is_staff and sandbox.owner_id is not None and sandbox.owner_id != user.pk)
+
+
 def sandbox_for_host(hostname: str) -> Sandbox | None:
     """The sandbox (or the public tenant) that ``hostname`` routes to, or None."""
     # Domains live in the public schema; a pooled connection may still point at another sandbox.

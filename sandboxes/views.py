@@ -12,10 +12,12 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from demoportal import catalogue
@@ -24,7 +26,7 @@ from demoportal.models import User
 from sandboxes.access import handoff_redeem
 from sandboxes.middleware import portal_url
 from sandboxes.models import Sandbox
-from sandboxes.selectors import sandbox_is_visible_to
+from sandboxes.selectors import sandbox_is_visible_to, sandbox_is_watched_by
 from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_reset
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.signals import HISTORY_MINUTES
@@ -50,7 +52,10 @@ CHART_KIND_PREFERENCE = ("efficiency", "o2", "nox", "stack_temp", "specific_ener
 def sandbox_member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The owner, a colleague in the sandbox's partner organisation, or staff only. Someone not signed in
     on this host goes to the portal's sign-in, which leads to My sandboxes (its "Enter" signs them in
-    here); anyone else gets 404, as if no such sandbox."""
+    here); anyone else gets 404, as if no such sandbox.
+
+    Staff watching a prospect's sandbox (``sandbox_is_watched_by``) read every page but change nothing:
+    ``request.sandbox_read_only`` tells templates to leave out the controls, and any POST is a 403."""
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -60,6 +65,10 @@ def sandbox_member_required(view: Callable[..., HttpResponse]) -> Callable[..., 
         user = request.user
         if not (isinstance(user, User) and sandbox_is_visible_to(sandbox=sandbox, user=user)):
             raise Http404("No such sandbox.")
+        read_only = sandbox_is_watched_by(sandbox=sandbox, user=user)
+        request.sandbox_read_only = read_only  # type: ignore[attr-defined]
+        if read_only and request.method not in ("GET", "HEAD", "OPTIONS"):
+            raise PermissionDenied("You are watching this prospect's sandbox read-only.")
         return view(request, *args, **kwargs)
 
     return guarded
@@ -213,4 +222,7 @@ def sandbox_event_acknowledge(request: HttpRequest, key: str) -> HttpResponse:
     except DomainError as error:
         raise Http404(error.detail) from error
     messages.success(request, "Acknowledged: the alarm stays in the plant's history, marked as seen.")
-    return redirect(f"{reverse('sandbox:home')}#events-title")
+    back = request.POST.get("next", "")  # the page the alarm was acknowledged on, e.g. an asset's
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts=None):  # None: this host's own paths only
+        back = f"{reverse('sandbox:home')}#events-title"
+    return redirect(back)

@@ -7,15 +7,26 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
+import numpy as np
 from django.core.cache import cache
 from django.db.models import F, QuerySet
 from django.utils import timezone
+from numpy.typing import NDArray
 
 from demoportal import catalogue
-from simulation.engine.kpis import Clock, scenario_kpis
+from simulation.engine.assets import ASSET_TYPES
+from simulation.engine.kpis import GJ_PER_MMBTU, Clock, scenario_kpis
 from simulation.engine.plant import Plant, plant_build
-from simulation.engine.signals import Overlay, events
-from simulation.models import AppliedOptimization, Asset, Facility, InjectedAnomaly, Sensor, TriggeredEvent
+from simulation.engine.signals import Overlay, events, sensor_values_parallel
+from simulation.models import (
+    Acknowledgement,
+    AppliedOptimization,
+    Asset,
+    Facility,
+    InjectedAnomaly,
+    Sensor,
+    TriggeredEvent,
+)
 
 
 def facility_get() -> Facility | None:
@@ -128,15 +139,18 @@ def _kpi_cache_key(facility: Facility) -> tuple[str, int, list[Overlay]]:
     return key, hour, overlays
 
 
-def event_rows(facility: Facility, *, since_minute: int, end_minute: int) -> list[dict[str, Any]]:
+def event_rows(
+    facility: Facility, *, since_minute: int, end_minute: int, overlays: list[Overlay] | None = None
+) -> list[dict[str, Any]]:
     """The plant's events and alarms in [since, end), newest first: the engine's (generated, scripted,
-    injected) and those triggered in the sandbox, as the API shows them (without acknowledgement)."""
+    injected) and those triggered in the sandbox, as the API shows them (without acknowledgement).
+    ``overlays``: the plant's ``facility_overlays`` when the caller has them already."""
     engine_events = events(
         facility_plant(facility),
         base_minute=facility.base_minute,
         start=since_minute,
         end=end_minute,
-        overlays=facility_overlays(facility),
+        overlays=facility_overlays(facility) if overlays is None else overlays,
     )
     rows: list[dict[str, Any]] = [
         {
@@ -167,3 +181,84 @@ def event_rows(facility: Facility, *, since_minute: int, end_minute: int) -> lis
     ]
     rows.sort(key=lambda row: row["occurred_at"], reverse=True)
     return rows
+
+
+def asset_get(*, tag: str) -> Asset | None:
+    return Asset.objects.filter(tag=tag).first()
+
+
+def sensor_values_window(
+    facility: Facility,
+    sensors: list[dict[str, Any]],
+    *,
+    start: int,
+    end: int,
+    overlays: list[Overlay] | None = None,
+) -> NDArray[Any]:
+    """The engine's values of ``sensors`` (rows of ``sensor_rows``) for the minutes [start, end), one row per
+    sensor, with what people changed in the plant (``facility_overlays``) applied."""
+    indices = list(Sensor.objects.filter(pk__in=[s["id"] for s in sensors]).values_list("pk", "index"))
+    index_of = dict(indices)
+    return sensor_values_parallel(
+        facility_plant(facility),
+        [index_of[s["id"]] for s in sensors],
+        np.arange(start, end, dtype=np.int64),
+        base_minute=facility.base_minute,
+        overlays=facility_overlays(facility) if overlays is None else overlays,
+    )
+
+
+def asset_o2_setpoint(*, asset: Asset, o2_sensor_id: int) -> dict[str, Any]:
+    """The O2 setpoint ``asset`` runs at, %: the one last applied to it (``applied_at``, ``applied_by``) or,
+    when nobody changed it, its design value (the O2 sensor's base)."""
+    latest = AppliedOptimization.objects.filter(asset=asset, kind="o2_setpoint").order_by("-applied_at").first()
+    if latest is not None:
+        return {
+            "value": float(latest.parameters["o2_pct"]),
+            "applied_at": latest.applied_at,
+            "applied_by": latest.created_by,
+        }
+    parameters = Sensor.objects.filter(pk=o2_sensor_id).values_list("parameters", flat=True).first() or {}
+    return {"value": float(parameters.get("base", 0.0)), "applied_at": None, "applied_by": ""}
+
+
+def asset_event_rows(
+    facility: Facility, *, asset_tag: str, since_minute: int, end_minute: int, overlays: list[Overlay] | None = None
+) -> list[dict[str, Any]]:
+    """``event_rows`` of one asset, newest first, each with whether it was acknowledged."""
+    rows = [
+        row
+        for row in event_rows(facility, since_minute=since_minute, end_minute=end_minute, overlays=overlays)
+        if row["asset"] == asset_tag
+    ]
+    acknowledged = set(
+        Acknowledgement.objects.filter(event_key__in=[row["key"] for row in rows]).values_list("event_key", flat=True)
+    )
+    return [{**row, "acknowledged": row["key"] in acknowledged} for row in rows]
+
+
+FIRING_RATE_WINDOW_MINUTES = 7 * 1440
+
+
+def asset_firing_rate_mmbtu_per_h(
+    facility: Facility,
+    *,
+    asset: Asset,
+    sensors: list[dict[str, Any]] | None = None,
+    overlays: list[Overlay] | None = None,
+) -> float | None:
+    """``asset``'s mean fuel input over the last seven days of its plant's data, MMBtu/h (HHV), from its
+    fuel meter (a GJ/h meter converted); None for an asset without one. ``sensors``: the asset's
+    ``sensor_rows`` when the caller has them already."""
+    asset_type = ASSET_TYPES.get(asset.type)
+    if asset_type is None or asset_type.fuel_sensor is None:
+        return None
+    meters = sensor_rows(asset_id=asset.pk) if sensors is None else sensors
+    fuel = next((sensor for sensor in meters if sensor["kind"] == asset_type.fuel_sensor), None)
+    if fuel is None:
+        return None
+    end = to_minute(timezone.now())
+    start = end - FIRING_RATE_WINDOW_MINUTES
+    values = sensor_values_window(facility, [fuel], start=start, end=end, overlays=overlays)[0]
+    mean = float(np.clip(values, 0.0, None).mean())
+    return mean / GJ_PER_MMBTU if fuel["unit"] == "GJ/h" else mean

@@ -19,7 +19,10 @@
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     return String(Date.now()) + "-" + Math.random().toString(16).slice(2);
   }
+  // Staff watching a prospect's sandbox read-only: what they look at is not the prospect's engagement.
+  var watching = "readOnly" in bar.dataset;
   function record(name, properties) {
+    if (watching) return Promise.resolve();
     var body = JSON.stringify({
       event: name, sandbox_id: sandboxId, properties: properties || {},
       occurred_at: new Date().toISOString(), idempotency_key: key(),
@@ -106,6 +109,9 @@
       var value = tick.values[element.dataset.liveSensor];
       if (value === undefined) return;
       element.textContent = figure(value);
+      if (element.dataset.normalLow === undefined) return;
+      var holder = element.closest("[data-range-holder]") || element;  // out of its normal range: flagged
+      holder.dataset.range = value < Number(element.dataset.normalLow) || value > Number(element.dataset.normalHigh) ? "out" : "in";
     });
     listeners.forEach(function (listener) { listener(tick); });
   }

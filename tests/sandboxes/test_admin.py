@@ -10,10 +10,11 @@ from django_tenants.utils import schema_context, schema_exists
 from demoportal.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create
-from simulation.models import Asset, InjectedAnomaly
+from simulation.models import Asset, InjectedAnomaly, TriggeredEvent
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/sandboxes/sandbox/"
+HOST = "test-sandbox.localhost"  # the session sandbox's host
 
 
 @pytest.fixture
@@ -207,3 +208,81 @@ def test_injecting_needs_the_sales_permission(client: Client, sandbox: Sandbox) 
     client.force_login(User.objects.create_user(email="intern@vendor.example", password="pw", is_staff=True))
 
     assert client.get(f"{CHANGELIST}{sandbox.pk}/anomaly/", HTTP_HOST="localhost").status_code == 403
+
+
+def test_the_change_page_offers_trigger_event(sales: Client, sandbox: Sandbox) -> None:
+    html = sales.get(f"{CHANGELIST}{sandbox.pk}/change/", HTTP_HOST="localhost").content.decode()
+
+    assert f'href="{CHANGELIST}{sandbox.pk}/trigger-event/"' in html
+
+
+@pytest.fixture
+def prospect(sandbox: Sandbox) -> User:
+    user = User.objects.create_user(email="plant.manager@refinery.example", password="pw")
+    Sandbox.objects.filter(pk=sandbox.pk).update(owner=user)
+    return user
+
+
+def test_sales_trigger_an_event_that_the_prospect_sees_and_it_is_audited(
+    sales: Client, sandbox: Sandbox, prospect: User
+) -> None:
+    with schema_context(sandbox.schema_name):
+        boiler = Asset.objects.get(tag="B-201").pk
+    form = sales.get(f"{CHANGELIST}{sandbox.pk}/trigger-event/", HTTP_HOST="localhost")
+    assert form.status_code == 200
+    assert b"B-201 (Boiler)" in form.content
+
+    response = sales.post(
+        f"{CHANGELIST}{sandbox.pk}/trigger-event/",
+        {"asset": boiler, "kind": "alarm", "message": "Flame failure on burner 2"},
+        HTTP_HOST="localhost",
+    )
+
+    assert response.status_code == 302
+    with schema_context(sandbox.schema_name):
+        triggered = TriggeredEvent.objects.get()
+    assert (triggered.kind, triggered.message, triggered.created_by) == (
+        "alarm",
+        "Flame failure on burner 2",
+        "sales@vendor.example",
+    )
+    assert sandbox.audit_entries.filter(action="event_triggered", detail__kind="alarm").exists()
+    owner = Client()
+    owner.force_login(prospect)
+    home_events = owner.get("/", HTTP_HOST=HOST).context["events"]
+    assert home_events[0]["message"] == "Flame failure on burner 2"
+    asset_page = owner.get("/assets/B-201/", HTTP_HOST=HOST).content.decode()
+    assert f'data-ack="triggered:{triggered.pk}"' in asset_page
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"kind": "alarm", "message": "x"}, "asset"),
+        ({"asset": "999999", "kind": "alarm", "message": "x"}, "asset"),
+        ({"asset": "ASSET", "kind": "explosion", "message": "x"}, "kind"),
+        ({"asset": "ASSET", "kind": "alarm", "message": ""}, "message"),
+        ({"asset": "ASSET", "kind": "alarm", "message": "   "}, "message"),
+        ({"asset": "ASSET", "kind": "alarm", "message": "x" * 301}, "message"),
+    ],
+)
+def test_a_bad_trigger_is_a_form_error_and_nothing_happens(
+    sales: Client, sandbox: Sandbox, data: dict[str, str], field: str
+) -> None:
+    with schema_context(sandbox.schema_name):
+        heater = str(Asset.objects.get(tag="H-101").pk)
+    data = {key: heater if value == "ASSET" else value for key, value in data.items()}
+
+    response = sales.post(f"{CHANGELIST}{sandbox.pk}/trigger-event/", data, HTTP_HOST="localhost")
+
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == [field]
+    with schema_context(sandbox.schema_name):
+        assert not TriggeredEvent.objects.exists()
+    assert not sandbox.audit_entries.filter(action="event_triggered").exists()
+
+
+def test_triggering_needs_the_sales_permission(client: Client, sandbox: Sandbox) -> None:
+    client.force_login(User.objects.create_user(email="intern@vendor.example", password="pw", is_staff=True))
+
+    assert client.get(f"{CHANGELIST}{sandbox.pk}/trigger-event/", HTTP_HOST="localhost").status_code == 403

@@ -1,0 +1,59 @@
+"""Forms of the plant's pages on a sandbox's host: the O2 trim and the savings calculator of an asset."""
+
+from __future__ import annotations
+
+from django import forms
+
+from simulation.services import (
+    O2_SETPOINT_RANGE,
+    SAVINGS_EFFICIENCY_RANGE,
+    SAVINGS_FUEL_PRICE_RANGE,
+    SAVINGS_HOURS_RANGE,
+)
+
+DEFAULT_OPERATING_HOURS = 8000  # a plant running all year but for ~4 weeks of outages (assumed)
+
+
+class O2TrimForm(forms.Form):
+    o2_setpoint_pct = forms.FloatField(
+        label="New O2 setpoint (%)",
+        min_value=O2_SETPOINT_RANGE[0],
+        max_value=O2_SETPOINT_RANGE[1],
+        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+        help_text=f"Flue-gas O2, % dry, from {O2_SETPOINT_RANGE[0]:g} to {O2_SETPOINT_RANGE[1]:g}.",
+    )
+
+
+class SavingsForm(forms.Form):
+    fuel_price_usd_per_mmbtu = forms.FloatField(
+        label="Fuel price (USD/MMBtu)",
+        min_value=SAVINGS_FUEL_PRICE_RANGE[0],
+        max_value=SAVINGS_FUEL_PRICE_RANGE[1],
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+    operating_hours_per_year = forms.IntegerField(
+        label="Operating hours per year",
+        min_value=SAVINGS_HOURS_RANGE[0],
+        max_value=SAVINGS_HOURS_RANGE[1],
+        initial=DEFAULT_OPERATING_HOURS,
+    )
+    efficiency_current_pct = forms.FloatField(
+        label="Current efficiency (%)",
+        min_value=SAVINGS_EFFICIENCY_RANGE[0],
+        max_value=SAVINGS_EFFICIENCY_RANGE[1],
+        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+    )
+    efficiency_target_pct = forms.FloatField(
+        label="Target efficiency (%)",
+        min_value=SAVINGS_EFFICIENCY_RANGE[0],
+        max_value=SAVINGS_EFFICIENCY_RANGE[1],
+        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+    )
+
+    def clean(self) -> dict[str, object] | None:
+        data = super().clean()
+        assert data is not None
+        current, target = data.get("efficiency_current_pct"), data.get("efficiency_target_pct")
+        if isinstance(current, float) and isinstance(target, float) and target <= current:
+            self.add_error("efficiency_target_pct", "Above the current efficiency: the calculator prices a gain.")
+        return data
