@@ -8,7 +8,7 @@ channel-layer group ``live.<sandbox id>``, one message per tick.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
@@ -24,6 +24,7 @@ from simulation.selectors import facility_get, facility_overlays, facility_plant
 VIEWERS_KEY = "live:viewers"
 RELOAD_KEY = "live:reload"  # sandboxes whose plant changed: the simulator reads them again
 VIEWER_TTL_SECONDS = 30  # a consumer renews its registration well within this
+NO_MINUTE = -(2**40)  # a sandbox's values not computed yet
 
 
 def live_group(sandbox_id: int) -> str:
@@ -59,12 +60,28 @@ def live_reloads_take() -> set[int]:
 
 @dataclass
 class LiveSandbox:
-    """What the simulator needs of one watched sandbox: the engine's member and the sensors' ids."""
+    """What the simulator needs of one watched sandbox: the engine's member, the sensors' ids, the
+    plant's clock, and the two minutes of values the ticker interpolates between."""
 
     sandbox_id: int
     member: LiveMember
     sensor_ids: NDArray[np.int64]  # the database id of the sensor with each engine index
     started_minute: int
+    generation: tuple[object, ...] = ()  # what ``live_sandboxes_ready`` reports; changes with a reset
+    time_scale: int = 1
+    clock_wall: float = 0.0  # the clock's anchor, Unix seconds: simulated = sim + (wall now - wall) × scale
+    clock_sim: float = 0.0
+    sensor_keys: list[str] = field(default_factory=list)  # str(sensor id), as the tick message keys values
+    minute: int = NO_MINUTE  # the minute ``now_values`` hold; ``next_values`` hold the one after
+    now_values: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+    next_values: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+
+
+def live_sandboxes_ready(sandbox_ids: list[int]) -> dict[int, tuple[object, ...]]:
+    """Of these sandboxes, the ready demo ones, each with what changes when it is reset (one query on the
+    public schema, no sandbox schema read): the simulator reloads a plant only when this changes."""
+    rows = Sandbox.objects.filter(pk__in=sandbox_ids, kind=Sandbox.Kind.DEMO, status=Sandbox.Status.READY)
+    return {pk: (schema, reset_at) for pk, schema, reset_at in rows.values_list("pk", "schema_name", "reset_at")}
 
 
 def live_sandbox_load(sandbox_id: int) -> LiveSandbox | None:
@@ -81,4 +98,15 @@ def live_sandbox_load(sandbox_id: int) -> LiveSandbox | None:
         for index, pk in Sensor.objects.values_list("index", "pk"):
             ids[index] = pk
         member = LiveMember(plant=plant, base_minute=facility.base_minute, overlays=facility_overlays(facility))
-        return LiveSandbox(sandbox_id=sandbox_id, member=member, sensor_ids=ids, started_minute=facility.base_minute)
+        anchored = facility.clock_wall_at is not None and facility.clock_sim_at is not None
+        return LiveSandbox(
+            sandbox_id=sandbox_id,
+            member=member,
+            sensor_ids=ids,
+            started_minute=facility.base_minute,
+            generation=(sandbox.schema_name, sandbox.reset_at),
+            time_scale=facility.time_scale if anchored else 1,
+            clock_wall=facility.clock_wall_at.timestamp() if facility.clock_wall_at is not None else 0.0,
+            clock_sim=facility.clock_sim_at.timestamp() if facility.clock_sim_at is not None else 0.0,
+            sensor_keys=[str(pk) for pk in ids.tolist()],
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,9 @@ from sandboxes.models import Sandbox
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.plant import plant_build
 from simulation.models import Acknowledgement, AppliedOptimization, Asset, Facility, InjectedAnomaly, Sensor
-from simulation.selectors import event_rows, facility_get, to_minute
+from simulation.selectors import event_rows, facility_get, facility_sim_now, to_minute
+
+logger = logging.getLogger(__name__)
 
 
 def facility_load(*, scenario_key: str, seed: int, started_at: datetime) -> Facility:
@@ -90,7 +93,8 @@ def facility_start(*, scenario_key: str, seed: int, started_at: datetime) -> Fac
         raise DomainError(f"This sandbox's plant is {facility.scenario!r}, not {scenario_key!r}.", status_code=409)
     facility.seed = seed
     facility.started_at = started_at.replace(second=0, microsecond=0)
-    facility.save(update_fields=["seed", "started_at"])
+    facility.time_scale, facility.clock_wall_at, facility.clock_sim_at = 1, None, None  # a new plant runs at 1×
+    facility.save(update_fields=["seed", "started_at", "time_scale", "clock_wall_at", "clock_sim_at"])
     return facility
 
 
@@ -118,7 +122,7 @@ def anomaly_inject(
     if errors:
         raise DomainError("Some fields are not valid.", errors=errors)
     assert asset is not None  # checked above
-    now = timezone.now()
+    now = facility_sim_now(asset.facility)  # the plant's now: ahead of the wall clock when time runs faster
     anomaly = InjectedAnomaly.objects.create(
         asset=asset,
         type=type,
@@ -153,7 +157,11 @@ def optimization_apply(
     assert asset is not None  # checked above
     assert isinstance(value, int | float)
     optimization = AppliedOptimization.objects.create(
-        asset=asset, kind=kind, parameters={"o2_pct": float(value)}, applied_at=timezone.now(), created_by=by.email
+        asset=asset,
+        kind=kind,
+        parameters={"o2_pct": float(value)},
+        applied_at=facility_sim_now(asset.facility),
+        created_by=by.email,
     )
     event_record(
         name="optimization_applied",
@@ -163,6 +171,30 @@ def optimization_apply(
     )
     live_reload_later(sandbox.pk)
     return optimization
+
+
+MAX_TIME_SCALE = 3600  # an hour of plant time per second
+
+
+def clock_set(*, sandbox: Sandbox, facility: Facility, time_scale: int, by: User | None) -> Facility:
+    """Run the plant's clock ``time_scale`` times faster than the wall clock (1 to 3600) from now on.
+
+    Re-anchors at the plant's current simulated time, so its clock never jumps, only changes speed;
+    the simulator takes the new speed at its next tick. A reset starts a new plant at 1×."""
+    if isinstance(time_scale, bool) or not isinstance(time_scale, int) or not 1 <= time_scale <= MAX_TIME_SCALE:
+        raise DomainError(
+            "Some fields are not valid.", errors={"time_scale": [f"A whole number from 1 to {MAX_TIME_SCALE}."]}
+        )
+    with transaction.atomic():
+        facility = Facility.objects.select_for_update().get(pk=facility.pk)
+        wall_now = timezone.now()
+        facility.clock_sim_at = facility_sim_now(facility, wall_now)
+        facility.clock_wall_at = wall_now
+        facility.time_scale = time_scale
+        facility.save(update_fields=["clock_sim_at", "clock_wall_at", "time_scale"])
+        logger.info("sandbox %s: clock at %d× (by %s)", sandbox.pk, time_scale, by.email if by else "the system")
+        live_reload_later(sandbox.pk)
+    return facility
 
 
 def live_reload_later(sandbox_id: int) -> None:
@@ -179,7 +211,7 @@ def event_acknowledge(*, sandbox: Sandbox, facility: Facility, key: str, by: Use
     """Acknowledge one of the plant's events or alarms of the last 30 days: (acknowledgement, new?).
     The first time records ``alert_acknowledged`` for the sandbox's owner. Idempotent; an unknown key
     (or one older than the window) is a 404."""
-    now_minute = to_minute(timezone.now())
+    now_minute = to_minute(facility_sim_now(facility))
     since = now_minute - ACKNOWLEDGE_WINDOW_DAYS * 1440
     if not any(row["key"] == key for row in event_rows(facility, since_minute=since, end_minute=now_minute + 1)):
         raise DomainError("No such event in this sandbox's last 30 days.", status_code=404)

@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,14 @@ from numpy.typing import NDArray
 
 from demoportal.health import heartbeat_clear, heartbeat_write
 from simulation.engine.live import LiveBatch
-from simulation.live import LiveSandbox, live_group, live_reloads_take, live_sandbox_load, sandboxes_viewed
+from simulation.live import (
+    LiveSandbox,
+    live_group,
+    live_reloads_take,
+    live_sandbox_load,
+    live_sandboxes_ready,
+    sandboxes_viewed,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,69 +42,125 @@ def plant_key(live: LiveSandbox) -> tuple[object, ...]:
     return (live.member.plant.seed, live.member.base_minute, tuple(live.member.overlays))
 
 
+@dataclass
+class LiveFrame:
+    """One sandbox's tick: its simulated time (Unix seconds), its sensor values and the events since its last tick."""
+
+    sim_ts: float
+    values: dict[str, float]
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
 class LiveTicker:
-    """Live values of the watched sandboxes, second by second. The engine gives each minute's values
-    (exactly what the history API shows for it); between two minutes they move linearly, so a chart's
-    live tail meets its history without a gap or a jump. Each new minute the watched sandboxes are read
-    again, so a reset, an end or a change to the plant shows within a minute."""
+    """Live values of the watched sandboxes, second by second, each on its own clock (1× to 3600×).
+
+    The engine gives each minute's values (exactly what the history API shows for it); between two
+    minutes they move linearly, so a chart's live tail meets its history without a gap or a jump. Each
+    sandbox keeps the minute of its simulated now and the one after; only sandboxes whose clock entered
+    a new minute are computed, in one engine call for all of them. The plants are read again only for
+    a new viewer, a change (``live_reload_request``) or a reset; an end or a reset is seen in one query
+    on the public schema."""
 
     def __init__(self) -> None:
         self.sandboxes: dict[int, LiveSandbox] = {}
-        self.minute: int | None = None
-        self.now_values: list[NDArray[np.float64]] = []
-        self.next_values: list[NDArray[np.float64]] = []
         self.order: list[int] = []
         self.batch: LiveBatch | None = None
 
-    def refresh(self, viewed: list[int], *, minute: int) -> None:
-        """(Database) Load the newly watched sandboxes, drop the unwatched; every one again each minute."""
-        stale = set(self.sandboxes) if minute != self.minute else set()
-        stale |= live_reloads_take()  # an anomaly or optimisation was just applied
+    def refresh(self, viewed: list[int]) -> None:
+        """(Database) Load the newly watched, reset or changed sandboxes; drop the unwatched and the ended."""
+        reloads = live_reloads_take()  # an anomaly, an optimisation or a clock change was just applied
+        ready = live_sandboxes_ready(viewed)
         for sandbox_id in viewed:
-            if sandbox_id in self.sandboxes and sandbox_id not in stale:
+            known = self.sandboxes.get(sandbox_id)
+            if sandbox_id not in ready:  # ended, being reset, or never a demo
+                self.sandboxes.pop(sandbox_id, None)
+                continue
+            if known is not None and known.generation == ready[sandbox_id] and sandbox_id not in reloads:
                 continue
             loaded = live_sandbox_load(sandbox_id)
-            known = self.sandboxes.get(sandbox_id)
             if loaded is None:
                 self.sandboxes.pop(sandbox_id, None)
-            elif known is None or plant_key(known) != plant_key(loaded):
-                self.sandboxes[sandbox_id] = loaded
-                self.order = []  # a new or changed plant: compute this minute again
+            elif known is not None and plant_key(known) == plant_key(loaded):
+                known.time_scale, known.clock_wall, known.clock_sim = (
+                    loaded.time_scale,
+                    loaded.clock_wall,
+                    loaded.clock_sim,
+                )
+                known.generation = loaded.generation
+            else:
+                self.sandboxes[sandbox_id] = loaded  # a new or changed plant: its minutes are computed afresh
         for sandbox_id in set(self.sandboxes) - set(viewed):
             del self.sandboxes[sandbox_id]
 
-    def values(self, now: float) -> dict[int, dict[str, float]]:
-        """Each watched sandbox's sensor values at ``now`` (Unix seconds), keyed by sensor id."""
-        minute = int(now // 60)
-        if minute != self.minute or self.order != list(self.sandboxes):
-            same_plants = self.order == list(self.sandboxes) and self.minute == minute - 1
-            if not self.sandboxes:  # the engine stacks at least one plant
-                self.now_values, self.next_values = [], []
-            elif same_plants and self.batch is not None:  # the usual new minute: last "next" is this "now"
-                self.now_values, self.next_values = self.next_values, self.batch.tick(minute + 1)
-            else:
-                self.batch = LiveBatch([live.member for live in self.sandboxes.values()])
-                self.now_values, self.next_values = self.batch.tick(minute), self.batch.tick(minute + 1)
-            self.minute, self.order = minute, list(self.sandboxes)
-        fraction = (now - minute * 60) / 60
+    def frames(self, now: float) -> dict[int, LiveFrame]:
+        """Each watched sandbox's tick at wall time ``now`` (Unix seconds)."""
+        lives = list(self.sandboxes.values())
+        if not lives:
+            return {}
+        if (
+            self.batch is None
+            or self.order != list(self.sandboxes)
+            or any(member is not live.member for member, live in zip(self.batch.members, lives, strict=True))
+        ):
+            self.batch = LiveBatch([live.member for live in lives])
+            self.order = list(self.sandboxes)
+        sim = sim_seconds(lives, now)
+        minute = (sim // 60).astype(np.int64)
+        cached = np.fromiter((live.minute for live in lives), dtype=np.int64, count=len(lives))
+        moved = np.nonzero(minute != cached)[0]
+        fresh = np.nonzero((minute != cached) & (minute != cached + 1))[0]
+        for i in np.setdiff1d(moved, fresh).tolist():  # the usual new minute: the last "next" is this "now"
+            lives[i].now_values = lives[i].next_values
+        if len(fresh):
+            for i, values in zip(fresh.tolist(), self.batch.tick(minute[fresh], members=fresh.tolist()), strict=True):
+                lives[i].now_values = values
+        if len(moved):
+            upcoming = self.batch.tick(minute[moved] + 1, members=moved.tolist())
+            for i, values in zip(moved.tolist(), upcoming, strict=True):
+                lives[i].next_values = values
+                lives[i].minute = int(minute[i])
+        fraction = (sim - minute * 60) / 60
         result = {}
-        for live, at, then in zip(self.sandboxes.values(), self.now_values, self.next_values, strict=True):
-            values = np.round(at + (then - at) * fraction, 4)
-            result[live.sandbox_id] = dict(zip(map(str, live.sensor_ids.tolist()), values.tolist(), strict=True))
+        for live, part, seconds in zip(lives, fraction.tolist(), sim.tolist(), strict=True):
+            at, then = live.now_values, live.next_values
+            values = np.round(at + (then - at) * part, 4)
+            result[live.sandbox_id] = LiveFrame(seconds, dict(zip(live.sensor_keys, values.tolist(), strict=True)))
         return result
+
+    def values(self, now: float) -> dict[int, dict[str, float]]:
+        """Each watched sandbox's sensor values at wall time ``now``, keyed by sensor id."""
+        return {sandbox_id: frame.values for sandbox_id, frame in self.frames(now).items()}
+
+
+def sim_seconds(lives: list[LiveSandbox], now: float) -> NDArray[np.float64]:
+    """Each sandbox's simulated now (Unix seconds) at wall time ``now``: ``facility_sim_now``, vectorised."""
+    scale = np.fromiter((live.time_scale for live in lives), dtype=np.float64, count=len(lives))
+    wall = np.fromiter((live.clock_wall for live in lives), dtype=np.float64, count=len(lives))
+    anchor = np.fromiter((live.clock_sim for live in lives), dtype=np.float64, count=len(lives))
+    result: NDArray[np.float64] = anchor + (now - wall) * scale
+    return result
+
+
+def tick_message(*, ts: float, frame: LiveFrame) -> dict[str, Any]:
+    """The channel-layer message of one sandbox's tick (``LiveConsumer.live_tick`` receives it)."""
+    return {
+        "type": "live.tick",
+        "ts": datetime.fromtimestamp(ts, tz=UTC).isoformat(),
+        "sim_ts": datetime.fromtimestamp(frame.sim_ts, tz=UTC).isoformat(),
+        "values": frame.values,
+        "events": frame.events,
+    }
 
 
 async def live_tick(ticker: LiveTicker, channel_layer: Any, *, now: float | None = None) -> int:
     """One tick: who is watching, their values, one message per sandbox. Returns how many were sent."""
     now = now or time.time()
     viewed = await asyncio.to_thread(sandboxes_viewed, now=now)
-    await asyncio.to_thread(ticker.refresh, viewed, minute=int(now // 60))
-    values = ticker.values(now)
-    moment = datetime.fromtimestamp(now, tz=UTC).isoformat()
-    for sandbox_id, sensor_values in values.items():
-        message = {"type": "live.tick", "ts": moment, "sim_ts": moment, "values": sensor_values, "events": []}
-        await channel_layer.group_send(live_group(sandbox_id), message)
-    return len(values)
+    await asyncio.to_thread(ticker.refresh, viewed)
+    frames = ticker.frames(now)
+    for sandbox_id, frame in frames.items():
+        await channel_layer.group_send(live_group(sandbox_id), tick_message(ts=now, frame=frame))
+    return len(frames)
 
 
 def simulator_instance_name() -> str:
