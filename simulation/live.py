@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import cast
+from datetime import datetime
+from functools import cached_property
+from typing import Any, cast
 
 import numpy as np
 from django_tenants.utils import schema_context
@@ -17,8 +19,9 @@ from numpy.typing import NDArray
 
 from demoportal.health import redis_client
 from sandboxes.models import Sandbox
+from simulation.engine.alarms import Limits, Permit, plant_limits, plant_permit
 from simulation.engine.live import LiveMember
-from simulation.models import Sensor
+from simulation.models import Sensor, TriggeredEvent
 from simulation.selectors import facility_get, facility_overlays, facility_plant
 
 VIEWERS_KEY = "live:viewers"
@@ -75,6 +78,22 @@ class LiveSandbox:
     minute: int = NO_MINUTE  # the minute ``now_values`` hold; ``next_values`` hold the one after
     now_values: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
     next_values: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+    # The alarm rules' state: which readings are outside their range, which permitted assets are over
+    # their NOx limit (None until the first minute is seen), and events waiting for the next tick.
+    outside: NDArray[np.bool_] | None = None
+    permit_over: NDArray[np.bool_] | None = None
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    seen_minute: int = NO_MINUTE  # the engine's events up to this minute were sent
+    sent: dict[str, int] = field(default_factory=dict)  # keys of the engine's events sent lately, by minute
+    triggered_seen: int = 0  # the newest TriggeredEvent already sent (or there before the first viewer)
+
+    @cached_property
+    def limits(self) -> Limits:
+        return plant_limits(self.member.plant)
+
+    @cached_property
+    def permit(self) -> Permit | None:
+        return plant_permit(self.member.plant)
 
 
 def live_sandboxes_ready(sandbox_ids: list[int]) -> dict[int, tuple[object, ...]]:
@@ -84,8 +103,27 @@ def live_sandboxes_ready(sandbox_ids: list[int]) -> dict[int, tuple[object, ...]
     return {pk: (schema, reset_at) for pk, schema, reset_at in rows.values_list("pk", "schema_name", "reset_at")}
 
 
-def live_sandbox_load(sandbox_id: int) -> LiveSandbox | None:
-    """The sandbox's plant as it is now, or None when it is not ready (made, reset or ended mid-way)."""
+SEVERITY = {"alarm": "alarm", "permit_exceedance": "alarm", "maintenance_due": "warning", "out_of_range": "warning"}
+
+
+def live_event(
+    *, key: str, kind: str, asset_tag: str, message: str, sim_ts: datetime, sensor_id: int | None = None
+) -> dict[str, Any]:
+    """An event as a live tick carries it."""
+    return {
+        "key": key,
+        "kind": kind,
+        "severity": SEVERITY.get(kind, "info"),
+        "asset_tag": asset_tag,
+        "sensor_id": sensor_id,
+        "message": message,
+        "sim_ts": sim_ts.isoformat(),
+    }
+
+
+def live_sandbox_load(sandbox_id: int, *, triggered_seen: int | None = None) -> LiveSandbox | None:
+    """The sandbox's plant as it is now, or None when it is not ready (made, reset or ended mid-way).
+    With ``triggered_seen`` (a reload), the events triggered since that one wait in ``pending``."""
     sandbox = Sandbox.objects.filter(pk=sandbox_id, kind=Sandbox.Kind.DEMO, status=Sandbox.Status.READY).first()
     if sandbox is None:
         return None
@@ -99,6 +137,18 @@ def live_sandbox_load(sandbox_id: int) -> LiveSandbox | None:
             ids[index] = pk
         member = LiveMember(plant=plant, base_minute=facility.base_minute, overlays=facility_overlays(facility))
         anchored = facility.clock_wall_at is not None and facility.clock_sim_at is not None
+        newest = TriggeredEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        triggered = (
+            TriggeredEvent.objects.select_related("asset").filter(pk__gt=triggered_seen).order_by("pk")
+            if triggered_seen is not None
+            else []
+        )
+        pending = [
+            live_event(
+                key=f"triggered:{t.pk}", kind=t.kind, asset_tag=t.asset.tag, message=t.message, sim_ts=t.occurred_at
+            )
+            for t in triggered
+        ]
         return LiveSandbox(
             sandbox_id=sandbox_id,
             member=member,
@@ -109,4 +159,6 @@ def live_sandbox_load(sandbox_id: int) -> LiveSandbox | None:
             clock_wall=facility.clock_wall_at.timestamp() if facility.clock_wall_at is not None else 0.0,
             clock_sim=facility.clock_sim_at.timestamp() if facility.clock_sim_at is not None else 0.0,
             sensor_keys=[str(pk) for pk in ids.tolist()],
+            pending=pending,
+            triggered_seen=max(newest, triggered_seen or 0),
         )

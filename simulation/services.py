@@ -16,7 +16,15 @@ from demoportal.models import User
 from sandboxes.models import Sandbox
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.plant import plant_build
-from simulation.models import Acknowledgement, AppliedOptimization, Asset, Facility, InjectedAnomaly, Sensor
+from simulation.models import (
+    Acknowledgement,
+    AppliedOptimization,
+    Asset,
+    Facility,
+    InjectedAnomaly,
+    Sensor,
+    TriggeredEvent,
+)
 from simulation.selectors import event_rows, facility_get, facility_sim_now, to_minute
 
 logger = logging.getLogger(__name__)
@@ -171,6 +179,32 @@ def optimization_apply(
     )
     live_reload_later(sandbox.pk)
     return optimization
+
+
+def event_trigger(*, sandbox: Sandbox, asset_id: int, kind: str, message: str, by: User | None) -> TriggeredEvent:
+    """Raise an event by hand in the plant (sales during a live call): listed with the plant's events,
+    and sent in the sandbox's next live tick."""
+    errors: dict[str, list[str]] = {}
+    asset = Asset.objects.filter(pk=asset_id).first()
+    kinds = [choice for choice, _ in TriggeredEvent.KIND_CHOICES]
+    if asset is None:
+        errors["asset_id"] = [f"No asset with id {asset_id} in this sandbox."]
+    if kind not in kinds:
+        errors["kind"] = [f"One of {', '.join(kinds)}."]
+    if not message.strip() or len(message) > 300:
+        errors["message"] = ["Say what happened, in at most 300 characters."]
+    if errors:
+        raise DomainError("Some fields are not valid.", errors=errors)
+    assert asset is not None  # checked above
+    triggered = TriggeredEvent.objects.create(
+        asset=asset,
+        kind=kind,
+        message=message.strip(),
+        occurred_at=facility_sim_now(asset.facility),
+        created_by=by.email if by else "",
+    )
+    live_reload_later(sandbox.pk)
+    return triggered
 
 
 MAX_TIME_SCALE = 3600  # an hour of plant time per second

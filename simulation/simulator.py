@@ -24,15 +24,20 @@ from django.conf import settings
 from numpy.typing import NDArray
 
 from demoportal.health import heartbeat_clear, heartbeat_write
+from simulation.engine.alarms import Limits, limit_crossings, nox_rates, permit_crossings
 from simulation.engine.live import LiveBatch
+from simulation.engine.signals import Event
 from simulation.live import (
+    NO_MINUTE,
     LiveSandbox,
+    live_event,
     live_group,
     live_reloads_take,
     live_sandbox_load,
     live_sandboxes_ready,
     sandboxes_viewed,
 )
+from simulation.selectors import from_minute
 
 logger = logging.getLogger(__name__)
 
@@ -77,17 +82,25 @@ class LiveTicker:
                 continue
             if known is not None and known.generation == ready[sandbox_id] and sandbox_id not in reloads:
                 continue
-            loaded = live_sandbox_load(sandbox_id)
+            same_schema = known is not None and known.generation == ready[sandbox_id]
+            loaded = live_sandbox_load(
+                sandbox_id, triggered_seen=known.triggered_seen if known is not None and same_schema else None
+            )
             if loaded is None:
                 self.sandboxes.pop(sandbox_id, None)
-            elif known is not None and plant_key(known) == plant_key(loaded):
+            elif known is not None and same_schema and plant_key(known) == plant_key(loaded):
                 known.time_scale, known.clock_wall, known.clock_sim = (
                     loaded.time_scale,
                     loaded.clock_wall,
                     loaded.clock_sim,
                 )
-                known.generation = loaded.generation
+                known.pending += loaded.pending
+                known.triggered_seen = loaded.triggered_seen
             else:
+                if known is not None and same_schema:  # an anomaly or optimisation: same plant, new values
+                    loaded.outside, loaded.permit_over = known.outside, known.permit_over
+                    loaded.seen_minute, loaded.sent = known.seen_minute, known.sent
+                    loaded.pending = known.pending + loaded.pending
                 self.sandboxes[sandbox_id] = loaded  # a new or changed plant: its minutes are computed afresh
         for sandbox_id in set(self.sandboxes) - set(viewed):
             del self.sandboxes[sandbox_id]
@@ -119,17 +132,138 @@ class LiveTicker:
             for i, values in zip(moved.tolist(), upcoming, strict=True):
                 lives[i].next_values = values
                 lives[i].minute = int(minute[i])
+        events = live_events(lives, moved, minute)
         fraction = (sim - minute * 60) / 60
         result = {}
-        for live, part, seconds in zip(lives, fraction.tolist(), sim.tolist(), strict=True):
+        for i, (live, part, seconds) in enumerate(zip(lives, fraction.tolist(), sim.tolist(), strict=True)):
             at, then = live.now_values, live.next_values
             values = np.round(at + (then - at) * part, 4)
-            result[live.sandbox_id] = LiveFrame(seconds, dict(zip(live.sensor_keys, values.tolist(), strict=True)))
+            frame = LiveFrame(seconds, dict(zip(live.sensor_keys, values.tolist(), strict=True)), events.get(i, []))
+            result[live.sandbox_id] = frame
         return result
 
     def values(self, now: float) -> dict[int, dict[str, float]]:
         """Each watched sandbox's sensor values at wall time ``now``, keyed by sensor id."""
         return {sandbox_id: frame.values for sandbox_id, frame in self.frames(now).items()}
+
+
+def live_events(lives: list[LiveSandbox], moved: NDArray[np.intp], minute: NDArray[np.int64]) -> dict[int, list[Any]]:
+    """The events of this tick, by position in ``lives``: those triggered by hand since the last tick;
+    and for each sandbox that entered a new minute, the engine's events that began since its last
+    tick, its readings that left (or came back into) their normal range, and its NOx permit crossings.
+    The limit and permit rules compare every such sandbox's new minute in one numpy operation each."""
+    found: dict[int, list[Any]] = {}
+    for i, live in enumerate(lives):
+        if live.pending:
+            found[i], live.pending = live.pending, []
+    if not len(moved):
+        return found
+    seen = [i for i in moved.tolist() if lives[i].outside is not None]
+    for i in moved.tolist():
+        live, now = lives[i], int(minute[i])
+        if live.seen_minute != NO_MINUTE:
+            # from the last minute seen on: an anomaly injected within it starts in it (keys sent are skipped)
+            for event in live.member.events_between(live.seen_minute, now + 1):
+                if event.key not in live.sent:
+                    live.sent[event.key] = event.minute
+                    found.setdefault(i, []).append(engine_event(event))
+            live.sent = {key: at for key, at in live.sent.items() if at >= now - 1}
+        live.seen_minute = now
+    first = [i for i in moved.tolist() if lives[i].outside is None]
+    for i in first:  # what is already outside its range when the first viewer arrives raises nothing
+        limits = lives[i].limits
+        lives[i].outside = (lives[i].now_values < limits.low) | (lives[i].now_values > limits.high)
+        if lives[i].permit is not None:
+            lives[i].permit_over = np.zeros(len(lives[i].permit.assets), dtype=bool)
+    if seen:
+        limit_events(lives, seen, minute, found)
+        permit_events(lives, [i for i in seen if lives[i].permit is not None], minute, found)
+    for events in found.values():
+        events.sort(key=lambda event: event["sim_ts"])
+    return found
+
+
+def engine_event(event: Event) -> dict[str, Any]:
+    return live_event(
+        key=event.key, kind=event.kind, asset_tag=event.asset, message=event.message, sim_ts=from_minute(event.minute)
+    )
+
+
+def limit_events(
+    lives: list[LiveSandbox], which: list[int], minute: NDArray[np.int64], found: dict[int, list[Any]]
+) -> None:
+    """Readings of the ``which`` sandboxes' new minute that left their normal range or came back into it."""
+    sizes = [len(lives[i].now_values) for i in which]
+    values = np.concatenate([lives[i].now_values for i in which])
+    limits = Limits(*(np.concatenate([getattr(lives[i].limits, f) for i in which]) for f in ("low", "high", "band")))
+    outside = np.concatenate([lives[i].outside for i in which])
+    left, returned, after = limit_crossings(values, limits, outside)
+    starts = np.cumsum([0, *sizes])
+    for k, i in enumerate(which):
+        lives[i].outside = after[starts[k] : starts[k + 1]]
+    for position in np.nonzero(left | returned)[0].tolist():
+        k = int(np.searchsorted(starts, position, side="right")) - 1
+        live, index = lives[which[k]], position - int(starts[k])
+        sensor = live.member.plant.sensors[index]
+        tag = live.member.plant.assets[sensor.asset_index].tag
+        value, at = float(values[position]), from_minute(int(minute[which[k]]))
+        if left[position]:
+            side = (
+                f"above its normal range (up to {sensor.high:g})"
+                if value > sensor.high
+                else (f"below its normal range (from {sensor.low:g})")
+            )
+            kind, message = "out_of_range", f"{tag} {sensor.name}: {value:.4g} {sensor.unit}, {side}"
+        else:
+            kind, message = "back_in_range", f"{tag} {sensor.name}: {value:.4g} {sensor.unit}, back in its normal range"
+        found.setdefault(which[k], []).append(
+            live_event(
+                key=f"{kind}:{sensor.key}:{int(minute[which[k]])}",
+                kind=kind,
+                asset_tag=tag,
+                message=message,
+                sim_ts=at,
+                sensor_id=int(live.sensor_ids[index]),
+            )
+        )
+
+
+def permit_events(
+    lives: list[LiveSandbox], which: list[int], minute: NDArray[np.int64], found: dict[int, list[Any]]
+) -> None:
+    """Permitted assets of the ``which`` sandboxes whose NOx rate in their new minute went over the limit."""
+    if not which:
+        return
+    permits = [lives[i].permit for i in which]
+    nox = np.concatenate([lives[i].now_values[p.nox] for i, p in zip(which, permits, strict=True) if p])
+    o2 = np.concatenate([lives[i].now_values[p.o2] for i, p in zip(which, permits, strict=True) if p])
+    limit = np.concatenate([np.full(len(p.assets), p.limit_lb_per_mmbtu) for p in permits if p])
+    fuels = [p.fuel for p in permits if p for _ in p.assets]
+    over = np.concatenate([lives[i].permit_over for i in which])
+    rates = nox_rates(nox, o2, fuels)
+    went_over, after = permit_crossings(rates, limit, over)
+    starts = np.cumsum([0, *(len(p.assets) for p in permits if p)])
+    for k, i in enumerate(which):
+        lives[i].permit_over = after[starts[k] : starts[k + 1]]
+    for position in np.nonzero(went_over)[0].tolist():
+        k = int(np.searchsorted(starts, position, side="right")) - 1
+        live, permit = lives[which[k]], permits[k]
+        assert permit is not None
+        j = position - int(starts[k])
+        asset = live.member.plant.assets[int(permit.assets[j])]
+        found.setdefault(which[k], []).append(
+            live_event(
+                key=f"permit:{asset.tag}:{int(minute[which[k]])}",
+                kind="permit_exceedance",
+                asset_tag=asset.tag,
+                message=(
+                    f"{asset.name}: NOx {rates[position]:.3f} lb/MMBtu, above its permit limit of "
+                    f"{permit.limit_lb_per_mmbtu:g} lb/MMBtu (EPA Method 19, this minute)"
+                ),
+                sim_ts=from_minute(int(minute[which[k]])),
+                sensor_id=int(live.sensor_ids[int(permit.nox[j])]),
+            )
+        )
 
 
 def sim_seconds(lives: list[LiveSandbox], now: float) -> NDArray[np.float64]:

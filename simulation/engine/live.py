@@ -21,11 +21,14 @@ from simulation.engine.signals import (
     EFFECT_TAIL_MINUTES,
     MINUTES_PER_DAY,
     Episode,
+    Event,
     Overlay,
     Rows,
     add_episode_effects,
     base_values,
+    episode_event,
     episodes,
+    events,
     failure_load_factor,
     sensor_values,
 )
@@ -57,6 +60,15 @@ class LiveMember:
                 overlays=self.overlays,
             )
         return [e for e in self.cached if e.start <= minute < e.end + EFFECT_TAIL_MINUTES]
+
+    def events_between(self, start: int, end: int) -> list[Event]:
+        """The events of episodes starting in [start, end), oldest first: from the cached day when it
+        covers the window (the usual case), else computed (a window across the day's edge, or long)."""
+        if self.cached_from <= start and end <= self.cached_to:
+            found = [episode_event(self.plant, e) for e in self.cached if start <= e.start < end]
+        else:
+            found = events(self.plant, base_minute=self.base_minute, start=start, end=end, overlays=self.overlays)
+        return sorted(found, key=lambda event: event.minute)
 
 
 class LiveBatch:

@@ -154,23 +154,24 @@ class Event:
         return f"{self.source}:{self.asset}:{self.anomaly}:{self.minute}"
 
 
+def episode_event(plant: Plant, episode: Episode) -> Event:
+    """The event an episode raises when it starts."""
+    asset = plant.assets[episode.asset_index]
+    return Event(
+        kind=ANOMALY_EVENTS[episode.type],
+        anomaly=episode.type,
+        asset=asset.tag,
+        minute=episode.start,
+        end_minute=episode.end,
+        source=episode.source,
+        message=f"{asset.name}: {episode.type.replace('_', ' ')}",
+    )
+
+
 def events(plant: Plant, *, base_minute: int, start: int, end: int, overlays: Sequence[Overlay] = ()) -> list[Event]:
     """The event each episode raises when it starts, for episodes starting in [start, end), newest first."""
-    result = []
-    for episode in episodes(plant, base_minute=base_minute, start=start, end=end, overlays=overlays):
-        if start <= episode.start < end:
-            asset = plant.assets[episode.asset_index]
-            result.append(
-                Event(
-                    kind=ANOMALY_EVENTS[episode.type],
-                    anomaly=episode.type,
-                    asset=asset.tag,
-                    minute=episode.start,
-                    end_minute=episode.end,
-                    source=episode.source,
-                    message=f"{asset.name}: {episode.type.replace('_', ' ')}",
-                )
-            )
+    found = episodes(plant, base_minute=base_minute, start=start, end=end, overlays=overlays)
+    result = [episode_event(plant, episode) for episode in found if start <= episode.start < end]
     return sorted(result, key=lambda event: -event.minute)
 
 
