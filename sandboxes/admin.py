@@ -299,7 +299,7 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
                         asset_id=int(form.cleaned_data["asset"]),
                         kind=form.cleaned_data["kind"],
                         message=form.cleaned_data["message"],
-                        created_by=request.user.email,
+                        by=request.user,
                     )
                     tag = event.asset.tag
             except DomainError as error:

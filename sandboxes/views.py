@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -36,6 +35,7 @@ from simulation.selectors import (
     event_rows,
     facility_get,
     facility_kpis_cached,
+    facility_sim_now,
     from_minute,
     sensor_rows,
     to_minute,
@@ -123,7 +123,7 @@ def sandbox_home(request: HttpRequest) -> HttpResponse:
     by_id = {str(sensor["id"]): sensor for sensor in sensors}
     first_group = next(iter(asset_types.values()), None)
     selected = by_id.get(requested) or (first_group["chart_sensor"] if first_group else None)
-    now_minute = to_minute(timezone.now())
+    now_minute = to_minute(facility_sim_now(facility))
     recent = event_rows(facility, since_minute=now_minute - RECENT_EVENTS_DAYS * 1440, end_minute=now_minute + 1)
     shown = recent[:RECENT_EVENTS_SHOWN]
     acknowledged = set(

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 from django.core.cache import cache
-from django.utils import timezone
 from django_tenants.utils import schema_context
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -38,12 +37,13 @@ from simulation.selectors import (
     facility_kpis,
     facility_overlays,
     facility_plant,
+    facility_sim_now,
     from_minute,
     sensor_list,
     sensor_rows,
     to_minute,
 )
-from simulation.services import anomaly_inject, event_acknowledge, optimization_apply
+from simulation.services import MAX_TIME_SCALE, anomaly_inject, clock_set, event_acknowledge, optimization_apply
 
 MAX_POINTS_LIMIT = 10_000
 DEFAULT_EVENTS_DAYS = 30
@@ -70,8 +70,8 @@ def sandbox_plant(request: Request, sandbox_id: int) -> Iterator[tuple[Sandbox, 
 
 
 def history_bounds(facility: Facility) -> tuple[int, int]:
-    """[first, last] minute a sandbox has data for: 12 months before its start, up to now."""
-    return facility.base_minute - HISTORY_MINUTES, to_minute(timezone.now())
+    """[first, last] minute a sandbox has data for: 12 months before its start, up to the plant's now."""
+    return facility.base_minute - HISTORY_MINUTES, to_minute(facility_sim_now(facility))
 
 
 def master_data(facility: Facility, name: str, build: Callable[[], Any]) -> Any:
@@ -230,7 +230,8 @@ class EventListApi(SandboxApi):
         kind = params.validated_data.get("kind")
         with sandbox_plant(request, sandbox_id) as (_, facility):
             first, last = history_bounds(facility)
-            since = to_minute(params.validated_data.get("since", timezone.now() - timedelta(days=DEFAULT_EVENTS_DAYS)))
+            default_since = facility_sim_now(facility) - timedelta(days=DEFAULT_EVENTS_DAYS)
+            since = to_minute(params.validated_data.get("since", default_since))
             if since < first:
                 raise ValidationError(
                     {"since": [f"since is before this sandbox's history begins ({from_minute(first).isoformat()})."]}
@@ -339,3 +340,26 @@ class EventAcknowledgeApi(OverlayApi):
         with sandbox_plant(request, sandbox_id) as (sandbox, facility):
             acknowledgement, _ = event_acknowledge(sandbox=sandbox, facility=facility, key=key, by=acting_user(request))
         return Response(AcknowledgementOutput(acknowledgement).data)
+
+
+class ClockInput(serializers.Serializer[Any]):
+    time_scale = serializers.IntegerField(
+        min_value=1, max_value=MAX_TIME_SCALE, help_text="Simulated seconds per second: 1 (real time) to 3600."
+    )
+
+
+class ClockOutput(serializers.Serializer[Any]):
+    time_scale = serializers.IntegerField()
+    sim_ts = serializers.DateTimeField(help_text="The plant's simulated now, right after the change.")
+
+
+class ClockApi(OverlayApi):
+    @extend_schema(request=ClockInput, responses=ClockOutput, summary="Speed the plant's clock up, or back to 1×")
+    def post(self, request: Request, sandbox_id: int) -> Response:
+        data = ClockInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        with sandbox_plant(request, sandbox_id) as (sandbox, facility):
+            scale = data.validated_data["time_scale"]
+            facility = clock_set(sandbox=sandbox, facility=facility, time_scale=scale, by=acting_user(request))
+            body = {"time_scale": facility.time_scale, "sim_ts": facility_sim_now(facility)}
+        return Response(ClockOutput(body).data)

@@ -19,9 +19,21 @@ class Facility(models.Model):
     name = models.CharField(max_length=200)
     seed = models.BigIntegerField()
     started_at = models.DateTimeField(help_text="BASE_TS: history is the 12 months before it, live values after.")
+    # The plant's own clock: simulated now = clock_sim_at + (wall now - clock_wall_at) × time_scale,
+    # re-anchored at each change of scale so it never jumps; no anchor yet means wall time.
+    time_scale = models.PositiveIntegerField(
+        default=1, help_text="Simulated seconds per wall-clock second: 1 (real time) to 3600 (an hour a second)."
+    )
+    clock_wall_at = models.DateTimeField(null=True, blank=True, help_text="Wall time of the clock's anchor.")
+    clock_sim_at = models.DateTimeField(null=True, blank=True, help_text="Simulated time at the clock's anchor.")
 
     class Meta:
         verbose_name_plural = "facilities"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(time_scale__gte=1) & models.Q(time_scale__lte=3600), name="facility_time_scale_range"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

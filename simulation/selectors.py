@@ -78,6 +78,16 @@ def facility_plant(facility: Facility) -> Plant:
     return _plant(facility.scenario, facility.scenario_version, facility.seed)
 
 
+def facility_sim_now(facility: Facility, now: datetime | None = None) -> datetime:
+    """The plant's own "now": wall time at 1×, further ahead the faster its clock has run (time
+    compression, ``clock_set``). Where a plant's "now" matters (the end of its history, its KPIs'
+    window, its recent events, the live ticker) it is this."""
+    now = now or timezone.now()
+    if facility.clock_wall_at is None or facility.clock_sim_at is None:
+        return now
+    return facility.clock_sim_at + (now - facility.clock_wall_at) * facility.time_scale
+
+
 def to_minute(moment: datetime) -> int:
     """A moment in the engine's unit: whole minutes since the Unix epoch, UTC."""
     return int(moment.timestamp() // 60)
@@ -133,7 +143,7 @@ def facility_kpis_cached(facility: Facility) -> list[dict[str, Any]] | None:
 def _kpi_cache_key(facility: Facility) -> tuple[str, int, list[Overlay]]:
     overlays = facility_overlays(facility)
     fingerprint = hashlib.sha256(repr(overlays).encode()).hexdigest()[:16]
-    hour = int(timezone.now().timestamp() // 3600)
+    hour = int(facility_sim_now(facility).timestamp() // 3600)
     # The schema prefixes every cache key; seed and start change with a claim or reset.
     key = f"kpis:{facility.pk}:{facility.seed}:{facility.base_minute}:{fingerprint}:{hour}"
     return key, hour, overlays

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +27,9 @@ from simulation.models import (
     Sensor,
     TriggeredEvent,
 )
-from simulation.selectors import asset_firing_rate_mmbtu_per_h, event_rows, facility_get, to_minute
+from simulation.selectors import asset_firing_rate_mmbtu_per_h, event_rows, facility_get, facility_sim_now, to_minute
+
+logger = logging.getLogger(__name__)
 
 
 def facility_load(*, scenario_key: str, seed: int, started_at: datetime) -> Facility:
@@ -100,7 +103,8 @@ def facility_start(*, scenario_key: str, seed: int, started_at: datetime) -> Fac
         raise DomainError(f"This sandbox's plant is {facility.scenario!r}, not {scenario_key!r}.", status_code=409)
     facility.seed = seed
     facility.started_at = started_at.replace(second=0, microsecond=0)
-    facility.save(update_fields=["seed", "started_at"])
+    facility.time_scale, facility.clock_wall_at, facility.clock_sim_at = 1, None, None  # a new plant runs at 1×
+    facility.save(update_fields=["seed", "started_at", "time_scale", "clock_wall_at", "clock_sim_at"])
     return facility
 
 
@@ -128,7 +132,7 @@ def anomaly_inject(
     if errors:
         raise DomainError("Some fields are not valid.", errors=errors)
     assert asset is not None  # checked above
-    now = timezone.now()
+    now = facility_sim_now(asset.facility)  # the plant's now: ahead of the wall clock when time runs faster
     anomaly = InjectedAnomaly.objects.create(
         asset=asset,
         type=type,
@@ -163,7 +167,11 @@ def optimization_apply(
     assert asset is not None  # checked above
     assert isinstance(value, int | float)
     optimization = AppliedOptimization.objects.create(
-        asset=asset, kind=kind, parameters={"o2_pct": float(value)}, applied_at=timezone.now(), created_by=by.email
+        asset=asset,
+        kind=kind,
+        parameters={"o2_pct": float(value)},
+        applied_at=facility_sim_now(asset.facility),
+        created_by=by.email,
     )
     event_record(
         name="optimization_applied",
@@ -173,6 +181,63 @@ def optimization_apply(
     )
     live_reload_later(sandbox.pk)
     return optimization
+
+
+TRIGGERED_MESSAGE_MAX = 300  # TriggeredEvent.message's max_length
+
+
+def event_trigger(*, sandbox: Sandbox, asset_id: int, kind: str, message: str, by: User | None) -> TriggeredEvent:
+    """Raise an event in the plant now, by hand (sales during a live call): it shows among the plant's
+    events and alarms beside those the engine derives, can be acknowledged like them, and is sent in
+    the sandbox's next live tick."""
+    errors: dict[str, list[str]] = {}
+    asset = Asset.objects.filter(pk=asset_id).first()
+    if asset is None:
+        errors["asset_id"] = [f"No asset with id {asset_id} in this sandbox."]
+    kinds = [key for key, _ in TriggeredEvent.KIND_CHOICES]
+    if kind not in kinds:
+        errors["kind"] = [f"One of: {', '.join(kinds)}."]
+    message = message.strip()
+    if not message:
+        errors["message"] = ["Say what happened; the prospect reads it in the events list."]
+    elif len(message) > TRIGGERED_MESSAGE_MAX:
+        errors["message"] = [f"At most {TRIGGERED_MESSAGE_MAX} characters."]
+    if errors:
+        raise DomainError("Some fields are not valid.", errors=errors)
+    assert asset is not None  # checked above
+    triggered = TriggeredEvent.objects.create(
+        asset=asset,
+        kind=kind,
+        message=message,
+        occurred_at=facility_sim_now(asset.facility),
+        created_by=by.email if by else "",
+    )
+    live_reload_later(sandbox.pk)
+    return triggered
+
+
+MAX_TIME_SCALE = 3600  # an hour of plant time per second
+
+
+def clock_set(*, sandbox: Sandbox, facility: Facility, time_scale: int, by: User | None) -> Facility:
+    """Run the plant's clock ``time_scale`` times faster than the wall clock (1 to 3600) from now on.
+
+    Re-anchors at the plant's current simulated time, so its clock never jumps, only changes speed;
+    the simulator takes the new speed at its next tick. A reset starts a new plant at 1×."""
+    if isinstance(time_scale, bool) or not isinstance(time_scale, int) or not 1 <= time_scale <= MAX_TIME_SCALE:
+        raise DomainError(
+            "Some fields are not valid.", errors={"time_scale": [f"A whole number from 1 to {MAX_TIME_SCALE}."]}
+        )
+    with transaction.atomic():
+        facility = Facility.objects.select_for_update().get(pk=facility.pk)
+        wall_now = timezone.now()
+        facility.clock_sim_at = facility_sim_now(facility, wall_now)
+        facility.clock_wall_at = wall_now
+        facility.time_scale = time_scale
+        facility.save(update_fields=["clock_sim_at", "clock_wall_at", "time_scale"])
+        logger.info("sandbox %s: clock at %d× (by %s)", sandbox.pk, time_scale, by.email if by else "the system")
+        live_reload_later(sandbox.pk)
+    return facility
 
 
 def live_reload_later(sandbox_id: int) -> None:
@@ -189,7 +254,7 @@ def event_acknowledge(*, sandbox: Sandbox, facility: Facility, key: str, by: Use
     """Acknowledge one of the plant's events or alarms of the last 30 days: (acknowledgement, new?).
     The first time records ``alert_acknowledged`` for the sandbox's owner. Idempotent; an unknown key
     (or one older than the window) is a 404."""
-    now_minute = to_minute(timezone.now())
+    now_minute = to_minute(facility_sim_now(facility))
     since = now_minute - ACKNOWLEDGE_WINDOW_DAYS * 1440
     if not any(row["key"] == key for row in event_rows(facility, since_minute=since, end_minute=now_minute + 1)):
         raise DomainError("No such event in this sandbox's last 30 days.", status_code=404)
@@ -287,29 +352,3 @@ def savings_calculate(
         properties={"asset_id": asset.pk, "asset_tag": asset.tag, **asdict(estimate)},
     )
     return estimate
-
-
-TRIGGERED_MESSAGE_MAX = 300  # TriggeredEvent.message's max_length
-
-
-def event_trigger(*, sandbox: Sandbox, asset_id: int, kind: str, message: str, created_by: str = "") -> TriggeredEvent:
-    """Raise an event in the plant now, by hand (sales during a live call): it shows among the plant's
-    events and alarms beside those the engine derives, and can be acknowledged like them."""
-    errors: dict[str, list[str]] = {}
-    asset = Asset.objects.filter(pk=asset_id).first()
-    if asset is None:
-        errors["asset_id"] = [f"No asset with id {asset_id} in this sandbox."]
-    kinds = [key for key, _ in TriggeredEvent.KIND_CHOICES]
-    if kind not in kinds:
-        errors["kind"] = [f"One of: {', '.join(kinds)}."]
-    message = message.strip()
-    if not message:
-        errors["message"] = ["Say what happened; the prospect reads it in the events list."]
-    elif len(message) > TRIGGERED_MESSAGE_MAX:
-        errors["message"] = [f"At most {TRIGGERED_MESSAGE_MAX} characters."]
-    if errors:
-        raise DomainError("Some fields are not valid.", errors=errors)
-    assert asset is not None  # checked above
-    return TriggeredEvent.objects.create(
-        asset=asset, kind=kind, message=message, occurred_at=timezone.now(), created_by=created_by
-    )

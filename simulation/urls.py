@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("sandboxes/<int:sandbox_id>/kpis", apis.KpiApi.as_view(), name="sandbox-kpis"),
     path("sandboxes/<int:sandbox_id>/anomalies", apis.AnomalyCreateApi.as_view(), name="sandbox-anomalies"),
+    path("sandboxes/<int:sandbox_id>/clock", apis.ClockApi.as_view(), name="sandbox-clock"),
     path(
         "sandboxes/<int:sandbox_id>/optimizations", apis.OptimizationCreateApi.as_view(), name="sandbox-optimizations"
     ),

@@ -154,23 +154,24 @@ class Event:
         return f"{self.source}:{self.asset}:{self.anomaly}:{self.minute}"
 
 
+def episode_event(plant: Plant, episode: Episode) -> Event:
+    """The event an episode raises when it starts."""
+    asset = plant.assets[episode.asset_index]
+    return Event(
+        kind=ANOMALY_EVENTS[episode.type],
+        anomaly=episode.type,
+        asset=asset.tag,
+        minute=episode.start,
+        end_minute=episode.end,
+        source=episode.source,
+        message=f"{asset.name}: {episode.type.replace('_', ' ')}",
+    )
+
+
 def events(plant: Plant, *, base_minute: int, start: int, end: int, overlays: Sequence[Overlay] = ()) -> list[Event]:
     """The event each episode raises when it starts, for episodes starting in [start, end), newest first."""
-    result = []
-    for episode in episodes(plant, base_minute=base_minute, start=start, end=end, overlays=overlays):
-        if start <= episode.start < end:
-            asset = plant.assets[episode.asset_index]
-            result.append(
-                Event(
-                    kind=ANOMALY_EVENTS[episode.type],
-                    anomaly=episode.type,
-                    asset=asset.tag,
-                    minute=episode.start,
-                    end_minute=episode.end,
-                    source=episode.source,
-                    message=f"{asset.name}: {episode.type.replace('_', ' ')}",
-                )
-            )
+    found = episodes(plant, base_minute=base_minute, start=start, end=end, overlays=overlays)
+    result = [episode_event(plant, episode) for episode in found if start <= episode.start < end]
     return sorted(result, key=lambda event: -event.minute)
 
 
@@ -222,6 +223,10 @@ class Rows:
     def concat(cls, parts: Sequence[Rows]) -> Rows:
         return cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__))
 
+    def take(self, rows: NDArray[np.int64]) -> Rows:
+        """These rows only, in this order."""
+        return Rows(*(getattr(self, f)[rows] for f in self.__dataclass_fields__))
+
 
 _DAILY_UNIT = np.cos(2 * np.pi * (np.arange(MINUTES_PER_DAY) / 60.0 - DAILY_PEAK_HOUR) / 24.0)
 
@@ -247,17 +252,20 @@ def asset_load(rows: Rows, minutes: NDArray[np.int64]) -> NDArray[np.float64]:
 def base_values(
     rows: Rows, minutes: NDArray[np.int64], load_factor: NDArray[np.float64] | None = None
 ) -> NDArray[np.float64]:
-    """Every row's value at ``minutes`` (1-D) before anomalies and overlays, shape (rows, n).
-    ``load_factor`` (rows, n) scales the load, e.g. to zero while equipment has failed."""
-    load = asset_load(rows, minutes[None, :] - rows.lag[:, None])
+    """Every row's value at ``minutes`` before anomalies and overlays, shape (rows, n). ``minutes`` is
+    1-D (the same minutes for every row) or (rows, n) (each row its own, e.g. sandboxes whose clocks
+    run at different speeds). ``load_factor`` (rows, n) scales the load, e.g. to zero while equipment
+    has failed."""
+    grid = minutes[None, :] if minutes.ndim == 1 else minutes
+    load = asset_load(rows, grid - rows.lag[:, None])
     if load_factor is not None:
         load = load * load_factor
     values = rows.base[:, None] + rows.per_load[:, None] * (load - NOMINAL_LOAD)
     if rows.ambient_gain.any():
-        values += rows.ambient_gain[:, None] * ambient(minutes)[None, :]
+        values += rows.ambient_gain[:, None] * ambient(grid)
     key = rows.sensor[:, None]
-    values += rows.wander_sd[:, None] * smooth_noise((rows.seed * 104729)[:, None] + key, minutes[None, :], 120)
-    values += rows.noise_sd[:, None] * normal(rows.seed[:, None], key, minutes[None, :])
+    values += rows.wander_sd[:, None] * smooth_noise((rows.seed * 104729)[:, None] + key, grid, 120)
+    values += rows.noise_sd[:, None] * normal(rows.seed[:, None], key, grid)
     return values
 
 

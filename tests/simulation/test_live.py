@@ -125,7 +125,7 @@ def test_live_values_continue_the_history_at_each_minute(live: dict[str, Any]) -
     viewer_register(sandbox.pk)
     ticker = LiveTicker()
     minute = int(time.time() // 60)
-    ticker.refresh(sandboxes_viewed(), minute=minute)
+    ticker.refresh(sandboxes_viewed())
 
     at_minute = ticker.values(minute * 60.0)[sandbox.pk]
     halfway = ticker.values(minute * 60.0 + 30)[sandbox.pk]
@@ -150,7 +150,7 @@ def test_a_sandbox_that_is_not_ready_is_not_ticked(live: dict[str, Any]) -> None
         assert live_sandbox_load(sandbox.pk) is None
         viewer_register(sandbox.pk)
         ticker = LiveTicker()
-        ticker.refresh(sandboxes_viewed(), minute=int(time.time() // 60))
+        ticker.refresh(sandboxes_viewed())
         assert ticker.values(time.time()) == {}
     finally:
         Sandbox.objects.filter(pk=sandbox.pk).update(status=Sandbox.Status.READY)
@@ -168,9 +168,9 @@ def test_the_next_minute_reuses_the_computed_one_and_matches_a_fresh_computation
     viewer_register(sandbox.pk)
     minute = int(time.time() // 60)
     running, fresh = LiveTicker(), LiveTicker()
-    running.refresh(sandboxes_viewed(), minute=minute)
+    running.refresh(sandboxes_viewed())
     running.values(minute * 60.0)
-    running.refresh(sandboxes_viewed(), minute=minute + 1)  # same plant: only the minute after is computed
-    fresh.refresh(sandboxes_viewed(), minute=minute + 1)
+    running.refresh(sandboxes_viewed())  # same plant: only the minute after is computed
+    fresh.refresh(sandboxes_viewed())
 
     assert running.values((minute + 1) * 60.0 + 20) == fresh.values((minute + 1) * 60.0 + 20)

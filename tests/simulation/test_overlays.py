@@ -118,7 +118,7 @@ def test_the_owner_applies_the_o2_trim_and_the_live_plant_moves_to_it(
     viewer_register(sandbox.pk)
     ticker = LiveTicker()
     in_an_hour = time.time() + 3600
-    ticker.refresh(sandboxes_viewed(), minute=int(in_an_hour // 60))
+    ticker.refresh(sandboxes_viewed())
     assert ticker.values(in_an_hour)[sandbox.pk][o2] == pytest.approx(3.0, abs=0.6)
 
 

@@ -45,3 +45,19 @@ def test_a_tick_follows_injected_anomalies_and_setpoints(scenarios: dict[str, Sc
     np.testing.assert_allclose(values, history_at(member, BASE_MINUTE + 200), rtol=1e-9, atol=1e-9)
     assert values[plant.sensor_by_key("H-107.firing_rate").index] < 0.2 * plant.assets[heater].capacity
     assert abs(values[plant.sensor_by_key("H-108.o2").index] - 3.0) < 0.5
+
+
+def test_each_member_at_its_own_minute_equals_history_at_that_minute(scenarios: dict[str, Scenario]) -> None:
+    """Sandboxes whose clocks run at different speeds share one tick, each at its own minute."""
+    members = [
+        LiveMember(plant_build(scenarios[key], seed), BASE_MINUTE)
+        for key, seed in [("oil_gas", 1), ("cement", 2), ("steel", 3), ("chemicals", 4)]
+    ]
+    batch = LiveBatch(members)
+    minutes = [BASE_MINUTE + 5, BASE_MINUTE + 3 * 1440 + 17, BASE_MINUTE + 60, BASE_MINUTE + 40 * 1440]
+
+    for member, minute, values in zip(members, minutes, batch.tick(minutes), strict=True):
+        np.testing.assert_array_equal(values, history_at(member, minute))
+    some = batch.tick([minutes[3], minutes[1]], members=[3, 1])  # only the sandboxes due a new minute
+    np.testing.assert_array_equal(some[0], history_at(members[3], minutes[3]))
+    np.testing.assert_array_equal(some[1], history_at(members[1], minutes[1]))
