@@ -146,7 +146,6 @@ def asset_page(
         "trend": trend,
         "history_start": from_minute(facility.base_minute - HISTORY_MINUTES),
         "events": [{**event, "kind_label": EVENT_KIND_LABELS.get(event["kind"], event["kind"])} for event in events],
-        "event_kind_labels": EVENT_KIND_LABELS,
         "o2": o2,
         "calculator": calculator,
         "read_only": getattr(request, "sandbox_read_only", False),
