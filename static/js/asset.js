@@ -31,10 +31,12 @@
         shown.remove();
         window.demoLive && window.demoLive.resubscribe();
       }
-      var url = new URL(location.href);
-      url.searchParams.delete("trend");
+      // A reload or a shared link shows the same charts; after a form's POST (e.g. /savings) the
+      // address becomes the asset page's own, which a reload can GET.
+      var url = new URL(picker.action);
+      url.hash = "";
       picker.querySelectorAll("input[name=trend]:checked").forEach(function (b) { url.searchParams.append("trend", b.value); });
-      history.replaceState(null, "", url);  // a reload or a shared link shows the same charts
+      history.replaceState(null, "", url);
     });
   }
 
