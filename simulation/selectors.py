@@ -267,7 +267,7 @@ def asset_firing_rate_mmbtu_per_h(
     fuel = next((sensor for sensor in meters if sensor["kind"] == asset_type.fuel_sensor), None)
     if fuel is None:
         return None
-    end = to_minute(timezone.now())
+    end = to_minute(facility_sim_now(facility))
     start = end - FIRING_RATE_WINDOW_MINUTES
     values = sensor_values_window(facility, [fuel], start=start, end=end, overlays=overlays)[0]
     mean = float(np.clip(values, 0.0, None).mean())

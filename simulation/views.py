@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from demoportal import catalogue
@@ -27,6 +26,7 @@ from simulation.selectors import (
     asset_o2_setpoint,
     facility_get,
     facility_overlays,
+    facility_sim_now,
     from_minute,
     sensor_rows,
     sensor_values_window,
@@ -71,7 +71,7 @@ def asset_page(
     scenario = catalogue.scenarios()[facility.scenario]
     sensors = sensor_rows(asset_id=asset.pk)
     overlays = facility_overlays(facility)  # read once for the values, the fuel input and the events
-    now_minute = to_minute(timezone.now())
+    now_minute = to_minute(facility_sim_now(facility))
     now_values: list[float] = (
         sensor_values_window(facility, sensors, start=now_minute, end=now_minute + 1, overlays=overlays)[:, 0].tolist()
         if sensors
@@ -146,7 +146,6 @@ def asset_page(
         "trend": trend,
         "history_start": from_minute(facility.base_minute - HISTORY_MINUTES),
         "events": [{**event, "kind_label": EVENT_KIND_LABELS.get(event["kind"], event["kind"])} for event in events],
-        "event_kind_labels": EVENT_KIND_LABELS,
         "o2": o2,
         "calculator": calculator,
         "read_only": getattr(request, "sandbox_read_only", False),

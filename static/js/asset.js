@@ -31,10 +31,12 @@
         shown.remove();
         window.demoLive && window.demoLive.resubscribe();
       }
-      var url = new URL(location.href);
-      url.searchParams.delete("trend");
+      // A reload or a shared link shows the same charts; after a form's POST (e.g. /savings) the
+      // address becomes the asset page's own, which a reload can GET.
+      var url = new URL(picker.action);
+      url.hash = "";
       picker.querySelectorAll("input[name=trend]:checked").forEach(function (b) { url.searchParams.append("trend", b.value); });
-      history.replaceState(null, "", url);  // a reload or a shared link shows the same charts
+      history.replaceState(null, "", url);
     });
   }
 
@@ -57,7 +59,9 @@
     item.appendChild(element("span", "event-message", event.message));
     var meta = element("span", "event-meta muted");
     var at = new Date(event.sim_ts);
-    var time = element("time", "", at.toLocaleString("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", timeZone: "UTC" }) + " UTC · just now");
+    var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    var stamp = at.getUTCDate() + " " + months[at.getUTCMonth()] + " " + String(at.getUTCHours()).padStart(2, "0") + ":" + String(at.getUTCMinutes()).padStart(2, "0");
+    var time = element("time", "", stamp + " UTC · just now");  // as the server writes it ("j M H:i")
     time.dateTime = at.toISOString();
     meta.appendChild(time);
     item.appendChild(meta);

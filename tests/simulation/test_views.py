@@ -304,3 +304,11 @@ def test_bad_savings_input_is_a_field_error_and_records_nothing(
     assert list(response.context["calculator"]["form"].errors) == [field]
     assert 'id="savings-result"' not in response.content.decode()
     assert not Event.objects.filter(name="savings_calculated").exists()
+
+
+def test_the_trend_picker_leads_back_to_the_asset_page_after_a_form_was_posted(
+    client: Client, sandbox: Sandbox, owner: User
+) -> None:
+    response = client.post(f"{HEATER}savings", savings_input(), HTTP_HOST=host(sandbox))
+
+    assert f'action="{HEATER}#asset-trend" class="trend-picker"' in response.content.decode()
