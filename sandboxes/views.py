@@ -5,6 +5,7 @@ Every page here is for the sandbox's owner, or staff, signed in on this host (``
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -37,6 +38,7 @@ from simulation.selectors import (
     facility_kpis_cached,
     facility_sim_now,
     from_minute,
+    plant_now,
     sensor_rows,
     to_minute,
 )
@@ -130,6 +132,13 @@ def sandbox_home(request: HttpRequest) -> HttpResponse:
         Acknowledgement.objects.filter(event_key__in=[e["key"] for e in shown]).values_list("event_key", flat=True)
     )
     kpis = facility_kpis_cached(facility)  # not computed yet (a sandbox just made): the page fetches them
+    now = plant_now(
+        facility,
+        assets=assets,
+        sensors=sensors,
+        fuel=scenario.fuel,
+        price_usd_per_mmbtu=scenario.fuel_price_usd_per_mmbtu,
+    )
     context = {
         "sandbox": sandbox,
         "portal_url": portal_url(request),
@@ -139,6 +148,13 @@ def sandbox_home(request: HttpRequest) -> HttpResponse:
         "asset_count": len(assets),
         "sensor_count": len(sensors),
         "kpis": [{**kpi, "display": figure(kpi["value"])} for kpi in kpis] if kpis is not None else None,
+        "now": now,
+        "now_json": json.dumps({key: now[key] for key in ("meters", "price", "co2_per_mmbtu")}),
+        "now_cards": [
+            {"key": "firing", "name": "Fuel input now", "display": figure(now["firing"]), "unit": "MMBtu/h"},
+            {"key": "cost", "name": "Fuel cost now", "display": figure(now["cost"]), "unit": "USD/h"},
+            {"key": "co2", "name": "CO₂ now", "display": figure(now["co2"]), "unit": "t/h"},
+        ],
         "sensors": sensors,
         "selected_sensor": selected,
         "history_start": from_minute(facility.base_minute - HISTORY_MINUTES),

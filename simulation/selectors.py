@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from demoportal import catalogue
 from simulation.engine.assets import ASSET_TYPES
+from simulation.engine.calculations import co2_tonnes
 from simulation.engine.kpis import GJ_PER_MMBTU, Clock, scenario_kpis
 from simulation.engine.plant import Plant, plant_build
 from simulation.engine.signals import Overlay, events, sensor_values_parallel
@@ -272,3 +273,31 @@ def asset_firing_rate_mmbtu_per_h(
     values = sensor_values_window(facility, [fuel], start=start, end=end, overlays=overlays)[0]
     mean = float(np.clip(values, 0.0, None).mean())
     return mean / GJ_PER_MMBTU if fuel["unit"] == "GJ/h" else mean
+
+
+def plant_now(
+    facility: Facility,
+    *,
+    assets: list[dict[str, Any]],
+    sensors: list[dict[str, Any]],
+    fuel: str,
+    price_usd_per_mmbtu: float,
+) -> dict[str, Any]:
+    """The plant's fuel input right now, with what it costs and emits an hour: the figures at the plant's
+    current minute, and what a page needs to keep them live (each fuel meter's sensor id and its factor
+    to MMBtu/h, the fuel price, tonnes of CO2 per MMBtu of the scenario's fuel)."""
+    fuel_kind = {asset["id"]: getattr(ASSET_TYPES.get(asset["type"]), "fuel_sensor", None) for asset in assets}
+    meters = [sensor for sensor in sensors if fuel_kind.get(sensor["asset_id"]) == sensor["kind"]]
+    minute = to_minute(facility_sim_now(facility))
+    values = sensor_values_window(facility, meters, start=minute, end=minute + 1)[:, 0] if meters else np.zeros(0)
+    factors = [1 / GJ_PER_MMBTU if meter["unit"] == "GJ/h" else 1.0 for meter in meters]
+    firing = float(np.dot(np.clip(values, 0.0, None), factors)) if meters else 0.0
+    co2_per_mmbtu = float(co2_tonnes(fuel_mmbtu=1.0, fuel=fuel)) if fuel else 0.0
+    return {
+        "meters": [{"id": meter["id"], "factor": factor} for meter, factor in zip(meters, factors, strict=True)],
+        "price": price_usd_per_mmbtu,
+        "co2_per_mmbtu": co2_per_mmbtu,
+        "firing": firing,
+        "cost": firing * price_usd_per_mmbtu,
+        "co2": firing * co2_per_mmbtu,
+    }

@@ -14,7 +14,14 @@ from demoportal.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_provision
 from simulation.models import Acknowledgement
-from simulation.selectors import facility_get, facility_kpis
+from simulation.selectors import (
+    facility_get,
+    facility_kpis,
+    facility_sim_now,
+    sensor_rows,
+    sensor_values_window,
+    to_minute,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +54,27 @@ def test_another_prospect_gets_404_as_if_there_were_no_such_sandbox(client: Clie
     assert client.get("/", HTTP_HOST=host(sandbox)).status_code == 404
     assert client.get(f"/api/v1/sandboxes/{sandbox.pk}/kpis", HTTP_HOST=host(sandbox)).status_code == 404
     assert client.post("/sandbox/extend", HTTP_HOST=host(sandbox)).status_code == 404
+
+
+def test_the_home_shows_the_plants_fuel_input_cost_and_co2_right_now(
+    client: Client, sandbox: Sandbox, owner: User, test_redis: redis.Redis
+) -> None:
+    response = client.get("/", HTTP_HOST=host(sandbox))
+
+    now = response.context["now"]
+    with schema_context(sandbox.schema_name):
+        facility = facility_get()
+        assert facility is not None
+        meters = [s for s in sensor_rows() if s["kind"] == "firing_rate"]  # the refinery burns gas in MMBtu/h
+        minute = to_minute(facility_sim_now(facility))
+        expected = float(sensor_values_window(facility, meters, start=minute, end=minute + 1)[:, 0].clip(0).sum())
+    assert sorted(m["id"] for m in now["meters"]) == sorted(m["id"] for m in meters)
+    assert now["firing"] == pytest.approx(expected)
+    assert now["cost"] == pytest.approx(expected * 5.5)  # the scenario's gas price, USD/MMBtu
+    assert now["co2"] == pytest.approx(expected * 53.06e-3)  # 40 CFR 98 Table C-1, natural gas
+    page = response.content.decode()
+    assert "Fuel input now" in page
+    assert "data-plant-now=" in page
 
 
 def test_the_home_shows_the_plant_its_figures_events_and_stories(
