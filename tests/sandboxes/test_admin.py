@@ -11,6 +11,7 @@ from demoportal.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create
 from simulation.models import Asset, InjectedAnomaly, TriggeredEvent
+from simulation.selectors import facility_get
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/sandboxes/sandbox/"
@@ -286,3 +287,31 @@ def test_triggering_needs_the_sales_permission(client: Client, sandbox: Sandbox)
     client.force_login(User.objects.create_user(email="intern@vendor.example", password="pw", is_staff=True))
 
     assert client.get(f"{CHANGELIST}{sandbox.pk}/trigger-event/", HTTP_HOST="localhost").status_code == 403
+
+
+def test_sales_run_the_prospects_plant_faster_during_a_call_and_it_is_audited(sales: Client, sandbox: Sandbox) -> None:
+    assert b'id="plant-clock"' in sales.get(f"{CHANGELIST}{sandbox.pk}/change/", HTTP_HOST="localhost").content
+
+    response = sales.post(f"{CHANGELIST}{sandbox.pk}/clock/", {"time_scale": "60"}, HTTP_HOST="localhost")
+
+    assert response.status_code == 302
+    with schema_context(sandbox.schema_name):
+        facility = facility_get()
+        assert facility is not None
+        assert facility.time_scale == 60
+    assert sandbox.audit_entries.filter(action="clock_set", detail__time_scale=60).exists()
+
+
+@pytest.mark.parametrize("time_scale", ["0", "3601", "fast", ""])
+def test_a_clock_out_of_range_is_a_form_error_and_the_plant_keeps_its_pace(
+    sales: Client, sandbox: Sandbox, time_scale: str
+) -> None:
+    response = sales.post(f"{CHANGELIST}{sandbox.pk}/clock/", {"time_scale": time_scale}, HTTP_HOST="localhost")
+
+    assert response.status_code == 400
+    assert list(response.context["form"].errors) == ["time_scale"]
+    with schema_context(sandbox.schema_name):
+        facility = facility_get()
+        assert facility is not None
+        assert facility.time_scale == 1
+    assert not sandbox.audit_entries.filter(action="clock_set").exists()
