@@ -36,6 +36,7 @@ class TourStepOutput(serializers.Serializer[Any]):
     until = serializers.DictField(help_text='{"event": name} or {"sensor", "sensor_id", and a test}; {}: none.')
     time_scale = serializers.IntegerField(help_text="How fast the plant's clock runs while the step waits.")
     records = serializers.CharField(help_text="The event that showing the step records.")
+    raises = serializers.DictField(help_text="{kind, message}: an event raised on the step's asset when first shown.")
 
 
 class TourOutput(serializers.Serializer[Any]):

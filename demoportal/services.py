@@ -16,7 +16,9 @@ from demoportal.exceptions import DomainError
 from demoportal.models import Partner, TourProgress, User
 from demoportal.tours import Tour, tour_get, tour_resolve
 from sandboxes.models import Sandbox
+from simulation.models import Asset
 from simulation.selectors import sensor_list
+from simulation.services import event_trigger
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +107,15 @@ def _complete_while_done(progress: TourProgress, steps: list[dict[str, Any]], *,
         _advance(progress, steps, now=now)
 
 
+def _raise(*, sandbox: Sandbox, step: dict[str, Any]) -> None:
+    """The event a step raises on its asset when first shown (an alarm to acknowledge), as sales would."""
+    if not step["raises"]:
+        return
+    with schema_context(sandbox.schema_name):
+        asset = Asset.objects.get(tag=step["asset_tag"])
+        event_trigger(sandbox=sandbox, asset_id=asset.pk, by=None, **step["raises"])
+
+
 def tour_progress_get(*, user: User, sandbox: Sandbox) -> tuple[TourProgress, Tour, list[dict[str, Any]]]:
     """The prospect's place in the sandbox's tour (started at its first step on the first visit), moved on
     past steps whose condition is already met."""
@@ -147,6 +158,7 @@ def tour_step_act(
         progress = TourProgress.objects.select_for_update().get(pk=progress.pk)
         if action == "shown" and step_id not in progress.shown:
             progress.shown = [*progress.shown, step_id]
+            _raise(sandbox=sandbox, step=by_id[step_id])
             event_record(
                 name=by_id[step_id]["records"],
                 user=user,

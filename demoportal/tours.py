@@ -9,7 +9,9 @@ sensors it needs), the element it points at, its text, an optional live value sh
 - ``{"sensor": <kind>, "above" | "below" | "rises_by" | "falls_by": <number>}``: judged by the page
   from the live stream, i.e. from the very values the prospect sees move.
 
-A step may ask the plant's clock to run faster while it waits (``time_scale``, 1–3600), to show a trend.
+A step may ask the plant's clock to run faster while it waits (``time_scale``, 1–3600), to show a trend,
+and may raise an event on its asset when first shown (``raises``: an alarm for the prospect to
+acknowledge, so the step never waits for an alarm the plant happens not to have).
 Definitions are checked when loaded; an error names the file, the step and the field.
 """
 
@@ -31,6 +33,7 @@ TOURS_DIR = Path(settings.BASE_DIR) / "fixtures" / "tours"
 PAGES = ("home", "asset")
 EVENT_CONDITIONS = ("optimization_applied", "alert_acknowledged", "savings_calculated")  # analytics event names
 VALUE_CONDITIONS = ("above", "below", "rises_by", "falls_by")
+RAISE_KINDS = ("alarm", "maintenance_due", "permit_exceedance")  # simulation.models.TriggeredEvent's kinds
 STEP_EVENTS = ("feature_viewed", "recommendation_viewed", "dashboard_accessed", "anomaly_detected")
 MAX_TIME_SCALE = 3600
 DEFAULT_ROLE = "engineer"  # a sandbox made without a role (a partner's, by the API) gets the deep tour
@@ -52,6 +55,7 @@ class Step:
     until: dict[str, Any] = field(default_factory=dict)
     time_scale: int = 1
     records: str = "feature_viewed"  # the event that showing the step records
+    raises: dict[str, str] = field(default_factory=dict)  # {kind, message}: raised on the asset when first shown
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,7 @@ def _require(condition: bool, where: str, message: str) -> None:
 
 def _step(raw: Any, where: str) -> Step:
     _require(isinstance(raw, dict), where, "a step is an object")
-    known = {"id", "page", "title", "text", "target", "asset", "live", "until", "time_scale", "records"}
+    known = {"id", "page", "title", "text", "target", "asset", "live", "until", "time_scale", "records", "raises"}
     unknown = sorted(set(raw) - known)
     _require(not unknown, where, f"unknown field(s) {', '.join(unknown)}")
     for name in ("id", "page", "title", "text"):
@@ -101,6 +105,14 @@ def _step(raw: Any, where: str) -> Step:
         f"'time_scale' is a whole number from 1 to {MAX_TIME_SCALE}",
     )
     _require(scale == 1 or bool(until), where, "'time_scale' only on a step that waits for something")
+    raises = raw.get("raises", {})
+    _require(isinstance(raises, dict), where, "'raises' is an object")
+    if raises:
+        _require(bool(asset), where, "a step that 'raises' an event needs 'asset'")
+        _require(set(raises) == {"kind", "message"}, where, "'raises' is {kind, message}")
+        _require(raises["kind"] in RAISE_KINDS, where, f"'raises.kind' must be one of {', '.join(RAISE_KINDS)}")
+        message = raises["message"]
+        _require(isinstance(message, str) and 0 < len(message.strip()) <= 300, where, "'raises.message' is text")
     records = raw.get("records", "feature_viewed")
     _require(records in STEP_EVENTS, where, f"'records' must be one of {', '.join(STEP_EVENTS)}")
     return Step(
@@ -114,6 +126,7 @@ def _step(raw: Any, where: str) -> Step:
         until=until,
         time_scale=scale,
         records=records,
+        raises=raises,
     )
 
 
@@ -178,6 +191,7 @@ def tour_resolve(tour: Tour, *, assets: list[dict[str, Any]]) -> list[dict[str, 
                 "until": until,
                 "time_scale": step.time_scale,
                 "records": step.records,
+                "raises": step.raises,
             }
         )
     return resolved

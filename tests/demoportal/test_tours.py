@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from analytics.models import Event
 from analytics.services import event_record
@@ -18,6 +19,7 @@ from demoportal.models import TourProgress, User
 from demoportal.tours import TOURS_DIR, TourError, asset_for, tour_get, tour_parse, tour_resolve
 from sandboxes.models import Sandbox
 from simulation.engine.plant import plant_build
+from simulation.models import TriggeredEvent
 
 PRODUCTS = [product["key"] for product in catalogue.products()]
 ROLES = [role["key"] for role in catalogue.roles()]
@@ -105,6 +107,9 @@ def step(**fields: Any) -> dict[str, Any]:
         ({"until": {"event": "savings_calculated"}, "time_scale": 7200}, "'time_scale' is a whole number from 1"),
         ({"time_scale": 60}, "'time_scale' only on a step that waits"),
         ({"records": "demo_completed"}, "'records' must be one of"),
+        ({"raises": {"kind": "alarm", "message": "Hot"}}, "a step that 'raises' an event needs 'asset'"),
+        ({"asset": ["o2"], "raises": {"kind": "fire", "message": "Hot"}}, "'raises.kind' must be one of"),
+        ({"asset": ["o2"], "raises": {"kind": "alarm", "message": " "}}, "'raises.message' is text"),
     ],
 )
 def test_a_broken_definition_names_the_file_the_step_and_the_field(bad: dict[str, Any], message: str) -> None:
@@ -209,6 +214,17 @@ def test_an_event_from_before_the_step_began_does_not_complete_it(
         occurred_at=timezone.now() - timedelta(minutes=5),
     )
     assert walk_to(client, sandbox, "o2-trim")["step"] == "o2-trim"
+
+
+def test_a_step_that_waits_for_an_acknowledgement_raises_the_alarm_to_acknowledge_once(
+    client: Client, sandbox: Sandbox, prospect: User
+) -> None:
+    tour(client, sandbox, action="shown", step="alarms")
+    tour(client, sandbox, action="shown", step="alarms")  # shown again after a reload: no second alarm
+
+    with schema_context(sandbox.schema_name):
+        raised = list(TriggeredEvent.objects.values_list("asset__tag", "kind", "message"))
+    assert raised == [("H-101", "alarm", "High flue-gas CO: check the burner's air register")]
 
 
 def test_complete_for_a_step_that_is_not_the_current_one_is_refused(
