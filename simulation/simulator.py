@@ -23,8 +23,9 @@ from django.conf import settings
 from numpy.typing import NDArray
 
 from demoportal.health import heartbeat_clear, heartbeat_write
+from simulation.broadcast import ticks_send
 from simulation.engine.live import LiveBatch
-from simulation.live import LiveSandbox, live_group, live_reloads_take, live_sandbox_load, sandboxes_viewed
+from simulation.live import LiveSandbox, live_reloads_take, live_sandbox_load, sandboxes_viewed
 
 logger = logging.getLogger(__name__)
 
@@ -93,9 +94,11 @@ async def live_tick(ticker: LiveTicker, channel_layer: Any, *, now: float | None
     await asyncio.to_thread(ticker.refresh, viewed, minute=int(now // 60))
     values = ticker.values(now)
     moment = datetime.fromtimestamp(now, tz=UTC).isoformat()
+    messages = {}
     for sandbox_id, sensor_values in values.items():
         message = {"type": "live.tick", "ts": moment, "sim_ts": moment, "values": sensor_values, "events": []}
-        await channel_layer.group_send(live_group(sandbox_id), message)
+        messages[sandbox_id] = message
+    await ticks_send(channel_layer, messages)
     return len(values)
 
 
