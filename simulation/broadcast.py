@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from channels_redis.pubsub import RedisPubSubChannelLayer
+
 from simulation.live import live_group
 
 # At most this many group sends in flight: each holds a Redis connection of the layer's pool while
@@ -35,6 +37,9 @@ async def ticks_send(channel_layer: Any, messages: dict[int, dict[str, Any]]) ->
         message["seq"] = tick_sequence_next(sandbox_id)
     for gone in set(_sequence) - set(messages):
         del _sequence[gone]  # no longer watched: the next viewer starts a new sequence
+    if isinstance(channel_layer, RedisPubSubChannelLayer):
+        await pubsub_publish_all(channel_layer, messages)
+        return
     in_flight = asyncio.Semaphore(SENDS_IN_FLIGHT)
 
     async def send(sandbox_id: int, message: dict[str, Any]) -> None:
@@ -47,3 +52,26 @@ async def ticks_send(channel_layer: Any, messages: dict[int, dict[str, Any]]) ->
     failures = [result for result in results if isinstance(result, BaseException)]
     if failures:
         raise failures[0]
+
+
+async def pubsub_publish_all(channel_layer: RedisPubSubChannelLayer, messages: dict[int, dict[str, Any]]) -> None:
+    """What ``group_send`` does for each message, as one pipeline of PUBLISHes per Redis shard.
+
+    ``group_send`` publishes one message per round trip, under the shard's lock; 250 sandboxes
+    queued ~50 ms of round trips behind each tick on loopback (docs/benchmarks.md). This uses the
+    layer's own naming, sharding, serialisation and connection (channels_redis 4.3's
+    ``RedisPubSubLoopLayer``); tests/simulation/test_live.py runs it against the real layer.
+    """
+    layer = channel_layer._get_layer()
+    by_shard: dict[Any, list[tuple[str, bytes]]] = {}
+    for sandbox_id, message in messages.items():
+        group_channel = layer._get_group_channel_name(live_group(sandbox_id))
+        shard = layer._get_shard(group_channel)
+        by_shard.setdefault(shard, []).append((group_channel, channel_layer.serialize(message)))
+    for shard, publishes in by_shard.items():
+        async with shard._lock:
+            shard._ensure_redis()
+            pipe = shard._redis.pipeline(transaction=False)
+            for group_channel, data in publishes:
+                pipe.publish(group_channel, data)
+            await pipe.execute()
