@@ -6,11 +6,26 @@
    interpolates between the two.
 2. For each channel layer (the pub/sub layer and the core layer): the whole system as `make run`
    starts it, on a database of its own; M sandboxes made through the API; N websocket viewers on
-   loopback, spread evenly over them, each with the sandbox's token, for a bounded time. Latency is
-   from the tick's timestamp (taken before the values are computed) to the viewer's receipt; a tick
-   is lost when a viewer's consecutive ticks are more than 1.5 intervals apart.
+   loopback, spread evenly over them, each with the sandbox's token, for a bounded time. The viewers
+   run in their own processes (``--client-processes``), asyncio and the ``websockets`` library, so
+   the harness takes as little of the shared cores as it can, and its share is reported.
+
+   Latency runs from the tick's ``ts`` (the moment the simulator starts computing it) to the viewer's
+   receipt. Only ticks computed inside the measured window count (after ``--warmup`` seconds, when
+   every viewer is connected and subscribed). A tick is lost when a viewer did not receive a tick its
+   sandbox's sequence (``seq``) says was sent in the window: the sequence numbers any viewer of that
+   sandbox received, from the first to the last, are what each of its viewers should have. The
+   longest gap between two ticks at a viewer shows stalls (a late tick is not a lost one). Latency is
+   also given without the ticks of the first seconds of a minute, when the simulator reads every
+   watched plant again, so the delivery path and that stall can be told apart.
+   The CPU each process used during the window (simulator, web, Redis, PostgreSQL, Celery, the
+   viewers) is reported too: everything shares the machine's cores.
 
     .venv/bin/python bench/realtime.py [--viewers 500] [--sandboxes 250] [--seconds 30]
+        [--database demoportal_realtime] [--port 18730] [--web-workers 1] [--client-processes 2]
+
+REDIS_URL (default redis://127.0.0.1:6379) names the Redis server the system under test uses; two
+runs on one machine need different databases, ports and Redis servers.
 """
 
 from __future__ import annotations
@@ -18,14 +33,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import requests
@@ -36,13 +56,13 @@ sys.path.insert(0, str(REPO))
 from bench.system import running_system  # noqa: E402  (after the path is set)
 from bench.table import print_table  # noqa: E402
 
-DATABASE = "demoportal_realtime"
-PORT = 18730
 REDIS_DBS = (7, 8, 9)
 LAYERS = {
     "pub/sub layer": "channels_redis.pubsub.RedisPubSubChannelLayer",
     "core layer": "channels_redis.core.RedisChannelLayer",
 }
+MINUTE_TURN = 10  # the simulator reads every watched plant again as a minute turns: its ticks run late
+SYSTEM_KINDS = {"simulator", "web (uvicorn)", "Redis", "PostgreSQL", "Celery (workers, beat)"}
 INDUSTRIES = ["oil_gas", "chemicals", "steel", "food_beverage", "cement"]
 
 
@@ -84,12 +104,16 @@ def tick_cpu(sandboxes: int) -> list[tuple[str, str]]:
     ]
 
 
-def sandboxes_make(count: int, api: requests.Session) -> list[tuple[str, str]]:
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL", "redis://127.0.0.1:6379")
+
+
+def sandboxes_make(count: int, api: requests.Session, port: int) -> list[tuple[str, str]]:
     """(slug, access token) of ``count`` new sandboxes, made through the API two at a time."""
 
     def make(n: int) -> tuple[str, str]:
         body = {"email": f"viewer-{n}@realtime.example", "product": "thermalcommand", "industry": INDUSTRIES[n % 5]}
-        response = api.post(f"http://127.0.0.1:{PORT}/api/v1/sandboxes", json=body, timeout=60)
+        response = api.post(f"http://127.0.0.1:{port}/api/v1/sandboxes", json=body, timeout=60)
         assert response.status_code == 201, response.text[:300]
         created = response.json()
         return created["url"].split("//")[1].split(".")[0], created["access_token"]
@@ -98,22 +122,48 @@ def sandboxes_make(count: int, api: requests.Session) -> list[tuple[str, str]]:
         return list(pool.map(make, range(count)))
 
 
-async def watch(slug: str, token: str, seconds: float, interval: float, record: dict[str, list[float]]) -> None:
+@dataclass
+class Viewed:
+    """What one viewer received of the ticks computed inside the window."""
+
+    slug: str
+    seqs: list[int] = field(default_factory=list)
+    latency_ms: list[float] = field(default_factory=list)
+    stamps: list[float] = field(default_factory=list)  # the ticks' ts
+    dropped: bool = False
+    refused: bool = False  # could not connect
+
+
+@dataclass
+class Window:
+    port: int
+    start: float  # Unix seconds: ticks computed from here on count
+    end: float
+    grace: float = 3.0  # a tick computed before ``end`` may arrive this much later
+
+
+async def watch(slug: str, token: str, window: Window) -> Viewed:
     import websockets
 
-    uri = f"ws://{slug}.localhost:{PORT}/ws/live/?token={token}"
-    origin = websockets.Origin(f"http://{slug}.localhost:{PORT}")
-    stamps: list[float] = []
+    uri = f"ws://{slug}.localhost:{window.port}/ws/live/?token={token}"
+    origin = websockets.Origin(f"http://{slug}.localhost:{window.port}")
+    viewed = Viewed(slug)
     subscribed = False
-    async with websockets.connect(uri, host="127.0.0.1", port=PORT, origin=origin, max_size=2**22) as socket:
-        deadline = time.time() + seconds
-        while time.time() < deadline:
+    try:
+        socket = await websockets.connect(
+            uri, host="127.0.0.1", port=window.port, origin=origin, max_size=2**22, open_timeout=60
+        )
+    except (OSError, TimeoutError, websockets.InvalidHandshake):
+        viewed.refused = True
+        return viewed
+    async with socket:
+        while time.time() < window.end + window.grace:
             try:
-                text = await asyncio.wait_for(socket.recv(), timeout=max(0.1, deadline - time.time()))
+                text = await asyncio.wait_for(socket.recv(), timeout=max(0.1, window.end + window.grace - time.time()))
             except TimeoutError:
                 break
             except websockets.ConnectionClosed:
-                record["dropped"].append(1.0)
+                viewed.dropped = True
                 break
             received = time.time()
             message = json.loads(text)
@@ -126,34 +176,126 @@ async def watch(slug: str, token: str, seconds: float, interval: float, record: 
                 subscribed = True
                 continue
             sent = datetime.fromisoformat(message["ts"]).timestamp()
-            stamps.append(sent)
-            record["latency"].append((received - sent) * 1000)
-    steady = [stamp for stamp in stamps if stamp > stamps[0] + 3] if stamps else []  # after warm-up
-    gaps = np.diff(steady) if len(steady) > 1 else np.array([])
-    record["lost"].append(float(sum(round(float(gap) / interval) - 1 for gap in gaps if gap > 1.5 * interval)))
-    record["received"].append(float(len(steady)))
+            if window.start <= sent < window.end:
+                viewed.seqs.append(int(message.get("seq", round(sent))))  # no seq yet: the second
+                viewed.stamps.append(sent)
+                viewed.latency_ms.append((received - sent) * 1000)
+    return viewed
 
 
-async def viewers(
-    targets: list[tuple[str, str]], count: int, seconds: float, interval: float
-) -> dict[str, list[float]]:
-    record: dict[str, list[float]] = {"latency": [], "lost": [], "received": [], "dropped": []}
+async def viewers_run(targets: list[tuple[str, str]], window: Window) -> list[Viewed]:
     tasks = []
-    for n in range(count):
-        slug, token = targets[n % len(targets)]
-        tasks.append(watch(slug, token, seconds, interval, record))
-        if n % 50 == 49:
+    for n, (slug, token) in enumerate(targets):
+        tasks.append(asyncio.ensure_future(watch(slug, token, window)))
+        if n % 25 == 24:
             await asyncio.sleep(0.2)  # connect in waves, as real visitors arrive
-    await asyncio.gather(*(asyncio.ensure_future(task) for task in tasks))
-    return record
+    return list(await asyncio.gather(*tasks))
 
 
-def staff_token() -> str:
+def viewers_process(targets: list[tuple[str, str]], window: Window) -> tuple[list[Viewed], float]:
+    """One client process's viewers; also the CPU seconds the process used."""
+    started = time.process_time()
+    viewed = asyncio.run(viewers_run(targets, window))
+    return viewed, time.process_time() - started
+
+
+def ticks_lost(viewed: list[Viewed]) -> tuple[int, int]:
+    """(received, lost): each viewer should have every seq its sandbox's viewers saw, first to last."""
+    by_sandbox: dict[str, list[Viewed]] = defaultdict(list)
+    for one in viewed:
+        by_sandbox[one.slug].append(one)
+    received = lost = 0
+    for same in by_sandbox.values():
+        seen = [seq for one in same for seq in one.seqs]
+        if not seen:
+            continue
+        expected = set(range(min(seen), max(seen) + 1))
+        for one in same:
+            received += len(set(one.seqs))
+            lost += len(expected - set(one.seqs))
+    return received, lost
+
+
+@dataclass
+class Process:
+    command: str
+    parent: int
+    cpu: float  # seconds so far
+
+
+def processes() -> dict[int, Process]:
+    """Every process on the machine, read from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        found[int(entry.name)] = Process(command, int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)
+    return found
+
+
+def process_kind(pid: int, table: dict[int, Process], *, system: int, database: str, redis_port: int) -> str | None:
+    """What a process is to this run, or None when it is not part of it (other work on the machine).
+    A process the system or this bench started is known by its own command or its parent's (uvicorn's
+    workers are ``multiprocessing.spawn`` children)."""
+    kinds = {
+        "run_simulator": "simulator",
+        "uvicorn": "web (uvicorn)",
+        "celery": "Celery (workers, beat)",
+        f"redis-server 127.0.0.1:{redis_port}": "Redis",
+        f"postgres: postgres {database} ": "PostgreSQL",
+    }
+    line, at = [], pid
+    while at in table and at > 1:
+        line.append(at)
+        at = table[at].parent
+    for ancestor in line if system in line else line[:1]:
+        kind = next((kind for needle, kind in kinds.items() if needle in table[ancestor].command), None)
+        if kind is not None:
+            return kind
+    if system not in line and os.getpid() in line[1:]:  # the system is this bench's child too
+        return "viewers (bench clients)"
+    return None
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent not idle since boot (/proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_kind(
+    before: dict[int, Process], after: dict[int, Process], *, system: int, database: str, redis_port: int
+) -> dict[str, float]:
+    used: dict[str, float] = defaultdict(float)
+    for pid, process in after.items():
+        kind = process_kind(pid, after, system=system, database=database, redis_port=redis_port)
+        if kind is not None:
+            earlier = before.get(pid)
+            used[kind] += process.cpu - (earlier.cpu if earlier and earlier.command == process.command else 0.0)
+    return used
+
+
+def queues_drain(broker: Any, timeout: float = 180) -> None:
+    """Wait until the Celery queues are empty: the window measures the live plant, not the set-up."""
+    deadline = time.monotonic() + timeout
+    while any(broker.llen(queue) for queue in ("default", "warmup")) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(2)  # the last tasks taken off the queue finish
+
+
+def staff_token(database: str) -> str:
     """An API token for the admin login, made the way an operator does (``drf_create_token``)."""
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}",
-        "REDIS_URL": "redis://127.0.0.1:6379",
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+        "REDIS_URL": redis_url(),
         "REDIS_CACHE_DB": str(REDIS_DBS[1]),
     }
     made = subprocess.run(
@@ -178,39 +320,91 @@ def layer_run(name: str, backend: str, args: argparse.Namespace) -> list[tuple[s
         "SANDBOX_REQUESTS_PER_MINUTE": "1000000",
         "DEMO_SANDBOX": "false",
         "DEMO_ADMIN_PASSWORD": "realtime-bench",
+        "WEB_CONCURRENCY": str(args.web_workers),  # uvicorn's own setting for --workers
     }
-    with running_system(database=DATABASE, redis_dbs=REDIS_DBS, port=PORT, env=env):
+    log = Path(args.log) if args.log else None
+    for db in REDIS_DBS:  # this bench's own: a previous run's groups would still receive every tick
+        redis.Redis.from_url(redis_url(), db=db).flushdb()
+    with running_system(database=args.database, redis_dbs=REDIS_DBS, port=args.port, env=env, log=log) as system:
         api = requests.Session()
-        token = staff_token()
-        api.headers["Authorization"] = f"Token {token}"
-        targets = sandboxes_make(args.sandboxes, api)
+        api.headers["Authorization"] = f"Token {staff_token(args.database)}"
+        targets = sandboxes_make(args.sandboxes, api, args.port)
+        queues_drain(redis.Redis.from_url(redis_url(), db=REDIS_DBS[0]))  # each new sandbox warms its KPIs
         random.shuffle(targets)
-        record = asyncio.run(viewers(targets, args.viewers, args.seconds, 1.0))
-        memory = redis.Redis.from_url("redis://127.0.0.1:6379").info("memory")["used_memory"]
-    latency = np.array(record["latency"])
+        spread = [targets[n % len(targets)] for n in range(args.viewers)]
+        begin = time.time()
+        window = Window(port=args.port, start=begin + args.warmup, end=begin + args.warmup + args.seconds)
+        shares = [spread[n :: args.client_processes] for n in range(args.client_processes)]
+        with ProcessPoolExecutor(args.client_processes, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(viewers_process, share, window) for share in shares]
+            time.sleep(max(0.0, window.start - time.time()))
+            before, busy_before = processes(), machine_busy_seconds()
+            time.sleep(max(0.0, window.end - time.time()))
+            after, busy = processes(), machine_busy_seconds() - busy_before
+            results = [future.result() for future in futures]
+        memory = redis.Redis.from_url(redis_url(), db=REDIS_DBS[2]).info("memory")["used_memory"]
+    viewed = [one for share, _ in results for one in share]
+    latency = np.array([ms for one in viewed for ms in one.latency_ms])
+    received, lost = ticks_lost(viewed)
+    away = np.array(
+        [ms for one in viewed for ms, ts in zip(one.latency_ms, one.stamps, strict=True) if ts % 60 >= MINUTE_TURN]
+    )
+    gaps = [float(np.max(np.diff(one.stamps))) for one in viewed if len(one.stamps) > 1]
+    used = cpu_by_kind(
+        before, after, system=system.pid, database=args.database, redis_port=urlsplit(redis_url()).port or 6379
+    )
+    used["anything else on the machine"] = busy - sum(used.values())
     label = f"{name}: {args.viewers} viewers over {args.sandboxes} sandboxes, {args.seconds:.0f} s"
-    return [
-        (f"{label}, tick → viewer latency", " ".join(f"p{p} {np.percentile(latency, p):.0f} ms" for p in (50, 95, 99))),
+    rows = [
         (
-            f"{name}: ticks received / lost at steady state",
-            f"{sum(record['received']):.0f} / {sum(record['lost']):.0f}",
+            f"{label}, tick → viewer latency",
+            " ".join(f"p{p} {np.percentile(latency, p):.0f} ms" for p in (50, 95, 99)) if len(latency) else "none",
+        ),
+        (
+            f"{name}: the same, ticks computed {MINUTE_TURN} s or more after a minute turned",
+            " ".join(f"p{p} {np.percentile(away, p):.0f} ms" for p in (50, 95, 99)) if len(away) else "none",
+        ),
+        (f"{name}: ticks received / lost at steady state", f"{received} / {lost}"),
+        (f"{name}: longest gap between two ticks at a viewer", f"{max(gaps, default=0):.1f} s"),
+        (
+            f"{name}: sockets refused / dropped",
+            f"{sum(one.refused for one in viewed)} / {sum(one.dropped for one in viewed)}",
         ),
         (f"{name}: Redis used memory at the end", f"{memory / 2**20:.1f} MiB"),
+        (
+            f"{name}: the system's CPU per delivered tick (all but the viewers and other work)",
+            f"{1e6 * sum(seconds for kind, seconds in used.items() if kind in SYSTEM_KINDS) / max(received, 1):.0f} µs",
+        ),
+        (
+            f"{name}: CPU during the window, % of one core",
+            ", ".join(f"{kind} {100 * seconds / args.seconds:.0f}" for kind, seconds in sorted(used.items())),
+        ),
     ]
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--viewers", type=int, default=500)
     parser.add_argument("--sandboxes", type=int, default=250)
-    parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--cpu-sandboxes", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=30, help="the measured window")
+    parser.add_argument("--warmup", type=float, default=8, help="seconds to connect and subscribe before it")
+    parser.add_argument("--cpu-sandboxes", type=int, default=1000, help="0 to skip the in-process CPU measurement")
     parser.add_argument("--layers", default=",".join(LAYERS), help="which channel layers to measure")
+    parser.add_argument("--database", default="demoportal_realtime", help="made fresh, dropped after")
+    parser.add_argument("--port", type=int, default=18730)
+    parser.add_argument("--web-workers", type=int, default=1, help="uvicorn processes (WEB_CONCURRENCY)")
+    parser.add_argument("--client-processes", type=int, default=2, help="processes the viewers run in")
+    parser.add_argument("--log", default="", help="write the system's output to this file")
     args = parser.parse_args()
-    rows = tick_cpu(args.cpu_sandboxes)
+    rows = tick_cpu(args.cpu_sandboxes) if args.cpu_sandboxes else []
     for name in filter(None, args.layers.split(",")):
         rows += layer_run(name, LAYERS[name], args)
-    print_table(rows, f"{os.cpu_count()} cores; viewers, web (2 uvicorn), simulator, PostgreSQL and Redis on loopback")
+    print_table(
+        rows,
+        f"{os.cpu_count()} cores shared by everything; {args.web_workers} uvicorn process(es), "
+        f"viewers in {args.client_processes} process(es), simulator, Celery, PostgreSQL and Redis on loopback",
+    )
 
 
 if __name__ == "__main__":

@@ -4,13 +4,17 @@ Authenticated by the session on the sandbox's host (its owner, a partner colleag
 ``?token=<the sandbox's access token>``; anyone else is closed with 4403 (a host that is no sandbox:
 4404, by ``SandboxFromHostMiddleware``). ``{"type": "subscribe", "sensors": [ids]}`` narrows the ticks
 to those sensors; until then every sensor is sent.
+
+A tick costs the consumer little, since a web process forwards every tick of every sandbox it has
+viewers of: the viewer's registration is renewed by a timer, not on a tick; a subscribed viewer's
+values are picked by its own few sensors; and the text of a whole tick is made once per process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -55,16 +59,23 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         self.sandbox_id: int = sandbox.pk
         self.sensors: set[int] = await database_sync_to_async(sensor_ids)(sandbox)
-        self.subscribed: set[str] | None = None  # None: every sensor
+        self.subscribed: list[str] | None = None  # None: every sensor
         await self.channel_layer.group_add(live_group(self.sandbox_id), self.channel_name)
-        await self.register()
-
-    async def register(self) -> None:
         await asyncio.to_thread(viewer_register, self.sandbox_id)
-        self.registered_at = time.monotonic()
+        self.renewal = asyncio.create_task(self.registration_renew())
+
+    async def registration_renew(self) -> None:
+        """Keep the sandbox registered as watched while the socket is open."""
+        while True:
+            await asyncio.sleep(RENEW_EVERY_SECONDS)
+            with contextlib.suppress(Exception):  # Redis away for a moment: the next renewal is in time
+                await asyncio.to_thread(viewer_register, self.sandbox_id)
 
     async def disconnect(self, code: int) -> None:
+        if hasattr(self, "renewal"):
+            self.renewal.cancel()
         if hasattr(self, "sandbox_id"):
+            _whole_ticks.pop(self.sandbox_id, None)  # made again by another viewer's next tick, if any
             await self.channel_layer.group_discard(live_group(self.sandbox_id), self.channel_name)
 
     @classmethod
@@ -87,15 +98,38 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         foreign = sorted(set(sensors) - self.sensors)
         if foreign:
             await self.send_json({"type": "error", "detail": f"Not sensors of this sandbox, ignored: {foreign}."})
-        self.subscribed = {str(sensor) for sensor in sensors if sensor in self.sensors}
-        await self.send_json({"type": "subscribed", "sensors": sorted(int(s) for s in self.subscribed)})
+        chosen = sorted({sensor for sensor in sensors if sensor in self.sensors})
+        self.subscribed = [str(sensor) for sensor in chosen]
+        await self.send_json({"type": "subscribed", "sensors": chosen})
 
     async def live_tick(self, event: dict[str, Any]) -> None:
-        if time.monotonic() - self.registered_at > RENEW_EVERY_SECONDS:
-            await self.register()
+        if self.subscribed is None:
+            await self.send(text_data=tick_text(self.sandbox_id, event))
+            return
         values = event["values"]
-        if self.subscribed is not None:
-            values = {sensor: value for sensor, value in values.items() if sensor in self.subscribed}
-        await self.send_json(
-            {"type": "tick", "ts": event["ts"], "sim_ts": event["sim_ts"], "values": values, "events": event["events"]}
-        )
+        picked = {sensor: values[sensor] for sensor in self.subscribed if sensor in values}
+        await self.send(text_data=json.dumps(tick_body(event, picked)))
+
+
+def tick_body(event: dict[str, Any], values: dict[str, float]) -> dict[str, Any]:
+    """What a viewer receives of a tick (docs/api.md)."""
+    return {
+        "type": "tick",
+        "seq": event.get("seq"),
+        "ts": event["ts"],
+        "sim_ts": event["sim_ts"],
+        "values": values,
+        "events": event["events"],
+    }
+
+
+_whole_ticks: dict[int, tuple[str, str]] = {}  # sandbox id → (its last tick's ts, that tick's text)
+
+
+def tick_text(sandbox_id: int, event: dict[str, Any]) -> str:
+    """The text of a whole tick, made by the first of this process's viewers of the sandbox to send it."""
+    made = _whole_ticks.get(sandbox_id)
+    if made is None or made[0] != event["ts"]:
+        made = (event["ts"], json.dumps(tick_body(event, event["values"])))
+        _whole_ticks[sandbox_id] = made
+    return made[1]

@@ -24,6 +24,7 @@ from django.conf import settings
 from numpy.typing import NDArray
 
 from demoportal.health import heartbeat_clear, heartbeat_write
+from simulation.broadcast import ticks_send
 from simulation.engine.alarms import Limits, limit_crossings, nox_rates, permit_crossings
 from simulation.engine.live import LiveBatch
 from simulation.engine.signals import Event
@@ -31,7 +32,6 @@ from simulation.live import (
     NO_MINUTE,
     LiveSandbox,
     live_event,
-    live_group,
     live_reloads_take,
     live_sandbox_load,
     live_sandboxes_ready,
@@ -292,8 +292,9 @@ async def live_tick(ticker: LiveTicker, channel_layer: Any, *, now: float | None
     viewed = await asyncio.to_thread(sandboxes_viewed, now=now)
     await asyncio.to_thread(ticker.refresh, viewed)
     frames = ticker.frames(now)
-    for sandbox_id, frame in frames.items():
-        await channel_layer.group_send(live_group(sandbox_id), tick_message(ts=now, frame=frame))
+    await ticks_send(
+        channel_layer, {sandbox_id: tick_message(ts=now, frame=frame) for sandbox_id, frame in frames.items()}
+    )
     return len(frames)
 
 

@@ -174,13 +174,16 @@ CACHES = {
 }
 
 # CHANNELS
-# The pub/sub layer: 0.55 ms per group_send vs 3.5-4 ms for the core layer at 200 sockets (DESIGN.md).
-# It does not buffer, so clients resynchronise on reconnect.
+# The pub/sub layer, chosen by bench/realtime.py (docs/benchmarks.md): a tick is one PUBLISH that Redis
+# pushes to every web process watching the sandbox, where the core layer takes four round trips to send
+# and four more per message for each web process to receive, one message at a time, and drops ticks once
+# a process falls 100 messages behind. It does not buffer: a viewer resynchronises by the ticks' seq.
 CHANNEL_LAYERS = {
     "default": {
-        # The core layer, chosen by bench/realtime.py (docs/benchmarks.md); the pub/sub layer is the alternative.
-        "BACKEND": env.str("CHANNEL_LAYER_BACKEND", default="channels_redis.core.RedisChannelLayer"),
-        "CONFIG": {"hosts": [redis_database(REDIS_URL, REDIS_CHANNELS_DB)]},
+        "BACKEND": env.str("CHANNEL_LAYER_BACKEND", default="channels_redis.pubsub.RedisPubSubChannelLayer"),
+        # redis-py refuses a call beyond its pool's 100 connections instead of waiting: a web process whose
+        # viewers all leave at once (a restart, a network blip) makes one group_discard each.
+        "CONFIG": {"hosts": [{"address": redis_database(REDIS_URL, REDIS_CHANNELS_DB), "max_connections": 2000}]},
     }
 }
 

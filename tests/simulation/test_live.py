@@ -3,6 +3,7 @@ live values continuing the history the API serves."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -16,9 +17,10 @@ from django_tenants.utils import schema_context
 from demoportal.asgi import application
 from sandboxes.access import access_token_issue
 from sandboxes.models import Sandbox
+from simulation.broadcast import ticks_send
 from simulation.consumers import CLOSE_FORBIDDEN
 from simulation.engine.signals import sensor_values
-from simulation.live import live_sandbox_load, sandboxes_viewed, viewer_register
+from simulation.live import live_group, live_sandbox_load, sandboxes_viewed, viewer_register
 from simulation.models import Sensor
 from simulation.selectors import facility_get, facility_plant
 from simulation.simulator import LiveTicker, live_tick
@@ -69,17 +71,67 @@ async def test_a_viewer_gets_one_tick_per_simulator_tick_with_the_sensors_it_sub
     await client.disconnect()
 
 
+@pytest.fixture(params=["channels_redis.core.RedisChannelLayer", "channels_redis.pubsub.RedisPubSubChannelLayer"])
+def redis_layer(request: pytest.FixtureRequest, settings: Any) -> str:
+    """Each of the two Redis channel layers the deployment can choose (CHANNEL_LAYER_BACKEND)."""
+    settings.CHANNEL_LAYERS = {"default": {**settings.CHANNEL_LAYERS["default"], "BACKEND": request.param}}
+    return str(request.param)  # channels drops its layers when the setting changes, here and on the way back
+
+
 @pytest.mark.asyncio
-async def test_two_viewers_of_one_sandbox_see_identical_values(live: dict[str, Any]) -> None:
+async def test_two_viewers_of_one_sandbox_see_identical_values(live: dict[str, Any], redis_layer: str) -> None:
     first, second = await connected(live["token"]), await connected(live["token"])
+    await second.send_json_to({"type": "subscribe", "sensors": live["sensors"]})
+    await second.receive_json_from(timeout=5)
 
-    await live_tick(LiveTicker(), get_channel_layer())
-    one, other = await first.receive_json_from(timeout=5), await second.receive_json_from(timeout=5)
+    ticker = LiveTicker()
+    await live_tick(ticker, get_channel_layer())
+    await live_tick(ticker, get_channel_layer())
+    ticks = [[await client.receive_json_from(timeout=5) for _ in range(2)] for client in (first, second)]
 
-    assert one == other
-    assert len(one["values"]) > 100  # no subscription yet: every sensor
+    assert len(ticks[0][0]["values"]) > 100  # no subscription: every sensor
+    for whole, subscribed in zip(ticks[0], ticks[1], strict=True):
+        assert (subscribed["seq"], subscribed["sim_ts"]) == (whole["seq"], whole["sim_ts"])
+        assert subscribed["values"] == {sensor: whole["values"][sensor] for sensor in subscribed["values"]}
+        assert set(subscribed["values"]) == {str(sensor) for sensor in live["sensors"]}
+    assert ticks[0][1]["seq"] == ticks[0][0]["seq"] + 1  # consecutive ticks: a browser knows none was missed
     await first.disconnect()
     await second.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_a_new_viewer_registers_its_sandbox_as_watched_at_once(live: dict[str, Any]) -> None:
+    client = await connected(live["token"])
+
+    deadline = time.monotonic() + 5  # the registration follows the accept
+    while not sandboxes_viewed() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert sandboxes_viewed() == [live["sandbox"].pk]  # ticked from the next tick on, not after a renewal
+    await client.disconnect()
+
+
+@pytest.mark.asyncio
+async def test_ticks_are_sent_to_every_watched_sandboxes_group_numbered_per_sandbox(
+    test_redis: redis.Redis, redis_layer: str
+) -> None:
+    layer = get_channel_layer()
+    channels = {sandbox_id: await layer.new_channel() for sandbox_id in (900_001, 900_002)}
+    for sandbox_id, channel in channels.items():
+        await layer.group_add(live_group(sandbox_id), channel)
+
+    await ticks_send(layer, {})  # nothing watched: every sequence starts again
+    for _ in range(2):
+        await ticks_send(layer, {sandbox_id: {"type": "live.tick", "of": sandbox_id} for sandbox_id in channels})
+    await ticks_send(layer, {900_002: {"type": "live.tick", "of": 900_002}})
+    received = {sandbox: [await layer.receive(channel) for _ in range(2)] for sandbox, channel in channels.items()}
+
+    assert [(tick["of"], tick["seq"]) for tick in received[900_001]] == [(900_001, 1), (900_001, 2)]
+    assert [(tick["of"], tick["seq"]) for tick in received[900_002]] == [(900_002, 1), (900_002, 2)]
+    assert (await layer.receive(channels[900_002]))["seq"] == 3
+    await ticks_send(layer, {900_001: {"type": "live.tick", "of": 900_001}})
+    assert (await layer.receive(channels[900_001]))["seq"] == 1  # unwatched for a tick: a new sequence
+    for sandbox_id, channel in channels.items():
+        await layer.group_discard(live_group(sandbox_id), channel)
 
 
 @pytest.mark.asyncio
