@@ -21,8 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import redis
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import DatabaseError
 from numpy.typing import NDArray
 
 from demoportal.health import heartbeat_clear, heartbeat_write
@@ -92,9 +94,14 @@ class LiveTicker:
             if known is not None and known.generation == ready[sandbox_id] and sandbox_id not in reloads:
                 continue
             same_schema = known is not None and known.generation == ready[sandbox_id]
-            loaded = live_sandbox_load(
-                sandbox_id, triggered_seen=known.triggered_seen if known is not None and same_schema else None
-            )
+            try:
+                loaded = live_sandbox_load(
+                    sandbox_id, triggered_seen=known.triggered_seen if known is not None and same_schema else None
+                )
+            except DatabaseError as exc:  # its schema dropped or replaced between the query above and now
+                logger.info("sandbox %s not loaded this tick (%s)", sandbox_id, exc)
+                self.sandboxes.pop(sandbox_id, None)
+                continue
             if loaded is None:
                 self.sandboxes.pop(sandbox_id, None)
             elif known is not None and same_schema and plant_key(known) == plant_key(loaded):
@@ -421,12 +428,15 @@ async def simulator_run(*, ticks: int | None = None) -> None:
     try:
         while not stopping.is_set() and (ticks is None or count < ticks):
             started = time.monotonic()
-            if started - last_heartbeat >= settings.HEARTBEAT_INTERVAL or count == 0:
+            if started - last_heartbeat >= settings.HEARTBEAT_INTERVAL or last_heartbeat == 0.0:
                 await asyncio.to_thread(heartbeat_write, "simulator", instance)
                 last_heartbeat = started
             try:
                 await live_tick(ticker, channel_layer)
-            except Exception:  # Redis or the database away, a sandbox ended mid-tick: log, and tick again
+            except (redis.RedisError, OSError, DatabaseError) as exc:  # Redis or PostgreSQL away: tick again
+                logger.warning("live tick failed (%s: %s); trying again next tick", type(exc).__name__, exc)
+                last_heartbeat = 0.0  # a restarted Redis has lost the heartbeat: write it as soon as it is back
+            except Exception:  # anything else: start from a clean ticker, which reads every plant again
                 logger.exception("live tick failed; trying again next tick")
                 ticker = LiveTicker()
             count += 1
