@@ -78,6 +78,8 @@ class LiveSandbox:
     minute: int = NO_MINUTE  # the minute ``now_values`` hold; ``next_values`` hold the one after
     now_values: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
     next_values: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
+    after_minute: int = NO_MINUTE  # ``after_values`` hold this minute (computed ahead: ``minute + 2`` when ready)
+    after_values: NDArray[np.float64] = field(default_factory=lambda: np.empty(0))
     # The alarm rules' state: which readings are outside their range, which permitted assets are over
     # their NOx limit (None until the first minute is seen), and events waiting for the next tick.
     outside: NDArray[np.bool_] | None = None

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
+import math
 import os
 import signal
 import socket
@@ -19,8 +21,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import redis
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import DatabaseError
 from numpy.typing import NDArray
 
 from demoportal.health import heartbeat_clear, heartbeat_write
@@ -40,6 +44,8 @@ from simulation.live import (
 from simulation.selectors import from_minute
 
 logger = logging.getLogger(__name__)
+PREFETCH_TICKS = 40  # ticks over which a minute's values are computed ahead (of 60 at 1 s a tick)
+PREFETCH_MAX_SCALE = 10  # faster clocks pass a minute in a few ticks: computed when they get there
 
 
 def plant_key(live: LiveSandbox) -> tuple[object, ...]:
@@ -70,6 +76,11 @@ class LiveTicker:
         self.sandboxes: dict[int, LiveSandbox] = {}
         self.order: list[int] = []
         self.batch: LiveBatch | None = None
+        # Every watched sensor's values at each sandbox's minute and the next, and its alarm state, in
+        # batch order (each LiveSandbox holds views of its part).
+        self.now_all, self.next_all, self.after_all = np.empty(0), np.empty(0), np.empty(0)
+        self.outside_all = np.empty(0, dtype=bool)
+        self.low, self.high, self.band = np.empty(0), np.empty(0), np.empty(0)
 
     def refresh(self, viewed: list[int]) -> None:
         """(Database) Load the newly watched, reset or changed sandboxes; drop the unwatched and the ended."""
@@ -83,9 +94,14 @@ class LiveTicker:
             if known is not None and known.generation == ready[sandbox_id] and sandbox_id not in reloads:
                 continue
             same_schema = known is not None and known.generation == ready[sandbox_id]
-            loaded = live_sandbox_load(
-                sandbox_id, triggered_seen=known.triggered_seen if known is not None and same_schema else None
-            )
+            try:
+                loaded = live_sandbox_load(
+                    sandbox_id, triggered_seen=known.triggered_seen if known is not None and same_schema else None
+                )
+            except DatabaseError as exc:  # its schema dropped or replaced between the query above and now
+                logger.info("sandbox %s not loaded this tick (%s)", sandbox_id, exc)
+                self.sandboxes.pop(sandbox_id, None)
+                continue
             if loaded is None:
                 self.sandboxes.pop(sandbox_id, None)
             elif known is not None and same_schema and plant_key(known) == plant_key(loaded):
@@ -115,117 +131,210 @@ class LiveTicker:
             or self.order != list(self.sandboxes)
             or any(member is not live.member for member, live in zip(self.batch.members, lives, strict=True))
         ):
-            self.batch = LiveBatch([live.member for live in lives])
-            self.order = list(self.sandboxes)
+            self.rebuild(lives)
+        batch = self.batch
+        assert batch is not None
         sim = sim_seconds(lives, now)
         minute = (sim // 60).astype(np.int64)
         cached = np.fromiter((live.minute for live in lives), dtype=np.int64, count=len(lives))
-        moved = np.nonzero(minute != cached)[0]
-        fresh = np.nonzero((minute != cached) & (minute != cached + 1))[0]
-        for i in np.setdiff1d(moved, fresh).tolist():  # the usual new minute: the last "next" is this "now"
-            lives[i].now_values = lives[i].next_values
-        if len(fresh):
-            for i, values in zip(fresh.tolist(), self.batch.tick(minute[fresh], members=fresh.tolist()), strict=True):
-                lives[i].now_values = values
-        if len(moved):
-            upcoming = self.batch.tick(minute[moved] + 1, members=moved.tolist())
-            for i, values in zip(moved.tolist(), upcoming, strict=True):
-                lives[i].next_values = values
-                lives[i].minute = int(minute[i])
-        events = live_events(lives, moved, minute)
-        fraction = (sim - minute * 60) / 60
+        prepared = np.fromiter((live.after_minute for live in lives), dtype=np.int64, count=len(lives))
+        moved = minute != cached
+        shifted = moved & (minute == cached + 1)  # the usual new minute: the last "next" is this "now"...
+        ready = shifted & (prepared == minute + 1)  # ...and the one after it was computed ahead
+        self._copy(self.now_all, self.next_all, shifted)
+        self._copy(self.next_all, self.after_all, ready)
+        fresh = moved & ~shifted  # a new viewer, a changed plant, or a clock faster than a minute a tick
+        if fresh.any():
+            self._compute(self.now_all, np.nonzero(fresh)[0], minute)
+        if (moved & ~ready).any():
+            self._compute(self.next_all, np.nonzero(moved & ~ready)[0], minute + 1)
+        for i, at in zip(np.nonzero(moved)[0].tolist(), minute[moved].tolist(), strict=True):
+            lives[i].minute = at
+        self.prefetch(lives, sim, minute)
+        events = self.events(lives, np.nonzero(moved)[0], minute)
+        fraction = np.repeat((sim - minute * 60) / 60, batch.sizes)
+        values = np.round(self.now_all + (self.next_all - self.now_all) * fraction, 4).tolist()
         result = {}
-        for i, (live, part, seconds) in enumerate(zip(lives, fraction.tolist(), sim.tolist(), strict=True)):
-            at, then = live.now_values, live.next_values
-            values = np.round(at + (then - at) * part, 4)
-            frame = LiveFrame(seconds, dict(zip(live.sensor_keys, values.tolist(), strict=True)), events.get(i, []))
-            result[live.sandbox_id] = frame
+        for i, (live, seconds, start, size) in enumerate(
+            zip(lives, sim.tolist(), batch.out_offsets.tolist(), batch.sizes.tolist(), strict=True)
+        ):
+            frame_values = dict(zip(live.sensor_keys, values[start : start + size], strict=True))
+            result[live.sandbox_id] = LiveFrame(seconds, frame_values, events.get(i, []))
         return result
+
+    def _copy(self, target: NDArray[np.float64], source: NDArray[np.float64], members: NDArray[np.bool_]) -> None:
+        assert self.batch is not None
+        if members.all():
+            np.copyto(target, source)
+        elif members.any():
+            positions = self.batch.member_positions(np.nonzero(members)[0].tolist())
+            target[positions] = source[positions]
+
+    def _compute(self, target: NDArray[np.float64], which: NDArray[np.intp], minutes: NDArray[np.int64]) -> None:
+        """The values of the ``which`` sandboxes at their ``minutes`` into ``target``: one engine call."""
+        assert self.batch is not None
+        if len(which) == len(self.batch.members):
+            np.copyto(target, self.batch.tick_into(minutes))
+        else:
+            positions = self.batch.member_positions(which.tolist())
+            target[positions] = self.batch.tick_into(minutes[which], which.tolist())[positions]
+
+    def prefetch(self, lives: list[LiveSandbox], sim: NDArray[np.float64], minute: NDArray[np.int64]) -> None:
+        """Compute, a few sandboxes a tick, the minute after each sandbox's next one, so that a new
+        minute costs no engine work: at 1× all sandboxes enter a new minute in the same tick, and this
+        spreads the engine's work over the minute before it. The soonest due go first; sandboxes whose
+        clock passes a minute in a few ticks are computed when they get there instead."""
+        assert self.batch is not None
+        prepared = np.fromiter((live.after_minute for live in lives), dtype=np.int64, count=len(lives))
+        scale = np.fromiter((live.time_scale for live in lives), dtype=np.float64, count=len(lives))
+        wanted = np.nonzero((prepared != minute + 2) & (scale <= PREFETCH_MAX_SCALE))[0]
+        if not len(wanted):
+            return
+        due_in = ((minute[wanted] + 1) * 60 - sim[wanted]) / scale[wanted]  # wall seconds
+        which = np.sort(wanted[np.argsort(due_in, kind="stable")[: math.ceil(len(lives) / PREFETCH_TICKS)]])
+        self._compute(self.after_all, which, minute + 2)
+        for i, at in zip(which.tolist(), (minute[which] + 2).tolist(), strict=True):
+            lives[i].after_minute = at
+
+    def rebuild(self, lives: list[LiveSandbox]) -> None:
+        """A new batch for a new set of sandboxes: their computed minutes and alarm state carry over."""
+        if self.batch is not None:
+            self.batch.keep_state()
+        self.batch = batch = LiveBatch([live.member for live in lives])
+        # The plants are long-lived and number a million objects at 1,000 sandboxes: left to the cyclic
+        # garbage collector, its full pass over them stalls one tick now and then by about a second.
+        gc.freeze()
+        self.order = list(self.sandboxes)
+        sizes = batch.sizes.tolist()
+        computed = [
+            live.minute != NO_MINUTE and len(live.now_values) == n for live, n in zip(lives, sizes, strict=True)
+        ]
+        self.now_all = np.concatenate(
+            [live.now_values if done else np.zeros(n) for live, n, done in zip(lives, sizes, computed, strict=True)]
+        )
+        self.next_all = np.concatenate(
+            [live.next_values if done else np.zeros(n) for live, n, done in zip(lives, sizes, computed, strict=True)]
+        )
+        ahead = [done and live.after_minute == live.minute + 2 for live, done in zip(lives, computed, strict=True)]
+        self.after_all = np.concatenate(
+            [live.after_values if done else np.zeros(n) for live, n, done in zip(lives, sizes, ahead, strict=True)]
+        )
+        self.outside_all = np.concatenate(
+            [
+                live.outside if live.outside is not None else np.zeros(n, dtype=bool)
+                for live, n in zip(lives, sizes, strict=True)
+            ]
+        )
+        self.low, self.high, self.band = (
+            np.concatenate([getattr(live.limits, name) for live in lives]) for name in ("low", "high", "band")
+        )
+        for live, start, n, done in zip(lives, batch.out_offsets.tolist(), sizes, computed, strict=True):
+            live.minute = live.minute if done else NO_MINUTE
+            live.after_minute = live.after_minute if done and live.after_minute == live.minute + 2 else NO_MINUTE
+            live.now_values, live.next_values = self.now_all[start : start + n], self.next_all[start : start + n]
+            live.after_values = self.after_all[start : start + n]
+            if live.outside is not None:
+                live.outside = self.outside_all[start : start + n]
 
     def values(self, now: float) -> dict[int, dict[str, float]]:
         """Each watched sandbox's sensor values at wall time ``now``, keyed by sensor id."""
         return {sandbox_id: frame.values for sandbox_id, frame in self.frames(now).items()}
 
-
-def live_events(lives: list[LiveSandbox], moved: NDArray[np.intp], minute: NDArray[np.int64]) -> dict[int, list[Any]]:
-    """The events of this tick, by position in ``lives``: those triggered by hand since the last tick;
-    and for each sandbox that entered a new minute, the engine's events that began since its last
-    tick, its readings that left (or came back into) their normal range, and its NOx permit crossings.
-    The limit and permit rules compare every such sandbox's new minute in one numpy operation each."""
-    found: dict[int, list[Any]] = {}
-    for i, live in enumerate(lives):
-        if live.pending:
-            found[i], live.pending = live.pending, []
-    if not len(moved):
+    def events(
+        self, lives: list[LiveSandbox], moved: NDArray[np.intp], minute: NDArray[np.int64]
+    ) -> dict[int, list[Any]]:
+        """The events of this tick, by position in ``lives``: those triggered by hand since the last tick;
+        and for each sandbox that entered a new minute, the engine's events that began since its last
+        tick, its readings that left (or came back into) their normal range, and its NOx permit
+        crossings. The range rule judges every such sandbox's new minute in one numpy operation."""
+        found: dict[int, list[Any]] = {}
+        for i, live in enumerate(lives):
+            if live.pending:
+                found[i], live.pending = live.pending, []
+        if not len(moved):
+            return found
+        assert self.batch is not None
+        seen = np.fromiter((live.seen_minute for live in lives), dtype=np.int64, count=len(lives))
+        starting = self.batch.starting(seen, minute)  # from the cached days, for every sandbox at once
+        for i in moved.tolist():
+            live, now = lives[i], int(minute[i])
+            member = live.member
+            cached = member.cached_from <= live.seen_minute and now < member.cached_to
+            if live.seen_minute != NO_MINUTE and (starting[i] or not cached):
+                # from the last minute seen on: an anomaly injected within it starts in it (keys sent are skipped)
+                for event in member.events_between(live.seen_minute, now + 1):
+                    if event.key not in live.sent:
+                        live.sent[event.key] = event.minute
+                        found.setdefault(i, []).append(engine_event(event))
+            if live.sent:
+                live.sent = {key: at for key, at in live.sent.items() if at >= now - 1}
+            live.seen_minute = now
+        judged = [i for i in moved.tolist() if lives[i].outside is not None]
+        first = [i for i in moved.tolist() if lives[i].outside is None]
+        if first:  # what is already outside its range when the first viewer arrives raises nothing
+            positions = self.batch.member_positions(first)
+            values = self.now_all[positions]
+            self.outside_all[positions] = (values < self.low[positions]) | (values > self.high[positions])
+            for i in first:
+                start, n = int(self.batch.out_offsets[i]), int(self.batch.sizes[i])
+                lives[i].outside = self.outside_all[start : start + n]
+                permit = lives[i].permit
+                if permit is not None:
+                    lives[i].permit_over = np.zeros(len(permit.assets), dtype=bool)
+        if judged:
+            self.limit_events(lives, judged, minute, found)
+            permit_events(lives, [i for i in judged if lives[i].permit is not None], minute, found)
+        for events in found.values():
+            events.sort(key=lambda event: event["sim_ts"])
         return found
-    seen = [i for i in moved.tolist() if lives[i].outside is not None]
-    for i in moved.tolist():
-        live, now = lives[i], int(minute[i])
-        if live.seen_minute != NO_MINUTE:
-            # from the last minute seen on: an anomaly injected within it starts in it (keys sent are skipped)
-            for event in live.member.events_between(live.seen_minute, now + 1):
-                if event.key not in live.sent:
-                    live.sent[event.key] = event.minute
-                    found.setdefault(i, []).append(engine_event(event))
-            live.sent = {key: at for key, at in live.sent.items() if at >= now - 1}
-        live.seen_minute = now
-    first = [i for i in moved.tolist() if lives[i].outside is None]
-    for i in first:  # what is already outside its range when the first viewer arrives raises nothing
-        limits = lives[i].limits
-        lives[i].outside = (lives[i].now_values < limits.low) | (lives[i].now_values > limits.high)
-        if lives[i].permit is not None:
-            lives[i].permit_over = np.zeros(len(lives[i].permit.assets), dtype=bool)
-    if seen:
-        limit_events(lives, seen, minute, found)
-        permit_events(lives, [i for i in seen if lives[i].permit is not None], minute, found)
-    for events in found.values():
-        events.sort(key=lambda event: event["sim_ts"])
-    return found
+
+    def limit_events(
+        self, lives: list[LiveSandbox], which: list[int], minute: NDArray[np.int64], found: dict[int, list[Any]]
+    ) -> None:
+        """Readings of the ``which`` sandboxes' new minute that left their normal range or came back into it."""
+        assert self.batch is not None
+        every = len(which) == len(lives)
+        positions: slice | NDArray[np.int64] = slice(None) if every else self.batch.member_positions(which)
+        values = self.now_all[positions]
+        limits = Limits(self.low[positions], self.high[positions], self.band[positions])
+        left, returned, after = limit_crossings(values, limits, self.outside_all[positions])
+        self.outside_all[positions] = after
+        changed = np.nonzero(left | returned)[0]
+        if not len(changed):
+            return
+        starts = np.cumsum([0, *(int(self.batch.sizes[i]) for i in which)])
+        for position in changed.tolist():
+            k = int(np.searchsorted(starts, position, side="right")) - 1
+            live, index = lives[which[k]], position - int(starts[k])
+            sensor = live.member.plant.sensors[index]
+            tag = live.member.plant.assets[sensor.asset_index].tag
+            value, at = float(values[position]), int(minute[which[k]])
+            if left[position]:
+                side = (
+                    f"above its normal range (up to {sensor.high:g})"
+                    if value > sensor.high
+                    else f"below its normal range (from {sensor.low:g})"
+                )
+                kind, message = "out_of_range", f"{tag} {sensor.name}: {value:.4g} {sensor.unit}, {side}"
+            else:
+                kind = "back_in_range"
+                message = f"{tag} {sensor.name}: {value:.4g} {sensor.unit}, back in its normal range"
+            found.setdefault(which[k], []).append(
+                live_event(
+                    key=f"{kind}:{sensor.key}:{at}",
+                    kind=kind,
+                    asset_tag=tag,
+                    message=message,
+                    sim_ts=from_minute(at),
+                    sensor_id=int(live.sensor_ids[index]),
+                )
+            )
 
 
 def engine_event(event: Event) -> dict[str, Any]:
     return live_event(
         key=event.key, kind=event.kind, asset_tag=event.asset, message=event.message, sim_ts=from_minute(event.minute)
     )
-
-
-def limit_events(
-    lives: list[LiveSandbox], which: list[int], minute: NDArray[np.int64], found: dict[int, list[Any]]
-) -> None:
-    """Readings of the ``which`` sandboxes' new minute that left their normal range or came back into it."""
-    sizes = [len(lives[i].now_values) for i in which]
-    values = np.concatenate([lives[i].now_values for i in which])
-    limits = Limits(*(np.concatenate([getattr(lives[i].limits, f) for i in which]) for f in ("low", "high", "band")))
-    outside = np.concatenate([lives[i].outside for i in which])
-    left, returned, after = limit_crossings(values, limits, outside)
-    starts = np.cumsum([0, *sizes])
-    for k, i in enumerate(which):
-        lives[i].outside = after[starts[k] : starts[k + 1]]
-    for position in np.nonzero(left | returned)[0].tolist():
-        k = int(np.searchsorted(starts, position, side="right")) - 1
-        live, index = lives[which[k]], position - int(starts[k])
-        sensor = live.member.plant.sensors[index]
-        tag = live.member.plant.assets[sensor.asset_index].tag
-        value, at = float(values[position]), from_minute(int(minute[which[k]]))
-        if left[position]:
-            side = (
-                f"above its normal range (up to {sensor.high:g})"
-                if value > sensor.high
-                else (f"below its normal range (from {sensor.low:g})")
-            )
-            kind, message = "out_of_range", f"{tag} {sensor.name}: {value:.4g} {sensor.unit}, {side}"
-        else:
-            kind, message = "back_in_range", f"{tag} {sensor.name}: {value:.4g} {sensor.unit}, back in its normal range"
-        found.setdefault(which[k], []).append(
-            live_event(
-                key=f"{kind}:{sensor.key}:{int(minute[which[k]])}",
-                kind=kind,
-                asset_tag=tag,
-                message=message,
-                sim_ts=at,
-                sensor_id=int(live.sensor_ids[index]),
-            )
-        )
 
 
 def permit_events(
@@ -320,12 +429,15 @@ async def simulator_run(*, ticks: int | None = None) -> None:
     try:
         while not stopping.is_set() and (ticks is None or count < ticks):
             started = time.monotonic()
-            if started - last_heartbeat >= settings.HEARTBEAT_INTERVAL or count == 0:
+            if started - last_heartbeat >= settings.HEARTBEAT_INTERVAL or last_heartbeat == 0.0:
                 await asyncio.to_thread(heartbeat_write, "simulator", instance)
                 last_heartbeat = started
             try:
                 await live_tick(ticker, channel_layer)
-            except Exception:  # Redis or the database away, a sandbox ended mid-tick: log, and tick again
+            except (redis.RedisError, OSError, DatabaseError) as exc:  # Redis or PostgreSQL away: tick again
+                logger.warning("live tick failed (%s: %s); trying again next tick", type(exc).__name__, exc)
+                last_heartbeat = 0.0  # a restarted Redis has lost the heartbeat: write it as soon as it is back
+            except Exception:  # anything else: start from a clean ticker, which reads every plant again
                 logger.exception("live tick failed; trying again next tick")
                 ticker = LiveTicker()
             count += 1

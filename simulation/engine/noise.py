@@ -29,7 +29,13 @@ def hash64(*keys: ArrayLike) -> NDArray[np.uint64]:
     Keys are folded in order and the result only grows to the shape of the keys seen so far, so put
     scalar keys first: only the big array key then costs a full pass.
     """
-    h = np.zeros((), dtype=np.uint64)
+    return hash64_more(np.zeros((), dtype=np.uint64), *keys)
+
+
+def hash64_more(prefix: NDArray[np.uint64], *keys: ArrayLike) -> NDArray[np.uint64]:
+    """Fold more keys into the hash of the keys before them: ``hash64_more(hash64(a), b) == hash64(a, b)``,
+    so a caller that draws for the same leading keys again and again (a live tick) hashes them once."""
+    h = prefix
     for key in keys:
         h = _splitmix64(h ^ np.asarray(key).astype(np.int64).view(np.uint64))
     return h
@@ -47,7 +53,11 @@ def uniform(*keys: ArrayLike) -> NDArray[np.float64]:
 def normal(*keys: ArrayLike) -> NDArray[np.float64]:
     """Standard normal for each key combination: Box-Muller on the two 32-bit halves of one hash
     (tails reach about 6.7 σ, plenty for measurement noise)."""
-    h = hash64(*keys)
+    return normal_of_hash(hash64(*keys))
+
+
+def normal_of_hash(h: NDArray[np.uint64]) -> NDArray[np.float64]:
+    """The standard normal ``normal`` draws for a hash."""
     u1 = ((h >> np.uint64(32)).astype(np.float64) + 0.5) * (1.0 / 2**32)
     u2 = (h & np.uint64(0xFFFFFFFF)).astype(np.float64) * (1.0 / 2**32)
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)

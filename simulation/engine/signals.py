@@ -231,10 +231,13 @@ class Rows:
 _DAILY_UNIT = np.cos(2 * np.pi * (np.arange(MINUTES_PER_DAY) / 60.0 - DAILY_PEAK_HOUR) / 24.0)
 
 
-def asset_load(rows: Rows, minutes: NDArray[np.int64]) -> NDArray[np.float64]:
+def asset_load(
+    rows: Rows, minutes: NDArray[np.int64], wander_unit: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
     """Fraction of capacity each row's asset runs at (rows, n): daily, weekly and seasonal cycles plus
     slow wander. ``minutes`` is (rows or 1, n); calendar terms come from per-minute-of-day and per-day
-    tables rather than being evaluated for every minute."""
+    tables rather than being evaluated for every minute. ``wander_unit``: the wander's noise when the
+    caller has it already (``load_wander_unit``; a live tick keeps it between minutes)."""
     daily = rows.daily_amplitude[:, None] * _DAILY_UNIT[(minutes - rows.phase[:, None]) % MINUTES_PER_DAY]
     day = minutes // MINUTES_PER_DAY
     first_day = int(day.min())
@@ -244,28 +247,63 @@ def asset_load(rows: Rows, minutes: NDArray[np.int64]) -> NDArray[np.float64]:
     offset = day - first_day
     seasonal = rows.seasonal_amplitude[:, None] * seasonal_unit[offset]
     weekend = np.where(weekend_day[offset], rows.weekend_factor[:, None], 1.0)
-    wander = 0.04 * smooth_noise((rows.seed * 7919 + rows.asset)[:, None], minutes, 240)
+    if wander_unit is None:
+        wander_unit = smooth_noise(load_wander_key(rows)[:, None], minutes, LOAD_WANDER_MINUTES)
+    wander = 0.04 * wander_unit
     load: NDArray[np.float64] = NOMINAL_LOAD * (1.0 + daily + seasonal) * weekend + wander
     return np.clip(load, 0.05, 1.0)
 
 
+LOAD_WANDER_MINUTES = 240  # the load's slow wander varies over about 4 hours...
+SENSOR_WANDER_MINUTES = 120  # ...each sensor's own over about 2
+
+
+def load_wander_key(rows: Rows) -> NDArray[np.int64]:
+    """The noise stream of each row's asset load wander (one per plant and asset)."""
+    return rows.seed * 7919 + rows.asset
+
+
+def sensor_wander_key(rows: Rows) -> NDArray[np.int64]:
+    """The noise stream of each row's own slow wander."""
+    return rows.seed * 104729 + rows.sensor
+
+
+@dataclass(frozen=True)
+class Noise:
+    """The random terms of ``base_values``, (rows, n) each, for a caller that draws them itself
+    (a live tick, which hashes each row's keys once and keeps the wander's grid points between minutes)."""
+
+    load_wander: NDArray[np.float64]  # unit smooth noise of the asset load, at each row's lagged minute
+    sensor_wander: NDArray[np.float64]  # unit smooth noise of the sensor
+    white: NDArray[np.float64]  # standard normal measurement noise
+
+
 def base_values(
-    rows: Rows, minutes: NDArray[np.int64], load_factor: NDArray[np.float64] | None = None
+    rows: Rows,
+    minutes: NDArray[np.int64],
+    load_factor: NDArray[np.float64] | None = None,
+    noise: Noise | None = None,
 ) -> NDArray[np.float64]:
     """Every row's value at ``minutes`` before anomalies and overlays, shape (rows, n). ``minutes`` is
     1-D (the same minutes for every row) or (rows, n) (each row its own, e.g. sandboxes whose clocks
     run at different speeds). ``load_factor`` (rows, n) scales the load, e.g. to zero while equipment
     has failed."""
     grid = minutes[None, :] if minutes.ndim == 1 else minutes
-    load = asset_load(rows, grid - rows.lag[:, None])
+    load = asset_load(rows, grid - rows.lag[:, None], noise.load_wander if noise is not None else None)
     if load_factor is not None:
         load = load * load_factor
     values = rows.base[:, None] + rows.per_load[:, None] * (load - NOMINAL_LOAD)
     if rows.ambient_gain.any():
         values += rows.ambient_gain[:, None] * ambient(grid)
-    key = rows.sensor[:, None]
-    values += rows.wander_sd[:, None] * smooth_noise((rows.seed * 104729)[:, None] + key, grid, 120)
-    values += rows.noise_sd[:, None] * normal(rows.seed[:, None], key, grid)
+    if noise is None:
+        key = rows.sensor[:, None]
+        noise = Noise(
+            np.empty(0),
+            smooth_noise(sensor_wander_key(rows)[:, None], grid, SENSOR_WANDER_MINUTES),
+            normal(rows.seed[:, None], key, grid),
+        )
+    values += rows.wander_sd[:, None] * noise.sensor_wander
+    values += rows.noise_sd[:, None] * noise.white
     return values
 
 

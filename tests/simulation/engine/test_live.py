@@ -61,3 +61,29 @@ def test_each_member_at_its_own_minute_equals_history_at_that_minute(scenarios: 
     some = batch.tick([minutes[3], minutes[1]], members=[3, 1])  # only the sandboxes due a new minute
     np.testing.assert_array_equal(some[0], history_at(members[3], minutes[3]))
     np.testing.assert_array_equal(some[1], history_at(members[1], minutes[1]))
+
+
+def test_minute_after_minute_across_the_wanders_grid_and_a_new_batch_it_stays_equal(
+    scenarios: dict[str, Scenario],
+) -> None:
+    """A running tick keeps the noise's grid points between minutes and across batches; not a bit may change."""
+    plant = plant_build(scenarios["oil_gas"], 11)
+    failing = Overlay(
+        "anomaly", plant.asset_by_tag("H-103").index, BASE_MINUTE + 230, BASE_MINUTE + 300, "equipment_failure"
+    )
+    members = [
+        LiveMember(plant, BASE_MINUTE, [failing]),
+        LiveMember(plant_build(scenarios["chemicals"], 12), BASE_MINUTE - 33),
+        LiveMember(plant_build(scenarios["food_beverage"], 13), BASE_MINUTE),
+    ]
+    batch = LiveBatch(members)
+    for minute in range(BASE_MINUTE + 235, BASE_MINUTE + 245):  # crosses 240: both wanders' grid points move
+        for member, values in zip(members, batch.tick(minute), strict=True):
+            np.testing.assert_array_equal(values, history_at(member, minute))
+        odd = batch.tick([minute + 7], members=[1])[0]  # one member alone, further on
+        np.testing.assert_array_equal(odd, history_at(members[1], minute + 7))
+    batch.keep_state()
+    again = LiveBatch([members[2], members[0]])  # a viewer left: the others' state carries over
+    for minute in (BASE_MINUTE + 245, BASE_MINUTE + 246, BASE_MINUTE + 480):
+        for member, values in zip([members[2], members[0]], again.tick(minute), strict=True):
+            np.testing.assert_array_equal(values, history_at(member, minute))
