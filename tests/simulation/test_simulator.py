@@ -4,6 +4,7 @@ through a Redis restart and through sandboxes reset or ended under it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 import signal
 import socket
@@ -188,3 +189,62 @@ def test_a_sandbox_reset_or_ended_mid_tick_does_not_stop_the_others(
     finally:
         Sandbox.objects.filter(pk=other.pk).update(status=Sandbox.Status.DESTROYED)
         other.delete(force_drop=True)
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs a redis-server binary")
+def test_a_viewer_connected_through_a_redis_restart_gets_ticks_again(committed_db: None, tmp_path: Path) -> None:
+    """The open socket's side: the channel layer's subscription of a viewer that stays connected comes
+    back by itself when Redis does, and the consumer's renewal timer registers the sandbox again."""
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}"
+    server = redis_start(port)
+    sandbox_id = Sandbox.objects.get(slug=TEST_SANDBOX_SLUG).pk
+    log = tmp_path / "simulator.log"
+    with log.open("wb") as output:
+        simulator = subprocess.Popen(
+            [sys.executable, "manage.py", "run_simulator"],
+            cwd=BASE_DIR,
+            env=subprocess_environment(REDIS_URL=url, DATABASE_URL=conftest.test_database_url()),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+    async def watch_through_a_restart() -> tuple[dict[str, Any], dict[str, Any]]:
+        nonlocal server
+        layer = import_string(settings.CHANNEL_LAYERS["default"]["BACKEND"])(
+            hosts=[f"{url}/{settings.REDIS_CHANNELS_DB}"]
+        )
+        cache = redis.Redis.from_url(f"{url}/{settings.REDIS_CACHE_DB}")
+        channel = await layer.new_channel()
+        await layer.group_add(live_group(sandbox_id), channel)
+        cache.zadd(VIEWERS_KEY, {str(sandbox_id): time.time() + VIEWER_TTL_SECONDS})
+        before = dict(await asyncio.wait_for(layer.receive(channel), timeout=60))
+        server.kill()
+        server.wait()
+        await asyncio.to_thread(wait_for, lambda: b"live tick failed" in log.read_bytes(), "the simulator to notice")
+        server = redis_start(port)  # empty: the registration is gone, the layer's subscription is not re-made yet
+        deadline = time.monotonic() + 60
+        receiving = asyncio.ensure_future(layer.receive(channel))  # never cancelled: that would leave the group
+        while True:  # what the consumer's renewal timer does every 10 s, here every second
+            with contextlib.suppress(redis.RedisError):
+                cache.zadd(VIEWERS_KEY, {str(sandbox_id): time.time() + VIEWER_TTL_SECONDS})
+            done, _ = await asyncio.wait({receiving}, timeout=1)
+            if not done:
+                assert time.monotonic() < deadline, "no tick reached the viewer after the restart"
+                continue
+            after = dict(receiving.result())
+            if after["ts"] > before["ts"]:
+                await (layer.close_pools() if hasattr(layer, "close_pools") else layer.flush())
+                return before, after
+            receiving = asyncio.ensure_future(layer.receive(channel))
+
+    try:
+        before, after = asyncio.run(watch_through_a_restart())
+        assert after["values"]
+        assert after["ts"] > before["ts"]
+        assert simulator.poll() is None, log.read_text()
+    finally:
+        simulator.terminate()
+        simulator.wait(timeout=30)
+        server.kill()
+        server.wait()
