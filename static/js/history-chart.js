@@ -145,6 +145,7 @@
         if (!alive() || !following || value === undefined) return;
         if (card.dataset.state === "loading") { pending.push([at, value]); return; }
         if (!plot || card.dataset.state !== "ready") return;
+        if (tick.gap) { load(view.start, Date.now()); return; }  // ticks were missed: history fills the hole
         append(at, value);
         plot.setData(data);
       });

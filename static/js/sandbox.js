@@ -83,6 +83,8 @@
   var wanted = [];  // functions returning sensor ids a page script shows (e.g. the chart's sensor)
   var socket = null;
   var lastTick = 0;
+  var lastSeq = null;
+  var reconnected = false;
   var delay = 1000;
 
   function subscribe() {  // only the sensors this page shows: the ticks stay small
@@ -122,11 +124,18 @@
     socket.onmessage = function (message) {
       var data = JSON.parse(message.data);
       if (data.type !== "tick") return;
+      // A tick missed (its sandbox's seq skipped) or the first after a reconnect: listeners that keep a
+      // history (the charts) fetch it again instead of drawing across the hole.
+      data.gap = lastSeq === null ? reconnected : data.seq !== lastSeq + 1;
+      lastSeq = data.seq;
+      reconnected = false;
       lastTick = Date.now();
       if (live.dataset.state !== "live") state("live", "Live");
       show(data);
     };
     socket.onclose = function (event) {
+      lastSeq = null;
+      reconnected = true;
       if (event.code === 4404) { state("closed", "Sandbox ended"); return; }
       if (event.code === 4403) { state("closed", "Signed out"); return; }
       state("closed", "Reconnecting…");
