@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 from demoportal import catalogue
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.calculations import co2_tonnes
-from simulation.engine.kpis import GJ_PER_MMBTU, Clock, scenario_kpis
+from simulation.engine.kpis import Clock, mmbtu_per_h_factor, scenario_kpis
 from simulation.engine.plant import Plant, plant_build
 from simulation.engine.signals import Overlay, events, sensor_values_parallel
 from simulation.models import (
@@ -261,18 +261,28 @@ def asset_firing_rate_mmbtu_per_h(
     """``asset``'s mean fuel input over the last seven days of its plant's data, MMBtu/h (HHV), from its
     fuel meter (a GJ/h meter converted); None for an asset without one. ``sensors``: the asset's
     ``sensor_rows`` when the caller has them already."""
-    asset_type = ASSET_TYPES.get(asset.type)
-    if asset_type is None or asset_type.fuel_sensor is None:
+    meters = fuel_meters(
+        assets=[{"id": asset.pk, "type": asset.type}],
+        sensors=sensor_rows(asset_id=asset.pk) if sensors is None else sensors,
+    )
+    if not meters:
         return None
-    meters = sensor_rows(asset_id=asset.pk) if sensors is None else sensors
-    fuel = next((sensor for sensor in meters if sensor["kind"] == asset_type.fuel_sensor), None)
-    if fuel is None:
-        return None
+    (fuel, factor), *_ = meters
     end = to_minute(facility_sim_now(facility))
     start = end - FIRING_RATE_WINDOW_MINUTES
     values = sensor_values_window(facility, [fuel], start=start, end=end, overlays=overlays)[0]
-    mean = float(np.clip(values, 0.0, None).mean())
-    return mean / GJ_PER_MMBTU if fuel["unit"] == "GJ/h" else mean
+    return float(np.clip(values, 0.0, None).mean()) * factor
+
+
+def fuel_meters(*, assets: list[dict[str, Any]], sensors: list[dict[str, Any]]) -> list[tuple[dict[str, Any], float]]:
+    """The fuel meters among ``sensors`` (rows of ``sensor_rows``): the sensor of each asset's type that
+    measures its fuel input, each with the factor that turns its reading into MMBtu/h."""
+    fuel_kind = {asset["id"]: getattr(ASSET_TYPES.get(asset["type"]), "fuel_sensor", None) for asset in assets}
+    return [
+        (sensor, mmbtu_per_h_factor(sensor["unit"]))
+        for sensor in sensors
+        if fuel_kind.get(sensor["asset_id"]) == sensor["kind"]
+    ]
 
 
 def plant_now(
@@ -286,15 +296,16 @@ def plant_now(
     """The plant's fuel input right now, with what it costs and emits an hour: the figures at the plant's
     current minute, and what a page needs to keep them live (each fuel meter's sensor id and its factor
     to MMBtu/h, the fuel price, tonnes of CO2 per MMBtu of the scenario's fuel)."""
-    fuel_kind = {asset["id"]: getattr(ASSET_TYPES.get(asset["type"]), "fuel_sensor", None) for asset in assets}
-    meters = [sensor for sensor in sensors if fuel_kind.get(sensor["asset_id"]) == sensor["kind"]]
+    meters = fuel_meters(assets=assets, sensors=sensors)
     minute = to_minute(facility_sim_now(facility))
-    values = sensor_values_window(facility, meters, start=minute, end=minute + 1)[:, 0] if meters else np.zeros(0)
-    factors = [1 / GJ_PER_MMBTU if meter["unit"] == "GJ/h" else 1.0 for meter in meters]
-    firing = float(np.dot(np.clip(values, 0.0, None), factors)) if meters else 0.0
+    sensors_metered = [meter for meter, _ in meters]
+    values = (
+        sensor_values_window(facility, sensors_metered, start=minute, end=minute + 1)[:, 0] if meters else np.zeros(0)
+    )
+    firing = float(np.dot(np.clip(values, 0.0, None), [factor for _, factor in meters]))
     co2_per_mmbtu = float(co2_tonnes(fuel_mmbtu=1.0, fuel=fuel)) if fuel else 0.0
     return {
-        "meters": [{"id": meter["id"], "factor": factor} for meter, factor in zip(meters, factors, strict=True)],
+        "meters": [{"id": meter["id"], "factor": factor} for meter, factor in meters],
         "price": price_usd_per_mmbtu,
         "co2_per_mmbtu": co2_per_mmbtu,
         "firing": firing,

@@ -218,6 +218,15 @@ def story_value(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Ove
     return METRICS[story.headline.metric](plant, clock, story, overlays)
 
 
+def mmbtu_per_h_factor(unit: str) -> float:
+    """What a fuel meter's reading in ``unit`` (MMBtu/h, or GJ/h) is multiplied by to give MMBtu/h."""
+    if unit == "MMBtu/h":
+        return 1.0
+    if unit == "GJ/h":
+        return 1 / GJ_PER_MMBTU
+    raise ValueError(f"Not a fuel meter's unit: {unit!r}")
+
+
 def annual_fuel_mmbtu(plant: Plant, clock: Clock, overlays: Sequence[Overlay] = ()) -> float:
     """Fuel burnt by every asset with a fuel meter over the last 12 months, MMBtu."""
     minutes = hourly_minutes(clock)
@@ -228,8 +237,7 @@ def annual_fuel_mmbtu(plant: Plant, clock: Clock, overlays: Sequence[Overlay] = 
             continue
         sensor = next(s for s in plant.sensors_of(asset.index) if s.kind == kind)
         values = sensor_values(plant, [sensor.index], minutes, base_minute=clock.base, overlays=overlays)[0]
-        per_hour = values if sensor.unit == "MMBtu/h" else values / GJ_PER_MMBTU
-        total += float(per_hour.sum())
+        total += float(values.sum()) * mmbtu_per_h_factor(sensor.unit)
     return total
 
 
