@@ -122,6 +122,18 @@ async def _one_tick(url: str, sandbox_id: int) -> dict[str, Any]:
         await (layer.close_pools() if hasattr(layer, "close_pools") else layer.flush())
 
 
+def simulator_start(url: str, log: Path) -> subprocess.Popen[bytes]:
+    """``manage.py run_simulator`` on the test database and the Redis at ``url``, its output in ``log``."""
+    with log.open("wb") as output:
+        return subprocess.Popen(
+            [sys.executable, "manage.py", "run_simulator"],
+            cwd=BASE_DIR,
+            env=subprocess_environment(REDIS_URL=url, DATABASE_URL=conftest.test_database_url()),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs a redis-server binary")
 def test_the_simulator_ticks_again_after_its_redis_restarts(committed_db: None, tmp_path: Path) -> None:
     port = free_port()
@@ -130,14 +142,7 @@ def test_the_simulator_ticks_again_after_its_redis_restarts(committed_db: None, 
     sandbox_id = Sandbox.objects.get(slug=TEST_SANDBOX_SLUG).pk
     cache = redis.Redis.from_url(f"{url}/{settings.REDIS_CACHE_DB}")
     log = tmp_path / "simulator.log"
-    with log.open("wb") as output:
-        simulator = subprocess.Popen(
-            [sys.executable, "manage.py", "run_simulator"],
-            cwd=BASE_DIR,
-            env=subprocess_environment(REDIS_URL=url, DATABASE_URL=conftest.test_database_url()),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    simulator = simulator_start(url, log)
     try:
         before = a_tick_arrives(url, sandbox_id)
         assert before["type"] == "live.tick"
@@ -200,14 +205,7 @@ def test_a_viewer_connected_through_a_redis_restart_gets_ticks_again(committed_d
     server = redis_start(port)
     sandbox_id = Sandbox.objects.get(slug=TEST_SANDBOX_SLUG).pk
     log = tmp_path / "simulator.log"
-    with log.open("wb") as output:
-        simulator = subprocess.Popen(
-            [sys.executable, "manage.py", "run_simulator"],
-            cwd=BASE_DIR,
-            env=subprocess_environment(REDIS_URL=url, DATABASE_URL=conftest.test_database_url()),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    simulator = simulator_start(url, log)
 
     async def watch_through_a_restart() -> tuple[dict[str, Any], dict[str, Any]]:
         nonlocal server
