@@ -66,8 +66,12 @@ def tour_steps(*, sandbox: Sandbox) -> tuple[Tour, list[dict[str, Any]]]:
     return tour, tour_resolve(tour, assets=list(assets.values()))
 
 
-def _event_since(*, sandbox: Sandbox, name: str, since: datetime) -> bool:
-    return Event.objects.filter(sandbox=sandbox, name=name, occurred_at__gte=since).exists()
+def _awaits_event(progress: TourProgress, step: dict[str, Any]) -> bool:
+    """The step waits for an event (``until.event``) that the sandbox has not had since the step began."""
+    name = step["until"].get("event")
+    return name is not None and not (
+        Event.objects.filter(sandbox=progress.sandbox, name=name, occurred_at__gte=progress.step_started_at).exists()
+    )
 
 
 def _advance(progress: TourProgress, steps: list[dict[str, Any]], *, now: datetime) -> None:
@@ -98,10 +102,7 @@ def _complete_while_done(progress: TourProgress, steps: list[dict[str, Any]], *,
     (the prospect applied the O2 trim, the page reloaded: the tour moves on by itself)."""
     by_id = {step["id"]: step for step in steps}
     while progress.status == TourProgress.Status.ACTIVE and progress.step in by_id:
-        until = by_id[progress.step]["until"]
-        if "event" not in until or not _event_since(
-            sandbox=progress.sandbox, name=until["event"], since=progress.step_started_at
-        ):
+        if "event" not in by_id[progress.step]["until"] or _awaits_event(progress, by_id[progress.step]):
             return
         progress.completed = [*progress.completed, progress.step]
         _advance(progress, steps, now=now)
@@ -166,10 +167,7 @@ def tour_step_act(
                 properties={"feature": f"tour.{step_id}", "tour": tour.key, "step": step_id},
             )
         elif action == "complete":
-            until = by_id[step_id]["until"]
-            if "event" in until and not _event_since(
-                sandbox=sandbox, name=until["event"], since=progress.step_started_at
-            ):
+            if _awaits_event(progress, by_id[step_id]):
                 raise DomainError("Not yet: this step waits for something to happen in the plant.", status_code=409)
             progress.completed = [*progress.completed, step_id]
             _advance(progress, steps, now=now)

@@ -16,11 +16,14 @@
   var scaled = false;      // the plant's clock was sped up for the current step
   var POLL_MS = 2000;
 
-  function api(method, body) {
-    return fetch(slot.dataset.tourUrl, {
+  function send(url, method, body) {  // same origin, with the session and the page's CSRF token
+    return fetch(url, {
       method: method, credentials: "same-origin", body: body ? JSON.stringify(body) : undefined,
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf ? csrf.value : "" },
-    }).then(function (response) {
+    });
+  }
+  function api(method, body) {
+    return send(slot.dataset.tourUrl, method, body).then(function (response) {
       if (response.status === 409) return api("GET");  // not yet / not the current step: show where we are
       if (!response.ok) throw new Error("tour " + response.status);
       return response.json();
@@ -30,10 +33,8 @@
 
   function clock(scale) {  // speed the plant up to show a trend, and back to real time afterwards
     scaled = scale > 1;
-    return fetch("/api/v1/sandboxes/" + sandboxId + "/clock", {
-      method: "POST", credentials: "same-origin", body: JSON.stringify({ time_scale: scale }),
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf ? csrf.value : "" },
-    }).catch(function () { /* a clock that cannot change leaves the trend at real time */ });
+    return send("/api/v1/sandboxes/" + sandboxId + "/clock", "POST", { time_scale: scale })
+      .catch(function () { /* a clock that cannot change leaves the trend at real time */ });
   }
 
   function close() {
