@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulation.engine.kpis import Clock, scenario_kpis, story_value
+from simulation.engine.kpis import Clock, mmbtu_per_h_factor, scenario_kpis, story_value
 from simulation.engine.plant import plant_build
 from simulation.engine.scenario import Scenario, load_catalogue
 from tests.simulation.engine.conftest import BASE_MINUTE, FIXTURES
@@ -38,3 +38,10 @@ def test_kpis_include_fuel_co2_and_every_story(scenarios: dict[str, Scenario]) -
     assert kpis["annual_co2"].unit == "t CO2"
     assert kpis["annual_fuel_cost"].value == pytest.approx(kpis["annual_fuel"].value * 3.2, rel=1e-6)
     assert kpis["kiln_specific_heat_kcal_per_kg"].value == pytest.approx(790, rel=0.1)
+
+
+def test_a_fuel_meter_reads_mmbtu_per_h_or_gj_per_h_and_nothing_else() -> None:
+    assert mmbtu_per_h_factor("MMBtu/h") == 1.0
+    assert mmbtu_per_h_factor("GJ/h") == pytest.approx(1 / 1.055056)
+    with pytest.raises(ValueError, match="Not a fuel meter's unit: 't/h'"):
+        mmbtu_per_h_factor("t/h")
