@@ -66,7 +66,7 @@ def endpoint_sandbox_id(request: Request, view: Any) -> int | None:
     None on the portal without an id (``POST /api/v1/events``: the body names it, ``sandboxes_reachable``)."""
     if view.kwargs.get("sandbox_id") is not None:
         return int(view.kwargs["sandbox_id"])
-    host_sandbox = getattr(request._request, "tenant", None)
+    host_sandbox = getattr(request, "tenant", None)  # set by SandboxHostMiddleware; DRF passes it through
     if isinstance(host_sandbox, Sandbox) and host_sandbox.kind == Sandbox.Kind.DEMO:
         return int(host_sandbox.pk)
     return None
