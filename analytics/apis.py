@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from analytics.models import EVENT_NAMES, Event
 from analytics.services import event_record
 from sandboxes.apis import acting_user, sandbox_for
-from sandboxes.authentication import token_sandbox
+from sandboxes.authentication import SandboxScoped, token_sandbox
 
 OCCURRED_AT_LATEST_AGE = timedelta(days=1)  # a page cannot report what happened longer ago than this
 
@@ -54,6 +54,7 @@ class EventThrottle(UserRateThrottle):
 
 
 class EventCreateApi(APIView):
+    permission_classes = [SandboxScoped]  # a token: its own sandbox's events only (on its host, or by sandbox_id)
     throttle_classes = [EventThrottle]
 
     @extend_schema(request=EventInput, responses={202: EventAcceptedOutput}, summary="Record what the prospect did")

@@ -13,7 +13,6 @@ from typing import Any
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +20,7 @@ from rest_framework.views import APIView
 from demoportal.models import TourProgress, User
 from demoportal.services import TOUR_ACTIONS, tour_progress_get, tour_step_act
 from demoportal.tours import Tour
+from sandboxes.authentication import SandboxScoped
 from sandboxes.models import Sandbox
 from sandboxes.selectors import sandbox_is_visible_to
 
@@ -84,7 +84,7 @@ def tour_taker(request: Request) -> tuple[User, Sandbox]:
 
 
 class TourApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [SandboxScoped]  # a token: only on its own sandbox's host
 
     @extend_schema(responses={200: TourOutput}, summary="This sandbox's tour and the prospect's place in it")
     def get(self, request: Request) -> Response:

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from demoportal.models import Partner, User
 from sandboxes.access import access_token_issue, access_url, sandbox_url
-from sandboxes.authentication import token_sandbox
+from sandboxes.authentication import SandboxScoped, sandboxes_reachable
 from sandboxes.models import Sandbox
 from sandboxes.selectors import sandbox_stats, sandboxes_visible_to
 from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_provision, sandbox_reset
@@ -129,17 +129,9 @@ def acting_user(request: Request) -> User:
 
 
 def sandbox_for(request: Request, sandbox_id: int) -> Sandbox:
-    """The demo sandbox ``sandbox_id`` if the user may see it (``sandboxes_visible_to``); 404 otherwise
-    (existence is not revealed)."""
-    token_for = token_sandbox(request)
-    if token_for is not None:
-        # A sandbox token reaches its own sandbox only.
-        sandboxes = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, pk=token_for.pk).exclude(
-            status=Sandbox.Status.POOLED
-        )
-    else:
-        sandboxes = sandboxes_visible_to(user=acting_user(request))
-    sandbox: Sandbox | None = sandboxes.filter(pk=sandbox_id).first()
+    """The demo sandbox ``sandbox_id`` if the request may act on it (``sandboxes_reachable``: a token's own,
+    or one the user may see); 404 otherwise (existence is not revealed)."""
+    sandbox: Sandbox | None = sandboxes_reachable(request).filter(pk=sandbox_id).first()
     if sandbox is None:
         raise NotFound("No sandbox with this id.")
     request_record(sandbox=sandbox)
@@ -147,6 +139,8 @@ def sandbox_for(request: Request, sandbox_id: int) -> Sandbox:
 
 
 class SandboxListCreateApi(APIView):
+    """Not bound to one sandbox, so a sandbox token is refused (RefusesSandboxTokens, the default)."""
+
     @extend_schema(
         parameters=[SandboxListInput],
         responses=SandboxOutput(many=True),
@@ -154,7 +148,7 @@ class SandboxListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         user = acting_user(request)
-        if not (user.is_staff or user.active_partner is not None) or token_sandbox(request) is not None:
+        if not (user.is_staff or user.active_partner is not None):
             raise PermissionDenied("Only staff and partner users can list sandboxes.")
         params = SandboxListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
@@ -204,6 +198,8 @@ class SandboxListCreateApi(APIView):
 
 
 class SandboxDetailApi(APIView):
+    permission_classes = [SandboxScoped]
+
     @extend_schema(responses=SandboxDetailOutput, summary="One sandbox, with its health and usage")
     def get(self, request: Request, sandbox_id: int) -> Response:
         sandbox = sandbox_for(request, sandbox_id)
@@ -225,6 +221,8 @@ class SandboxDetailApi(APIView):
 
 
 class SandboxResetApi(APIView):
+    permission_classes = [SandboxScoped]
+
     @extend_schema(request=None, responses=SandboxOutput, summary="Back to the scenario's start; same address")
     def post(self, request: Request, sandbox_id: int) -> Response:
         sandbox = sandbox_reset(sandbox=sandbox_for(request, sandbox_id), actor=acting_user(request))
@@ -242,6 +240,8 @@ class SandboxExtendOutput(serializers.Serializer[Any]):
 
 
 class SandboxExtendApi(APIView):
+    permission_classes = [SandboxScoped]
+
     @extend_schema(request=SandboxExtendInput, responses=SandboxExtendOutput, summary="Push the expiry back")
     def post(self, request: Request, sandbox_id: int) -> Response:
         data = SandboxExtendInput(data=request.data)

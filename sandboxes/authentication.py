@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
+from demoportal.models import User
 from sandboxes.access import sandbox_for_token
 from sandboxes.models import Sandbox
+from sandboxes.selectors import sandboxes_visible_to
+
+# A token stays valid while its sandbox lives: during a reset it still authenticates, and the endpoint
+# answers 409 (docs/api.md); once the sandbox has ended, or for an unknown token, 401.
+TOKEN_LIVE_STATUSES = (Sandbox.Status.READY, Sandbox.Status.RESETTING)
 
 
 class SandboxTokenAuthentication(authentication.BaseAuthentication):
-    """Authenticates as the sandbox's owner, with ``request.auth`` the sandbox: valid for that sandbox only."""
+    """Authenticates as the sandbox's owner, with ``request.auth`` the sandbox the token is bound to. What
+    the token may reach is decided by the two permissions below, nowhere else."""
 
     keyword = "Bearer"
 
@@ -24,12 +32,18 @@ class SandboxTokenAuthentication(authentication.BaseAuthentication):
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Send the header as: Authorization: Bearer <token>.")
         sandbox = sandbox_for_token(header[1].decode())
-        if sandbox is None or sandbox.owner is None or sandbox.status != Sandbox.Status.READY:
+        if sandbox is None or sandbox.owner is None or sandbox.status not in TOKEN_LIVE_STATUSES:
             raise exceptions.AuthenticationFailed("Unknown or retired sandbox token.")
         return sandbox.owner, sandbox
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+def token_is_for(token: str, sandbox: Sandbox) -> bool:
+    """Whether ``token`` is ``sandbox``'s own, live token (websockets' ``?token=``: the same rule as Bearer)."""
+    found = sandbox_for_token(token)
+    return found is not None and found.pk == sandbox.pk and found.status in TOKEN_LIVE_STATUSES
 
 
 class SandboxTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
@@ -43,20 +57,56 @@ class SandboxTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unt
 
 
 def token_sandbox(request: Request) -> Sandbox | None:
+    """The sandbox a request's Bearer token is bound to; None for any other credential."""
     return request.auth if isinstance(request.auth, Sandbox) else None
 
 
-class SandboxTokenForItsOwnSandbox(permissions.BasePermission):
-    """A sandbox token reaches its own sandbox (``sandbox_id`` in the URL) only: another's is 404. Anyone
-    else must be signed in; ``sandbox_for`` then shows staff every sandbox and a prospect only their own."""
+def endpoint_sandbox_id(request: Request, view: Any) -> int | None:
+    """The sandbox an endpoint acts on: the URL's ``sandbox_id``, else the sandbox whose own host this is;
+    None on the portal without an id (``POST /api/v1/events``: the body names it, ``sandboxes_reachable``)."""
+    if view.kwargs.get("sandbox_id") is not None:
+        return int(view.kwargs["sandbox_id"])
+    host_sandbox = getattr(request, "tenant", None)  # set by SandboxHostMiddleware; DRF passes it through
+    if isinstance(host_sandbox, Sandbox) and host_sandbox.kind == Sandbox.Kind.DEMO:
+        return int(host_sandbox.pk)
+    return None
+
+
+class SandboxScoped(permissions.BasePermission):
+    """For the endpoints that act on one sandbox (its lifecycle, plant data, overlays, clock, events, tour):
+    a sandbox token reaches its own sandbox only (another's is 404, never revealed). Anyone else must be
+    signed in; what they may see is ``sandboxes_reachable``'s."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         sandbox = token_sandbox(request)
-        if sandbox is not None:
-            if sandbox.pk != view.kwargs.get("sandbox_id"):
-                raise exceptions.NotFound("No sandbox with this id.")  # another sandbox's: never reveal it
-            return True
-        return bool(request.user and request.user.is_authenticated)
+        if sandbox is None:
+            return bool(request.user and request.user.is_authenticated)
+        target = endpoint_sandbox_id(request, view)
+        if target is not None and target != sandbox.pk:
+            raise exceptions.NotFound("No sandbox with this id.")
+        return True
+
+
+class RefusesSandboxTokens(permissions.BasePermission):
+    """Every endpoint that is not ``SandboxScoped`` (the default, DEFAULT_PERMISSION_CLASSES): a sandbox
+    token is not its owner's account, so it lists, creates and signs in nothing (403)."""
+
+    message = "A sandbox token works only for its own sandbox's endpoints."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return token_sandbox(request) is None
+
+
+def sandboxes_reachable(request: Request) -> QuerySet[Sandbox]:
+    """The demo sandboxes this request may act on: a token's own sandbox, else those its signed-in user may
+    see (staff every one, a partner user their organisation's, a prospect their own)."""
+    sandbox = token_sandbox(request)
+    if sandbox is not None:
+        own: QuerySet[Sandbox] = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, pk=sandbox.pk)
+        return own.exclude(status=Sandbox.Status.POOLED)
+    if not isinstance(request.user, User):
+        raise exceptions.NotAuthenticated()
+    return sandboxes_visible_to(user=request.user)
 
 
 DEMO_READ_ONLY_MESSAGE = (

@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from demoportal.exceptions import DomainError
 from sandboxes.apis import acting_user, sandbox_for
-from sandboxes.authentication import DemoPlantIsReadOnly, SandboxTokenForItsOwnSandbox
+from sandboxes.authentication import DemoPlantIsReadOnly, SandboxScoped
 from sandboxes.models import Sandbox
 from simulation.engine.downsample import min_max_buckets
 from simulation.engine.signals import HISTORY_MINUTES, sensor_values_parallel
@@ -84,7 +84,7 @@ def master_data(facility: Facility, name: str, build: Callable[[], Any]) -> Any:
 class SandboxApi(APIView):
     """A read-only view of one sandbox's plant; the actions a prospect may take get views of their own."""
 
-    permission_classes = [SandboxTokenForItsOwnSandbox, DemoPlantIsReadOnly]
+    permission_classes = [SandboxScoped, DemoPlantIsReadOnly]
 
 
 # AssetOutput and SensorOutput document the shape (OpenAPI); selectors.asset_rows and sensor_rows build it.
@@ -269,7 +269,7 @@ class OverlayApi(APIView):
     """Changes to the live plant: staff (sales during a call), the sandbox's own token (its tour), or the
     owner's session. Never the master data: these add to the plant from now on, kept in its schema."""
 
-    permission_classes = [SandboxTokenForItsOwnSandbox]
+    permission_classes = [SandboxScoped]
 
 
 class AnomalyInput(serializers.Serializer[Any]):

@@ -17,29 +17,17 @@ import contextlib
 import json
 import time
 from typing import Any
-from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django_tenants.utils import schema_context
 
-from demoportal.models import User
-from sandboxes.access import sandbox_for_token
+from sandboxes.consumers import SandboxMemberConsumer
 from sandboxes.models import Sandbox
-from sandboxes.selectors import sandbox_is_visible_to
 from simulation.live import VIEWER_TTL_SECONDS, live_group, viewer_register
 from simulation.models import Sensor
 
-CLOSE_FORBIDDEN = 4403
 RENEW_EVERY_SECONDS = VIEWER_TTL_SECONDS / 3
 SUBSCRIBE_HELP = 'Send {"type": "subscribe", "sensors": [<sensor id>, ...]}.'
-
-
-def viewer_allowed(*, sandbox: Sandbox, user: Any, token: str | None) -> bool:
-    if token:
-        found = sandbox_for_token(token)
-        return found is not None and found.pk == sandbox.pk
-    return isinstance(user, User) and user.is_authenticated and sandbox_is_visible_to(sandbox=sandbox, user=user)
 
 
 def sensor_ids(sandbox: Sandbox) -> set[int]:
@@ -47,17 +35,8 @@ def sensor_ids(sandbox: Sandbox) -> set[int]:
         return set(Sensor.objects.values_list("pk", flat=True))
 
 
-class LiveConsumer(AsyncJsonWebsocketConsumer):
-    async def connect(self) -> None:
-        sandbox: Sandbox = self.scope["sandbox"]
-        token = parse_qs(self.scope.get("query_string", b"").decode()).get("token", [None])[0]
-        allowed = await database_sync_to_async(viewer_allowed)(
-            sandbox=sandbox, user=self.scope.get("user"), token=token
-        )
-        await self.accept()  # first, so the close code reaches the browser
-        if not allowed:
-            await self.close(code=CLOSE_FORBIDDEN)
-            return
+class LiveConsumer(SandboxMemberConsumer):
+    async def member_connect(self, sandbox: Sandbox) -> None:
         self.sandbox_id: int = sandbox.pk
         self.sensors: set[int] = await database_sync_to_async(sensor_ids)(sandbox)
         self.subscribed: list[str] | None = None  # None: every sensor

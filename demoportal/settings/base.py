@@ -302,7 +302,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A sandbox token is refused everywhere but the endpoints of its own sandbox (sandboxes.authentication).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "sandboxes.authentication.RefusesSandboxTokens",
+        "rest_framework.permissions.IsAuthenticated",
+    ],
     "EXCEPTION_HANDLER": "demoportal.exceptions.api_exception_handler",
     # POST /api/v1/events, per user; a page sends a few events a minute, a runaway script gets 429.
     "DEFAULT_THROTTLE_RATES": {"events": env.str("EVENTS_RATE", default="300/min")},

@@ -9,9 +9,9 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from demoportal.models import User
-from sandboxes.access import token_hash
+from sandboxes.access import access_token_issue, token_hash
 from sandboxes.models import Sandbox
-from sandboxes.services import sandbox_destroy
+from sandboxes.services import sandbox_create, sandbox_destroy
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +131,56 @@ def test_a_prospect_session_gets_404_on_everything_of_another_prospects_sandbox(
     assert session.post(f"{other}/extend", {"hours": 1}, format="json").status_code == 404
     assert session.delete(other).status_code == 404
     assert Sandbox.objects.get(pk=theirs["sandbox_id"]).status == "ready"
+
+
+def test_a_sandbox_token_cannot_make_a_sandbox_or_get_a_link_that_signs_its_owner_in(staff: APIClient) -> None:
+    created = create(staff, "owner@plant.example")
+    token = bearer(created["access_token"])
+    owned_before = Sandbox.objects.filter(owner__email="owner@plant.example").count()
+
+    for product in ("emissionsguardian", "thermalcommand"):  # the owner's existing product, and a new one
+        body = {"email": "owner@plant.example", "product": product, "industry": "cement"}
+        refused = token.post("/api/v1/sandboxes", body, format="json")
+        assert refused.status_code == 403, refused.content
+        assert "access_url" not in refused.json()
+    assert Sandbox.objects.filter(owner__email="owner@plant.example").count() == owned_before
+
+
+def test_a_sandbox_token_of_a_staff_owner_reaches_nothing_of_the_portal(staff: APIClient) -> None:
+    owner = User.objects.create_user(email="ae2@vendor.example", password="pw", is_staff=True)
+    sandbox = sandbox_create(slug="staff-owned", name="Staff's", scenario="cement", owner=owner)
+    other = create(staff, "p@plant.example")
+    token = bearer(access_token_issue(sandbox=sandbox))
+
+    assert token.get(f"/api/v1/sandboxes/{sandbox.pk}").status_code == 200  # its own sandbox
+    assert token.get("/api/v1/stats").status_code == 403  # staff's totals: not the token's
+    assert token.get("/api/v1/sandboxes").status_code == 403
+    assert token.get(f"/api/v1/sandboxes/{other['sandbox_id']}").status_code == 404  # staff's owner sees all
+
+
+def test_a_sandbox_token_does_not_reach_another_sandbox_of_the_same_owner(staff: APIClient) -> None:
+    first = create(staff, "two@plant.example")
+    body = {"email": "two@plant.example", "product": "thermalcommand", "industry": "steel"}
+    second = staff.post("/api/v1/sandboxes", body, format="json").json()
+    token = bearer(first["access_token"])
+
+    assert token.get(f"/api/v1/sandboxes/{second['sandbox_id']}").status_code == 404
+    host = second["url"].split("//")[1].rstrip("/")
+    on_second_host = APIClient(HTTP_HOST=host)
+    on_second_host.credentials(HTTP_AUTHORIZATION=f"Bearer {first['access_token']}")
+    assert on_second_host.get("/api/v1/tour").status_code == 404  # the owner's tour there: not this token's
+    sent = on_second_host.post("/api/v1/events", {"event": "page_view"}, format="json")
+    assert sent.status_code == 404
+
+
+def test_during_a_reset_the_token_gets_409_not_401(staff: APIClient) -> None:
+    created = create(staff, "resetting@plant.example")
+    Sandbox.objects.filter(pk=created["sandbox_id"]).update(status=Sandbox.Status.RESETTING)
+    token = bearer(created["access_token"])
+    url = f"/api/v1/sandboxes/{created['sandbox_id']}"
+
+    again = token.post(f"{url}/reset")
+    assert again.status_code == 409, again.content
+    assert again.json()["errors"] == {"status": ["resetting"]}
+    assert token.get(f"{url}/assets").status_code == 409
+    assert token.get(url).json()["status"] == "resetting"

@@ -16,9 +16,9 @@ from django_tenants.utils import schema_context
 
 from demoportal.asgi import application
 from sandboxes.access import access_token_issue
+from sandboxes.consumers import CLOSE_FORBIDDEN
 from sandboxes.models import Sandbox
 from simulation.broadcast import ticks_send
-from simulation.consumers import CLOSE_FORBIDDEN
 from simulation.engine.signals import sensor_values
 from simulation.live import live_group, live_sandbox_load, sandboxes_viewed, viewer_register
 from simulation.models import Sensor
