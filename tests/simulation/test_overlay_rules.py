@@ -87,16 +87,22 @@ def test_an_o2_trim_on_a_cement_kiln_is_400_naming_the_asset_and_nothing_is_stor
         assert not AppliedOptimization.objects.exists()
 
 
-def test_a_kiln_trim_stored_before_the_rule_no_longer_breaks_the_sandbox(
-    client: Client, staff: APIClient, test_redis: redis.Redis
-) -> None:
-    sandbox = sandbox_create(slug="old-kiln-trim", name="Kiln", scenario="cement")
+def owned_cement_works(client: Client, slug: str) -> tuple[Sandbox, Asset]:
+    """A new cement sandbox whose owner is signed in with ``client``, and its kiln."""
+    sandbox = sandbox_create(slug=slug, name="Kiln", scenario="cement")
     owner = User.objects.create_user(email="owner@cement.example", password="pw")
     Sandbox.objects.filter(pk=sandbox.pk).update(owner=owner)
     client.force_login(owner)
     with schema_context(sandbox.schema_name):
-        kiln = Asset.objects.filter(type="cement_kiln").first()
-        assert kiln is not None
+        kiln = Asset.objects.get(type="cement_kiln")
+    return sandbox, kiln
+
+
+def test_a_kiln_trim_stored_before_the_rule_no_longer_breaks_the_sandbox(
+    client: Client, staff: APIClient, test_redis: redis.Redis
+) -> None:
+    sandbox, kiln = owned_cement_works(client, "old-kiln-trim")
+    with schema_context(sandbox.schema_name):
         AppliedOptimization.objects.create(
             asset=kiln,
             kind="o2_setpoint",
@@ -118,13 +124,7 @@ def test_a_kiln_trim_stored_before_the_rule_no_longer_breaks_the_sandbox(
 
 
 def test_the_kiln_page_offers_no_o2_trim_and_a_posted_one_is_400(client: Client) -> None:
-    sandbox = sandbox_create(slug="kiln-page", name="Kiln", scenario="cement")
-    owner = User.objects.create_user(email="owner@cement.example", password="pw")
-    Sandbox.objects.filter(pk=sandbox.pk).update(owner=owner)
-    client.force_login(owner)
-    with schema_context(sandbox.schema_name):
-        kiln = Asset.objects.filter(type="cement_kiln").first()
-    assert kiln is not None
+    sandbox, kiln = owned_cement_works(client, "kiln-page")
     host = f"{sandbox.slug}.localhost"
 
     page = client.get(f"/assets/{kiln.tag}/", HTTP_HOST=host)
