@@ -62,6 +62,16 @@ def test_every_signal_stays_within_physical_bounds(stack: tuple[Plant, list[Over
     np.testing.assert_array_equal(tick, history[:, -1])
 
 
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stacks())
+def test_the_kpis_compute_whatever_the_overlays(stack: tuple[Plant, list[Overlay], np.ndarray]) -> None:
+    plant, overlays, minutes = stack
+
+    kpis = scenario_kpis(plant, Clock(BASE_MINUTE, int(minutes[-1])), overlays)
+
+    assert all(np.isfinite(kpi.value) for kpi in kpis), kpis
+
+
 def test_three_excess_air_anomalies_keep_flue_gas_o2_below_air_and_the_kpis_compute() -> None:
     """The issue's case: stacked excess air on one heater drove O2 to 34 % and the KPIs to a 500."""
     plant = PLANTS["oil_gas"]
