@@ -106,6 +106,27 @@ def heartbeat_check(component: str) -> Callable[[], dict[str, Any]]:
     return check
 
 
+def simulator_statuses(instances: list[str]) -> dict[str, dict[str, Any]]:
+    """What these simulator instances last said about their ticks (``simulator.TickRecord.status``), by
+    instance; the status of instances no longer alive is dropped on the way."""
+    client = redis_client()
+    key = HEARTBEAT_STATUS_KEY.format(component="simulator")
+    gone = {field.decode() for field in cast(list[bytes], client.hkeys(key))} - set(instances)
+    if gone:
+        client.hdel(key, *gone)  # the status of instances that stopped without saying so
+    if not instances:
+        return {}
+    values = cast(list[bytes | None], client.hmget(key, instances))
+    # An instance has said nothing yet before its first heartbeat with a status.
+    return {instance: json.loads(raw) for instance, raw in zip(instances, values, strict=True) if raw is not None}
+
+
+def simulator_quarantined() -> dict[str, str]:
+    """Sandboxes (by id, as text) the live simulators set aside because their values failed, with why."""
+    instances = heartbeat_instances("simulator", redis_client())
+    return {k: v for status in simulator_statuses(instances).values() for k, v in status["quarantined"].items()}
+
+
 def check_simulator() -> dict[str, Any]:
     """Alive (a heartbeat) and ticking: no instance whose last ``TICK_FAILURES_UNHEALTHY`` ticks failed or
     that has not ticked for ``TICK_STALL_SECONDS``. Sandboxes set aside because their values failed
@@ -113,19 +134,10 @@ def check_simulator() -> dict[str, Any]:
     result = heartbeat_check("simulator")()
     if not result["ok"]:
         return result
-    instances: list[str] = result["instances"]
-    client = redis_client()
-    key = HEARTBEAT_STATUS_KEY.format(component="simulator")
-    gone = {field.decode() for field in cast(list[bytes], client.hkeys(key))} - set(instances)
-    if gone:
-        client.hdel(key, *gone)  # the status of instances that stopped without saying so
     problems: list[str] = []
     quarantined: dict[str, str] = {}
     now = time.time()
-    for instance, raw in zip(instances, client.hmget(key, instances), strict=True):
-        if raw is None:  # nothing said yet (its first heartbeat comes before its first tick)
-            continue
-        status = json.loads(raw)
+    for instance, status in simulator_statuses(result["instances"]).items():
         quarantined.update(status["quarantined"])
         if status["failed_ticks"] >= TICK_FAILURES_UNHEALTHY:
             problems.append(f"{instance}: its last {status['failed_ticks']} ticks failed ({status['error']})")

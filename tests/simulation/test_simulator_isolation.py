@@ -11,8 +11,10 @@ import pytest
 import redis
 from django.test import Client
 from django_tenants.utils import schema_context
+from rest_framework.test import APIClient
 
 from demoportal.health import TICK_STALL_SECONDS, health_report, heartbeat_write
+from demoportal.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create
 from simulation import simulator
@@ -128,3 +130,22 @@ def test_healthz_reports_quarantined_sandboxes_and_a_simulator_whose_ticks_stall
 
     assert response.status_code == 503
     assert "no successful tick" in response.json()["checks"]["simulator"]["error"]
+
+
+def test_a_quarantined_sandbox_says_so_in_its_own_health(
+    sandbox: Sandbox, cement: Sandbox, test_redis: redis.Redis
+) -> None:
+    staff = APIClient(HTTP_HOST="localhost")
+    staff.force_authenticate(User.objects.create_user(email="sales@vendor.example", password="pw", is_staff=True))
+    quarantined = {str(cement.pk): "KeyError: 'retired_scenario'"}
+    heartbeat_write(
+        "simulator",
+        "sim-1",
+        status={"last_tick_ok_at": time.time(), "failed_ticks": 0, "error": "", "quarantined": quarantined},
+    )
+
+    cement_health = staff.get(f"/api/v1/sandboxes/{cement.pk}").json()["health"]
+    other_health = staff.get(f"/api/v1/sandboxes/{sandbox.pk}").json()["health"]
+
+    assert "KeyError: 'retired_scenario'" in cement_health["simulator"]
+    assert other_health["simulator"] == "ok"
