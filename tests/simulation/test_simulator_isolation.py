@@ -149,3 +149,21 @@ def test_a_quarantined_sandbox_says_so_in_its_own_health(
 
     assert "KeyError: 'retired_scenario'" in cement_health["simulator"]
     assert other_health["simulator"] == "ok"
+
+
+def test_a_tick_that_fails_for_every_sandbox_alike_quarantines_none_and_fails(
+    sandbox: Sandbox, cement: Sandbox, test_redis: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When each sandbox computes fine alone, the fault is the tick's own: it fails (the loop logs and
+    counts it, /healthz shows it) rather than setting innocent sandboxes aside."""
+
+    def broken_rule(*args: Any) -> Any:
+        raise ZeroDivisionError("a fault in the alarm rules")
+
+    ticker, now = LiveTicker(), time.time()
+    assert ticked(ticker, [sandbox.pk, cement.pk], now) == {sandbox.pk, cement.pk}  # their first minute judged
+    monkeypatch.setattr(simulator, "limit_crossings", broken_rule)
+
+    with pytest.raises(ZeroDivisionError):
+        ticked(ticker, [sandbox.pk, cement.pk], now + 60)
+    assert ticker.quarantined == {}
