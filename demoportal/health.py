@@ -7,10 +7,11 @@ answer "database: failing" instead of crashing when PostgreSQL is down.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import redis
 from django.conf import settings
@@ -23,8 +24,15 @@ HEALTH_PATH = "/healthz"
 # One sorted set per component: member = instance, score = when its heartbeat expires. Reading it costs the
 # same however many other keys the cache database holds (a key scan grew with every sandbox's counters).
 HEARTBEAT_KEY = "heartbeats:{component}"
+# What an instance says about its work with its heartbeat (the simulator: its ticks), one hash per component:
+# field = instance, value = JSON.
+HEARTBEAT_STATUS_KEY = "heartbeats:{component}:status"
 # A component counts as alive while its newest heartbeat is younger than this many intervals.
 HEARTBEAT_MISSED_INTERVALS = 3
+# The simulator is failing when this many ticks in a row failed, or none succeeded for this long (a live
+# chart has visibly stopped), even though its loop still writes its heartbeat.
+TICK_FAILURES_UNHEALTHY = 3
+TICK_STALL_SECONDS = 30.0
 
 
 def redis_client() -> redis.Redis:
@@ -37,11 +45,18 @@ def _redis_client(url: str, timeout: float) -> redis.Redis:
     return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
 
 
-def heartbeat_write(component: str, instance: str, *, client: redis.Redis | None = None) -> None:
-    """Record that ``instance`` of ``component`` (worker, simulator) is alive now. Never raises."""
+def heartbeat_write(
+    component: str, instance: str, *, client: redis.Redis | None = None, status: dict[str, Any] | None = None
+) -> None:
+    """Record that ``instance`` of ``component`` (worker, simulator) is alive now, with what it says about
+    its work (``status``, JSON; the simulator's ticks). Never raises."""
     expires = time.time() + settings.HEARTBEAT_INTERVAL * HEARTBEAT_MISSED_INTERVALS
     try:
-        (client or redis_client()).zadd(HEARTBEAT_KEY.format(component=component), {instance: expires})
+        pipe = (client or redis_client()).pipeline()
+        pipe.zadd(HEARTBEAT_KEY.format(component=component), {instance: expires})
+        if status is not None:
+            pipe.hset(HEARTBEAT_STATUS_KEY.format(component=component), instance, json.dumps(status))
+        pipe.execute()
     except redis.RedisError as exc:
         logger.warning("heartbeat of %s %s not written: %s", component, instance, exc)
 
@@ -49,7 +64,10 @@ def heartbeat_write(component: str, instance: str, *, client: redis.Redis | None
 def heartbeat_clear(component: str, instance: str) -> None:
     """Forget ``instance`` at once (a clean shutdown), rather than when its heartbeat expires. Never raises."""
     try:
-        redis_client().zrem(HEARTBEAT_KEY.format(component=component), instance)
+        pipe = redis_client().pipeline()
+        pipe.zrem(HEARTBEAT_KEY.format(component=component), instance)
+        pipe.hdel(HEARTBEAT_STATUS_KEY.format(component=component), instance)
+        pipe.execute()
     except redis.RedisError as exc:
         logger.warning("heartbeat of %s %s not cleared: %s", component, instance, exc)
 
@@ -88,11 +106,55 @@ def heartbeat_check(component: str) -> Callable[[], dict[str, Any]]:
     return check
 
 
+def simulator_statuses(instances: list[str]) -> dict[str, dict[str, Any]]:
+    """What these simulator instances last said about their ticks (``simulator.TickRecord.status``), by
+    instance; the status of instances no longer alive is dropped on the way."""
+    client = redis_client()
+    key = HEARTBEAT_STATUS_KEY.format(component="simulator")
+    gone = {field.decode() for field in cast(list[bytes], client.hkeys(key))} - set(instances)
+    if gone:
+        client.hdel(key, *gone)  # the status of instances that stopped without saying so
+    if not instances:
+        return {}
+    values = cast(list[bytes | None], client.hmget(key, instances))
+    # An instance has said nothing yet before its first heartbeat with a status.
+    return {instance: json.loads(raw) for instance, raw in zip(instances, values, strict=True) if raw is not None}
+
+
+def simulator_quarantined() -> dict[str, str]:
+    """Sandboxes (by id, as text) the live simulators set aside because their values failed, with why."""
+    instances = heartbeat_instances("simulator", redis_client())
+    return {k: v for status in simulator_statuses(instances).values() for k, v in status["quarantined"].items()}
+
+
+def check_simulator() -> dict[str, Any]:
+    """Alive (a heartbeat) and ticking: no instance whose last ``TICK_FAILURES_UNHEALTHY`` ticks failed or
+    that has not ticked for ``TICK_STALL_SECONDS``. Sandboxes set aside because their values failed
+    (``simulator.Quarantine``) are listed; the others still tick, so they alone do not make it failing."""
+    result = heartbeat_check("simulator")()
+    if not result["ok"]:
+        return result
+    problems: list[str] = []
+    quarantined: dict[str, str] = {}
+    now = time.time()
+    for instance, status in simulator_statuses(result["instances"]).items():
+        quarantined.update(status["quarantined"])
+        if status["failed_ticks"] >= TICK_FAILURES_UNHEALTHY:
+            problems.append(f"{instance}: its last {status['failed_ticks']} ticks failed ({status['error']})")
+        elif now - status["last_tick_ok_at"] > TICK_STALL_SECONDS:
+            problems.append(f"{instance}: no successful tick for {now - status['last_tick_ok_at']:.0f} s")
+    if quarantined:
+        result["quarantined"] = quarantined
+    if problems:
+        return {**result, "ok": False, "error": "; ".join(problems)}
+    return result
+
+
 CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
     "database": check_database,
     "redis": check_redis,
     "worker": heartbeat_check("worker"),
-    "simulator": heartbeat_check("simulator"),
+    "simulator": check_simulator,
 }
 
 

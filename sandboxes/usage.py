@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection
 
 from demoportal.exceptions import DomainError
-from demoportal.health import heartbeat_instances, redis_client
+from demoportal.health import heartbeat_instances, redis_client, simulator_quarantined
 from sandboxes.models import Sandbox
 from sandboxes.selectors import storage_by_schema
 
@@ -110,4 +110,7 @@ def sandbox_health(*, sandbox: Sandbox) -> dict[str, str]:
         cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [sandbox.schema_name])
         database = "ok" if cursor.fetchone() else "no schema"
     simulator = "ok" if heartbeat_instances("simulator", redis_client()) else "no simulator heartbeat"
+    quarantined = simulator_quarantined().get(str(sandbox.pk))
+    if quarantined is not None:
+        simulator = f"live values stopped for this sandbox ({quarantined}); retried when it changes or within minutes"
     return {"database": database, "simulator": simulator}

@@ -110,7 +110,16 @@ def facility_start(*, scenario_key: str, seed: int, started_at: datetime) -> Fac
 
 MAX_OVERLAY_MINUTES = 7 * 24 * 60
 O2_SETPOINT_RANGE = (1.0, 8.0)  # % flue-gas O2 a combustion controller would accept
-O2_SENSOR_KINDS = ("o2", "kiln_inlet_o2")
+
+
+def overlay_errors(*, asset: Asset, kind: str) -> dict[str, list[str]]:
+    """The field errors of putting overlay ``kind`` (an anomaly type or ``o2_setpoint``) on ``asset``: the
+    engine's rule (``AssetType.overlay_refusal``), so that nothing is stored that the plant cannot compute."""
+    refusal = ASSET_TYPES[asset.type].overlay_refusal(kind)
+    if refusal is None:
+        return {}
+    field, message = refusal
+    return {field: [f"{asset.tag}: {message}"]}
 
 
 def anomaly_inject(
@@ -122,9 +131,8 @@ def anomaly_inject(
     asset = Asset.objects.filter(pk=asset_id).first()
     if asset is None:
         errors["asset_id"] = [f"No asset with id {asset_id} in this sandbox."]
-    elif type not in ASSET_TYPES[asset.type].anomalies:
-        allowed = ", ".join(ASSET_TYPES[asset.type].anomalies)
-        errors["type"] = [f"A {ASSET_TYPES[asset.type].name.lower()} can have: {allowed}."]
+    else:
+        errors.update(overlay_errors(asset=asset, kind=type))
     if not 1 <= duration_minutes <= MAX_OVERLAY_MINUTES:
         errors["duration_minutes"] = [f"Between 1 and {MAX_OVERLAY_MINUTES} minutes (7 days)."]
     if not 0 < magnitude <= 3:
@@ -156,8 +164,8 @@ def optimization_apply(
         errors["kind"] = ["The one optimisation a demo plant takes is o2_setpoint."]
     if asset is None:
         errors["asset_id"] = [f"No asset with id {asset_id} in this sandbox."]
-    elif not asset.sensors.filter(kind__in=O2_SENSOR_KINDS).exists():
-        errors["asset_id"] = [f"{asset.tag} has no flue-gas O2 to set: choose a fired heater, boiler or kiln."]
+    elif kind == "o2_setpoint":
+        errors.update(overlay_errors(asset=asset, kind=kind))
     value = parameters.get("o2_pct") if isinstance(parameters, dict) else None
     low, high = O2_SETPOINT_RANGE
     if not isinstance(value, int | float) or isinstance(value, bool) or not low <= value <= high:

@@ -2,7 +2,10 @@
 
 Every tick (LIVE_TICK_SECONDS) it computes the live values of every sandbox that has a viewer, in one
 vectorised engine call across sandboxes and sensors, sends one message per sandbox to its channel
-group, and writes its heartbeat for /healthz (every HEARTBEAT_INTERVAL).
+group, and writes its heartbeat for /healthz (every HEARTBEAT_INTERVAL) with how its ticks go.
+
+One sandbox whose plant cannot be read or whose values fail never stops the others' ticks: it is
+quarantined (not ticked for QUARANTINE_SECONDS, or until it changes), logged, and listed in the heartbeat.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import os
 import signal
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,10 +30,10 @@ from django.conf import settings
 from django.db import DatabaseError
 from numpy.typing import NDArray
 
-from demoportal.health import heartbeat_clear, heartbeat_write
+from demoportal.health import TICK_FAILURES_UNHEALTHY, heartbeat_clear, heartbeat_write
 from simulation.broadcast import ticks_send
 from simulation.engine.alarms import Limits, limit_crossings, nox_rates, permit_crossings
-from simulation.engine.live import LiveBatch
+from simulation.engine.live import LiveBatch, LiveMember
 from simulation.engine.signals import Event
 from simulation.live import (
     NO_MINUTE,
@@ -46,11 +49,22 @@ from simulation.selectors import from_minute
 logger = logging.getLogger(__name__)
 PREFETCH_TICKS = 40  # ticks over which a minute's values are computed ahead (of 60 at 1 s a tick)
 PREFETCH_MAX_SCALE = 10  # faster clocks pass a minute in a few ticks: computed when they get there
+QUARANTINE_SECONDS = 300  # a sandbox whose live values failed is tried again after this, or when it changes
 
 
 def plant_key(live: LiveSandbox) -> tuple[object, ...]:
     """What makes a sandbox's live values: a reset changes the seed and start, a change adds overlays."""
     return (live.member.plant.seed, live.member.base_minute, tuple(live.member.overlays))
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    """A sandbox set aside because its plant could not be read or its values failed: it is not ticked
+    until ``until`` (wall seconds) or until it changes (a reset, or a change that asks for a reload)."""
+
+    generation: tuple[object, ...]
+    until: float
+    error: str
 
 
 @dataclass
@@ -72,8 +86,9 @@ class LiveTicker:
     a new viewer, a change (``live_reload_request``) or a reset; an end or a reset is seen in one query
     on the public schema."""
 
-    def __init__(self) -> None:
+    def __init__(self, quarantined: dict[int, Quarantine] | None = None) -> None:
         self.sandboxes: dict[int, LiveSandbox] = {}
+        self.quarantined: dict[int, Quarantine] = {} if quarantined is None else quarantined
         self.order: list[int] = []
         self.batch: LiveBatch | None = None
         # Every watched sensor's values at each sandbox's minute and the next, and its alarm state, in
@@ -82,15 +97,23 @@ class LiveTicker:
         self.outside_all = np.empty(0, dtype=bool)
         self.low, self.high, self.band = np.empty(0), np.empty(0), np.empty(0)
 
-    def refresh(self, viewed: list[int]) -> None:
-        """(Database) Load the newly watched, reset or changed sandboxes; drop the unwatched and the ended."""
+    def refresh(self, viewed: list[int], *, now: float | None = None) -> None:
+        """(Database) Load the newly watched, reset or changed sandboxes; drop the unwatched and the ended.
+        A quarantined sandbox is loaded again once it changed or its time (at wall time ``now``) is up."""
+        now = time.time() if now is None else now
         reloads = live_reloads_take()  # an anomaly, an optimisation or a clock change was just applied
         ready = live_sandboxes_ready(viewed)
         for sandbox_id in viewed:
             known = self.sandboxes.get(sandbox_id)
             if sandbox_id not in ready:  # ended, being reset, or never a demo
                 self.sandboxes.pop(sandbox_id, None)
+                self.quarantined.pop(sandbox_id, None)
                 continue
+            held = self.quarantined.get(sandbox_id)
+            if held is not None:
+                if held.generation == ready[sandbox_id] and sandbox_id not in reloads and now < held.until:
+                    continue
+                del self.quarantined[sandbox_id]  # changed, or served its time: try it again
             if known is not None and known.generation == ready[sandbox_id] and sandbox_id not in reloads:
                 continue
             same_schema = known is not None and known.generation == ready[sandbox_id]
@@ -101,6 +124,9 @@ class LiveTicker:
             except DatabaseError as exc:  # its schema dropped or replaced between the query above and now
                 logger.info("sandbox %s not loaded this tick (%s)", sandbox_id, exc)
                 self.sandboxes.pop(sandbox_id, None)
+                continue
+            except Exception as exc:  # noqa: BLE001 - its plant cannot be read: that sandbox alone stops
+                self.quarantine(sandbox_id, ready[sandbox_id], exc, now)
                 continue
             if loaded is None:
                 self.sandboxes.pop(sandbox_id, None)
@@ -120,9 +146,51 @@ class LiveTicker:
                 self.sandboxes[sandbox_id] = loaded  # a new or changed plant: its minutes are computed afresh
         for sandbox_id in set(self.sandboxes) - set(viewed):
             del self.sandboxes[sandbox_id]
+        for sandbox_id in [i for i, held in self.quarantined.items() if i not in viewed and now >= held.until]:
+            del self.quarantined[sandbox_id]
+
+    def quarantine(self, sandbox_id: int, generation: tuple[object, ...], exc: Exception, now: float) -> None:
+        """Stop ticking this sandbox for QUARANTINE_SECONDS or until it changes, and say why."""
+        self.sandboxes.pop(sandbox_id, None)
+        error = f"{type(exc).__name__}: {exc}"
+        self.quarantined[sandbox_id] = Quarantine(generation, now + QUARANTINE_SECONDS, error)
+        logger.error(
+            "sandbox %s quarantined for %d s or until it changes: its live values failed (%s)",
+            sandbox_id,
+            QUARANTINE_SECONDS,
+            error,
+            exc_info=exc,
+        )
 
     def frames(self, now: float) -> dict[int, LiveFrame]:
-        """Each watched sandbox's tick at wall time ``now`` (Unix seconds)."""
+        """Each watched sandbox's tick at wall time ``now`` (Unix seconds). When the tick fails, the
+        sandboxes whose values fail are found and quarantined, and the others get their tick."""
+        try:
+            return self._frames(now)
+        except Exception:
+            if not self.isolate(now):  # no sandbox fails alone: the tick itself is at fault
+                raise
+            return self._frames(now)
+
+    def isolate(self, now: float) -> bool:
+        """After a failed tick: compute each sandbox alone (its values and events at its minute) and
+        quarantine those that fail. The others' computed minutes are dropped, since the failed tick may
+        have left them half updated, and computed afresh in a new batch. True when any sandbox failed."""
+        lives = list(self.sandboxes.values())
+        minutes = (sim_seconds(lives, now) // 60).astype(np.int64).tolist() if lives else []
+        failed = False
+        for live, minute in zip(lives, minutes, strict=True):
+            try:
+                member_probe(live.member, minute)
+            except Exception as exc:  # noqa: BLE001 - whatever fails, it is this sandbox's alone
+                self.quarantine(live.sandbox_id, live.generation, exc, now)
+                failed = True
+        for live in self.sandboxes.values():
+            live.minute = live.after_minute = NO_MINUTE
+        self.batch = None
+        return failed
+
+    def _frames(self, now: float) -> dict[int, LiveFrame]:
         lives = list(self.sandboxes.values())
         if not lives:
             return {}
@@ -331,6 +399,12 @@ class LiveTicker:
             )
 
 
+def member_probe(member: LiveMember, minute: int) -> None:
+    """The engine's work for one sandbox's tick, alone: its values at ``minute`` and its events up to it."""
+    LiveBatch([member]).tick(minute)
+    member.events_between(minute - 1, minute + 1)
+
+
 def engine_event(event: Event) -> dict[str, Any]:
     return live_event(
         key=event.key, kind=event.kind, asset_tag=event.asset, message=event.message, sim_ts=from_minute(event.minute)
@@ -399,12 +473,37 @@ async def live_tick(ticker: LiveTicker, channel_layer: Any, *, now: float | None
     """One tick: who is watching, their values, one message per sandbox. Returns how many were sent."""
     now = now or time.time()
     viewed = await asyncio.to_thread(sandboxes_viewed, now=now)
-    await asyncio.to_thread(ticker.refresh, viewed)
+    await asyncio.to_thread(ticker.refresh, viewed, now=now)
     frames = ticker.frames(now)
     await ticks_send(
         channel_layer, {sandbox_id: tick_message(ts=now, frame=frame) for sandbox_id, frame in frames.items()}
     )
     return len(frames)
+
+
+@dataclass
+class TickRecord:
+    """How the simulator's ticks go, sent with its heartbeat for /healthz: when one last succeeded (wall
+    seconds), how many failed in a row since, and the last error."""
+
+    last_tick_ok_at: float
+    failed_ticks: int = 0
+    error: str = ""
+
+    def succeeded(self, now: float) -> None:
+        self.last_tick_ok_at, self.failed_ticks, self.error = now, 0, ""
+
+    def failed(self, exc: Exception) -> None:
+        self.failed_ticks += 1
+        self.error = f"{type(exc).__name__}: {exc}"
+
+    def status(self, ticker: LiveTicker) -> dict[str, Any]:
+        quarantined = {str(sandbox_id): held.error for sandbox_id, held in ticker.quarantined.items()}
+        return {**asdict(self), "quarantined": quarantined}
+
+    def state(self, ticker: LiveTicker) -> tuple[object, ...]:
+        """What /healthz should learn at once when it changes, not at the next heartbeat."""
+        return min(self.failed_ticks, TICK_FAILURES_UNHEALTHY), frozenset(ticker.quarantined)
 
 
 def simulator_instance_name() -> str:
@@ -426,20 +525,27 @@ async def simulator_run(*, ticks: int | None = None) -> None:
     logger.info("simulator %s started", instance)
     count = 0
     ticker, channel_layer, last_heartbeat = LiveTicker(), get_channel_layer(), 0.0
+    record = TickRecord(last_tick_ok_at=time.time())
     try:
         while not stopping.is_set() and (ticks is None or count < ticks):
             started = time.monotonic()
             if started - last_heartbeat >= settings.HEARTBEAT_INTERVAL or last_heartbeat == 0.0:
-                await asyncio.to_thread(heartbeat_write, "simulator", instance)
+                await asyncio.to_thread(heartbeat_write, "simulator", instance, status=record.status(ticker))
                 last_heartbeat = started
+            before = record.state(ticker)
             try:
                 await live_tick(ticker, channel_layer)
+                record.succeeded(time.time())
             except (redis.RedisError, OSError, DatabaseError) as exc:  # Redis or PostgreSQL away: tick again
                 logger.warning("live tick failed (%s: %s); trying again next tick", type(exc).__name__, exc)
+                record.failed(exc)
                 last_heartbeat = 0.0  # a restarted Redis has lost the heartbeat: write it as soon as it is back
-            except Exception:  # anything else: start from a clean ticker, which reads every plant again
+            except Exception as exc:  # anything else: a clean ticker reads every plant again (not the quarantined)
                 logger.exception("live tick failed; trying again next tick")
-                ticker = LiveTicker()
+                record.failed(exc)
+                ticker = LiveTicker(ticker.quarantined)
+            if record.state(ticker) != before:
+                last_heartbeat = 0.0
             count += 1
             pause = max(0.0, settings.LIVE_TICK_SECONDS - (time.monotonic() - started))
             with contextlib.suppress(TimeoutError):

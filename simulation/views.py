@@ -32,7 +32,7 @@ from simulation.selectors import (
     sensor_values_window,
     to_minute,
 )
-from simulation.services import O2_SENSOR_KINDS, SavingsEstimate, optimization_apply, savings_calculate
+from simulation.services import SavingsEstimate, optimization_apply, overlay_errors, savings_calculate
 
 ASSET_EVENTS_DAYS = 7
 # The trends an asset's page opens with, where the asset has them; else its first sensor.
@@ -91,9 +91,9 @@ def asset_page(
     for sensor in sensors:
         sensor["trended"] = sensor["id"] in trend_ids
 
-    o2_sensor = next((sensor for sensor in sensors if sensor["kind"] in O2_SENSOR_KINDS), None)
+    o2_sensor = next((sensor for sensor in sensors if sensor["kind"] == "o2"), None)
     o2 = None
-    if o2_sensor is not None:
+    if o2_sensor is not None and not overlay_errors(asset=asset, kind="o2_setpoint"):
         setpoint = asset_o2_setpoint(asset=asset, o2_sensor_id=o2_sensor["id"])
         o2 = {"sensor": o2_sensor, "setpoint": setpoint, "form": o2_form or O2TrimForm()}
 
@@ -166,8 +166,6 @@ def asset_o2_trim(request: HttpRequest, tag: str) -> HttpResponse:
     its page; a value out of bounds shows the form again with the error, nothing applied."""
     sandbox: Sandbox = request.tenant  # type: ignore[attr-defined]
     facility, asset = plant_asset(tag)
-    if not asset.sensors.filter(kind__in=O2_SENSOR_KINDS).exists():
-        raise Http404("This asset has no flue-gas O2 to trim.")
     user = request.user
     assert isinstance(user, User)
     form = O2TrimForm(request.POST)
@@ -179,8 +177,12 @@ def asset_o2_trim(request: HttpRequest, tag: str) -> HttpResponse:
             )
         except DomainError as error:
             form.add_error(None, error.detail)
-            for problems in error.errors.values():
-                form.add_error("o2_setpoint_pct", problems)
+            for field, problems in error.errors.items():
+                if field == "asset_id":  # an asset that takes no trim shows no form: say it above the page
+                    for problem in problems:
+                        messages.error(request, problem)
+                else:
+                    form.add_error("o2_setpoint_pct", problems)
         else:
             messages.success(
                 request, f"{asset.tag} now trims to {setpoint:g} % O2: watch O2 and efficiency follow in the trend."

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
+
+from simulation.engine.calculations import AMBIENT_O2_PCT
 
 NOMINAL_LOAD = 0.75  # fraction of capacity a plant runs at on average (assumed)
 
@@ -64,6 +67,49 @@ class SensorTemplate:
     effects: dict[str, Effect] = field(default_factory=dict)
 
 
+# What a combustion efficiency is computed from. An O2 trim moves the flue-gas O2, cools the stack, and
+# saves the fuel the better efficiency saves: an asset type takes one only when it has all three.
+EFFICIENCY_INPUTS = ("o2", "stack_temp", "air_temp")
+OVERLAY_KINDS = ("anomaly", "o2_setpoint")  # what people can put on a running plant
+
+
+# Physical bounds of a reading, whatever anomalies and overlays are stacked on it and however fast the
+# clock runs: an effect adds to a value, and several at once must not take it past what physics allows.
+# By sensor kind where the kind has its own, else by unit.
+ABSOLUTE_ZERO_C = -273.15
+ATMOSPHERE_BAR = 1.01325  # a gauge pressure is never below full vacuum: -1 atm (ISO 80000-4)
+ATMOSPHERE_INWC = 406.8  # 1 atm in inches of water column (4 °C), for draft, also a gauge pressure
+UNBOUNDED = float("inf")
+BOUNDS_BY_KIND: dict[str, tuple[float, float]] = {
+    # Flue gas is air with some of its O2 burnt: it cannot hold more than air's 20.9 % (dry; EPA Method 19).
+    "o2": (0.0, AMBIENT_O2_PCT),
+    "kiln_inlet_o2": (0.0, AMBIENT_O2_PCT),
+    "exit_gas_o2": (0.0, AMBIENT_O2_PCT),
+    # Strictly between 0 and 100 %: some heat always leaves with the flue gas, and some is always used.
+    # 0.1 point inside, so that a ratio of two efficiencies (fuel saved) stays finite.
+    "efficiency": (0.1, 99.9),
+}
+BOUNDS_BY_UNIT: dict[str, tuple[float, float]] = {
+    "°C": (ABSOLUTE_ZERO_C, UNBOUNDED),
+    "%": (0.0, 100.0),  # a share of a whole: calcination, heat regeneration
+    "ppm": (0.0, 1e6),  # a concentration: parts per million of the gas
+    "bar(g)": (-ATMOSPHERE_BAR, UNBOUNDED),
+    "inWC": (-ATMOSPHERE_INWC, UNBOUNDED),
+    # Pressure differences a flow or a fan makes (coil, mill, under-grate): never negative.
+    "bar": (0.0, UNBOUNDED),
+    "mbar": (0.0, UNBOUNDED),
+    # Rates, flows, powers, speeds and energies per product: never negative.
+    **dict.fromkeys(
+        ("MMBtu/h", "GJ/h", "t/h", "klb/h", "m³/h", "MW", "kW", "rpm", "kcal/kg", "GJ/t"), (0.0, UNBOUNDED)
+    ),
+}
+
+
+def sensor_bounds(template: SensorTemplate) -> tuple[float, float]:
+    """The lowest and highest value a sensor of this template can physically read."""
+    return BOUNDS_BY_KIND.get(template.kind) or BOUNDS_BY_UNIT[template.unit]
+
+
 @dataclass(frozen=True)
 class AssetType:
     key: str
@@ -72,6 +118,26 @@ class AssetType:
     anomalies: tuple[str, ...]
     sensors: Callable[[float, dict[str, float]], list[SensorTemplate]]
     fuel_sensor: str | None = None  # the sensor kind that measures fuel input (MMBtu/h or GJ/h)
+
+    @cached_property
+    def sensor_kinds(self) -> frozenset[str]:
+        """The kinds of sensor every asset of this type carries (they do not depend on capacity or design)."""
+        return frozenset(template.kind for template in self.sensors(1.0, {}))
+
+    def overlay_refusal(self, kind: str) -> tuple[str, str] | None:
+        """Why an asset of this type cannot take the overlay ``kind`` (an anomaly type or ``o2_setpoint``):
+        (the request's field at fault, a message), or None when it can. The one rule every entry point
+        (API, pages, admin) and the engine itself apply."""
+        if kind == "o2_setpoint":
+            if set(EFFICIENCY_INPUTS) <= self.sensor_kinds:
+                return None
+            return "asset_id", (
+                f"A {self.name.lower()} takes no O2 trim: it has no flue-gas O2, stack and combustion-air "
+                "temperature to compute the efficiency the trim changes. Choose a fired heater or boiler."
+            )
+        if kind in self.anomalies:
+            return None
+        return "type", f"A {self.name.lower()} can have: {', '.join(self.anomalies) or 'no anomalies'}."
 
 
 def _fired_heater(capacity: float, design: dict[str, float]) -> list[SensorTemplate]:

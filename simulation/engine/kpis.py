@@ -17,7 +17,14 @@ from simulation.engine import calculations as calc
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.plant import Plant
 from simulation.engine.scenario import Story
-from simulation.engine.signals import HISTORY_MINUTES, MINUTES_PER_DAY, O2_STACK_C_PER_PCT, Overlay, sensor_values
+from simulation.engine.signals import (
+    HISTORY_MINUTES,
+    MINUTES_PER_DAY,
+    O2_STACK_C_PER_PCT,
+    Overlay,
+    efficiency_pct,
+    sensor_values,
+)
 
 HOURS_PER_YEAR = 8760
 GJ_PER_MMBTU = 1.055056
@@ -75,9 +82,9 @@ def o2_trim_annual_saving_usd(plant: Plant, clock: Clock, story: Story, overlays
         firing, o2, stack, air = _series(
             plant, asset, ("firing_rate", "o2", "stack_temp", "air_temp"), minutes, clock, overlays
         )
-        now = calc.combustion_efficiency_celsius(o2_pct=o2, stack_c=stack, air_c=air)
+        now = efficiency_pct(o2, stack, air)
         trimmed_stack = stack + O2_STACK_C_PER_PCT * (np.minimum(o2, target) - o2)
-        better = calc.combustion_efficiency_celsius(o2_pct=np.minimum(o2, target), stack_c=trimmed_stack, air_c=air)
+        better = efficiency_pct(np.minimum(o2, target), trimmed_stack, air)
         total_saving_mmbtu += float(
             np.sum(firing * calc.fuel_saving_fraction(efficiency_old_pct=now, efficiency_new_pct=better))
         )
@@ -167,8 +174,8 @@ def _economiser(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Ove
         firing, o2, stack, air = _series(
             plant, asset, ("firing_rate", "o2", "stack_temp", "air_temp"), minutes, clock, overlays
         )
-        now = calc.combustion_efficiency_celsius(o2_pct=o2, stack_c=stack, air_c=air)
-        after = calc.combustion_efficiency_celsius(o2_pct=o2, stack_c=np.minimum(stack, outlet), air_c=air)
+        now = efficiency_pct(o2, stack, air)
+        after = efficiency_pct(o2, np.minimum(stack, outlet), air)
         saved_mmbtu += float(
             np.sum(firing * calc.fuel_saving_fraction(efficiency_old_pct=now, efficiency_new_pct=after))
         )

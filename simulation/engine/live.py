@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulation.engine.calculations import combustion_efficiency_celsius, gj_per_t_to_kcal_per_kg
 from simulation.engine.noise import hash64, hash64_more, normal_of_hash
 from simulation.engine.plant import Plant
 from simulation.engine.signals import (
@@ -37,12 +36,15 @@ from simulation.engine.signals import (
     Noise,
     Overlay,
     Rows,
+    applicable_overlays,
     base_values,
+    derived_values,
     episode_event,
     episodes,
     events,
     failure_load_factor,
     load_wander_key,
+    physical_clip,
     sensor_values,
     sensor_wander_key,
 )
@@ -115,13 +117,16 @@ class LiveMember:
 
     plant: Plant
     base_minute: int
-    overlays: Sequence[Overlay] = ()
+    overlays: Sequence[Overlay] = ()  # only those the plant can take are kept (``applicable_overlays``)
     cached_from: int = field(default=0, init=False)
     cached_to: int = field(default=-1, init=False)
     cached: list[Episode] = field(default_factory=list, init=False)
     effects: Effects | None = field(default=None, init=False)  # of ``cached``, built by the batch
     failures: list[Episode] = field(default_factory=list, init=False)  # the equipment failures in ``cached``
     parts: MemberParts | None = field(default=None, init=False)  # what a batch needs of this member
+
+    def __post_init__(self) -> None:
+        self.overlays = applicable_overlays(self.plant, self.overlays)
 
     def episodes_at(self, minute: int) -> list[Episode]:
         self.cache_day(minute)
@@ -313,6 +318,7 @@ class LiveBatch:
             target = effects.row[live] if row_index is None else self._position_in(row_index)[effects.row[live]]
             chosen_effects = Effects(*(getattr(effects, f)[live] for f in Effects.__dataclass_fields__))
             np.add.at(values, target, chosen_effects.size * effect_shapes(chosen_effects, minute_of[live]))
+        physical_clip(rows, values)
 
         flat = values if row_index is None else np.empty(len(self.rows.seed))
         if row_index is not None:
@@ -323,15 +329,7 @@ class LiveBatch:
             if not keep.any():
                 continue
             inputs = [flat[plan[i][keep]] for i in DERIVED_INPUTS[kind]]
-            if kind == "efficiency":
-                o2, stack, air = inputs
-                result = np.asarray(
-                    combustion_efficiency_celsius(o2_pct=np.clip(o2, 0.5, 15.0), stack_c=stack, air_c=air)
-                )
-            else:
-                ratio = inputs[0] / np.maximum(inputs[1], 1e-6)
-                result = np.asarray(gj_per_t_to_kcal_per_kg(ratio)) if kind == "specific_heat" else ratio
-            everything[plan["position"][keep]] = result
+            everything[plan["position"][keep]] = derived_values(kind, inputs)
         for m in self.setpoints:  # rare: an O2 trim also changes fuel and efficiency; that sandbox exactly
             if is_chosen[m]:
                 plant, member = self.members[m].plant, self.members[m]

@@ -13,7 +13,7 @@ from functools import cached_property
 import numpy as np
 from numpy.typing import NDArray
 
-from simulation.engine.assets import ASSET_TYPES, SensorTemplate
+from simulation.engine.assets import ASSET_TYPES, SensorTemplate, sensor_bounds
 from simulation.engine.noise import uniform
 from simulation.engine.scenario import Scenario, asset_tag
 
@@ -90,6 +90,8 @@ class PlantArrays:
     wander_sd: NDArray[np.float64]
     tau_min: NDArray[np.float64]
     derived: NDArray[np.bool_]
+    floor: NDArray[np.float64]  # physical bounds (``sensor_bounds``)
+    ceiling: NDArray[np.float64]
 
     @classmethod
     def of(cls, plant: Plant) -> PlantArrays:
@@ -102,6 +104,8 @@ class PlantArrays:
             wander_sd=np.array([t.wander_sd for t in templates]),
             tau_min=np.array([t.tau_min for t in templates]),
             derived=np.array([t.derived is not None for t in templates]),
+            floor=np.array([sensor_bounds(t)[0] for t in templates]),
+            ceiling=np.array([sensor_bounds(t)[1] for t in templates]),
         )
 
 

@@ -16,6 +16,7 @@ Delaying a slow input by the time constant τ is the first-order lag's phase res
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,10 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from simulation.engine.assets import ANOMALY_EVENTS, ANOMALY_MEAN_MINUTES, ASSET_TYPES, NOMINAL_LOAD
+from simulation.engine.assets import ANOMALY_EVENTS, ANOMALY_MEAN_MINUTES, ASSET_TYPES, EFFICIENCY_INPUTS, NOMINAL_LOAD
 from simulation.engine.calculations import combustion_efficiency_celsius, gj_per_t_to_kcal_per_kg
 from simulation.engine.noise import normal, smooth_noise, uniform
 from simulation.engine.plant import Plant
+
+logger = logging.getLogger(__name__)
 
 MINUTES_PER_DAY = 1440
 HISTORY_MINUTES = 365 * MINUTES_PER_DAY
@@ -35,7 +38,7 @@ LOOKBACK_DAYS = int(max(ANOMALY_MEAN_MINUTES.values()) * 1.5 / MINUTES_PER_DAY) 
 DAILY_PEAK_HOUR = 14.0  # assumed: production and ambient peak mid-afternoon (plant clock = UTC)
 O2_STACK_C_PER_PCT = 2.5  # assumed: less excess air → less flue gas → stack about 2.5 °C cooler per % O2
 DERIVED_INPUTS: dict[str, tuple[str, ...]] = {
-    "efficiency": ("o2", "stack_temp", "air_temp"),
+    "efficiency": EFFICIENCY_INPUTS,
     "specific_heat": ("fuel_rate", "clinker_rate"),
     "specific_energy": ("fuel_rate", "throughput"),
 }
@@ -70,6 +73,22 @@ class Overlay:
     value: float | None = None  # the new setpoint
 
 
+def applicable_overlays(plant: Plant, overlays: Sequence[Overlay]) -> list[Overlay]:
+    """The overlays this plant's assets can take (``AssetType.overlay_refusal``). Any other — a row stored
+    before the rule, or for a plant whose scenario changed — is left out with a warning: one row the
+    engine cannot apply must not break the whole plant's values (and with them every page and live tick)."""
+    kept = []
+    for overlay in overlays:
+        kind = overlay.anomaly_type if overlay.kind == "anomaly" else overlay.kind
+        asset = plant.assets[overlay.asset_index] if 0 <= overlay.asset_index < len(plant.assets) else None
+        refusal = ("asset", "no such asset") if asset is None else ASSET_TYPES[asset.type].overlay_refusal(kind or "")
+        if refusal is None and (overlay.kind != "o2_setpoint" or overlay.value is not None):
+            kept.append(overlay)
+        else:
+            logger.warning("overlay left out, the engine cannot apply it: %s (%s)", overlay, refusal)
+    return kept
+
+
 def _ramp(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """0 → 1 smoothstep over x in [0, 1]."""
     x = np.clip(x, 0.0, 1.0)
@@ -100,6 +119,7 @@ def episodes(
     limits the answer to those asset indices.
     """
     wanted = set(range(len(plant.assets))) if assets is None else set(assets)
+    overlays = applicable_overlays(plant, overlays)
     found: list[Episode] = []
     prone = np.array([i for i in sorted(wanted) if anomaly_start_probability(plant, i) > 0], dtype=np.int64)
     if len(prone):
@@ -125,12 +145,17 @@ def episodes(
         if asset.index in wanted and begin < end and begin + incident.duration_minutes > start:
             found.append(Episode(asset.index, incident.type, begin, begin + incident.duration_minutes, 1.0, "scripted"))
     for overlay in overlays:
-        if overlay.kind == "anomaly" and overlay.anomaly_type is not None and overlay.asset_index in wanted:
+        if overlay.kind == "anomaly" and overlay.asset_index in wanted:
             stop = overlay.end if overlay.end is not None else end + 1
             if overlay.start < end and stop > start:
                 found.append(
                     Episode(
-                        overlay.asset_index, overlay.anomaly_type, overlay.start, stop, overlay.magnitude, "injected"
+                        overlay.asset_index,
+                        str(overlay.anomaly_type),
+                        overlay.start,
+                        stop,
+                        overlay.magnitude,
+                        "injected",
                     )
                 )
     return sorted(found, key=lambda episode: (episode.start, episode.asset_index))
@@ -196,6 +221,8 @@ class Rows:
     daily_amplitude: NDArray[np.float64]
     seasonal_amplitude: NDArray[np.float64]
     weekend_factor: NDArray[np.float64]
+    floor: NDArray[np.float64]  # the sensor's physical bounds (``assets.sensor_bounds``)
+    ceiling: NDArray[np.float64]
 
     @classmethod
     def of(cls, plant: Plant, sensor_indices: NDArray[np.int64]) -> Rows:
@@ -217,6 +244,8 @@ class Rows:
             daily_amplitude=np.full(n, profile.daily_amplitude),
             seasonal_amplitude=np.full(n, profile.seasonal_amplitude),
             weekend_factor=np.full(n, profile.weekend_factor),
+            floor=arrays.floor[sensor_indices],
+            ceiling=arrays.ceiling[sensor_indices],
         )
 
     @classmethod
@@ -307,6 +336,17 @@ def base_values(
     return values
 
 
+def physical_clip(rows: Rows, values: NDArray[np.float64]) -> None:
+    """Hold every row's values (rows, n) or (rows,) within its sensor's physical bounds, in place. Effects
+    add up: stacked anomalies and a trim would otherwise drive a reading past physics (flue-gas O2 above
+    air's, a negative concentration). History and live ticks both bound their raw values here, after
+    every effect; derived sensors are computed from bounded inputs."""
+    if values.ndim == 2:
+        np.clip(values, rows.floor[:, None], rows.ceiling[:, None], out=values)
+    else:
+        np.clip(values, rows.floor, rows.ceiling, out=values)
+
+
 def ambient(minutes: NDArray[np.int64]) -> NDArray[np.float64]:
     """Outdoor temperature deviation from the annual mean, °C: ±10 seasonal (July peak), ±4 daily (assumed)."""
     daily_table = 4.0 * np.cos(2 * np.pi * (np.arange(MINUTES_PER_DAY) / 60.0 - 15.0) / 24.0)
@@ -340,6 +380,7 @@ def sensor_values(
 ) -> NDArray[np.float64]:
     """Values of the given sensors at the given minutes (ascending), shape (sensors, minutes)."""
     minutes = np.asarray(minutes, dtype=np.int64)
+    overlays = applicable_overlays(plant, overlays)
     requested = [plant.sensors[i] for i in sensor_indices]
     setpoints = [o for o in overlays if o.kind == "o2_setpoint" and o.value is not None]
     needed = {s.index for s in requested}
@@ -359,10 +400,13 @@ def sensor_values(
         assets={plant.sensors[i].asset_index for i in raw},
     )
 
-    values = _raw_values(plant, np.array(raw, dtype=np.int64), minutes, found)
+    rows = Rows.of(plant, np.array(raw, dtype=np.int64))
+    values = _raw_values(plant, rows, minutes, found)
     before_trim = values.copy() if setpoints else values
     for overlay in setpoints:
-        _apply_o2_setpoint(plant, overlay, raw, row_of, minutes, values)
+        _apply_o2_setpoint(plant, overlay, row_of, minutes, values)
+    if setpoints:
+        physical_clip(rows, values)
 
     out = np.empty((len(requested), len(minutes)))
     for row, sensor in enumerate(requested):
@@ -379,14 +423,13 @@ def sensor_values(
     return out
 
 
-def _raw_values(
-    plant: Plant, raw: NDArray[np.int64], minutes: NDArray[np.int64], found: list[Episode]
-) -> NDArray[np.float64]:
-    if len(raw) == 0:
+def _raw_values(plant: Plant, rows: Rows, minutes: NDArray[np.int64], found: list[Episode]) -> NDArray[np.float64]:
+    if len(rows.sensor) == 0:
         return np.empty((0, len(minutes)))
-    load_factor = failure_load_factor(plant, raw, minutes, found)
-    values = base_values(Rows.of(plant, raw), minutes, load_factor)
-    add_episode_effects(plant, raw, minutes, found, values)
+    load_factor = failure_load_factor(plant, rows.sensor, minutes, found)
+    values = base_values(rows, minutes, load_factor)
+    add_episode_effects(plant, rows.sensor, minutes, found, values)
+    physical_clip(rows, values)
     return values
 
 
@@ -447,7 +490,6 @@ def _episode_shape_at(episode: Episode, shape: str, minute: int, ramp_minutes: f
 def _apply_o2_setpoint(
     plant: Plant,
     overlay: Overlay,
-    raw: list[int],
     row_of: dict[int, int],
     minutes: NDArray[np.int64],
     values: NDArray[np.float64],
@@ -460,13 +502,12 @@ def _apply_o2_setpoint(
     for sensor in plant.sensors_of(overlay.asset_index):
         if sensor.index not in row_of:
             continue
-        if sensor.kind in ("o2", "kiln_inlet_o2"):
+        if sensor.kind == "o2":
             change = overlay.value - sensor.template.base
             values[row_of[sensor.index]] += change * shape
-            o2_change = change
             stack = next((s for s in plant.sensors_of(overlay.asset_index) if s.kind == "stack_temp"), None)
             if stack is not None and stack.index in row_of:
-                values[row_of[stack.index]] += O2_STACK_C_PER_PCT * o2_change * shape
+                values[row_of[stack.index]] += O2_STACK_C_PER_PCT * change * shape
 
 
 def _inputs(
@@ -479,18 +520,35 @@ def _inputs(
 def _efficiency(
     plant: Plant, asset_index: int, row_of: dict[int, int], values: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    o2, stack, air = _inputs(plant, asset_index, "efficiency", row_of, values)
-    return np.asarray(combustion_efficiency_celsius(o2_pct=np.clip(o2, 0.5, 15.0), stack_c=stack, air_c=air))
+    return derived_values("efficiency", _inputs(plant, asset_index, "efficiency", row_of, values))
 
 
 def _derived(
     plant: Plant, asset_index: int, derived: str, row_of: dict[int, int], values: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    if derived == "efficiency":
-        return _efficiency(plant, asset_index, row_of, values)
-    fuel, product = _inputs(plant, asset_index, derived, row_of, values)
+    return derived_values(derived, _inputs(plant, asset_index, derived, row_of, values))
+
+
+def efficiency_pct(
+    o2: NDArray[np.float64], stack: NDArray[np.float64], air: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Combustion efficiency from the readings (DOE table): O2 held to 0.5-15 %, where extrapolating the
+    table still makes sense, and the stack no colder than its combustion air (combustion only heats the
+    gas), so a reading an upset drives to its physical bound never makes the efficiency undefined."""
+    return np.asarray(
+        combustion_efficiency_celsius(o2_pct=np.clip(o2, 0.5, 15.0), stack_c=np.maximum(stack, air), air_c=air)
+    )
+
+
+def derived_values(kind: str, inputs: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
+    """A derived sensor's values from its inputs' (``DERIVED_INPUTS[kind]``, in that order); history and
+    live ticks both compute them here."""
+    if kind == "efficiency":
+        o2, stack, air = inputs
+        return efficiency_pct(o2, stack, air)
+    fuel, product = inputs
     gj_per_t = fuel / np.maximum(product, 1e-6)
-    if derived == "specific_heat":
+    if kind == "specific_heat":
         return np.asarray(gj_per_t_to_kcal_per_kg(gj_per_t))
     return gj_per_t
 
