@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import django_stubs_ext
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from demoportal.settings.environment import env
@@ -84,6 +85,7 @@ SHARED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",  # staff and integration tokens are global
     "drf_spectacular",
+    "csp",  # Content-Security-Policy: its system checks and template tag (no models)
     "allauth",  # registration and sign-in happen on the portal host
     "allauth.account",
     "allauth.socialaccount",  # LinkedIn sign-in; its tables exist whether or not LinkedIn is configured
@@ -114,9 +116,14 @@ ROOT_URLCONF = "demoportal.urls_sandbox"  # what a sandbox's subdomain serves
 AUTH_USER_MODEL = "demoportal.User"
 
 # MIDDLEWARE
+# The three that set security headers come first, so that every response passes through them on its way
+# out: error pages, static files and the answers of middleware that short-circuits (/healthz, a host that
+# is no sandbox, a retired sandbox's 410, a busy sandbox's 429) included.
 MIDDLEWARE = [
-    "demoportal.health.HealthCheckMiddleware",  # first: answers /healthz even when the database is down
-    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.security.SecurityMiddleware",  # nosniff, Referrer-Policy, HSTS, the HTTPS redirect
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy, with this request's nonce once a page used it
+    "demoportal.health.HealthCheckMiddleware",  # answers /healthz before anything touches the database
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files on every host, even one that is no sandbox
     "sandboxes.middleware.SandboxHostMiddleware",  # picks the schema from the Host header
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -124,7 +131,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
@@ -138,12 +144,39 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",  # CSP_NONCE, for the rare inline <script> or <style>
             ],
         },
     },
 ]
 
 ASGI_APPLICATION = "demoportal.asgi.application"
+
+# SECURITY HEADERS
+# Set on every response by the first middleware (see MIDDLEWARE); docs/architecture.md "Security headers".
+X_FRAME_OPTIONS = "DENY"  # no page is ever framed (also frame-ancestors below)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Scripts and styles come from our own static files (vendor libraries included: uPlot, Shepherd); an
+# inline <script> or <style> runs only with the request's nonce (templates write nonce="{{ CSP_NONCE }}").
+# Never 'unsafe-inline' or 'unsafe-eval'. Styles are held to the same rule: no style="" attributes in
+# templates (scripts still set element.style, which CSP does not restrict).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],  # stylesheets' inline SVG icons (Swagger UI's, Shepherd's)
+        # fetch() and the live plant's websocket: CSP Level 3 lets 'self' match ws:/wss: on the page's own
+        # host and port, and the websocket only ever goes to the page's own host (/ws/live/).
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        # No form-action: sign-in forms hand over by redirect to LinkedIn, and "Enter" on My sandboxes to
+        # the sandbox's own host, and browsers apply form-action to those redirects too.
+    },
+}
 
 # DATABASE
 DATABASES = {"default": env.postgres_db("DATABASE_URL")}
