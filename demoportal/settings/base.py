@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import django_stubs_ext
-from csp.constants import NONCE, NONE, SELF
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from demoportal.settings.environment import env
@@ -144,7 +144,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "csp.context_processors.nonce",  # CSP_NONCE, for the rare inline <script> or <style>
+                "csp.context_processors.nonce",  # CSP_NONCE, for the rare inline <script>
             ],
         },
     },
@@ -157,15 +157,16 @@ ASGI_APPLICATION = "demoportal.asgi.application"
 X_FRAME_OPTIONS = "DENY"  # no page is ever framed (also frame-ancestors below)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-# Scripts and styles come from our own static files (vendor libraries included: uPlot, Shepherd); an
-# inline <script> or <style> runs only with the request's nonce (templates write nonce="{{ CSP_NONCE }}").
-# Never 'unsafe-inline' or 'unsafe-eval'. Styles are held to the same rule: no style="" attributes in
-# templates (scripts still set element.style, which CSP does not restrict).
+# Scripts come from our own static files (vendor libraries included: uPlot, Shepherd); an inline <script>
+# runs only with the request's nonce (templates write nonce="{{ CSP_NONCE }}"). Never 'unsafe-inline' or
+# 'unsafe-eval' for scripts. Styles may be inline: the admin's templates (django-tenants' app list) and the
+# 500 page use <style> and style="", and injected CSS could load nothing from elsewhere to leak what it
+# matched, since every fetch (img-src, font-src, connect-src, ...) is held to our own origin.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
-        "style-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],  # no nonce here: browsers ignore 'unsafe-inline' beside one
         "img-src": [SELF, "data:"],  # stylesheets' inline SVG icons (Swagger UI's, Shepherd's)
         # fetch() and the live plant's websocket: CSP Level 3 lets 'self' match ws:/wss: on the page's own
         # host and port, and the websocket only ever goes to the page's own host (/ws/live/).
