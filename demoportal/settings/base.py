@@ -318,6 +318,8 @@ DEMO_SANDBOX = env.bool("DEMO_SANDBOX", default=False)
 # EMAIL
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 # With the file backend (local settings) mail lands here; /dev/mailbox/ shows it, links clickable.
+# The mailbox shows anyone every mail sent: only local settings may route it (demoportal/urls.py).
+DEV_MAILBOX = False
 EMAIL_FILE_PATH = Path(env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / ".data" / "mail")))
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
