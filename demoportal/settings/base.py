@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -50,6 +51,18 @@ def socialaccount_providers(*, linkedin_client_id: str, linkedin_client_secret: 
             ],
         }
     }
+
+
+def trusted_proxies(variable: str) -> list[str]:
+    """The addresses or networks (CIDR) in the comma-separated ``variable``; a typo stops start-up rather than
+    silently trusting nobody (uvicorn would take it for a host name that never matches)."""
+    proxies: list[str] = env.list(variable, default=[])
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{variable} is malformed: {proxy!r} is no IP address or network") from exc
+    return proxies
 
 
 # CORE
@@ -178,6 +191,17 @@ CONTENT_SECURITY_POLICY = {
         # the sandbox's own host, and browsers apply form-action to those redirects too.
     },
 }
+
+# CLIENT ADDRESSES
+# Whose X-Forwarded-For (and X-Forwarded-Proto) to believe: only a connection from one of these (the load
+# balancer, a reverse proxy) has its forwarded client address taken as REMOTE_ADDR, the rightmost address
+# that is no trusted proxy (demoportal/asgi.py, uvicorn's ProxyHeadersMiddleware). Default: nobody, so a
+# client cannot pick its own address to escape per-address limits such as allauth's sign-in throttling.
+# uvicorn itself runs with --no-proxy-headers (Procfile): it would otherwise trust 127.0.0.1.
+TRUSTED_PROXIES = trusted_proxies("TRUSTED_PROXIES")
+# allauth reads REMOTE_ADDR, already the client's: it must not walk X-Forwarded-For again.
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = None
 
 # DATABASE
 DATABASES = {"default": env.postgres_db("DATABASE_URL")}
