@@ -311,10 +311,12 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "demoportal.forms.SignupForm"  # the prospect's profile and consent
-# A prospect who already has an account is told so beside the e-mail field (the product asks for it),
-# instead of allauth's default of pretending to sign them up again. allauth's per-IP rate limits on
-# sign-up and login stay on, which keeps probing for addresses slow.
-ACCOUNT_PREVENT_ENUMERATION = False
+# Nobody learns from the portal whether an address has an account (docs/architecture.md): sign-up with a
+# registered address shows the usual "verify your e-mail" page and mails the owner that they already have
+# an account; a password reset always says a mail was sent (to an unknown address: "no account here");
+# sign-in has one message for a wrong password and an unknown address. allauth's per-address limits on
+# sign-up, sign-in and reset (TRUSTED_PROXIES) keep mail-bombing through these slow.
+ACCOUNT_PREVENT_ENUMERATION = True
 # The version of the consent wording in demoportal/forms.py; stored with each consent. Change both together.
 CONTACT_CONSENT_VERSION = "2026-11"
 

@@ -86,15 +86,6 @@ def test_bad_input_is_shown_beside_the_field_and_nothing_is_created(
     assert mail.outbox == []
 
 
-def test_an_address_already_registered_is_refused(client: Client) -> None:
-    User.objects.create_user(email=VALID["email"], password="pw")
-
-    errors = field_errors(signup(Client()))
-
-    assert any("already" in error for error in errors["email"])
-    assert User.objects.count() == 1
-
-
 def test_the_signup_form_has_a_csrf_token(client: Client) -> None:
     page = client.get(SIGNUP, HTTP_HOST="localhost")
 
