@@ -203,6 +203,7 @@ def test_a_template_that_uses_the_nonce_puts_a_fresh_one_in_each_response() -> N
         request = RequestFactory().get("/", HTTP_HOST="localhost")
         middleware = CSPMiddleware(lambda request: HttpResponse(page.render(RequestContext(request))))
         response = middleware(request)
+        assert isinstance(response, HttpResponse)
         return response.content.decode(), response.headers["Content-Security-Policy"]
 
     (first_page, first_policy), (second_page, second_policy) = respond(), respond()
