@@ -17,6 +17,7 @@ from django.test import Client, RequestFactory
 
 from demoportal.models import User
 from sandboxes.models import Sandbox
+from tests.demoportal.test_settings import PRODUCTION_ENV, manage
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +221,19 @@ def test_websockets_to_the_same_host_are_allowed(client: Client) -> None:
     connect = directives(client.get("/", HTTP_HOST="localhost"))["connect-src"]
 
     assert connect == ["'self'"]
+
+
+def test_under_production_settings_healthz_is_not_redirected_to_https_but_pages_are() -> None:
+    """SecurityMiddleware now runs before the health check: a load balancer's plain-HTTP probe must still
+    reach /healthz (SECURE_REDIRECT_EXEMPT)."""
+    probe = (
+        "from django.test import Client\n"
+        "client = Client(HTTP_HOST='portal.example.com')\n"
+        "print(client.get('/healthz').status_code, client.get('/').status_code)\n"
+    )
+    unreachable = {**PRODUCTION_ENV, "DATABASE_URL": "postgres://demo@127.0.0.1:1/demoportal"}
+    result = manage("shell", "-c", probe, **unreachable)
+
+    assert result.returncode == 0, result.stderr
+    healthz, page = result.stdout.split()[-2:]
+    assert (healthz, page) == ("503", "301")  # 503: no database here, but answered over HTTP
