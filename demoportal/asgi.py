@@ -10,7 +10,9 @@ django_asgi_app = get_asgi_application()  # before importing anything that touch
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.urls import path  # noqa: E402
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware  # noqa: E402
 
 from sandboxes.consumers import SandboxPingConsumer  # noqa: E402
 from sandboxes.middleware import SandboxFromHostMiddleware  # noqa: E402
@@ -21,11 +23,15 @@ websocket_urlpatterns = [
     path("ws/live/", LiveConsumer.as_asgi()),
 ]
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            SandboxFromHostMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
-        ),
-    }
+# The client's address and scheme from X-Forwarded-For/-Proto, believed only from TRUSTED_PROXIES (settings).
+application = ProxyHeadersMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": AllowedHostsOriginValidator(
+                SandboxFromHostMiddleware(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
+            ),
+        }
+    ),
+    trusted_hosts=settings.TRUSTED_PROXIES,
 )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import django_stubs_ext
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from demoportal.settings.environment import env
@@ -51,6 +53,18 @@ def socialaccount_providers(*, linkedin_client_id: str, linkedin_client_secret: 
     }
 
 
+def trusted_proxies(variable: str) -> list[str]:
+    """The addresses or networks (CIDR) in the comma-separated ``variable``; a typo stops start-up rather than
+    silently trusting nobody (uvicorn would take it for a host name that never matches)."""
+    proxies: list[str] = env.list(variable, default=[])
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{variable} is malformed: {proxy!r} is no IP address or network") from exc
+    return proxies
+
+
 # CORE
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 # Old keys still accepted for signatures while sessions signed with them age out (key rotation).
@@ -84,6 +98,7 @@ SHARED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",  # staff and integration tokens are global
     "drf_spectacular",
+    "csp",  # Content-Security-Policy: its system checks and template tag (no models)
     "allauth",  # registration and sign-in happen on the portal host
     "allauth.account",
     "allauth.socialaccount",  # LinkedIn sign-in; its tables exist whether or not LinkedIn is configured
@@ -114,9 +129,14 @@ ROOT_URLCONF = "demoportal.urls_sandbox"  # what a sandbox's subdomain serves
 AUTH_USER_MODEL = "demoportal.User"
 
 # MIDDLEWARE
+# The three that set security headers come first, so that every response passes through them on its way
+# out: error pages, static files and the answers of middleware that short-circuits (/healthz, a host that
+# is no sandbox, a retired sandbox's 410, a busy sandbox's 429) included.
 MIDDLEWARE = [
-    "demoportal.health.HealthCheckMiddleware",  # first: answers /healthz even when the database is down
-    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.security.SecurityMiddleware",  # nosniff, Referrer-Policy, HSTS, the HTTPS redirect
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy, with this request's nonce once a page used it
+    "demoportal.health.HealthCheckMiddleware",  # answers /healthz before anything touches the database
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files on every host, even one that is no sandbox
     "sandboxes.middleware.SandboxHostMiddleware",  # picks the schema from the Host header
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -124,7 +144,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
@@ -138,12 +157,51 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",  # CSP_NONCE, for the rare inline <script>
             ],
         },
     },
 ]
 
 ASGI_APPLICATION = "demoportal.asgi.application"
+
+# SECURITY HEADERS
+# Set on every response by the first middleware (see MIDDLEWARE); docs/architecture.md "Security headers".
+X_FRAME_OPTIONS = "DENY"  # no page is ever framed (also frame-ancestors below)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# Scripts come from our own static files (vendor libraries included: uPlot, Shepherd); an inline <script>
+# runs only with the request's nonce (templates write nonce="{{ CSP_NONCE }}"). Never 'unsafe-inline' or
+# 'unsafe-eval' for scripts. Styles may be inline: the admin's templates (django-tenants' app list) and the
+# 500 page use <style> and style="", and injected CSS could load nothing from elsewhere to leak what it
+# matched, since every fetch (img-src, font-src, connect-src, ...) is held to our own origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],  # no nonce here: browsers ignore 'unsafe-inline' beside one
+        "img-src": [SELF, "data:"],  # stylesheets' inline SVG icons (Swagger UI's, Shepherd's)
+        # fetch() and the live plant's websocket: CSP Level 3 lets 'self' match ws:/wss: on the page's own
+        # host and port, and the websocket only ever goes to the page's own host (/ws/live/).
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        # No form-action: sign-in forms hand over by redirect to LinkedIn, and "Enter" on My sandboxes to
+        # the sandbox's own host, and browsers apply form-action to those redirects too.
+    },
+}
+
+# CLIENT ADDRESSES
+# Whose X-Forwarded-For (and X-Forwarded-Proto) to believe: only a connection from one of these (the load
+# balancer, a reverse proxy) has its forwarded client address taken as REMOTE_ADDR, the rightmost address
+# that is no trusted proxy (demoportal/asgi.py, uvicorn's ProxyHeadersMiddleware). Default: nobody, so a
+# client cannot pick its own address to escape per-address limits such as allauth's sign-in throttling.
+# uvicorn itself runs with --no-proxy-headers (Procfile): it would otherwise trust 127.0.0.1.
+TRUSTED_PROXIES = trusted_proxies("TRUSTED_PROXIES")
+# allauth reads REMOTE_ADDR, already the client's: it must not walk X-Forwarded-For again.
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = None
 
 # DATABASE
 DATABASES = {"default": env.postgres_db("DATABASE_URL")}
@@ -253,10 +311,12 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "demoportal.forms.SignupForm"  # the prospect's profile and consent
-# A prospect who already has an account is told so beside the e-mail field (the product asks for it),
-# instead of allauth's default of pretending to sign them up again. allauth's per-IP rate limits on
-# sign-up and login stay on, which keeps probing for addresses slow.
-ACCOUNT_PREVENT_ENUMERATION = False
+# Nobody learns from the portal whether an address has an account (docs/architecture.md): sign-up with a
+# registered address shows the usual "verify your e-mail" page and mails the owner that they already have
+# an account; a password reset always says a mail was sent (to an unknown address: "no account here");
+# sign-in has one message for a wrong password and an unknown address. allauth's per-address limits on
+# sign-up, sign-in and reset (TRUSTED_PROXIES) keep mail-bombing through these slow.
+ACCOUNT_PREVENT_ENUMERATION = True
 # The version of the consent wording in demoportal/forms.py; stored with each consent. Change both together.
 CONTACT_CONSENT_VERSION = "2026-11"
 
@@ -284,6 +344,8 @@ DEMO_SANDBOX = env.bool("DEMO_SANDBOX", default=False)
 # EMAIL
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 # With the file backend (local settings) mail lands here; /dev/mailbox/ shows it, links clickable.
+# The mailbox shows anyone every mail sent: only local settings may route it (demoportal/urls.py).
+DEV_MAILBOX = False
 EMAIL_FILE_PATH = Path(env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / ".data" / "mail")))
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)

@@ -17,3 +17,7 @@ os.environ.setdefault("DEMO_STAFF_USERS", "true")
 os.environ.setdefault("DEMO_SANDBOX", "true")
 
 from demoportal.settings.base import *  # noqa: E402,F403
+from demoportal.settings.base import DEBUG, EMAIL_BACKEND  # noqa: E402
+
+# /dev/mailbox/ shows the mail the file backend writes (docs/architecture.md); no other settings route it.
+DEV_MAILBOX = DEBUG and EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend"

@@ -17,6 +17,8 @@ DEBUG = False
 # SECURITY
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+# A load balancer probes /healthz over plain HTTP; SecurityMiddleware now runs before the health check.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 30)
@@ -25,7 +27,6 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 # Preloading binds the whole registrable domain to HTTPS for years: the domain owner opts in with
 # DJANGO_SECURE_HSTS_PRELOAD, so the check that nags about it is silenced rather than the default flipped.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
-SECURE_CONTENT_TYPE_NOSNIFF = True
 CSRF_TRUSTED_ORIGINS = [f"https://{PORTAL_HOST}", f"https://*.{DEMO_DOMAIN}"]
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 

@@ -49,6 +49,7 @@ def test_check_deploy_passes_under_production_settings() -> None:
         ({"DJANGO_DEBUG": "maybe-later"}, "DJANGO_DEBUG"),
         ({"HEARTBEAT_INTERVAL": "soon"}, "HEARTBEAT_INTERVAL is malformed"),
         ({"EMAIL_PORT": "smtp"}, "EMAIL_PORT is malformed"),
+        ({"TRUSTED_PROXIES": "10.0.0.2,lb.internal"}, "TRUSTED_PROXIES is malformed: 'lb.internal'"),
     ],
 )
 def test_production_start_up_fails_naming_the_bad_variable(overrides: dict[str, str], message: str) -> None:

@@ -1,9 +1,8 @@
-"""Registration: the prospect's profile and consent, every form error beside its field, and the dev mailbox."""
+"""Registration: the prospect's profile and consent, and every form error beside its field (the dev mailbox:
+test_dev_mailbox.py)."""
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -87,38 +86,8 @@ def test_bad_input_is_shown_beside_the_field_and_nothing_is_created(
     assert mail.outbox == []
 
 
-def test_an_address_already_registered_is_refused(client: Client) -> None:
-    User.objects.create_user(email=VALID["email"], password="pw")
-
-    errors = field_errors(signup(Client()))
-
-    assert any("already" in error for error in errors["email"])
-    assert User.objects.count() == 1
-
-
 def test_the_signup_form_has_a_csrf_token(client: Client) -> None:
     page = client.get(SIGNUP, HTTP_HOST="localhost")
 
     assert b"csrfmiddlewaretoken" in page.content
     assert Client(enforce_csrf_checks=True).post(SIGNUP, VALID, HTTP_HOST="localhost").status_code == 403
-
-
-def test_the_dev_mailbox_shows_sent_mail_with_clickable_links(client: Client, settings: Any, tmp_path: Path) -> None:
-    settings.DEBUG = True
-    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    settings.EMAIL_FILE_PATH = tmp_path
-    signup(client)
-
-    page = client.get("/dev/mailbox/", HTTP_HOST="localhost")
-
-    assert page.status_code == 200
-    links = re.findall(rb'href="(http://localhost/accounts/confirm-email/[^"]+)"', page.content)
-    assert len(links) == 1
-    confirmed = client.get(links[0].decode().removeprefix("http://localhost"), HTTP_HOST="localhost")
-    assert confirmed.status_code in (200, 302)
-
-
-def test_the_dev_mailbox_is_off_in_production(client: Client, settings: Any) -> None:
-    settings.DEBUG = False
-
-    assert client.get("/dev/mailbox/", HTTP_HOST="localhost").status_code == 404

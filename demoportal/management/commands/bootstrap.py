@@ -116,7 +116,7 @@ class Command(BaseCommand):
             f"  API docs   {base}/api/docs/",
             f"  health     {base}/healthz",
         ]
-        if settings.DEBUG and settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+        if settings.DEV_MAILBOX:
             lines.append(f"  mailbox    {base}/dev/mailbox/")
         demo = Sandbox.objects.filter(slug=DEMO_SANDBOX_SLUG).first() if settings.DEMO_SANDBOX else None
         if demo is not None:  # a sandbox's pages are for its owner or staff: staff open it from the admin
