@@ -207,8 +207,24 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = None
 DATABASES = {"default": env.postgres_db("DATABASE_URL")}
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=3)
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a reused connection is checked first: survives a restart
+# Connections per process (docs/operations.md "Database connections"). The web process (ASGI) runs each
+# request in a thread of its own, so it borrows from a pool of at most DATABASE_POOL_MAX_SIZE connections
+# and gives each back when the request ends; a request beyond that waits up to DATABASE_POOL_TIMEOUT
+# seconds. The Procfile's web line sets DATABASE_POOL. The other processes have a fixed number of threads
+# (Celery, beat, the simulator) and keep one connection per thread, reused for DATABASE_CONN_MAX_AGE s.
+DATABASE_POOL = env.bool("DATABASE_POOL", default=False)
+DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=10)
+if DATABASE_POOL_MAX_SIZE < 1:
+    raise ImproperlyConfigured(f"DATABASE_POOL_MAX_SIZE is malformed: expected 1 or more, got {DATABASE_POOL_MAX_SIZE}")
+if DATABASE_POOL:
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": min(2, DATABASE_POOL_MAX_SIZE),  # kept open while idle
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=30.0),
+    }
+# A pooled connection goes back to the pool after each request: it has no age of its own.
+DATABASES["default"]["CONN_MAX_AGE"] = 0 if DATABASE_POOL else env.int("DATABASE_CONN_MAX_AGE", default=0)
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from demoportal.settings.base import *  # noqa: F403
-from demoportal.settings.base import SECRET_KEY
+from demoportal.settings.base import DATABASE_POOL, SECRET_KEY
 from demoportal.settings.environment import env
 
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
@@ -28,6 +28,7 @@ SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
 # DJANGO_SECURE_HSTS_PRELOAD, so the check that nags about it is silenced rather than the default flipped.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 CSRF_TRUSTED_ORIGINS = [f"https://{PORTAL_HOST}", f"https://*.{DEMO_DOMAIN}"]
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+if not DATABASE_POOL:  # the web process pools (base.py); the others reuse their connection a minute
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 
 # EMAIL: SMTP from the environment (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS).
