@@ -122,6 +122,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "demoportal.webforms.FormBodyMiddleware",  # after CSRF: a POST to an HTML view that is no form gets 415
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -253,6 +254,15 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "demoportal.forms.SignupForm"  # the prospect's profile and consent
+# allauth's forms refusing a field sent twice, as every form of ours does (demoportal/webforms.py).
+ACCOUNT_FORMS = {
+    "login": "demoportal.account_forms.LoginForm",
+    "add_email": "demoportal.account_forms.AddEmailForm",
+    "change_password": "demoportal.account_forms.ChangePasswordForm",
+    "set_password": "demoportal.account_forms.SetPasswordForm",
+    "reset_password_from_key": "demoportal.account_forms.ResetPasswordKeyForm",
+    "reauthenticate": "demoportal.account_forms.ReauthenticateForm",
+}
 # A prospect who already has an account is told so beside the e-mail field (the product asks for it),
 # instead of allauth's default of pretending to sign them up again. allauth's per-IP rate limits on
 # sign-up and login stay on, which keeps probing for addresses slow.
