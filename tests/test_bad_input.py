@@ -143,6 +143,7 @@ JSON_BODIES: dict[str, tuple[bytes, str]] = {
     "json, lone surrogate and NUL keys": raw_json('{"\\udfff": 1, "a\\u0000": 2}'),
     "json, numbers for strings": as_json(dict.fromkeys(NAMES, 12345)),
     "json, huge numbers": each_raw("1e999"),
+    "json, huge numbers inside": each_raw('{"o2_pct": [1e999], "a": -1e999}'),
     "json, arrays": as_json({name: [1, "a", None] for name in NAMES}),
     "json, objects": as_json({name: {"a": {"b": 1}} for name in NAMES}),
     "json, nulls and booleans": as_json({name: (None if i % 2 else True) for i, name in enumerate(NAMES)}),
