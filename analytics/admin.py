@@ -12,10 +12,11 @@ from analytics.models import ArchivedSandbox, Event
 
 
 class ReadOnlyForStaff:
-    """Add, change and delete for superusers only; the view permission (Marketing's) shows everything."""
+    """Change and delete for superusers only; the view permission (Marketing's) shows everything. Nobody
+    adds: the system records these, and with every field read-only an added record could only be empty."""
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return bool(request.user.is_superuser)
+        return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)

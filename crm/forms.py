@@ -11,6 +11,7 @@ from django.utils import timezone
 from crm.models import PocRequest, PricingRequest, SalesCallSlot
 from crm.selectors import slots_free, slots_nearest_free
 from crm.services import SLOT_TAKEN
+from demoportal.webforms import BaseForm
 
 MESSAGE_MAX = 2000
 FREE_SLOTS_SHOWN = 30
@@ -26,7 +27,7 @@ def message_field(label: str) -> forms.CharField:
     )
 
 
-class CtaForm(forms.Form):
+class CtaForm(BaseForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")  # labels are phrases and questions, not "Label:"
         super().__init__(*args, **kwargs)

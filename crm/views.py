@@ -12,7 +12,6 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,6 +20,7 @@ from crm.forms import PocRequestForm, PricingRequestForm, SalesCallForm, slot_la
 from demoportal import catalogue
 from demoportal.exceptions import DomainError
 from demoportal.models import User
+from demoportal.webforms import bound_data, next_path
 from sandboxes.middleware import portal_url
 from sandboxes.models import Sandbox
 from sandboxes.views import sandbox_member_required
@@ -30,10 +30,7 @@ PRODUCT_SHEET_MAX_AGE = 7 * 24 * 3600  # generated from the read-only catalogue:
 
 def _next_url(request: HttpRequest) -> str:
     """Where to go back to after a form: ``next`` when it is a page of this host, else the sandbox home."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return "/"
+    return next_path(request, default="/")
 
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
@@ -55,30 +52,33 @@ def _status(form: forms.Form) -> int:
 @sandbox_member_required
 def pricing_request(request: HttpRequest) -> HttpResponse:
     user, sandbox = _actor(request)
-    form = PricingRequestForm(request.POST or None)
+    form = PricingRequestForm(bound_data(request))
     if request.method == "POST" and form.is_valid():
+        back = _next_url(request)  # decided before anything is stored
         services.pricing_request_create(user=user, sandbox=sandbox, **form.cleaned_data)
         messages.success(request, "Thank you: sales will send you pricing within one business day.")
-        return redirect(_next_url(request))
+        return redirect(back)
     return _page(request, "crm/pricing.html", {"form": form, "profile": user}, status=_status(form))
 
 
 @sandbox_member_required
 def poc_request(request: HttpRequest) -> HttpResponse:
     user, sandbox = _actor(request)
-    form = PocRequestForm(request.POST or None)
+    form = PocRequestForm(bound_data(request))
     if request.method == "POST" and form.is_valid():
+        back = _next_url(request)  # decided before anything is stored
         services.poc_request_create(user=user, sandbox=sandbox, **form.cleaned_data)
         messages.success(request, "Thank you: a solutions engineer will contact you to plan the proof of concept.")
-        return redirect(_next_url(request))
+        return redirect(back)
     return _page(request, "crm/poc.html", {"form": form, "profile": user}, status=_status(form))
 
 
 @sandbox_member_required
 def sales_call(request: HttpRequest) -> HttpResponse:
     user, sandbox = _actor(request)
-    form = SalesCallForm(request.POST or None)
+    form = SalesCallForm(bound_data(request))
     if request.method == "POST" and form.is_valid():
+        back = _next_url(request)  # decided before anything is stored
         slot = form.cleaned_data["slot"]
         try:
             services.sales_call_book(user=user, sandbox=sandbox, slot=slot, message=form.cleaned_data["message"])
@@ -88,7 +88,7 @@ def sales_call(request: HttpRequest) -> HttpResponse:
             form.add_error("slot", slot_taken_message(slot) if taken else f"{error.detail} Choose a later one.")
         else:
             messages.success(request, f"Your call is booked: {slot_label(slot)}. The invitation is in your inbox.")
-            return redirect(_next_url(request))
+            return redirect(back)
     return _page(request, "crm/call.html", {"form": form, "profile": user}, status=_status(form))
 
 

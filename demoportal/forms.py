@@ -14,6 +14,7 @@ from django_countries.fields import LazyTypedChoiceField
 
 from demoportal import catalogue
 from demoportal.models import User
+from demoportal.webforms import BaseForm
 from sandboxes.models import Sandbox
 
 CONTACT_CONSENT_TEXT = (
@@ -26,7 +27,7 @@ def role_choices() -> list[tuple[str, str]]:
     return [(role["key"], role["name"]) for role in catalogue.roles()]
 
 
-class SignupForm(forms.Form):
+class SignupForm(BaseForm):
     """The prospect's profile, asked for on allauth's sign-up page beside e-mail and password.
 
     allauth calls ``signup`` once the account exists; the consent is stored with its time and the
@@ -78,7 +79,7 @@ PARTNER_PURPOSES = [
 ]
 
 
-class DemoSelectionForm(forms.Form):
+class DemoSelectionForm(BaseForm):
     """Product × industry × role in one step; every value must come from the catalogue.
 
     A partner user (``partner=True``) also says what the sandbox is for: their training, or a demo on

@@ -14,6 +14,7 @@ from demoportal import catalogue
 from demoportal.exceptions import DomainError
 from demoportal.forms import DemoSelectionForm
 from demoportal.models import User
+from demoportal.webforms import bound_data
 from sandboxes.access import access_url
 from sandboxes.models import Sandbox
 from sandboxes.selectors import sandboxes_visible_to
@@ -64,7 +65,7 @@ def demo_new(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/verify_first.html", status=403)
     partner = user.active_partner
     form = DemoSelectionForm(
-        request.POST or None, initial={"role": user.role or "engineer"}, partner=partner is not None
+        bound_data(request), initial={"role": user.role or "engineer"}, partner=partner is not None
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -21,6 +21,7 @@ from django_tenants.utils import schema_context
 
 from demoportal.exceptions import DomainError
 from demoportal.models import User
+from demoportal.webforms import BaseForm, bound_data
 from sandboxes.access import access_url
 from sandboxes.models import Domain, Sandbox, SandboxAuditEntry
 from sandboxes.selectors import schema_bytes_sql
@@ -39,7 +40,7 @@ from simulation.services import (
 )
 
 
-class PlantChangeForm(forms.Form):
+class PlantChangeForm(BaseForm):
     """A form of a change sales make in a running plant; it gets the plant's assets (id, tag, type)."""
 
     def __init__(self, *args: Any, assets: list[tuple[int, str, str]], **kwargs: Any) -> None:
@@ -276,7 +277,7 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
         assert isinstance(request.user, User)
         with schema_context(sandbox.schema_name):
             assets = list(asset_list().values_list("pk", "tag", "type"))
-        form = form_class(request.POST or None, assets=assets)
+        form = form_class(bound_data(request), assets=assets)
         if request.method == "POST" and form.is_valid():
             try:
                 with schema_context(sandbox.schema_name):

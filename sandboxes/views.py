@@ -17,12 +17,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from demoportal import catalogue
 from demoportal.exceptions import DomainError
 from demoportal.models import User
+from demoportal.webforms import next_path
 from sandboxes.access import handoff_redeem
 from sandboxes.middleware import portal_url
 from sandboxes.models import Sandbox
@@ -230,6 +230,8 @@ def sandbox_event_acknowledge(request: HttpRequest, key: str) -> HttpResponse:
     sandbox: Sandbox = request.tenant  # type: ignore[attr-defined]
     user = request.user
     assert isinstance(user, User)
+    # The page the alarm was acknowledged on, e.g. an asset's; decided before anything is stored.
+    back = next_path(request, default=f"{reverse('sandbox:home')}#events-title")
     facility = facility_get()
     if facility is None:
         raise Http404("This sandbox has no plant.")
@@ -238,7 +240,4 @@ def sandbox_event_acknowledge(request: HttpRequest, key: str) -> HttpResponse:
     except DomainError as error:
         raise Http404(error.detail) from error
     messages.success(request, "Acknowledged: the alarm stays in the plant's history, marked as seen.")
-    back = request.POST.get("next", "")  # the page the alarm was acknowledged on, e.g. an asset's
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts=None):  # None: this host's own paths only
-        back = f"{reverse('sandbox:home')}#events-title"
     return redirect(back)

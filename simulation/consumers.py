@@ -75,7 +75,7 @@ class LiveConsumer(SandboxMemberConsumer):
     async def decode_json(cls, text_data: str) -> Any:
         try:
             return json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the decoder's stack
             return None  # answered as a malformed message; the connection stays open
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:

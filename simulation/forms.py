@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from demoportal.webforms import BaseForm
 from simulation.services import (
     O2_SETPOINT_RANGE,
     SAVINGS_EFFICIENCY_RANGE,
@@ -14,7 +15,7 @@ from simulation.services import (
 DEFAULT_OPERATING_HOURS = 8000  # a plant running all year but for ~4 weeks of outages (assumed)
 
 
-class O2TrimForm(forms.Form):
+class O2TrimForm(BaseForm):
     o2_setpoint_pct = forms.FloatField(
         label="New O2 setpoint (%)",
         min_value=O2_SETPOINT_RANGE[0],
@@ -24,7 +25,7 @@ class O2TrimForm(forms.Form):
     )
 
 
-class SavingsForm(forms.Form):
+class SavingsForm(BaseForm):
     fuel_price_usd_per_mmbtu = forms.FloatField(
         label="Fuel price (USD/MMBtu)",
         min_value=SAVINGS_FUEL_PRICE_RANGE[0],

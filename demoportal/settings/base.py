@@ -142,6 +142,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "demoportal.webforms.FormBodyMiddleware",  # after CSRF: a POST to an HTML view that is no form gets 415
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -327,6 +328,16 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_SIGNUP_FORM_CLASS = "demoportal.forms.SignupForm"  # the prospect's profile and consent
+# allauth's forms refusing a field sent twice, as every form of ours does (demoportal/webforms.py).
+ACCOUNT_FORMS = {
+    "login": "demoportal.account_forms.LoginForm",
+    "add_email": "demoportal.account_forms.AddEmailForm",
+    "change_password": "demoportal.account_forms.ChangePasswordForm",
+    "set_password": "demoportal.account_forms.SetPasswordForm",
+    "reset_password": "demoportal.account_forms.ResetPasswordForm",
+    "reset_password_from_key": "demoportal.account_forms.ResetPasswordKeyForm",
+    "reauthenticate": "demoportal.account_forms.ReauthenticateForm",
+}
 # Nobody learns from the portal whether an address has an account (docs/architecture.md): sign-up with a
 # registered address shows the usual "verify your e-mail" page and mails the owner that they already have
 # an account; a password reset always says a mail was sent (to an unknown address: "no account here");
@@ -386,6 +397,12 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
     ],
     "EXCEPTION_HANDLER": "demoportal.exceptions.api_exception_handler",
+    # Bodies too deep or holding NUL or lone surrogates are refused with 400 (demoportal/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "demoportal.parsers.SafeJSONParser",
+        "demoportal.parsers.SafeFormParser",
+        "demoportal.parsers.SafeMultiPartParser",
+    ],
     # POST /api/v1/events, per user; a page sends a few events a minute, a runaway script gets 429.
     "DEFAULT_THROTTLE_RATES": {"events": env.str("EVENTS_RATE", default="300/min")},
 }

@@ -142,3 +142,13 @@ def test_marketing_reads_archived_sandboxes_read_only(client: Client, archived: 
     assert client.get("/admin/analytics/archivedsandbox/add/", HTTP_HOST="localhost").status_code == 403
     archived.refresh_from_db()
     assert archived.industry == "steel"
+
+
+@pytest.mark.parametrize("model", ["event", "archivedsandbox"])
+def test_nobody_adds_events_or_archives_by_hand(client: Client, model: str) -> None:
+    """Every field is read-only, so an added record could only be empty: the POST was an IntegrityError (500)."""
+    client.force_login(User.objects.create_superuser(email="root@vendor.example", password="pw"))
+
+    assert client.post(f"/admin/analytics/{model}/add/", {}, HTTP_HOST="localhost").status_code == 403
+    assert not Event.objects.exists()
+    assert not ArchivedSandbox.objects.exists()

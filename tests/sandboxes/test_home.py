@@ -249,3 +249,17 @@ def test_acknowledging_an_unknown_event_is_404_and_stores_nothing(
     with schema_context(sandbox.schema_name):
         assert not Acknowledgement.objects.exists()
     assert not Event.objects.filter(name="alert_acknowledged").exists()
+
+
+@pytest.mark.parametrize("given", ["sandbox", "//evil.example/", "https://evil.example/x"])
+def test_acknowledging_with_a_next_off_this_host_goes_home_once_acknowledged(
+    client: Client, sandbox: Sandbox, owner: User, given: str
+) -> None:
+    alarm = next(e for e in client.get("/", HTTP_HOST=host(sandbox)).context["events"] if e["kind"] == "alarm")
+
+    response = client.post(f"/events/{alarm['key']}/acknowledge", {"next": given}, HTTP_HOST=host(sandbox))
+
+    assert response.status_code == 302  # "sandbox": was NoReverseMatch (500) after the acknowledgement was stored
+    assert response["Location"] == "/#events-title"
+    with schema_context(sandbox.schema_name):
+        assert Acknowledgement.objects.filter(event_key=alarm["key"]).count() == 1

@@ -19,6 +19,7 @@ from sandboxes.access import access_token_issue
 from sandboxes.consumers import CLOSE_FORBIDDEN
 from sandboxes.models import Sandbox
 from simulation.broadcast import ticks_send
+from simulation.consumers import LiveConsumer
 from simulation.engine.signals import sensor_values
 from simulation.live import live_group, live_sandbox_load, sandboxes_viewed, viewer_register
 from simulation.models import Sensor
@@ -226,3 +227,10 @@ def test_the_next_minute_reuses_the_computed_one_and_matches_a_fresh_computation
     fresh.refresh(sandboxes_viewed())
 
     assert running.values((minute + 1) * 60.0 + 20) == fresh.values((minute + 1) * 60.0 + 20)
+
+
+@pytest.mark.asyncio
+async def test_a_message_nested_deeper_than_the_decoders_stack_is_a_malformed_one() -> None:
+    """Answered with the malformed-message error (``receive_json`` gets None), not a RecursionError that
+    closes the socket."""
+    assert await LiveConsumer.decode_json("[" * 100_000 + "]" * 100_000) is None
