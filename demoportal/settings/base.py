@@ -218,6 +218,7 @@ CELERY_BEAT_SCHEDULE = {
     "sandbox-expiry-sweep": {"task": "sandboxes.tasks.sandboxes_expire", "schedule": 60.0},
     "sandbox-auto-reset": {"task": "sandboxes.tasks.sandboxes_auto_reset", "schedule": 60.0},
     "sandbox-pool-refill": {"task": "sandboxes.tasks.pools_refill", "schedule": 60.0},
+    "sandbox-recovery-sweep": {"task": "sandboxes.tasks.sandboxes_recover", "schedule": 60.0},
     "sandbox-purge": {"task": "sandboxes.tasks.sandboxes_purge", "schedule": 3600.0},
     "sandbox-last-access-flush": {"task": "sandboxes.tasks.last_access_flush", "schedule": 60.0},
     "demos-abandoned": {"task": "analytics.tasks.demos_abandoned", "schedule": 300.0},
