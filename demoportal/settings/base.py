@@ -118,6 +118,7 @@ MIDDLEWARE = [
     "demoportal.health.HealthCheckMiddleware",  # first: answers /healthz even when the database is down
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files on every host, even one that is no sandbox
+    "demoportal.outage.DatabaseOutageMiddleware",  # before the first query: 503 + Retry-After if PostgreSQL is away
     "sandboxes.middleware.SandboxHostMiddleware",  # picks the schema from the Host header
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
