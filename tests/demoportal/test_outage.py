@@ -1,5 +1,5 @@
 """PostgreSQL briefly unreachable: pages and the API answer 503 with Retry-After, websockets close with 1013,
-and the same web process serves again once PostgreSQL is back.
+and the same web process (and Celery worker) serves again once PostgreSQL is back.
 
 The outage is real: a private PostgreSQL 15 (initdb + pg_ctl in a temporary directory, never the shared
 server) holding a copy of the test database, stopped and started again under a running uvicorn.
@@ -35,6 +35,7 @@ from websockets.typing import Origin
 
 from demoportal.models import User
 from demoportal.outage import RETRY_AFTER_SECONDS, DatabaseOutageMiddleware, database_unavailable
+from sandboxes.tasks import sandbox_schema_report
 from tests.conftest import BASE_DIR, TEST_SANDBOX_SLUG, subprocess_environment, wait_for
 from tests.demoportal.test_health import free_port
 
@@ -264,3 +265,52 @@ def test_a_view_that_loses_the_database_mid_request_answers_503() -> None:
     assert response.status_code == 503
     assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
     assert middleware.process_exception(request, refused_query("SELECT 1/0")) is None  # a bug stays a 500
+
+
+@pytest.fixture
+def worker(private_postgres: PrivatePostgres, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A Celery worker on the private server, on a queue of its own (the session's worker uses the test
+    database)."""
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "--app", "demoportal.celery", "worker", "--pool", "solo"),
+                *("--loglevel", "INFO", "--hostname", "outage@%h", "--without-mingle", "--without-gossip"),
+                *("--queues", WORKER_QUEUE),
+            ],
+            cwd=BASE_DIR,
+            env=subprocess_environment(DATABASE_URL=private_postgres.url("portal")),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(lambda: b"ready." in log_path.read_bytes() or process.poll() is not None, "the Celery worker")
+        assert process.poll() is None, log_path.read_text()
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+WORKER_QUEUE = "outage"
+
+
+def test_a_worker_survives_an_outage_and_runs_tasks_again_after_it(
+    private_postgres: PrivatePostgres, worker: subprocess.Popen[bytes]
+) -> None:
+    def schema_report() -> dict[str, str]:
+        report: dict[str, str] = sandbox_schema_report.apply_async(queue=WORKER_QUEUE).get(timeout=60)
+        return report
+
+    assert schema_report()["database"] == "public"
+
+    private_postgres.stop()
+    try:
+        with pytest.raises(DatabaseError):  # the task fails, and says why
+            schema_report()
+    finally:
+        private_postgres.start()
+
+    assert schema_report()["database"] == "public"  # the same worker, not restarted
+    assert worker.poll() is None
