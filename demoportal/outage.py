@@ -38,11 +38,11 @@ def database_unavailable(exc: BaseException) -> bool:
     cause = exc.__cause__
     if not isinstance(cause, psycopg.Error):
         return False
-    # psycopg raises a plain OperationalError without a SQLSTATE when the connection itself fails: refused,
-    # timed out, or closed by the server mid-query.
+    # Without a SQLSTATE, the connection itself failed: refused, timed out, closed by the server mid-query,
+    # or (with a connection pool) none to be had in time.
     sqlstate = cause.sqlstate
     if sqlstate is None:
-        return type(cause) is psycopg.OperationalError
+        return isinstance(cause, psycopg.OperationalError)
     return sqlstate.startswith(UNAVAILABLE_SQLSTATE_CLASSES) or sqlstate in UNAVAILABLE_SQLSTATES
 
 
