@@ -85,7 +85,9 @@ def template_ensure(*, industry: str) -> Sandbox:
             facility = facility_get()
         if facility is not None and facility.scenario_version == scenario.version:
             return template
-        with schema_context(get_public_schema_name()):
+        # One transaction: each delete drops a schema, then deletes its row; a process killed between the two
+        # must not leave a pooled sandbox without its schema for a prospect to claim.
+        with schema_context(get_public_schema_name()), transaction.atomic():
             template.delete(force_drop=True)
             # Pooled clones carry the old plant; nobody has seen them, so they go too (the pool refills).
             for pooled in Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status=Status.POOLED, industry=industry):

@@ -122,9 +122,10 @@ def test_a_refill_already_running_elsewhere_is_left_alone(settings: Any) -> None
     try:
         with other_worker.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(hashtextextended('sandbox-pool-refill:steel', 0))")
-        assert pool_refill(industry="steel") == 0
+            assert pool_refill(industry="steel") == 0
+            cursor.execute("SELECT pg_advisory_unlock(hashtextextended('sandbox-pool-refill:steel', 0))")
     finally:
-        other_worker.close()  # a worker that goes away frees the lock with its connection
+        other_worker.close()
     assert pool_refill(industry="steel") == 1
 
 

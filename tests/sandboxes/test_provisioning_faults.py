@@ -26,8 +26,16 @@ from django_tenants.utils import schema_context, schema_exists
 
 from demoportal.models import User
 from sandboxes.models import RETIRED_STATUSES, Sandbox
-from sandboxes.services import sandbox_create, sandbox_reset, sandboxes_recover, transition_lock_name
+from sandboxes.services import (
+    pool_refill,
+    sandbox_create,
+    sandbox_reset,
+    sandboxes_recover,
+    template_ensure,
+    transition_lock_name,
+)
 from sandboxes.tasks import pool_refill_task, sandboxes_auto_reset, sandboxes_expire
+from simulation.models import Facility
 from simulation.selectors import facility_get
 from tests.conftest import BASE_DIR, subprocess_environment, wait_for
 from tests.conftest import test_database_url as url_of_test_database
@@ -259,6 +267,48 @@ def test_a_request_killed_mid_provisioning_leaves_neither_login_nor_sandbox() ->
 
     assert not User.objects.filter(email=email).exists()
     assert not Sandbox.objects.filter(industry="steel", kind="demo").exists()
+    assert_schemas_and_sandboxes_agree()
+
+
+@pytest.fixture
+def stale_steel_template(steel_pool_empty: None, settings: Any) -> Iterator[Sandbox]:
+    """A pooled steel clone, and a steel template whose scenario version is out of date, so that the next
+    ``template_ensure`` rebuilds the template and drops the pool; the template is current again afterwards."""
+    settings.SANDBOX_POOL_SIZE = 1
+    pool_refill(industry="steel")
+    (clone,) = pooled("steel")
+    with schema_context("template_steel"):
+        Facility.objects.update(scenario_version="stale")
+    yield clone
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
+    template_ensure(industry="steel")
+
+
+def test_a_template_rebuild_killed_mid_way_leaves_no_pooled_sandbox_without_its_schema(
+    stale_steel_template: Sandbox,
+) -> None:
+    rebuild = subprocess.Popen(
+        [
+            *(sys.executable, "manage.py", "shell", "--command"),
+            "from sandboxes.services import template_ensure; template_ensure(industry='steel')",
+        ],
+        cwd=BASE_DIR,
+        env=subprocess_environment(DATABASE_URL=database_url()),
+    )
+    try:
+        # Hold the pooled clone's row, so the rebuild blocks deleting it, after its schema is dropped.
+        with psycopg.connect(database_url()) as row_holder:
+            row_holder.execute("SELECT 1 FROM sandboxes_sandbox WHERE id = %s FOR UPDATE", [stale_steel_template.pk])
+            pid, _ = backend_blocked_on(r'DELETE FROM "sandboxes_sandbox"')
+            rebuild.send_signal(signal.SIGKILL)
+            rebuild.wait(timeout=30)
+            row_holder.rollback()
+        backend_gone(pid)
+    finally:
+        if rebuild.poll() is None:
+            rebuild.kill()
+            rebuild.wait()
+
     assert_schemas_and_sandboxes_agree()
 
 
