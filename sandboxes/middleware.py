@@ -7,18 +7,21 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.template.loader import render_to_string
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from demoportal.exceptions import DomainError
+from demoportal.outage import database_unavailable
 from sandboxes.models import Sandbox
 from sandboxes.selectors import sandbox_for_host
 from sandboxes.usage import request_record
 
 # WebSocket close code for "no such sandbox" (4000-4999 are the application's own; 4xxx mirrors HTTP 4xx).
 CLOSE_NOT_FOUND = 4404
+# The standard close code for "the server cannot serve you now; try again later" (PostgreSQL unreachable).
+CLOSE_TRY_AGAIN_LATER = 1013
 
 
 def portal_url(request: HttpRequest) -> str:
@@ -82,7 +85,12 @@ class SandboxFromHostMiddleware:
         self.inner = inner
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        sandbox = await database_sync_to_async(sandbox_for_host)(host_from_scope(scope))
+        try:
+            sandbox = await database_sync_to_async(sandbox_for_host)(host_from_scope(scope))
+        except DatabaseError as exc:
+            if not database_unavailable(exc):
+                raise
+            return await close_websocket(receive, send, CLOSE_TRY_AGAIN_LATER)  # the client reconnects later
         if sandbox is None or sandbox.kind != "demo" or sandbox.status != "ready":
             return await close_websocket(receive, send, CLOSE_NOT_FOUND)
         return await self.inner({**scope, "sandbox": sandbox}, receive, send)

@@ -9,19 +9,20 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
-from django_tenants.utils import get_public_schema_name, schema_context
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from analytics.services import event_record, sandbox_archive
 from demoportal import catalogue
 from demoportal.exceptions import DomainError
 from demoportal.hashers import temporary_password_set
-from demoportal.health import redis_client
 from demoportal.models import Partner, User
 from sandboxes.access import sandbox_host
 from sandboxes.models import (
@@ -84,7 +85,9 @@ def template_ensure(*, industry: str) -> Sandbox:
             facility = facility_get()
         if facility is not None and facility.scenario_version == scenario.version:
             return template
-        with schema_context(get_public_schema_name()):
+        # One transaction: each delete drops a schema, then deletes its row; a process killed between the two
+        # must not leave a pooled sandbox without its schema for a prospect to claim.
+        with schema_context(get_public_schema_name()), transaction.atomic():
             template.delete(force_drop=True)
             # Pooled clones carry the old plant; nobody has seen them, so they go too (the pool refills).
             for pooled in Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status=Status.POOLED, industry=industry):
@@ -224,21 +227,38 @@ def pool_claim(
     return sandbox
 
 
+@contextmanager
+def session_lock(name: str) -> Iterator[bool]:
+    """Try to take PostgreSQL's session-level advisory lock ``name``, without waiting; yields whether it was
+    taken, and releases it afterwards.
+
+    Why not a lock in Redis: that one has to outlive the work it guards, so it gets a TTL, and a process killed
+    mid-work shuts everyone out until the TTL runs out. This lock lives exactly as long as its holder's
+    connection: a killed process frees it as soon as PostgreSQL notices, a slow one keeps it however long it takes.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [name])
+        taken = bool(cursor.fetchone()[0])
+    try:
+        yield taken
+    finally:
+        if taken:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", [name])
+
+
 def pool_refill(*, industry: str | None = None) -> int:
     """Top each industry's warm pool (or just ``industry``'s) up to SANDBOX_POOL_SIZE; returns how many
-    clones it made. A Redis lock per industry keeps two refills from overfilling the same pool."""
+    clones it made. A lock per industry keeps two refills from overfilling the same pool."""
     made = 0
     for key in [industry] if industry else sorted(catalogue.scenarios()):
-        lock = redis_client().lock(f"sandbox-pool-refill:{key}", timeout=300, blocking=False)
-        if not lock.acquire():
-            continue  # another worker is filling this pool
-        try:
+        with session_lock(f"sandbox-pool-refill:{key}") as taken:
+            if not taken:
+                continue  # another worker is filling this pool
             pooled = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status=Status.POOLED, industry=key).count()
             for _ in range(settings.SANDBOX_POOL_SIZE - pooled):
                 sandbox_create(slug=new_slug(key), name=catalogue.scenarios()[key].name, scenario=key, pooled=True)
                 made += 1
-        finally:
-            lock.release()
     return made
 
 
@@ -281,42 +301,58 @@ def drop_schema(sandbox: Sandbox) -> None:
     sandbox._drop_schema(force_drop=True)
 
 
-def _transition(sandbox: Sandbox, *, allowed: tuple[str, ...], to: str, action: str) -> str:
+def transition_lock_name(sandbox: Sandbox) -> str:
+    return f"sandbox-transition:{sandbox.pk}"
+
+
+@contextmanager
+def _transition(sandbox: Sandbox, *, allowed: tuple[str, ...], to: str, action: str) -> Iterator[str]:
     """Move ``sandbox`` to ``to`` only if it is in one of ``allowed``: a single conditional UPDATE, so of
-    two concurrent requests exactly one wins. Returns the status it was in; 409 otherwise."""
-    before = Sandbox.objects.filter(pk=sandbox.pk).values_list("status", flat=True).first()
-    claimed = Sandbox.objects.filter(pk=sandbox.pk, status__in=allowed).update(status=to)
-    if not claimed or before is None:
-        current = Sandbox.objects.filter(pk=sandbox.pk).values_list("status", flat=True).first()
-        raise DomainError(
-            f"A sandbox that is {current} cannot be {action}.", errors={"status": [str(current)]}, status_code=409
-        )
-    sandbox.status = to
-    return str(before)
+    two concurrent requests exactly one wins. Yields the status it was in; 409 otherwise.
+
+    The new status is committed at once, so others see "resetting" while the work runs in its own
+    transaction. The sandbox's transition lock is held until the caller's work is done: a status a
+    transition left behind with its lock free belongs to a process that died, and ``sandboxes_recover``
+    repairs it.
+    """
+    with session_lock(transition_lock_name(sandbox)) as taken:
+        before = Sandbox.objects.filter(pk=sandbox.pk).values_list("status", flat=True).first()
+        if not taken:
+            raise DomainError(
+                "Someone else is changing this sandbox right now.", errors={"status": [str(before)]}, status_code=409
+            )
+        claimed = Sandbox.objects.filter(pk=sandbox.pk, status__in=allowed).update(status=to)
+        if not claimed or before is None:
+            current = Sandbox.objects.filter(pk=sandbox.pk).values_list("status", flat=True).first()
+            raise DomainError(
+                f"A sandbox that is {current} cannot be {action}.", errors={"status": [str(current)]}, status_code=409
+            )
+        sandbox.status = to
+        yield str(before)
 
 
 def sandbox_reset(*, sandbox: Sandbox, actor: User | None = None, automatic: bool = False) -> Sandbox:
     """Back to the scenario's start: the schema is replaced by a fresh clone; the URL stays the same.
     ``automatic``: the daily auto-reset, audited as such."""
     started = time.perf_counter()
-    before = _transition(sandbox, allowed=(Status.READY,), to=Status.RESETTING, action="reset")
-    try:
-        with schema_context(get_public_schema_name()), transaction.atomic():
-            with schema_context(sandbox.schema_name):
-                seed = facility.seed if (facility := facility_get()) is not None else secrets.randbits(31)
-            drop_schema(sandbox)
-            sandbox.create_schema(check_if_exists=False, verbosity=0)
-            with schema_context(sandbox.schema_name):
-                facility_start(scenario_key=sandbox.industry, seed=seed, started_at=timezone.now())
-            sandbox.status = Status.READY
-            sandbox.reset_at = timezone.now()
-            sandbox.save(update_fields=["status", "reset_at"])
-            action = "auto_reset" if automatic else "reset"
-            audit(sandbox=sandbox, action=action, before=before, actor=actor, started=started)
-            kpis_warm_later(sandbox)
-    except Exception as exc:
-        Sandbox.objects.filter(pk=sandbox.pk).update(status=Status.FAILED, failure_reason=f"reset: {exc}")
-        raise
+    with _transition(sandbox, allowed=(Status.READY,), to=Status.RESETTING, action="reset") as before:
+        try:
+            with schema_context(get_public_schema_name()), transaction.atomic():
+                with schema_context(sandbox.schema_name):
+                    seed = facility.seed if (facility := facility_get()) is not None else secrets.randbits(31)
+                drop_schema(sandbox)
+                sandbox.create_schema(check_if_exists=False, verbosity=0)
+                with schema_context(sandbox.schema_name):
+                    facility_start(scenario_key=sandbox.industry, seed=seed, started_at=timezone.now())
+                sandbox.status = Status.READY
+                sandbox.reset_at = timezone.now()
+                sandbox.save(update_fields=["status", "reset_at"])
+                action = "auto_reset" if automatic else "reset"
+                audit(sandbox=sandbox, action=action, before=before, actor=actor, started=started)
+                kpis_warm_later(sandbox)
+        except Exception as exc:
+            Sandbox.objects.filter(pk=sandbox.pk).update(status=Status.FAILED, failure_reason=f"reset: {exc}")
+            raise
     return sandbox
 
 
@@ -356,8 +392,11 @@ def sandbox_extend(*, sandbox: Sandbox, hours: int, actor: User | None = None, r
 def _retire(sandbox: Sandbox, *, allowed: tuple[str, ...], to: str, action: str, actor: User | None) -> Sandbox:
     """Drop the schema but keep the row, its domain (which then answers 410), audit trail and analytics."""
     started = time.perf_counter()
-    before = _transition(sandbox, allowed=allowed, to=to, action=action)
-    with schema_context(get_public_schema_name()), transaction.atomic():
+    with (
+        _transition(sandbox, allowed=allowed, to=to, action=action) as before,
+        schema_context(get_public_schema_name()),
+        transaction.atomic(),
+    ):
         drop_schema(sandbox)
         sandbox.ended_at = timezone.now()
         Sandbox.objects.filter(pk=sandbox.pk).update(ended_at=sandbox.ended_at)
@@ -399,6 +438,51 @@ def sandboxes_auto_reset(*, now: datetime | None = None) -> int:
         except Exception:
             logger.exception("Auto-reset of sandbox %s failed", sandbox.slug)
     return count
+
+
+def sandboxes_recover() -> int:
+    """Repair what transitions left behind when their process died mid-way (beat, every minute); returns how
+    many sandboxes it repaired.
+
+    A transition commits its new status first and does its work in one transaction, which PostgreSQL rolls
+    back when the process dies; the status stays, and the transition lock is free. Such a sandbox is
+    repaired under that lock: one stuck ``resetting`` is ``ready`` again (its old schema and plant are
+    intact; ``failed`` if the schema is somehow gone), and an expired or destroyed one without ``ended_at``
+    has its schema dropped and ``ended_at`` set. One whose transition is still running holds the lock and
+    is left alone. Provisioning needs no repair: the row is committed only with its schema, ready.
+    """
+    interrupted = Q(status=Status.RESETTING) | Q(status__in=RETIRED_STATUSES, ended_at__isnull=True)
+    count = 0
+    for sandbox in Sandbox.objects.filter(interrupted, kind=Sandbox.Kind.DEMO):
+        with session_lock(transition_lock_name(sandbox)) as taken:
+            if taken and _recover(sandbox):
+                count += 1
+    return count
+
+
+def _recover(sandbox: Sandbox) -> bool:
+    """Under the sandbox's transition lock: repair it if it is still as its dead transition left it."""
+    with schema_context(get_public_schema_name()), transaction.atomic():
+        locked = Sandbox.objects.select_for_update().filter(pk=sandbox.pk).first()
+        if locked is None:
+            return False
+        before = locked.status
+        # Rows are written with update(): saving a tenant whose schema is missing makes django-tenants create it.
+        if before == Status.RESETTING:
+            if schema_exists(locked.schema_name):
+                locked.status = Status.READY
+            else:
+                locked.status, locked.failure_reason = Status.FAILED, "reset: interrupted, and its schema is gone"
+            Sandbox.objects.filter(pk=locked.pk).update(status=locked.status, failure_reason=locked.failure_reason)
+        elif locked.is_retired and locked.ended_at is None:
+            drop_schema(locked)
+            locked.ended_at = timezone.now()
+            Sandbox.objects.filter(pk=locked.pk).update(ended_at=locked.ended_at)
+        else:
+            return False  # its transition finished between the sweep's query and the lock
+        audit(sandbox=locked, action="recovered", before=before, actor=None, reason="its process died mid-transition")
+        logger.warning("Sandbox %s: repaired a transition interrupted while %s", locked.slug, before)
+    return True
 
 
 def sandboxes_purge(*, now: datetime | None = None) -> int:

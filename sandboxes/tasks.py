@@ -40,6 +40,13 @@ def sandboxes_purge() -> int:
 
 
 @shared_task(acks_late=True)
+def sandboxes_recover() -> int:
+    """Beat, every minute: repair sandboxes a transition left half-way when its process died (a killed worker
+    or web process): back to ready after an interrupted reset, the schema dropped after an interrupted end."""
+    return services.sandboxes_recover()
+
+
+@shared_task(acks_late=True)
 def last_access_flush() -> int:
     """Beat, every minute: write the sandboxes' last access times from Redis to the database."""
     return usage.last_access_flush()

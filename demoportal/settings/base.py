@@ -138,6 +138,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy, with this request's nonce once a page used it
     "demoportal.health.HealthCheckMiddleware",  # answers /healthz before anything touches the database
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files on every host, even one that is no sandbox
+    "demoportal.outage.DatabaseOutageMiddleware",  # before the first query: 503 + Retry-After if PostgreSQL is away
     "sandboxes.middleware.SandboxHostMiddleware",  # picks the schema from the Host header
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -293,6 +294,7 @@ CELERY_BEAT_SCHEDULE = {
     "sandbox-expiry-sweep": {"task": "sandboxes.tasks.sandboxes_expire", "schedule": 60.0},
     "sandbox-auto-reset": {"task": "sandboxes.tasks.sandboxes_auto_reset", "schedule": 60.0},
     "sandbox-pool-refill": {"task": "sandboxes.tasks.pools_refill", "schedule": 60.0},
+    "sandbox-recovery-sweep": {"task": "sandboxes.tasks.sandboxes_recover", "schedule": 60.0},
     "sandbox-purge": {"task": "sandboxes.tasks.sandboxes_purge", "schedule": 3600.0},
     "sandbox-last-access-flush": {"task": "sandboxes.tasks.last_access_flush", "schedule": 60.0},
     "demos-abandoned": {"task": "analytics.tasks.demos_abandoned", "schedule": 300.0},
