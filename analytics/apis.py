@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from analytics.models import EVENT_NAMES, Event
 from analytics.services import event_record
+from demoportal.openapi import error_response
 from sandboxes.apis import acting_user, sandbox_for
 from sandboxes.authentication import token_sandbox
 
@@ -56,7 +57,11 @@ class EventThrottle(UserRateThrottle):
 class EventCreateApi(APIView):
     throttle_classes = [EventThrottle]
 
-    @extend_schema(request=EventInput, responses={202: EventAcceptedOutput}, summary="Record what the prospect did")
+    @extend_schema(
+        request=EventInput,
+        responses={202: EventAcceptedOutput, 404: error_response(404)},
+        summary="Record what the prospect did",
+    )
     def post(self, request: Request) -> Response:
         data = EventInput(data=request.data)
         data.is_valid(raise_exception=True)

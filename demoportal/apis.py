@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from demoportal.models import TourProgress, User
+from demoportal.openapi import error_response
 from demoportal.services import TOUR_ACTIONS, tour_progress_get, tour_step_act
 from demoportal.tours import Tour
 from sandboxes.models import Sandbox
@@ -86,12 +87,20 @@ def tour_taker(request: Request) -> tuple[User, Sandbox]:
 class TourApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: TourOutput}, summary="This sandbox's tour and the prospect's place in it")
+    # 404 on another host than a demo sandbox's, or for someone with no tour there (tour_taker).
+    @extend_schema(
+        responses={200: TourOutput, 404: error_response(404)},
+        summary="This sandbox's tour and the prospect's place in it",
+    )
     def get(self, request: Request) -> Response:
         user, sandbox = tour_taker(request)
         return Response(tour_output(*tour_progress_get(user=user, sandbox=sandbox)))
 
-    @extend_schema(request=TourActionInput, responses={200: TourOutput}, summary="Report what happened in the tour")
+    @extend_schema(
+        request=TourActionInput,
+        responses={200: TourOutput, 404: error_response(404), 409: error_response(409)},  # 409: not that step now
+        summary="Report what happened in the tour",
+    )
     def post(self, request: Request) -> Response:
         user, sandbox = tour_taker(request)
         data = TourActionInput(data=request.data)

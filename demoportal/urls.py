@@ -2,12 +2,14 @@
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from demoportal import views
+from demoportal.openapi import portal_schema_views
 
 admin.site.site_header = "Demo portal administration"
 admin.site.site_title = "Demo portal admin"
+
+api_schema, api_docs = portal_schema_views()
 
 urlpatterns = [
     path(
@@ -30,6 +32,7 @@ urlpatterns = [
     path("api/v1/", include("sandboxes.urls")),
     path("api/v1/", include("simulation.urls")),
     path("api/v1/", include("analytics.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # What this host serves (this URL conf), not a sandbox host's (docs/api.md).
+    path("api/schema/", api_schema, name="api-schema"),
+    path("api/docs/", api_docs, name="api-docs"),
 ]

@@ -17,7 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from demoportal.models import Partner, User
+from demoportal.models import User
+from demoportal.openapi import error_response
 from sandboxes.access import access_token_issue, access_url, sandbox_url
 from sandboxes.authentication import token_sandbox
 from sandboxes.models import Sandbox
@@ -42,7 +43,7 @@ class SandboxOutput(serializers.Serializer[Any]):
     industry = serializers.CharField()
     role = serializers.CharField()
     owner_email = serializers.EmailField(source="owner.email", allow_null=True, default=None)
-    partner = serializers.SlugRelatedField[Partner](slug_field="slug", read_only=True, allow_null=True)
+    partner = serializers.CharField(source="partner.slug", allow_null=True, default=None, help_text="A slug.")
     purpose = serializers.ChoiceField(choices=Sandbox.Purpose.choices)
     customer_company = serializers.CharField(help_text="The customer a partner's demo is for; empty otherwise.")
     url = serializers.SerializerMethodField()
@@ -147,6 +148,8 @@ def sandbox_for(request: Request, sandbox_id: int) -> Sandbox:
 
 
 class SandboxListCreateApi(APIView):
+    pagination_class = SandboxPagination  # GET's pages; the schema documents their envelope from it
+
     @extend_schema(
         parameters=[SandboxListInput],
         responses=SandboxOutput(many=True),
@@ -165,13 +168,13 @@ class SandboxListCreateApi(APIView):
                 sandboxes = sandboxes.filter(**{field: filters[field]})
         if "email" in filters:
             sandboxes = sandboxes.filter(owner__email__iexact=filters["email"])
-        paginator = SandboxPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(sandboxes.order_by("-created_at"), request, view=self) or []
         return paginator.get_paginated_response(SandboxOutput(page, many=True, context={"request": request}).data)
 
     @extend_schema(
         request=SandboxCreateInput,
-        responses={201: SandboxCreatedOutput, 200: SandboxCreatedOutput},
+        responses={201: SandboxCreatedOutput, 200: SandboxCreatedOutput, 503: error_response(503)},
         summary="Create a sandbox, or get the prospect's active one for that product",
     )
     def post(self, request: Request) -> Response:

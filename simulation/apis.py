@@ -221,6 +221,8 @@ class EventPagination(PageNumberPagination):
 
 
 class EventListApi(SandboxApi):
+    pagination_class = EventPagination  # the schema documents the pages' envelope from it
+
     @extend_schema(
         parameters=[EventListInput], responses=EventOutput(many=True), summary="Events and alarms, newest first"
     )
@@ -239,7 +241,7 @@ class EventListApi(SandboxApi):
             rows = event_rows(facility, since_minute=since, end_minute=last + 1)
             if kind is not None:
                 rows = [row for row in rows if row["kind"] == kind]
-            paginator = EventPagination()
+            paginator = self.pagination_class()
             page: list[dict[str, Any]] = paginator.paginate_queryset(rows, request, view=self) or []  # type: ignore[arg-type]
             acknowledged = set(
                 Acknowledgement.objects.filter(event_key__in=[row["key"] for row in page]).values_list(
