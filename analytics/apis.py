@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -59,6 +59,9 @@ class EventCreateApi(APIView):
 
     @extend_schema(
         request=EventInput,
+        examples=[
+            OpenApiExample("A page seen", request_only=True, value={"event": "page_view", "properties": {"path": "/"}})
+        ],
         responses={202: EventAcceptedOutput, 404: error_response(404)},
         summary="Record what the prospect did",
     )

@@ -109,3 +109,13 @@ class TourApi(APIView):
             user=user, sandbox=sandbox, action=data.validated_data["action"], step_id=data.validated_data["step"]
         )
         return Response(tour_output(*result))
+
+
+class UnknownApiPath(APIView):
+    """Whatever under /api/v1/ no route matches (``/api/v1/sandboxes/-1``, a typo): a 404 in the API's JSON
+    error shape rather than the HTML page, after authentication like any API answer (401 without
+    credentials). It has no method handlers, so the OpenAPI schemas leave it out."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound("No such API endpoint.")

@@ -44,6 +44,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such sandbox, object or page, or not one these credentials may see (never revealed).",
     409: "The sandbox's state does not allow it now (being provisioned or reset; already ended).",
     410: "The sandbox has ended: its plant data is gone.",
+    415: "The body is not JSON (send Content-Type: application/json).",
     429: "Too many requests: the sandbox's per-minute limit or the caller's rate. Retry-After says when.",
     503: "Out of capacity for now; Retry-After says when to try again.",
 }
@@ -58,7 +59,7 @@ class ErrorDocumentingAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, plus each operation's error responses, derived from how it answers:
 
     - 401, 403: every operation (all need credentials: DEFAULT_PERMISSION_CLASSES);
-    - 400: an operation that takes a body or query parameters;
+    - 400: an operation that takes a body or query parameters; 415 too when it takes a body;
     - 404: one with path parameters (unknown or someone else's) or pages (a page past the end);
     - 429: one on a sandbox (``request_record``'s per-sandbox limit) or with a throttle;
     - 409: a change to a sandbox (its state forbids it), and anything on its plant (``sandbox_plant``);
@@ -87,6 +88,8 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         takes_body = self.method in ("POST", "PUT", "PATCH") and self.get_request_serializer() is not None
         if takes_query or takes_body:
             statuses.add(400)
+        if takes_body:
+            statuses.add(415)
         on_sandbox = "{sandbox_id}" in self.path
         if any(p["in"] == "path" for p in parameters) or self._get_paginator() is not None:
             statuses.add(404)
@@ -105,6 +108,14 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         if self.method != "GET":
             return None
         return super()._get_paginator()  # type: ignore[no-untyped-call]
+
+    def _get_parameters(self) -> list[dict[str, Any]]:
+        """An optional query parameter sent empty (``?asset=``) counts as not sent, as DRF reads it."""
+        parameters: list[dict[str, Any]] = super()._get_parameters()
+        for parameter in parameters:
+            if parameter["in"] == "query" and not parameter.get("required"):
+                parameter["allowEmptyValue"] = True
+        return parameters
 
     def _resolve_path_parameters(self, variables: list[str]) -> list[dict[str, Any]]:
         """Path parameters as Django's converters match them, so a client (or a fuzzer) is told that

@@ -1,9 +1,10 @@
 """URLs of the portal host (the public schema): portal pages, admin, accounts, API."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from demoportal import views
+from demoportal.apis import UnknownApiPath
 from demoportal.openapi import portal_schema_views
 
 admin.site.site_header = "Demo portal administration"
@@ -32,6 +33,7 @@ urlpatterns = [
     path("api/v1/", include("sandboxes.urls")),
     path("api/v1/", include("simulation.urls")),
     path("api/v1/", include("analytics.urls")),
+    re_path(r"^api/v1/", UnknownApiPath.as_view()),  # last of the API: a JSON 404, not the HTML page
     # What this host serves (this URL conf), not a sandbox host's (docs/api.md).
     path("api/schema/", api_schema, name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

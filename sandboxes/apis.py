@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -112,8 +112,9 @@ class SandboxCreateInput(serializers.Serializer[Any]):
 
 class SandboxListInput(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=Sandbox.Status.choices, required=False)
-    industry = serializers.CharField(required=False)
-    product = serializers.CharField(required=False)
+    # Matched as sent: a value of whitespace alone matches nothing rather than being refused as blank.
+    industry = serializers.CharField(required=False, trim_whitespace=False)
+    product = serializers.CharField(required=False, trim_whitespace=False)
     email = serializers.EmailField(required=False)
 
 
@@ -174,6 +175,13 @@ class SandboxListCreateApi(APIView):
 
     @extend_schema(
         request=SandboxCreateInput,
+        examples=[
+            OpenApiExample(
+                "A prospect's evaluation",
+                request_only=True,
+                value={"email": "engineer@cement.example", "product": "thermalcommand", "industry": "cement"},
+            )
+        ],
         responses={201: SandboxCreatedOutput, 200: SandboxCreatedOutput, 503: error_response(503)},
         summary="Create a sandbox, or get the prospect's active one for that product",
     )
@@ -245,7 +253,16 @@ class SandboxExtendOutput(serializers.Serializer[Any]):
 
 
 class SandboxExtendApi(APIView):
-    @extend_schema(request=SandboxExtendInput, responses=SandboxExtendOutput, summary="Push the expiry back")
+    @extend_schema(
+        request=SandboxExtendInput,
+        examples=[
+            OpenApiExample(
+                "A day more", request_only=True, value={"hours": 24, "reason": "The customer's engineer is away."}
+            )
+        ],
+        responses=SandboxExtendOutput,
+        summary="Push the expiry back",
+    )
     def post(self, request: Request, sandbox_id: int) -> Response:
         data = SandboxExtendInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -14,8 +14,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.authtoken.models import Token
 from rest_framework.views import APIView
 
+from demoportal.models import User
 from sandboxes.models import Sandbox
 
 pytestmark = pytest.mark.django_db
@@ -144,3 +146,25 @@ def test_api_docs_load_only_local_assets_and_no_inline_script() -> None:
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
     assert "<style" not in html
     assert " style=" not in html
+
+
+def staff_client() -> Client:
+    user = User.objects.create_user(email="docs@vendor.example", password="pw", is_staff=True)
+    return Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}", HTTP_HOST=PORTAL)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/sandboxes/-1", "/api/v1/sandboxes/1/events//acknowledge", "/api/v1/nope"])
+def test_an_api_path_no_route_matches_is_a_json_404_in_the_error_shape(path: str) -> None:
+    response = staff_client().get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert set(response.json()) == ERROR_SHAPE
+    assert Client().get(path, HTTP_HOST=PORTAL).status_code == 401  # credentials first, as on every endpoint
+
+
+def test_a_sandbox_list_filter_of_whitespace_matches_nothing_rather_than_being_refused(sandbox: Sandbox) -> None:
+    response = staff_client().get("/api/v1/sandboxes", {"industry": "\x1c"})
+
+    assert response.status_code == 200, response.content
+    assert response.json()["results"] == []
