@@ -305,6 +305,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "demoportal.exceptions.api_exception_handler",
+    # Bodies too deep or holding NUL or lone surrogates are refused with 400 (demoportal/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "demoportal.parsers.SafeJSONParser",
+        "demoportal.parsers.SafeFormParser",
+        "demoportal.parsers.SafeMultiPartParser",
+    ],
     # POST /api/v1/events, per user; a page sends a few events a minute, a runaway script gets 429.
     "DEFAULT_THROTTLE_RATES": {"events": env.str("EVENTS_RATE", default="300/min")},
 }
