@@ -45,3 +45,40 @@ def test_other_api_errors_keep_their_status_with_empty_errors() -> None:
 
 def test_non_api_exceptions_are_left_to_django() -> None:
     assert api_exception_handler(RuntimeError("boom"), {}) is None
+
+
+def test_long_input_echoed_in_a_message_is_cut_to_an_excerpt_keeping_the_sentence() -> None:
+    echoed = f'"{"x" * 100_000}" is not a valid choice.'
+
+    response = api_exception_handler(exceptions.ValidationError({"kind": [echoed], "x" * 5000: ["Unknown."]}), {})
+
+    assert response is not None
+    (field, messages), (long_key, _) = response.data["errors"].items()
+    assert field == "kind"
+    assert len(messages[0]) <= 500
+    assert messages[0].startswith('"xxx')
+    assert messages[0].endswith("is not a valid choice.")
+    assert len(long_key) <= 500
+
+
+def test_a_long_detail_is_cut_to_an_excerpt() -> None:
+    response = api_exception_handler(DomainError("No sandbox named " + "y" * 100_000 + "."), {})
+
+    assert response is not None
+    assert len(response.data["detail"]) <= 500
+    assert response.data["detail"].startswith("No sandbox named yyy")
+
+
+def test_a_100_kb_value_is_not_echoed_back_whole_by_an_api(db: None) -> None:
+    from rest_framework.test import APIClient
+
+    from demoportal.models import User
+
+    client = APIClient(HTTP_HOST="localhost")
+    client.force_login(User.objects.create_user(email="viewer@plant.example", password="pw"))
+
+    response = client.post("/api/v1/events", {"event": "e" * 100_000}, format="json")
+
+    assert response.status_code == 400
+    assert len(response.content) < 2000
+    assert "is not an event" in response.json()["errors"]["event"][0]
