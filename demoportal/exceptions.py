@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import QueryDict
 from rest_framework import exceptions, status
-from rest_framework.request import Request
+from rest_framework.request import Empty, Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -49,7 +49,10 @@ def long_inputs(request: Request | None) -> list[str]:
     if request is None:
         return []
     found: set[str] = set()
-    pending: list[Any] = [request.query_params, request.data]
+    # The body only if the view parsed it already: parsing it here could raise again (a 405 or a 401 comes
+    # before the view reads a body DRF cannot parse), and a body never read cannot be quoted.
+    body = getattr(request, "_full_data", Empty)  # DRF's "parsed yet?" has no public name
+    pending: list[Any] = [request.query_params, None if body is Empty else body]
     while pending:
         value = pending.pop()
         if isinstance(value, QueryDict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rest_framework import exceptions
 
 from demoportal.exceptions import DomainError, api_exception_handler
@@ -82,3 +83,24 @@ def test_a_100_kb_value_is_not_echoed_back_whole_by_an_api(db: None) -> None:
     assert response.status_code == 400
     assert len(response.content) < 2000
     assert "is not an event" in response.json()["errors"]["event"][0]
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [("{" * 100, "application/json", 405), ("<stats/>", "application/xml", 405)],
+)
+def test_an_error_raised_before_the_view_reads_the_body_is_not_replaced_by_a_parse_error(
+    db: None, body: str, content_type: str, status: int
+) -> None:
+    """The handler must not parse the body itself: a body DRF cannot parse would raise again, a 500."""
+    from rest_framework.test import APIClient
+
+    from demoportal.models import User
+
+    client = APIClient(HTTP_HOST="localhost")
+    client.force_login(User.objects.create_user(email="ae@vendor.example", password="pw", is_staff=True))
+
+    response = client.post("/api/v1/stats", body, content_type=content_type)
+
+    assert response.status_code == status
+    assert set(response.json()) == {"detail", "errors"}
