@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
+from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -219,8 +220,13 @@ def fuzz(
     return tally
 
 
+# Every JSON body is refused with 400 when a string or key holds a NUL (demoportal/parsers.py, like
+# PostgreSQL's text), a rule JSON Schema cannot state for keys: valid data never holds one.
+CONFIG = SchemathesisConfig.from_dict({"generation": {"allow-x00": False}})
+
+
 def load_schema(app: CountingApp, host: str) -> Any:
-    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", app, headers={"Host": host})
+    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", app, config=CONFIG, headers={"Host": host})
 
 
 def assert_clean(tally: Tally) -> None:
