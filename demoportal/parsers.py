@@ -1,15 +1,17 @@
 """The parsers of every API (REST_FRAMEWORK's DEFAULT_PARSER_CLASSES): JSON, and forms for DRF's test client.
 
-DRF's own parser hands over whatever ``json.loads`` builds. Three kinds of body got through it and broke
+DRF's own parser hands over whatever ``json.loads`` builds. Four kinds of body got through it and broke
 later with a 500: nesting deep enough to exhaust the stack (``RecursionError`` in the decoder or in any
 recursive code after it), NUL characters (PostgreSQL's text and jsonb cannot store them: ``DataError``),
-and lone UTF-16 surrogates such as ``"\\ud800"`` (not encodable as UTF-8: ``UnicodeEncodeError`` in the
-database driver or the renderer). This parser refuses all three, in values and in keys, with 400 naming
+lone UTF-16 surrogates such as ``"\\ud800"`` (not encodable as UTF-8: ``UnicodeEncodeError`` in the
+database driver or the renderer), and numbers beyond a float (``1e999`` reads as infinity, which a jsonb
+column refuses: ``DataError``). This parser refuses them all, in values and in keys, with 400 naming
 where they are, so nothing past it has to think about them.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import IO, Any
 
@@ -49,6 +51,8 @@ def json_body_check(data: Any, *, max_depth: int = MAX_JSON_DEPTH) -> None:
             if problem:
                 raise exceptions.ValidationError({path or "body": [problem]})
             continue
+        if isinstance(value, float) and not math.isfinite(value):  # 1e999: infinity, storable nowhere
+            raise exceptions.ValidationError({path or "body": ["This number is too large."]})
         if not isinstance(value, Mapping | list):
             continue
         if depth >= max_depth:

@@ -110,3 +110,13 @@ def test_nul_in_a_multipart_field_is_refused_naming_it(client: APIClient) -> Non
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["properties.feature"]
     assert not Event.objects.exists()
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999"])
+def test_a_number_too_large_for_a_float_is_refused_naming_its_place(client: APIClient, number: str) -> None:
+    """json reads 1e999 as infinity, which no JSON column can store (DataError) and no JSON can carry back."""
+    status, answer = post_raw(client, '{"event": "feature_viewed", "properties": {"n": [1, ' + number + "]}}")
+
+    assert status == 400
+    assert list(answer["errors"]) == ["properties.n.1"]
+    assert not Event.objects.exists()
