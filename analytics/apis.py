@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from analytics.models import EVENT_NAMES, Event
 from analytics.services import event_record
+from demoportal.openapi import error_response
 from sandboxes.apis import acting_user, sandbox_for
 from sandboxes.authentication import SandboxScoped, token_sandbox
 
@@ -57,7 +58,14 @@ class EventCreateApi(APIView):
     permission_classes = [SandboxScoped]  # a token: its own sandbox's events only (on its host, or by sandbox_id)
     throttle_classes = [EventThrottle]
 
-    @extend_schema(request=EventInput, responses={202: EventAcceptedOutput}, summary="Record what the prospect did")
+    @extend_schema(
+        request=EventInput,
+        examples=[
+            OpenApiExample("A page seen", request_only=True, value={"event": "page_view", "properties": {"path": "/"}})
+        ],
+        responses={202: EventAcceptedOutput, 404: error_response(404)},
+        summary="Record what the prospect did",
+    )
     def post(self, request: Request) -> Response:
         data = EventInput(data=request.data)
         data.is_valid(raise_exception=True)

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from demoportal.models import TourProgress, User
+from demoportal.openapi import error_response
 from demoportal.services import TOUR_ACTIONS, tour_progress_get, tour_step_act
 from demoportal.tours import Tour
 from sandboxes.authentication import SandboxScoped
@@ -86,12 +87,20 @@ def tour_taker(request: Request) -> tuple[User, Sandbox]:
 class TourApi(APIView):
     permission_classes = [SandboxScoped]  # a token: only on its own sandbox's host
 
-    @extend_schema(responses={200: TourOutput}, summary="This sandbox's tour and the prospect's place in it")
+    # 404 on another host than a demo sandbox's, or for someone with no tour there (tour_taker).
+    @extend_schema(
+        responses={200: TourOutput, 404: error_response(404)},
+        summary="This sandbox's tour and the prospect's place in it",
+    )
     def get(self, request: Request) -> Response:
         user, sandbox = tour_taker(request)
         return Response(tour_output(*tour_progress_get(user=user, sandbox=sandbox)))
 
-    @extend_schema(request=TourActionInput, responses={200: TourOutput}, summary="Report what happened in the tour")
+    @extend_schema(
+        request=TourActionInput,
+        responses={200: TourOutput, 404: error_response(404), 409: error_response(409)},  # 409: not that step now
+        summary="Report what happened in the tour",
+    )
     def post(self, request: Request) -> Response:
         user, sandbox = tour_taker(request)
         data = TourActionInput(data=request.data)
@@ -100,3 +109,13 @@ class TourApi(APIView):
             user=user, sandbox=sandbox, action=data.validated_data["action"], step_id=data.validated_data["step"]
         )
         return Response(tour_output(*result))
+
+
+class UnknownApiPath(APIView):
+    """Whatever under /api/v1/ no route matches (``/api/v1/sandboxes/-1``, a typo): a 404 in the API's JSON
+    error shape rather than the HTML page, after authentication like any API answer (401 without
+    credentials). It has no method handlers, so the OpenAPI schemas leave it out."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound("No such API endpoint.")

@@ -2,10 +2,11 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import URLPattern, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.urls import URLPattern, include, path, re_path
 
 from demoportal import views
+from demoportal.apis import UnknownApiPath
+from demoportal.openapi import portal_schema_views
 
 admin.site.site_header = "Demo portal administration"
 admin.site.site_title = "Demo portal admin"
@@ -19,6 +20,8 @@ portal_patterns: list[URLPattern] = [
 if settings.DEV_MAILBOX:  # only local settings turn it on: anywhere else the page does not exist at all
     portal_patterns.append(path("dev/mailbox/", views.dev_mailbox, name="dev-mailbox"))
 
+api_schema, api_docs = portal_schema_views()
+
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("admin/", admin.site.urls),
@@ -26,6 +29,8 @@ urlpatterns = [
     path("api/v1/", include("sandboxes.urls")),
     path("api/v1/", include("simulation.urls")),
     path("api/v1/", include("analytics.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^api/v1/", UnknownApiPath.as_view()),  # last of the API: a JSON 404, not the HTML page
+    # What this host serves (this URL conf), not a sandbox host's (docs/api.md).
+    path("api/schema/", api_schema, name="api-schema"),
+    path("api/docs/", api_docs, name="api-docs"),
 ]

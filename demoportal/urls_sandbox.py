@@ -1,10 +1,13 @@
 """URLs of a sandbox's own host, <slug>.<DEMO_DOMAIN> (its schema is active)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from demoportal.apis import TourApi
+from demoportal.apis import TourApi, UnknownApiPath
+from demoportal.openapi import sandbox_host_schema_views
 from sandboxes import views
 from simulation import views as plant_views
+
+api_schema, api_docs = sandbox_host_schema_views()
 
 urlpatterns = [
     path(
@@ -31,4 +34,8 @@ urlpatterns = [
     # the session they are signed in with on this host.
     path("api/v1/", include("simulation.urls")),
     path("api/v1/", include("analytics.urls")),
+    re_path(r"^api/v1/", UnknownApiPath.as_view()),  # last of the API: a JSON 404, not the HTML page
+    # This host's own API (the tour and the plant), documented apart from the portal's (docs/api.md).
+    path("api/schema/", api_schema, name="api-schema"),
+    path("api/docs/", api_docs, name="api-docs"),
 ]

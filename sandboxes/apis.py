@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -17,7 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from demoportal.models import Partner, User
+from demoportal.models import User
+from demoportal.openapi import error_response
 from sandboxes.access import access_token_issue, access_url, sandbox_url
 from sandboxes.authentication import SandboxScoped, sandboxes_reachable
 from sandboxes.models import Sandbox
@@ -42,7 +43,7 @@ class SandboxOutput(serializers.Serializer[Any]):
     industry = serializers.CharField()
     role = serializers.CharField()
     owner_email = serializers.EmailField(source="owner.email", allow_null=True, default=None)
-    partner = serializers.SlugRelatedField[Partner](slug_field="slug", read_only=True, allow_null=True)
+    partner = serializers.CharField(source="partner.slug", allow_null=True, default=None, help_text="A slug.")
     purpose = serializers.ChoiceField(choices=Sandbox.Purpose.choices)
     customer_company = serializers.CharField(help_text="The customer a partner's demo is for; empty otherwise.")
     url = serializers.SerializerMethodField()
@@ -111,8 +112,9 @@ class SandboxCreateInput(serializers.Serializer[Any]):
 
 class SandboxListInput(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=Sandbox.Status.choices, required=False)
-    industry = serializers.CharField(required=False)
-    product = serializers.CharField(required=False)
+    # Matched as sent: a value of whitespace alone matches nothing rather than being refused as blank.
+    industry = serializers.CharField(required=False, trim_whitespace=False)
+    product = serializers.CharField(required=False, trim_whitespace=False)
     email = serializers.EmailField(required=False)
 
 
@@ -141,6 +143,8 @@ def sandbox_for(request: Request, sandbox_id: int) -> Sandbox:
 class SandboxListCreateApi(APIView):
     """Not bound to one sandbox, so a sandbox token is refused (RefusesSandboxTokens, the default)."""
 
+    pagination_class = SandboxPagination  # GET's pages; the schema documents their envelope from it
+
     @extend_schema(
         parameters=[SandboxListInput],
         responses=SandboxOutput(many=True),
@@ -159,13 +163,20 @@ class SandboxListCreateApi(APIView):
                 sandboxes = sandboxes.filter(**{field: filters[field]})
         if "email" in filters:
             sandboxes = sandboxes.filter(owner__email__iexact=filters["email"])
-        paginator = SandboxPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(sandboxes.order_by("-created_at"), request, view=self) or []
         return paginator.get_paginated_response(SandboxOutput(page, many=True, context={"request": request}).data)
 
     @extend_schema(
         request=SandboxCreateInput,
-        responses={201: SandboxCreatedOutput, 200: SandboxCreatedOutput},
+        examples=[
+            OpenApiExample(
+                "A prospect's evaluation",
+                request_only=True,
+                value={"email": "engineer@cement.example", "product": "thermalcommand", "industry": "cement"},
+            )
+        ],
+        responses={201: SandboxCreatedOutput, 200: SandboxCreatedOutput, 503: error_response(503)},
         summary="Create a sandbox, or get the prospect's active one for that product",
     )
     def post(self, request: Request) -> Response:
@@ -242,7 +253,16 @@ class SandboxExtendOutput(serializers.Serializer[Any]):
 class SandboxExtendApi(APIView):
     permission_classes = [SandboxScoped]
 
-    @extend_schema(request=SandboxExtendInput, responses=SandboxExtendOutput, summary="Push the expiry back")
+    @extend_schema(
+        request=SandboxExtendInput,
+        examples=[
+            OpenApiExample(
+                "A day more", request_only=True, value={"hours": 24, "reason": "The customer's engineer is away."}
+            )
+        ],
+        responses=SandboxExtendOutput,
+        summary="Push the expiry back",
+    )
     def post(self, request: Request, sandbox_id: int) -> Response:
         data = SandboxExtendInput(data=request.data)
         data.is_valid(raise_exception=True)

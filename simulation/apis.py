@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from django.core.cache import cache
 from django_tenants.utils import schema_context
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -43,7 +43,14 @@ from simulation.selectors import (
     sensor_rows,
     to_minute,
 )
-from simulation.services import MAX_TIME_SCALE, anomaly_inject, clock_set, event_acknowledge, optimization_apply
+from simulation.services import (
+    MAX_OVERLAY_MINUTES,
+    MAX_TIME_SCALE,
+    anomaly_inject,
+    clock_set,
+    event_acknowledge,
+    optimization_apply,
+)
 
 MAX_POINTS_LIMIT = 10_000
 DEFAULT_EVENTS_DAYS = 30
@@ -221,6 +228,8 @@ class EventPagination(PageNumberPagination):
 
 
 class EventListApi(SandboxApi):
+    pagination_class = EventPagination  # the schema documents the pages' envelope from it
+
     @extend_schema(
         parameters=[EventListInput], responses=EventOutput(many=True), summary="Events and alarms, newest first"
     )
@@ -239,7 +248,7 @@ class EventListApi(SandboxApi):
             rows = event_rows(facility, since_minute=since, end_minute=last + 1)
             if kind is not None:
                 rows = [row for row in rows if row["kind"] == kind]
-            paginator = EventPagination()
+            paginator = self.pagination_class()
             page: list[dict[str, Any]] = paginator.paginate_queryset(rows, request, view=self) or []  # type: ignore[arg-type]
             acknowledged = set(
                 Acknowledgement.objects.filter(event_key__in=[row["key"] for row in page]).values_list(
@@ -272,11 +281,19 @@ class OverlayApi(APIView):
     permission_classes = [SandboxScoped]
 
 
+# Above 0, at most 3 (anomaly_inject checks it): JSON Schema's exclusive minimum, which DRF's fields cannot state.
+@extend_schema_field({"type": "number", "format": "double", "exclusiveMinimum": True, "minimum": 0, "maximum": 3})
+class MagnitudeField(serializers.FloatField):
+    pass
+
+
 class AnomalyInput(serializers.Serializer[Any]):
     type = serializers.CharField(help_text="An anomaly the asset's type can have, e.g. excess_air, tube_fouling.")
     asset_id = serializers.IntegerField()
-    duration_minutes = serializers.IntegerField(help_text="1 to 10080 (7 days).")
-    magnitude = serializers.FloatField(required=False, default=1.0, help_text="Above 0, at most 3; 1 is typical.")
+    duration_minutes = serializers.IntegerField(
+        min_value=1, max_value=MAX_OVERLAY_MINUTES, help_text="1 to 10080 (7 days)."
+    )
+    magnitude = MagnitudeField(required=False, default=1.0, help_text="Above 0, at most 3; 1 is typical.")
 
 
 class AnomalyOutput(serializers.Serializer[Any]):
@@ -290,7 +307,16 @@ class AnomalyOutput(serializers.Serializer[Any]):
 
 class AnomalyCreateApi(OverlayApi):
     @extend_schema(
-        request=AnomalyInput, responses={201: AnomalyOutput}, summary="Inject an anomaly into the live plant"
+        request=AnomalyInput,
+        examples=[
+            OpenApiExample(
+                "Excess air on the refinery's heater H-101",
+                request_only=True,
+                value={"type": "excess_air", "asset_id": 1, "duration_minutes": 60, "magnitude": 1.0},
+            )
+        ],
+        responses={201: AnomalyOutput},
+        summary="Inject an anomaly into the live plant",
     )
     def post(self, request: Request, sandbox_id: int) -> Response:
         data = AnomalyInput(data=request.data)
@@ -317,6 +343,13 @@ class OptimizationOutput(serializers.Serializer[Any]):
 class OptimizationCreateApi(OverlayApi):
     @extend_schema(
         request=OptimizationInput,
+        examples=[
+            OpenApiExample(
+                "O2 trim on the refinery's heater H-101",
+                request_only=True,
+                value={"kind": "o2_setpoint", "asset_id": 1, "parameters": {"o2_pct": 3.0}},
+            )
+        ],
         responses={201: OptimizationOutput},
         summary="Apply an optimisation to the live plant",
     )
@@ -354,7 +387,12 @@ class ClockOutput(serializers.Serializer[Any]):
 
 
 class ClockApi(OverlayApi):
-    @extend_schema(request=ClockInput, responses=ClockOutput, summary="Speed the plant's clock up, or back to 1×")
+    @extend_schema(
+        request=ClockInput,
+        examples=[OpenApiExample("An hour a minute", request_only=True, value={"time_scale": 60})],
+        responses=ClockOutput,
+        summary="Speed the plant's clock up, or back to 1×",
+    )
     def post(self, request: Request, sandbox_id: int) -> Response:
         data = ClockInput(data=request.data)
         data.is_valid(raise_exception=True)

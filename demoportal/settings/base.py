@@ -99,6 +99,7 @@ SHARED_APPS = [
     "rest_framework.authtoken",  # staff and integration tokens are global
     "drf_spectacular",
     "csp",  # Content-Security-Policy: its system checks and template tag (no models)
+    "drf_spectacular_sidecar",  # Swagger UI's files, served as static files (no CDN)
     "allauth",  # registration and sign-in happen on the portal host
     "allauth.account",
     "allauth.socialaccount",  # LinkedIn sign-in; its tables exist whether or not LinkedIn is configured
@@ -387,7 +388,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # REST FRAMEWORK
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "demoportal.openapi.ErrorDocumentingAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "sandboxes.authentication.SandboxTokenAuthentication",  # Bearer: one sandbox's own token
         "rest_framework.authentication.TokenAuthentication",
@@ -413,6 +414,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Sandboxes for ThermalCommand, BoilerOptimizer, WasteHeatRecovery and EmissionsGuardian.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Each host serves the schema of its own URL conf (demoportal/openapi.py); Swagger UI from static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # STATIC

@@ -187,9 +187,9 @@ def test_admin_pages_run_only_scripts_the_policy_allows(client: Client, path: st
     assert_scripts_allowed(response)
 
 
-def test_the_api_docs_inline_scripts_carry_the_nonce(client: Client) -> None:
-    """drf-spectacular's Swagger UI page: an inline start-up script gets the nonce
-    (templates/drf_spectacular/swagger_ui.html); the split view loads it as a file instead."""
+def test_the_api_docs_page_runs_no_inline_script_without_the_nonce(client: Client) -> None:
+    """drf-spectacular's Swagger UI page (the split view, templates/api_docs.html) loads its start-up script
+    as a file; any inline script it ever gains must carry the nonce."""
     response = client.get("/api/docs/", HTTP_HOST="localhost")
 
     script_src = directives(response)["script-src"]
