@@ -29,9 +29,9 @@ from rest_framework import serializers
 from analytics.apis import EventThrottle
 from demoportal.models import User
 from sandboxes.models import Sandbox
+from simulation.engine.assets import ASSET_TYPES
 from simulation.models import Sensor
 from simulation.selectors import event_rows, facility_get, facility_sim_now, to_minute
-from simulation.services import O2_SENSOR_KINDS
 from tests.conftest import TEST_SANDBOX_SLUG
 
 pytestmark = pytest.mark.django_db
@@ -170,9 +170,8 @@ def plant(django_db_setup: None, django_db_blocker: Any) -> dict[str, Any]:
         assert facility is not None
         now = to_minute(facility_sim_now(facility))
         event = event_rows(facility, since_minute=now - 7 * 1440, end_minute=now + 1)[0]
-        o2 = Sensor.objects.filter(kind__in=O2_SENSOR_KINDS, asset__sensors__kind="efficiency").select_related("asset")
-        sensor = o2.first()
-        assert sensor is not None
+        o2 = Sensor.objects.filter(kind="o2").select_related("asset")  # on an asset that takes an O2 trim
+        sensor = next(s for s in o2 if ASSET_TYPES[s.asset.type].overlay_refusal("o2_setpoint") is None)
         return {"sensor_id": sensor.pk, "tag": sensor.asset.tag, "key": event["key"]}
 
 
