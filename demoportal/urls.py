@@ -29,7 +29,9 @@ urlpatterns = [
     path("api/v1/", include("sandboxes.urls")),
     path("api/v1/", include("simulation.urls")),
     path("api/v1/", include("analytics.urls")),
-    re_path(r"^api/v1/", UnknownApiPath.as_view()),  # last of the API: a JSON 404, not the HTML page
+    re_path(
+        r"^api/v1/", UnknownApiPath.as_view(), name="api-unknown"
+    ),  # last of the API: a JSON 404, not the HTML page
     # What this host serves (this URL conf), not a sandbox host's (docs/api.md).
     path("api/schema/", api_schema, name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

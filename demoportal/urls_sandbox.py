@@ -34,7 +34,9 @@ urlpatterns = [
     # the session they are signed in with on this host.
     path("api/v1/", include("simulation.urls")),
     path("api/v1/", include("analytics.urls")),
-    re_path(r"^api/v1/", UnknownApiPath.as_view()),  # last of the API: a JSON 404, not the HTML page
+    re_path(
+        r"^api/v1/", UnknownApiPath.as_view(), name="api-unknown"
+    ),  # last of the API: a JSON 404, not the HTML page
     # This host's own API (the tour and the plant), documented apart from the portal's (docs/api.md).
     path("api/schema/", api_schema, name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import urllib.error
 import urllib.request
@@ -35,8 +32,8 @@ from sandboxes.models import Sandbox
 from tests.conftest import BASE_DIR, wait_for
 from tests.demoportal.test_health import free_port
 from tests.demoportal.test_settings import PRODUCTION_ENV, manage
+from tests.private_postgres import private_postgres
 
-POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 MAX_CONNECTIONS = 20
 POOL_MAX_SIZE = 4  # the web process's bound in this test
 CLIENTS = 48  # concurrent clients: more than twice max_connections
@@ -52,67 +49,13 @@ class SmallPostgres:
     admin_url: str  # the maintenance database, for this test's own look at pg_stat_activity
 
 
-def postgres_user() -> tuple[int | None, int | None, list[int] | None]:
-    """(uid, gid, extra groups) to run PostgreSQL's programs as: it refuses root, so as root the
-    `postgres` system user; otherwise this user (None)."""
-    if os.geteuid() != 0:
-        return None, None, None
-    entry = pwd.getpwnam("postgres")
-    return entry.pw_uid, entry.pw_gid, []
-
-
 @pytest.fixture(scope="module")
 def small_postgres() -> Iterator[SmallPostgres]:
-    """A private PostgreSQL 15 with max_connections=20 in a temporary directory, on a free port."""
-    if not (POSTGRES_BIN / "initdb").exists():
-        pytest.skip(f"PostgreSQL 15 is not installed at {POSTGRES_BIN}")
-    uid, gid, extra_groups = postgres_user()
-    root = Path(tempfile.mkdtemp(prefix="dp-small-postgres-"))
-    pgdata = root / "data"
-    pgdata.mkdir()
-    if uid is not None:
-        for owned in (root, pgdata):  # mkdtemp's directory is the creator's alone
-            shutil.chown(owned, uid, gid)
-    subprocess.run(
-        [POSTGRES_BIN / "initdb", "-D", pgdata, "-U", "postgres", "--auth=trust", "--encoding=UTF8"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        user=uid,
-        group=gid,
-        extra_groups=extra_groups,
-    )
-    port = free_port()
-    log = (root / "postgres.log").open("wb")
-    server = subprocess.Popen(
-        [
-            *(POSTGRES_BIN / "postgres", "-D", pgdata, "-h", "127.0.0.1", "-p", str(port)),
-            *("-c", "unix_socket_directories=", "-c", f"max_connections={MAX_CONNECTIONS}"),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        user=uid,
-        group=gid,
-        extra_groups=extra_groups,
-    )
-    admin_url = f"postgres://postgres@127.0.0.1:{port}/postgres"
-
-    def answers() -> bool:
-        try:
-            with psycopg.connect(admin_url, connect_timeout=1):
-                return True
-        except psycopg.OperationalError:
-            return False
-
-    try:
-        wait_for(answers, "the private PostgreSQL 15")
-        with psycopg.connect(admin_url, autocommit=True) as conn:
+    """A private PostgreSQL 15 with max_connections=20, holding an empty database for the system under test."""
+    with private_postgres(max_connections=MAX_CONNECTIONS) as server:
+        with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
             conn.execute(f"CREATE DATABASE {DATABASE}")
-        yield SmallPostgres(url=f"postgres://postgres@127.0.0.1:{port}/{DATABASE}", admin_url=admin_url)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-        shutil.rmtree(root, ignore_errors=True)
+        yield SmallPostgres(url=server.url(DATABASE), admin_url=server.url("postgres"))
 
 
 def system_environment(database_url: str, **overrides: str) -> dict[str, str]:

@@ -41,13 +41,9 @@ def process_group_alive(pgid: int) -> bool:
     return True
 
 
-@pytest.fixture
-def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
-    drop_database()
-    database_ensure(DATABASE_URL)
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("make-run") / "run.log"
-    env = {
+def system_environment() -> dict[str, str]:
+    """What `make run` sees here: local settings, the test's own database and Redis databases."""
+    return {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},  # local settings, as `make run`
         "DATABASE_URL": DATABASE_URL,
         "REDIS_URL": "redis://127.0.0.1:6379",
@@ -57,6 +53,15 @@ def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[i
         "DEMO_ADMIN_PASSWORD": ADMIN_PASSWORD,
         "HEARTBEAT_INTERVAL": "1",
     }
+
+
+@pytest.fixture
+def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, subprocess.Popen[bytes], Path]]:
+    drop_database()
+    database_ensure(DATABASE_URL)
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("make-run") / "run.log"
+    env = system_environment()
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "demoportal.devstack", "run", "--port", str(port)],
@@ -113,9 +118,21 @@ def test_make_run_brings_up_web_worker_beat_and_simulator_then_stopping_it_stops
     )
     assert f"mailbox    http://localhost:{port}/dev/mailbox/" in log  # verify a sign-up without SMTP
 
+    # /ws/ping/ answers the sandbox's members only: here, with a token of the demo sandbox.
+    issue = "from sandboxes.access import access_token_issue as i; from sandboxes.models import Sandbox as S;"
+    issue += " print(i(sandbox=S.objects.get(slug='demo')))"
+    token = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", issue],
+        cwd=BASE_DIR,
+        env=system_environment(),
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout.strip()
+
     async def ping() -> dict[str, str]:
         origin = websockets.Origin(f"http://demo.localhost:{port}")
-        uri = f"ws://demo.localhost:{port}/ws/ping/"
+        uri = f"ws://demo.localhost:{port}/ws/ping/?token={token}"
         async with websockets.connect(uri, host="127.0.0.1", port=port, origin=origin) as ws:
             await ws.send(json.dumps({"type": "ping"}))
             return dict(json.loads(await asyncio.wait_for(ws.recv(), 10)))

@@ -8,12 +8,9 @@ server) holding a copy of the test database, stopped and started again under a r
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -38,57 +35,30 @@ from demoportal.outage import RETRY_AFTER_SECONDS, DatabaseOutageMiddleware, dat
 from sandboxes.tasks import sandbox_schema_report
 from tests.conftest import BASE_DIR, TEST_SANDBOX_SLUG, subprocess_environment, wait_for
 from tests.demoportal.test_health import free_port
+from tests.private_postgres import POSTGRES_BIN, PrivatePostgres, private_postgres
 
-POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 CLOSE_TRY_AGAIN_LATER = 1013
 STAFF_EMAIL = "outage-staff@vendor.example"
 
 
 @dataclass
-class PrivatePostgres:
-    """A PostgreSQL 15 of the test's own, run as the ``postgres`` system user when the tests run as root
-    (PostgreSQL refuses root)."""
+class PortalCopy:
+    """A private server holding a copy of the test database, and a signed-in staff member's session there."""
 
-    data: Path
-    port: int
-    session_key: str = ""
+    server: PrivatePostgres
+    session_key: str
 
-    def pg_ctl(self, *args: str) -> None:
-        run_as_postgres([str(POSTGRES_BIN / "pg_ctl"), "--pgdata", str(self.data), "--wait", *args])
-
-    def start(self) -> None:
-        options = f"-p {self.port} -h 127.0.0.1 -c unix_socket_directories='' -c fsync=off"
-        self.pg_ctl("--log", str(self.data / "server.log"), "--options", options, "start")
-
-    def stop(self) -> None:
-        self.pg_ctl("--mode", "fast", "stop")  # what a failover or a restart does to open connections
-
-    def url(self, database: str) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
-
-
-def run_as_postgres(command: list[str]) -> None:
-    root = os.geteuid() == 0
-    done = subprocess.run(command, capture_output=True, user="postgres" if root else None, check=False)
-    assert done.returncode == 0, done.stderr.decode()
+    def url(self) -> str:
+        return self.server.url("portal")
 
 
 @pytest.fixture(scope="module")
-def private_postgres(django_db_setup: None, django_db_blocker: Any) -> Iterator[PrivatePostgres]:
-    """A private server holding a copy of the test database: templates, the test sandbox, a signed-in staff
-    member (``session_key``)."""
-    if not (POSTGRES_BIN / "initdb").exists():
-        pytest.skip("PostgreSQL 15's server programs are not installed")
-    # Not under pytest's own temporary directory: root's is closed to the postgres user.
-    root = Path(tempfile.mkdtemp(prefix="outage-postgres-"))
-    server = PrivatePostgres(data=root / "data", port=free_port())
-    if os.geteuid() == 0:
-        shutil.chown(root, "postgres")
-    run_as_postgres([str(POSTGRES_BIN / "initdb"), "-D", str(server.data), "-U", "postgres", "--auth=trust"])
-    server.start()
-    try:
+def private_portal(django_db_setup: None, django_db_blocker: Any) -> Iterator[PortalCopy]:
+    """A copy of the test database (templates, the test sandbox) with a signed-in staff member, on a private
+    PostgreSQL the tests may stop."""
+    with private_postgres() as server:
         with django_db_blocker.unblock():
-            server.session_key = staff_session_create()
+            session_key = staff_session_create()
             try:
                 source = connection.settings_dict
                 dump = subprocess.run(
@@ -109,10 +79,7 @@ def private_postgres(django_db_setup: None, django_db_blocker: Any) -> Iterator[
             check=True,
             capture_output=True,
         )
-        yield server
-    finally:
-        server.pg_ctl("--mode", "immediate", "stop")
-        shutil.rmtree(root)
+        yield PortalCopy(server=server, session_key=session_key)
 
 
 def staff_session_create() -> str:
@@ -128,7 +95,7 @@ def staff_session_create() -> str:
 
 
 @pytest.fixture(scope="module")
-def web(private_postgres: PrivatePostgres, tmp_path_factory: Any) -> Iterator[str]:
+def web(private_portal: PortalCopy, tmp_path_factory: Any) -> Iterator[str]:
     """uvicorn serving the real ASGI app on the private server; yields its base URL."""
     port = free_port()
     log_path = tmp_path_factory.mktemp("web") / "uvicorn.log"
@@ -139,7 +106,7 @@ def web(private_postgres: PrivatePostgres, tmp_path_factory: Any) -> Iterator[st
                 *("--ws", "websockets-sansio", "--log-level", "warning"),
             ],
             cwd=BASE_DIR,
-            env=subprocess_environment(DATABASE_URL=private_postgres.url("portal")),
+            env=subprocess_environment(DATABASE_URL=private_portal.url()),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -175,13 +142,20 @@ PAGES = {
 API = ("/api/v1/sandboxes", "localhost")
 
 
-def websocket_close_code(base: str) -> int | None:
-    """Connect to the sandbox's ping route and ping; the close code the server sends (None: it answered)."""
+def websocket_close_code(base: str, session: str) -> int | None:
+    """Connect to the sandbox's ping route as the staff member and ping; the close code the server sends
+    (None: it answered)."""
     port = int(base.rsplit(":", 1)[1])
     url = f"ws://{SANDBOX_HOST}:{port}/ws/ping/"  # the Host header; the socket goes to 127.0.0.1
     sock = socket.create_connection(("127.0.0.1", port), timeout=30)
     try:
-        with websocket_connect(url, sock=sock, origin=Origin(f"http://{SANDBOX_HOST}"), open_timeout=30) as client:
+        with websocket_connect(
+            url,
+            sock=sock,
+            origin=Origin(f"http://{SANDBOX_HOST}"),
+            additional_headers={"Cookie": f"sessionid={session}"},
+            open_timeout=30,
+        ) as client:
             client.send(json.dumps({"type": "ping"}))
             assert json.loads(client.recv(timeout=30))["type"] == "pong"
     except ConnectionClosed as closed:
@@ -190,16 +164,16 @@ def websocket_close_code(base: str) -> int | None:
 
 
 def test_pages_and_api_answer_503_while_postgresql_is_down_and_recover_without_a_restart(
-    private_postgres: PrivatePostgres, web: str
+    private_portal: PortalCopy, web: str
 ) -> None:
-    staff_session = private_postgres.session_key
+    staff_session = private_portal.session_key
 
     def all_succeed() -> bool:
         return all(get(web, path, host, staff_session)[0] == 200 for path, host in [*PAGES.values(), API])
 
     wait_for(all_succeed, "every request to succeed before the outage")
 
-    private_postgres.stop()
+    private_portal.server.stop()
     try:
         for what, (path, host) in PAGES.items():
             status, headers, body = get(web, path, host, staff_session)
@@ -212,13 +186,13 @@ def test_pages_and_api_answer_503_while_postgresql_is_down_and_recover_without_a
         assert status == 503
         assert headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
         assert json.loads(body) == {"detail": "The database is briefly unavailable. Try again shortly.", "errors": {}}
-        assert websocket_close_code(web) == CLOSE_TRY_AGAIN_LATER
+        assert websocket_close_code(web, staff_session) == CLOSE_TRY_AGAIN_LATER
     finally:
-        private_postgres.start()
+        private_portal.server.start()
 
     # The same uvicorn, not restarted: the next requests reach the database again.
     assert all_succeed()
-    assert websocket_close_code(web) is None  # connected and answered
+    assert websocket_close_code(web, staff_session) is None  # connected and answered
 
 
 def refused_query(*statements: str) -> DatabaseError:
@@ -268,7 +242,7 @@ def test_a_view_that_loses_the_database_mid_request_answers_503() -> None:
 
 
 @pytest.fixture
-def worker(private_postgres: PrivatePostgres, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def worker(private_portal: PortalCopy, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A Celery worker on the private server, on a queue of its own (the session's worker uses the test
     database)."""
     log_path = tmp_path / "worker.log"
@@ -280,7 +254,7 @@ def worker(private_postgres: PrivatePostgres, tmp_path: Path) -> Iterator[subpro
                 *("--queues", WORKER_QUEUE),
             ],
             cwd=BASE_DIR,
-            env=subprocess_environment(DATABASE_URL=private_postgres.url("portal")),
+            env=subprocess_environment(DATABASE_URL=private_portal.url()),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -297,7 +271,7 @@ WORKER_QUEUE = "outage"
 
 
 def test_a_worker_survives_an_outage_and_runs_tasks_again_after_it(
-    private_postgres: PrivatePostgres, worker: subprocess.Popen[bytes]
+    private_portal: PortalCopy, worker: subprocess.Popen[bytes]
 ) -> None:
     def schema_report() -> dict[str, str]:
         report: dict[str, str] = sandbox_schema_report.apply_async(queue=WORKER_QUEUE).get(timeout=60)
@@ -305,12 +279,12 @@ def test_a_worker_survives_an_outage_and_runs_tasks_again_after_it(
 
     assert schema_report()["database"] == "public"
 
-    private_postgres.stop()
+    private_portal.server.stop()
     try:
         with pytest.raises(DatabaseError):  # the task fails, and says why
             schema_report()
     finally:
-        private_postgres.start()
+        private_portal.server.start()
 
     assert schema_report()["database"] == "public"  # the same worker, not restarted
     assert worker.poll() is None

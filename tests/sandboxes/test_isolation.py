@@ -48,6 +48,9 @@ ATTACKERS = ("token A", "token C", "session A", "nobody")
 # Not in the matrix, with the reason. A name here that no longer exists fails the test.
 NOT_SANDBOX_DATA = {
     "sandbox:sign-out": "ends the caller's own session on the host, whoever they are; shows nothing of the sandbox",
+    "api-schema": "the host's OpenAPI document: the same for every sandbox host, naming no sandbox's data",
+    "api-docs": "Swagger UI for that document: static, the same for every sandbox host",
+    "api-unknown": "whatever under /api/v1/ no route matches: 401 or 404 for everyone, names nothing",
 }
 # Routes B's own caller may not use either (the attackers are still tried), with the reason.
 OFF_FOR_EVERYONE = {
