@@ -91,6 +91,16 @@ def test_database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+def procfile_command(process: str) -> str:
+    """The Procfile's command for ``process`` (``web``, ``worker``, …): what honcho runs for `make run`. Run it
+    with ``sh -c`` in a session of its own (``start_new_session=True``) and stop it with ``os.killpg``: the
+    command may set variables before the program, so the shell stays its parent."""
+    for line in (BASE_DIR / "Procfile").read_text().splitlines():
+        if line.startswith(f"{process}:"):
+            return line.removeprefix(f"{process}:").strip()
+    raise AssertionError(f"the Procfile has no {process}: line")
+
+
 def subprocess_environment(**overrides: str) -> dict[str, str]:
     return {**os.environ, "DJANGO_SETTINGS_MODULE": "demoportal.settings.test", "PYTHONUNBUFFERED": "1", **overrides}
 

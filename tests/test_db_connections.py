@@ -29,7 +29,7 @@ from django.db import connection
 from django_tenants.postgresql_backend.base import DatabaseWrapper
 
 from sandboxes.models import Sandbox
-from tests.conftest import BASE_DIR, wait_for
+from tests.conftest import BASE_DIR, procfile_command, wait_for
 from tests.demoportal.test_health import free_port
 from tests.demoportal.test_settings import PRODUCTION_ENV, manage
 from tests.private_postgres import private_postgres
@@ -76,14 +76,6 @@ def system_environment(database_url: str, **overrides: str) -> dict[str, str]:
     }
 
 
-def procfile_web_command() -> str:
-    """The Procfile's `web:` command: what honcho runs for `make run`."""
-    for line in (BASE_DIR / "Procfile").read_text().splitlines():
-        if line.startswith("web:"):
-            return line.removeprefix("web:").strip()
-    raise AssertionError("the Procfile has no web: line")
-
-
 def http(
     port: int, path: str, *, host: str, headers: dict[str, str] | None = None, data: bytes | None = None
 ) -> tuple[int, bytes, Message]:
@@ -123,7 +115,7 @@ def web_on_small_postgres(small_postgres: SmallPostgres, tmp_path_factory: pytes
     log_path = tmp_path_factory.mktemp("burst") / "web.log"
     with log_path.open("wb") as log:
         web = subprocess.Popen(
-            ["sh", "-c", procfile_web_command()],
+            ["sh", "-c", procfile_command("web")],
             cwd=BASE_DIR,
             env={**env, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"},
             stdout=log,

@@ -7,6 +7,8 @@ with throttling on (tests/demoportal/throttled_settings.py); every request comes
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import urllib.error
@@ -18,7 +20,7 @@ import pytest
 import redis
 
 from tests import conftest
-from tests.conftest import BASE_DIR, subprocess_environment, wait_for
+from tests.conftest import BASE_DIR, procfile_command, subprocess_environment, wait_for
 from tests.demoportal.test_csp_browser import answers
 from tests.demoportal.test_health import free_port
 
@@ -26,12 +28,6 @@ pytestmark = pytest.mark.django_db
 
 CSRF = "k" * 32  # an unmasked CSRF secret, sent as cookie and form field like a browser's
 CLIENT = "203.0.113.7"
-
-
-def procfile_web() -> str:
-    """The Procfile's command for the web process."""
-    lines = (BASE_DIR / "Procfile").read_text().splitlines()
-    return next(line.removeprefix("web:").strip() for line in lines if line.startswith("web:"))
 
 
 @pytest.fixture
@@ -46,14 +42,21 @@ def web(request: pytest.FixtureRequest, tmp_path: Path, test_redis: redis.Redis)
         TRUSTED_PROXIES=request.param,
     )
     with (tmp_path / "web.log").open("wb") as log:
-        process = subprocess.Popen(["sh", "-c", procfile_web()], cwd=BASE_DIR, env=env, stdout=log, stderr=log)
+        process = subprocess.Popen(
+            ["sh", "-c", procfile_command("web")],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,  # the shell and uvicorn, stopped together
+        )
     try:
         url = f"http://127.0.0.1:{port}/"
         wait_for(lambda: answers(url) or process.poll() is not None, "the web process to start")
         assert process.poll() is None, (tmp_path / "web.log").read_text()
         yield url
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
 
