@@ -12,12 +12,13 @@ PORT ?= 8000
 run: install
 	$(STACK) run --port $(PORT)
 
-## test: set up, then ruff, mypy, the scenario catalogue and pytest against real PostgreSQL and Redis
+## test: set up, then ruff, the import contracts (.importlinter), mypy, the scenario catalogue and pytest against real PostgreSQL and Redis
 test: install lint typecheck scenarios pytest
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: install
 	$(BIN)/mypy

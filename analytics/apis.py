@@ -8,17 +8,19 @@ from typing import Any
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from analytics.models import EVENT_NAMES, Event
+from analytics.selectors import sandbox_stats
 from analytics.services import event_record
-from demoportal.openapi import error_response
-from sandboxes.apis import acting_user, sandbox_for
+from demoportal.core.openapi import error_response
+from sandboxes.access import acting_user, sandbox_for
 from sandboxes.authentication import SandboxScoped, token_sandbox
+from sandboxes.usage import requests_total
 
 OCCURRED_AT_LATEST_AGE = timedelta(days=1)  # a page cannot report what happened longer ago than this
 
@@ -88,3 +90,32 @@ class EventCreateApi(APIView):
             source=Event.Source.CLIENT,
         )
         return Response({"id": event.pk}, status=status.HTTP_202_ACCEPTED)
+
+
+class StatsOutput(serializers.Serializer[Any]):
+    total_sessions = serializers.IntegerField()
+    active_sessions = serializers.IntegerField()
+    expired_sessions = serializers.IntegerField()
+    destroyed_sessions = serializers.IntegerField()
+    avg_duration_minutes = serializers.FloatField(allow_null=True, help_text="Of sandboxes that have ended.")
+    total_requests = serializers.IntegerField()
+
+
+class StatsApi(APIView):
+    @extend_schema(responses=StatsOutput, summary="Sandbox totals (staff)")
+    def get(self, request: Request) -> Response:
+        if not request.user.is_staff:
+            raise PermissionDenied("Only staff can see the totals.")
+        stats = sandbox_stats()
+        return Response(
+            StatsOutput(
+                {
+                    "total_sessions": stats["total"],
+                    "active_sessions": stats["active"],
+                    "expired_sessions": stats["expired"],
+                    "destroyed_sessions": stats["destroyed"],
+                    "avg_duration_minutes": stats["avg_duration_minutes"],
+                    "total_requests": requests_total(),
+                }
+            ).data
+        )

@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from analytics.models import EVENT_NAMES, ArchivedSandbox, Event
-from demoportal.exceptions import DomainError
-from demoportal.models import User
+from demoportal.core.exceptions import DomainError
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.usage import requests_of
 

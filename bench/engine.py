@@ -101,7 +101,7 @@ def series_rows() -> list[tuple[str, str]]:
     from django_tenants.utils import schema_context
     from rest_framework.authtoken.models import Token
 
-    from demoportal.models import User
+    from demoportal.core.models import User
     from sandboxes.models import Sandbox
     from simulation.models import Sensor
 

@@ -167,7 +167,7 @@ def measure(args: argparse.Namespace, launcher: int) -> list[tuple[str, str]]:
     from django.test import override_settings
     from rest_framework.authtoken.models import Token
 
-    from demoportal.models import User
+    from demoportal.core.models import User
     from sandboxes.models import Sandbox
     from sandboxes.selectors import storage_by_schema
     from sandboxes.services import pool_refill

@@ -75,7 +75,7 @@ def tick_cpu(sandboxes: int) -> list[tuple[str, str]]:
     import django
 
     django.setup()
-    from demoportal import catalogue
+    from demoportal.core import catalogue
     from simulation.engine.live import LiveMember
     from simulation.engine.plant import plant_build
     from simulation.live import LiveSandbox

@@ -11,7 +11,7 @@ from django.utils import timezone
 from crm.models import PocRequest, PricingRequest, SalesCallSlot
 from crm.selectors import slots_free, slots_nearest_free
 from crm.services import SLOT_TAKEN
-from demoportal.webforms import BaseForm
+from demoportal.core.webforms import BaseForm
 
 MESSAGE_MAX = 2000
 FREE_SLOTS_SHOWN = 30

@@ -11,8 +11,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from crm.models import SalesCallSlot
-from demoportal import catalogue
-from demoportal.exceptions import DomainError
+from demoportal.core import catalogue
+from demoportal.core.exceptions import DomainError
 from sandboxes.models import Sandbox
 from simulation.selectors import facility_get, facility_kpis
 

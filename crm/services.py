@@ -18,9 +18,9 @@ from analytics.services import event_record
 from crm import pdf
 from crm.models import PocRequest, PricingRequest, SalesCallBooking, SalesCallSlot
 from crm.selectors import sandbox_findings
-from demoportal import catalogue
-from demoportal.exceptions import DomainError
-from demoportal.models import User
+from demoportal.core import catalogue
+from demoportal.core.exceptions import DomainError
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 
 SLOT_TAKEN = "Someone has just booked this time."

@@ -17,13 +17,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm import services
 from crm.forms import PocRequestForm, PricingRequestForm, SalesCallForm, slot_label, slot_taken_message
-from demoportal import catalogue
-from demoportal.exceptions import DomainError
-from demoportal.models import User
-from demoportal.webforms import bound_data, next_path
-from sandboxes.middleware import portal_url
-from sandboxes.models import Sandbox
-from sandboxes.views import sandbox_member_required
+from demoportal.core import catalogue
+from demoportal.core.exceptions import DomainError
+from demoportal.core.webforms import bound_data, next_path
+from sandboxes.access import host_acting, host_sandbox, portal_url, sandbox_member_required
 
 PRODUCT_SHEET_MAX_AGE = 7 * 24 * 3600  # generated from the read-only catalogue: the same until a deploy
 
@@ -34,15 +31,9 @@ def _next_url(request: HttpRequest) -> str:
 
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
-    sandbox: Sandbox = request.tenant  # type: ignore[attr-defined]
+    sandbox = host_sandbox(request)
     base = {"sandbox": sandbox, "portal_url": portal_url(request), "next": _next_url(request)}
     return render(request, template, {**base, **context}, status=status)
-
-
-def _actor(request: HttpRequest) -> tuple[User, Sandbox]:
-    assert isinstance(request.user, User)
-    sandbox: Sandbox = request.tenant  # type: ignore[attr-defined]
-    return request.user, sandbox
 
 
 def _status(form: forms.Form) -> int:
@@ -51,7 +42,8 @@ def _status(form: forms.Form) -> int:
 
 @sandbox_member_required
 def pricing_request(request: HttpRequest) -> HttpResponse:
-    user, sandbox = _actor(request)
+    acting = host_acting(request)
+    user, sandbox = acting.user, acting.sandbox
     form = PricingRequestForm(bound_data(request))
     if request.method == "POST" and form.is_valid():
         back = _next_url(request)  # decided before anything is stored
@@ -63,7 +55,8 @@ def pricing_request(request: HttpRequest) -> HttpResponse:
 
 @sandbox_member_required
 def poc_request(request: HttpRequest) -> HttpResponse:
-    user, sandbox = _actor(request)
+    acting = host_acting(request)
+    user, sandbox = acting.user, acting.sandbox
     form = PocRequestForm(bound_data(request))
     if request.method == "POST" and form.is_valid():
         back = _next_url(request)  # decided before anything is stored
@@ -75,7 +68,8 @@ def poc_request(request: HttpRequest) -> HttpResponse:
 
 @sandbox_member_required
 def sales_call(request: HttpRequest) -> HttpResponse:
-    user, sandbox = _actor(request)
+    acting = host_acting(request)
+    user, sandbox = acting.user, acting.sandbox
     form = SalesCallForm(bound_data(request))
     if request.method == "POST" and form.is_valid():
         back = _next_url(request)  # decided before anything is stored
@@ -102,7 +96,8 @@ def materials(request: HttpRequest) -> HttpResponse:
 @require_POST
 def report_download(request: HttpRequest) -> HttpResponse:
     """The sandbox's findings as a PDF, drawn now from its own data (POST: it records ``report_generated``)."""
-    user, sandbox = _actor(request)
+    acting = host_acting(request)
+    user, sandbox = acting.user, acting.sandbox
     try:
         filename, document = services.report_generate(sandbox=sandbox, user=user)
     except DomainError as error:

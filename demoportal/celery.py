@@ -27,7 +27,7 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
     def start(self, worker: Any) -> None:
         from django.conf import settings
 
-        from demoportal.health import heartbeat_write
+        from demoportal.core.health import heartbeat_write
 
         def beat() -> None:
             heartbeat_write("worker", worker.hostname)
@@ -36,7 +36,7 @@ class WorkerHeartbeat(bootsteps.StartStopStep):
         self.timer_ref = worker.timer.call_repeatedly(settings.HEARTBEAT_INTERVAL, beat, priority=10)
 
     def stop(self, worker: Any) -> None:
-        from demoportal.health import heartbeat_clear
+        from demoportal.core.health import heartbeat_clear
 
         if self.timer_ref is not None:
             self.timer_ref.cancel()

@@ -4,9 +4,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, include, path, re_path
 
-from demoportal import views
-from demoportal.apis import UnknownApiPath
-from demoportal.openapi import portal_schema_views
+from analytics.apis import StatsApi
+from demoportal.core.apis import UnknownApiPath
+from demoportal.core.openapi import portal_schema_views
+from demoportal.portal import views
 
 admin.site.site_header = "Demo portal administration"
 admin.site.site_title = "Demo portal admin"
@@ -27,6 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("sandboxes.urls")),
+    path("api/v1/stats", StatsApi.as_view(), name="sandbox-stats"),  # sandbox totals (staff), from analytics
     path("api/v1/", include("simulation.urls")),
     path("api/v1/", include("analytics.urls")),
     re_path(

@@ -2,10 +2,11 @@
 
 from django.urls import include, path, re_path
 
-from demoportal.apis import TourApi, UnknownApiPath
-from demoportal.openapi import sandbox_host_schema_views
-from sandboxes import views
-from simulation import views as plant_views
+import sandboxes.views
+import simulation.views
+from demoportal.core.apis import UnknownApiPath
+from demoportal.core.openapi import sandbox_host_schema_views
+from demoportal.tours.apis import TourApi
 
 api_schema, api_docs = sandbox_host_schema_views()
 
@@ -15,20 +16,22 @@ urlpatterns = [
         include(
             (
                 [
-                    path("", views.sandbox_home, name="home"),
-                    path("enter/<str:token>", views.sandbox_enter, name="enter"),
-                    path("sandbox/<str:action>", views.sandbox_action, name="action"),
-                    path("sign-out", views.sandbox_sign_out, name="sign-out"),
-                    path("events/<str:key>/acknowledge", views.sandbox_event_acknowledge, name="acknowledge"),
-                    path("assets/<str:tag>/", plant_views.asset_detail, name="asset"),
-                    path("assets/<str:tag>/o2-trim", plant_views.asset_o2_trim, name="asset-o2-trim"),
-                    path("assets/<str:tag>/savings", plant_views.asset_savings, name="asset-savings"),
+                    path("", simulation.views.sandbox_home, name="home"),
+                    path("enter/<str:token>", sandboxes.views.sandbox_enter, name="enter"),
+                    path("sandbox/<str:action>", sandboxes.views.sandbox_action, name="action"),
+                    path("sign-out", sandboxes.views.sandbox_sign_out, name="sign-out"),
+                    path(
+                        "events/<str:key>/acknowledge", simulation.views.sandbox_event_acknowledge, name="acknowledge"
+                    ),
+                    path("assets/<str:tag>/", simulation.views.asset_detail, name="asset"),
+                    path("assets/<str:tag>/o2-trim", simulation.views.asset_o2_trim, name="asset-o2-trim"),
+                    path("assets/<str:tag>/savings", simulation.views.asset_savings, name="asset-savings"),
                 ],
                 "sandbox",
             )
         ),
     ),
-    path("api/v1/tour", TourApi.as_view(), name="tour"),  # the guided tour of this sandbox (demoportal/tours.py)
+    path("api/v1/tour", TourApi.as_view(), name="tour"),  # the guided tour of this sandbox (demoportal/tours/)
     path("", include("crm.urls", namespace="crm")),  # the calls to action
     # The same plant and events API as on the portal host, so the sandbox's pages call it same-origin with
     # the session they are signed in with on this host.

@@ -1,4 +1,13 @@
-"""Getting into a sandbox: its API token (stored hashed, shown once) and the one-time hand-off link.
+"""Who is acting on which sandbox, and may they: the one place pages, APIs and sockets ask, and the ways in.
+
+- ``host_sandbox(request)``: the sandbox whose own host a request came to (typed; django-tenants sets it).
+- ``acting_on_host(request)``: who acts on that sandbox and how (``Acting``), or None if they may not see it.
+  ``sandbox_member_required`` guards the host's pages with it, ``member_allowed`` the host's websockets,
+  ``host_acting`` gives a guarded page its actor.
+- ``acting_user`` and ``sandbox_for``: the API's caller, and a sandbox by id that the caller may act on.
+- ``portal_url``: the way back from a sandbox's host to the portal.
+
+Getting in: the sandbox's API token (stored hashed, shown once) and the one-time hand-off link.
 
 The ``access_url`` is a signed, timestamped link to ``<slug>.<DEMO_DOMAIN>/enter/<token>``. Opening it
 signs the owner in on the sandbox's own host (a host-only session) and redirects to the sandbox home.
@@ -8,44 +17,123 @@ sandbox's partner organisation (``member``) signs that colleague in, never the o
 
 from __future__ import annotations
 
-import hashlib
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from rest_framework import exceptions
+from rest_framework.request import Request
 
-from demoportal.models import User
+from demoportal.core.models import User
+from sandboxes.authentication import sandboxes_reachable
 from sandboxes.models import Sandbox
+from sandboxes.selectors import sandbox_is_visible_to, sandbox_is_watched_by
+from sandboxes.tokens import token_is_for
+from sandboxes.usage import request_record
 
 HANDOFF_SALT = "sandboxes.handoff"
 HANDOFF_MAX_AGE = 15 * 60
 
 
+@dataclass(frozen=True)
+class Acting:
+    """Someone signed in who may see ``sandbox``. ``watching``: staff on a prospect's sandbox they do not own,
+    who read every page but change nothing and whose visits are not the prospect's engagement."""
+
+    user: User
+    sandbox: Sandbox
+    watching: bool
+
+
+def host_sandbox(request: HttpRequest) -> Sandbox:
+    """The sandbox (or, on the portal, the public tenant) whose host ``request`` came to."""
+    sandbox = getattr(request, "tenant", None)  # set by SandboxHostMiddleware before any view runs
+    assert isinstance(sandbox, Sandbox), "SandboxHostMiddleware sets request.tenant"
+    return sandbox
+
+
+def acting_on_host(request: HttpRequest) -> Acting | None:
+    """Who acts on this host's sandbox: its owner, a colleague in its partner organisation, or staff
+    (``sandbox_is_visible_to``); None for anyone else, signed in or not."""
+    sandbox, user = host_sandbox(request), request.user
+    if not (isinstance(user, User) and user.is_authenticated and sandbox_is_visible_to(sandbox=sandbox, user=user)):
+        return None
+    return Acting(user=user, sandbox=sandbox, watching=sandbox_is_watched_by(sandbox=sandbox, user=user))
+
+
+def member_allowed(*, sandbox: Sandbox, user: Any, token: str | None) -> bool:
+    """A websocket's rule: the sandbox's own token, or a signed-in user who may see it (``acting_on_host``'s)."""
+    if token:
+        return token_is_for(token, sandbox)
+    return isinstance(user, User) and user.is_authenticated and sandbox_is_visible_to(sandbox=sandbox, user=user)
+
+
+def sandbox_member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A page of a sandbox's host, for whom ``acting_on_host`` admits. Someone not signed in on this host goes
+    to the portal's sign-in, which leads to My sandboxes (its "Enter" signs them in here); anyone else gets
+    404, as if no such sandbox.
+
+    Staff watching a prospect's sandbox read every page but change nothing: ``request.sandbox_read_only``
+    tells templates to leave out the controls, and any POST is a 403."""
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect(f"{portal_url(request)}accounts/login/?{urlencode({'next': '/sandboxes/'})}")
+        acting = acting_on_host(request)
+        if acting is None:
+            raise Http404("No such sandbox.")
+        request.sandbox_read_only = acting.watching  # type: ignore[attr-defined]  # read by templates
+        if acting.watching and request.method not in ("GET", "HEAD", "OPTIONS"):
+            raise PermissionDenied("You are watching this prospect's sandbox read-only.")
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def host_acting(request: HttpRequest) -> Acting:
+    """The actor of a page ``sandbox_member_required`` let through."""
+    acting = acting_on_host(request)
+    assert acting is not None, "only behind sandbox_member_required"
+    return acting
+
+
+def acting_user(request: Request) -> User:
+    """The API's signed-in user (every endpoint requires one: DEFAULT_PERMISSION_CLASSES)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise exceptions.PermissionDenied("Sign in first.")
+    return user
+
+
+def sandbox_for(request: Request, sandbox_id: int) -> Sandbox:
+    """The demo sandbox ``sandbox_id`` if the API request may act on it (``sandboxes_reachable``: a token's
+    own, or one the user may see); 404 otherwise (existence is not revealed). Counts the request."""
+    sandbox: Sandbox | None = sandboxes_reachable(request).filter(pk=sandbox_id).first()
+    if sandbox is None:
+        raise exceptions.NotFound("No sandbox with this id.")
+    request_record(sandbox=sandbox)
+    return sandbox
+
+
+def portal_url(request: HttpRequest) -> str:
+    """The portal's address on the same scheme and port as this request."""
+    _, colon, port = request.META.get("HTTP_HOST", "").rpartition(":")
+    port_suffix = f":{port}" if colon and port.isdigit() else ""
+    return f"{request.scheme}://{settings.PORTAL_HOST}{port_suffix}/"
+
+
 def sandbox_host(*, slug: str) -> str:
     return f"{slug}.{settings.DEMO_DOMAIN}"
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def access_token_issue(*, sandbox: Sandbox) -> str:
-    """A new API token for ``sandbox``; only its hash is stored, so the caller shows it once."""
-    token = secrets.token_urlsafe(32)
-    Sandbox.objects.filter(pk=sandbox.pk).update(access_token_hash=token_hash(token))
-    sandbox.access_token_hash = token_hash(token)
-    return token
-
-
-def sandbox_for_token(token: str) -> Sandbox | None:
-    sandbox: Sandbox | None = (
-        Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, access_token_hash=token_hash(token))
-        .select_related("owner")
-        .first()
-    )
-    return sandbox
 
 
 def sandbox_url(*, sandbox: Sandbox, request: HttpRequest | None = None) -> str:

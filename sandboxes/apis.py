@@ -11,24 +11,22 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from demoportal.models import User
-from demoportal.openapi import error_response
-from sandboxes.access import access_token_issue, access_url, sandbox_url
-from sandboxes.authentication import SandboxScoped, sandboxes_reachable
+from demoportal.core.openapi import error_response
+from sandboxes.access import access_url, acting_user, sandbox_for, sandbox_url
+from sandboxes.authentication import SandboxScoped
 from sandboxes.models import Sandbox
-from sandboxes.selectors import sandbox_stats, sandboxes_visible_to
+from sandboxes.selectors import sandboxes_visible_to
 from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_provision, sandbox_reset
+from sandboxes.tokens import access_token_issue
 from sandboxes.usage import (
     last_accessed,
-    request_record,
     requests_last_minute,
-    requests_total,
     sandbox_health,
     storage_bytes,
     storage_warning,
@@ -120,24 +118,6 @@ class SandboxListInput(serializers.Serializer[Any]):
 
 class SandboxPagination(PageNumberPagination):
     page_size = 50
-
-
-def acting_user(request: Request) -> User:
-    """The signed-in user (every endpoint here requires one: DEFAULT_PERMISSION_CLASSES)."""
-    user = request.user
-    if not isinstance(user, User):
-        raise PermissionDenied("Sign in first.")
-    return user
-
-
-def sandbox_for(request: Request, sandbox_id: int) -> Sandbox:
-    """The demo sandbox ``sandbox_id`` if the request may act on it (``sandboxes_reachable``: a token's own,
-    or one the user may see); 404 otherwise (existence is not revealed)."""
-    sandbox: Sandbox | None = sandboxes_reachable(request).filter(pk=sandbox_id).first()
-    if sandbox is None:
-        raise NotFound("No sandbox with this id.")
-    request_record(sandbox=sandbox)
-    return sandbox
 
 
 class SandboxListCreateApi(APIView):
@@ -273,32 +253,3 @@ class SandboxExtendApi(APIView):
             actor=acting_user(request),
         )
         return Response(SandboxExtendOutput(sandbox).data)
-
-
-class StatsOutput(serializers.Serializer[Any]):
-    total_sessions = serializers.IntegerField()
-    active_sessions = serializers.IntegerField()
-    expired_sessions = serializers.IntegerField()
-    destroyed_sessions = serializers.IntegerField()
-    avg_duration_minutes = serializers.FloatField(allow_null=True, help_text="Of sandboxes that have ended.")
-    total_requests = serializers.IntegerField()
-
-
-class StatsApi(APIView):
-    @extend_schema(responses=StatsOutput, summary="Sandbox totals (staff)")
-    def get(self, request: Request) -> Response:
-        if not request.user.is_staff:
-            raise PermissionDenied("Only staff can see the totals.")
-        stats = sandbox_stats()
-        return Response(
-            StatsOutput(
-                {
-                    "total_sessions": stats["total"],
-                    "active_sessions": stats["active"],
-                    "expired_sessions": stats["expired"],
-                    "destroyed_sessions": stats["destroyed"],
-                    "avg_duration_minutes": stats["avg_duration_minutes"],
-                    "total_requests": requests_total(),
-                }
-            ).data
-        )

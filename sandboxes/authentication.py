@@ -9,14 +9,10 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
-from demoportal.models import User
-from sandboxes.access import sandbox_for_token
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.selectors import sandboxes_visible_to
-
-# A token stays valid while its sandbox lives: during a reset it still authenticates, and the endpoint
-# answers 409 (docs/api.md); once the sandbox has ended, or for an unknown token, 401.
-TOKEN_LIVE_STATUSES = (Sandbox.Status.READY, Sandbox.Status.RESETTING)
+from sandboxes.tokens import TOKEN_LIVE_STATUSES, sandbox_for_token
 
 
 class SandboxTokenAuthentication(authentication.BaseAuthentication):
@@ -38,12 +34,6 @@ class SandboxTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
-
-
-def token_is_for(token: str, sandbox: Sandbox) -> bool:
-    """Whether ``token`` is ``sandbox``'s own, live token (websockets' ``?token=``: the same rule as Bearer)."""
-    found = sandbox_for_token(token)
-    return found is not None and found.pk == sandbox.pk and found.status in TOKEN_LIVE_STATUSES
 
 
 class SandboxTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]

@@ -16,20 +16,11 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from demoportal.models import User
-from sandboxes.authentication import token_is_for
+from sandboxes.access import member_allowed
 from sandboxes.models import Sandbox
-from sandboxes.selectors import sandbox_is_visible_to
 
 # WebSocket close code for "you may not see this sandbox" (4xxx mirrors HTTP 4xx; 4404 is "no such sandbox").
 CLOSE_FORBIDDEN = 4403
-
-
-def member_allowed(*, sandbox: Sandbox, user: Any, token: str | None) -> bool:
-    """The sandbox's own token, or a signed-in user who may see it (``sandbox_is_visible_to``)."""
-    if token:
-        return token_is_for(token, sandbox)
-    return isinstance(user, User) and user.is_authenticated and sandbox_is_visible_to(sandbox=sandbox, user=user)
 
 
 class SandboxMemberConsumer(AsyncJsonWebsocketConsumer):

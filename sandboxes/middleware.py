@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.template.loader import render_to_string
 from django_tenants.middleware.main import TenantMainMiddleware
 
-from demoportal.exceptions import DomainError
-from demoportal.outage import database_unavailable
+from demoportal.core.exceptions import DomainError
+from demoportal.core.outage import database_unavailable
+from sandboxes.access import portal_url
 from sandboxes.models import Sandbox
 from sandboxes.selectors import sandbox_for_host
 from sandboxes.usage import request_record
@@ -22,13 +22,6 @@ from sandboxes.usage import request_record
 CLOSE_NOT_FOUND = 4404
 # The standard close code for "the server cannot serve you now; try again later" (PostgreSQL unreachable).
 CLOSE_TRY_AGAIN_LATER = 1013
-
-
-def portal_url(request: HttpRequest) -> str:
-    """The portal's address on the same scheme and port as this request."""
-    _, colon, port = request.META.get("HTTP_HOST", "").rpartition(":")
-    port_suffix = f":{port}" if colon and port.isdigit() else ""
-    return f"{request.scheme}://{settings.PORTAL_HOST}{port_suffix}/"
 
 
 def host_not_found(request: HttpRequest, hostname: str) -> HttpResponse:

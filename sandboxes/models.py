@@ -85,6 +85,9 @@ class Sandbox(TenantMixin):
     ended_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
         null=True, blank=True, help_text="When it expired or was destroyed; purged SANDBOX_RETENTION_DAYS later."
     )
+    seed: models.IntegerField[int, int] = models.IntegerField(
+        default=0, help_text="Its plant's random story: drawn when it is made or claimed, kept across resets."
+    )
     access_token_hash: models.CharField[str, str] = models.CharField(
         max_length=64,
         blank=True,

@@ -19,11 +19,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
-from analytics.services import event_record, sandbox_archive
-from demoportal import catalogue
-from demoportal.exceptions import DomainError
-from demoportal.hashers import temporary_password_set
-from demoportal.models import Partner, User
+from demoportal.core import catalogue
+from demoportal.core.exceptions import DomainError
+from demoportal.core.hashers import temporary_password_set
+from demoportal.core.models import Partner, User
 from sandboxes.access import sandbox_host
 from sandboxes.models import (
     ACTIVE_STATUSES,
@@ -31,11 +30,8 @@ from sandboxes.models import (
     Domain,
     Sandbox,
     SandboxAuditEntry,
-    template_schema_name,
 )
-from simulation.selectors import facility_get
-from simulation.services import facility_load, facility_start
-from simulation.tasks import kpis_warm
+from sandboxes.signals import demo_started, sandbox_extended, sandbox_purging, sandbox_started
 
 Status = Sandbox.Status
 
@@ -71,39 +67,6 @@ def audit(
         duration_ms=duration,
         detail=detail,
     )
-
-
-def template_ensure(*, industry: str) -> Sandbox:
-    """The scenario's template: a migrated schema holding the scenario's plant, ready to clone.
-
-    Rebuilt when the scenario file's version changed, so a clone always carries the current plant.
-    """
-    scenario = catalogue.scenarios()[industry]
-    template: Sandbox | None = Sandbox.objects.filter(kind=Sandbox.Kind.TEMPLATE, industry=industry).first()
-    if template is not None:
-        with schema_context(template.schema_name):
-            facility = facility_get()
-        if facility is not None and facility.scenario_version == scenario.version:
-            return template
-        # One transaction: each delete drops a schema, then deletes its row; a process killed between the two
-        # must not leave a pooled sandbox without its schema for a prospect to claim.
-        with schema_context(get_public_schema_name()), transaction.atomic():
-            template.delete(force_drop=True)
-            # Pooled clones carry the old plant; nobody has seen them, so they go too (the pool refills).
-            for pooled in Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status=Status.POOLED, industry=industry):
-                pooled.delete(force_drop=True)
-    with schema_context(get_public_schema_name()), transaction.atomic():
-        template = Sandbox(
-            schema_name=template_schema_name(industry),
-            slug=f"template-{industry}",
-            name=f"Template: {scenario.name}",
-            kind=Sandbox.Kind.TEMPLATE,
-            industry=industry,
-        )
-        template.save(verbosity=0)
-        with schema_context(template.schema_name):
-            facility_load(scenario_key=industry, seed=0, started_at=timezone.now())
-    return template
 
 
 def sandbox_create(
@@ -147,6 +110,7 @@ def sandbox_create(
         purpose=purpose,
         customer_company=customer_company,
         status=Status.PROVISIONING,
+        seed=secrets.randbits(31),
     )
     sandbox.full_clean()
     # Tenants are created from the public schema, whatever a previous request left active.
@@ -154,11 +118,11 @@ def sandbox_create(
         sandbox.save(verbosity=0)
         Domain.objects.create(domain=sandbox_host(slug=slug), tenant=sandbox, is_primary=True)
         now = timezone.now()
-        with schema_context(sandbox.schema_name):
-            facility_start(scenario_key=scenario, seed=secrets.randbits(31), started_at=now)
         sandbox.status = Status.POOLED if pooled else Status.READY
         sandbox.ready_at = sandbox.reset_at = now
         sandbox.expires_at = None if pooled else now + timedelta(hours=settings.SANDBOX_LIFETIME_HOURS)
+        with schema_context(sandbox.schema_name):
+            sandbox_started.send(sender=Sandbox, sandbox=sandbox)  # its plant starts (simulation/receivers.py)
         sandbox.provisioning_ms = round((time.perf_counter() - started) * 1000)
         sandbox.save(update_fields=["status", "ready_at", "reset_at", "expires_at", "provisioning_ms"])
         audit(sandbox=sandbox, action="provision", before=Status.PROVISIONING, actor=actor, started=started)
@@ -192,6 +156,7 @@ def pool_claim(
                 f"""
                 UPDATE {table}
                    SET status = %(ready)s, owner_id = %(owner)s, product = %(product)s, role = %(role)s,
+                       seed = %(seed)s,
                        partner_id = %(partner)s, purpose = %(purpose)s, customer_company = %(customer)s,
                        ready_at = %(now)s, reset_at = %(now)s, expires_at = %(expires)s
                  WHERE status = %(pooled)s
@@ -203,6 +168,7 @@ def pool_claim(
                 {
                     "ready": Status.READY,
                     "owner": owner.pk,
+                    "seed": secrets.randbits(31),  # its own story, not the template's
                     "product": product,
                     "role": role,
                     "partner": partner.pk if partner is not None else None,
@@ -220,7 +186,7 @@ def pool_claim(
             return None
         sandbox: Sandbox = Sandbox.objects.select_related("owner", "partner").get(pk=row[0])
         with schema_context(sandbox.schema_name):
-            facility_start(scenario_key=industry, seed=secrets.randbits(31), started_at=now)
+            sandbox_started.send(sender=Sandbox, sandbox=sandbox)  # its plant starts now
         sandbox.provisioning_ms = round((time.perf_counter() - started) * 1000)
         sandbox.save(update_fields=["provisioning_ms"])
         audit(sandbox=sandbox, action="claim", before=Status.POOLED, actor=actor, started=started)
@@ -338,18 +304,15 @@ def sandbox_reset(*, sandbox: Sandbox, actor: User | None = None, automatic: boo
     with _transition(sandbox, allowed=(Status.READY,), to=Status.RESETTING, action="reset") as before:
         try:
             with schema_context(get_public_schema_name()), transaction.atomic():
-                with schema_context(sandbox.schema_name):
-                    seed = facility.seed if (facility := facility_get()) is not None else secrets.randbits(31)
                 drop_schema(sandbox)
                 sandbox.create_schema(check_if_exists=False, verbosity=0)
-                with schema_context(sandbox.schema_name):
-                    facility_start(scenario_key=sandbox.industry, seed=seed, started_at=timezone.now())
                 sandbox.status = Status.READY
                 sandbox.reset_at = timezone.now()
+                with schema_context(sandbox.schema_name):
+                    sandbox_started.send(sender=Sandbox, sandbox=sandbox)  # the same story (seed), from now
                 sandbox.save(update_fields=["status", "reset_at"])
                 action = "auto_reset" if automatic else "reset"
                 audit(sandbox=sandbox, action=action, before=before, actor=actor, started=started)
-                kpis_warm_later(sandbox)
         except Exception as exc:
             Sandbox.objects.filter(pk=sandbox.pk).update(status=Status.FAILED, failure_reason=f"reset: {exc}")
             raise
@@ -382,9 +345,7 @@ def sandbox_extend(*, sandbox: Sandbox, hours: int, actor: User | None = None, r
         locked.extensions += 1
         locked.save(update_fields=["expires_at", "extensions"])
         audit(sandbox=locked, action="extend", before=locked.status, actor=actor, hours=hours, reason=reason)
-        event_record(
-            name="demo_extended", user=locked.owner, sandbox=locked, properties={"hours": hours, "by_staff": staff}
-        )
+        sandbox_extended.send(sender=Sandbox, sandbox=locked, hours=hours, by_staff=staff)
     sandbox.refresh_from_db()
     return sandbox
 
@@ -493,7 +454,7 @@ def sandboxes_purge(*, now: datetime | None = None) -> int:
     count = 0
     for sandbox in due:
         with schema_context(get_public_schema_name()), transaction.atomic():
-            sandbox_archive(sandbox=sandbox)
+            sandbox_purging.send(sender=Sandbox, sandbox=sandbox)  # analytics keeps its numbers
             sandbox.delete(force_drop=True)  # the schema went when it ended; this removes row, domain, audit
         count += 1
     return count
@@ -608,31 +569,10 @@ def _provision(
             purpose=purpose,
             customer_company=customer_company,
         )
-    kpis_warm_later(sandbox)
-    event_record(
-        name="demo_started",
-        user=owner,
-        sandbox=sandbox,
-        properties={
-            "product": product,
-            "industry": industry,
-            "role": role,
-            "from_pool": from_pool,
-        },
-    )
+    demo_started.send(sender=Sandbox, sandbox=sandbox, from_pool=from_pool)
     if settings.SANDBOX_POOL_SIZE:
         transaction.on_commit(lambda: pool_refill_later(industry))
     return sandbox, password, True
-
-
-def kpis_warm_later(sandbox: Sandbox) -> None:
-    """After the transaction commits, have a worker compute the sandbox's KPIs into the cache."""
-
-    def send() -> None:
-        with schema_context(sandbox.schema_name):  # the task runs in the schema it was sent from
-            kpis_warm.delay()
-
-    transaction.on_commit(send)
 
 
 # A refill after a claim waits this long, so the clone does not compete for CPU with the prospect's first
@@ -678,3 +618,21 @@ def choice_errors(*, product: str, industry: str, role: str) -> dict[str, list[s
         if (value or field != "role") and value not in allowed[field]:
             errors[field] = [f"{value!r} is not one of: {', '.join(allowed[field])}."]
     return errors
+
+
+SELF_SERVICE_ACTIONS = ("extend", "reset", "end")
+
+
+def sandbox_self_service(*, sandbox: Sandbox, action: str, actor: User | None) -> str:
+    """The owner's self-service, from My sandboxes or the sandbox's own pages: extend ``sandbox`` by a day,
+    reset or end it. Returns what happened, for the user to read; a rule that says no raises DomainError."""
+    if action == "extend":
+        sandbox_extend(sandbox=sandbox, hours=24, actor=actor)
+        return f"{sandbox.name} now runs until {sandbox.expires_at:%d %b %H:%M} UTC."
+    if action == "reset":
+        sandbox_reset(sandbox=sandbox, actor=actor)
+        return f"{sandbox.name} is back at the start of its scenario."
+    if action == "end":
+        sandbox_destroy(sandbox=sandbox, actor=actor)
+        return f"{sandbox.name} has ended."
+    raise DomainError(f"No such action: use one of {', '.join(SELF_SERVICE_ACTIONS)}.", status_code=404)

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.db import connection
 
-from demoportal import catalogue
+from demoportal.core import catalogue
 from sandboxes import services, usage
 
 

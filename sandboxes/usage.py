@@ -12,8 +12,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from demoportal.exceptions import DomainError
-from demoportal.health import heartbeat_instances, redis_client, simulator_quarantined
+from demoportal.core.exceptions import DomainError
+from demoportal.core.health import heartbeat_instances, redis_client, simulator_quarantined
 from sandboxes.models import Sandbox
 from sandboxes.selectors import storage_by_schema
 

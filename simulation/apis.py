@@ -22,8 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from demoportal.exceptions import DomainError
-from sandboxes.apis import acting_user, sandbox_for
+from demoportal.core.exceptions import DomainError
+from sandboxes.access import acting_user, sandbox_for
 from sandboxes.authentication import DemoPlantIsReadOnly, SandboxScoped
 from sandboxes.models import Sandbox
 from simulation.engine.downsample import min_max_buckets
@@ -92,6 +92,7 @@ class SandboxApi(APIView):
     """A read-only view of one sandbox's plant; the actions a prospect may take get views of their own."""
 
     permission_classes = [SandboxScoped, DemoPlantIsReadOnly]
+    reads_sandbox_plant = True  # every view uses sandbox_plant: the schema documents its 409 and 410
 
 
 # AssetOutput and SensorOutput document the shape (OpenAPI); selectors.asset_rows and sensor_rows build it.
@@ -279,6 +280,7 @@ class OverlayApi(APIView):
     owner's session. Never the master data: these add to the plant from now on, kept in its schema."""
 
     permission_classes = [SandboxScoped]
+    reads_sandbox_plant = True  # every view uses sandbox_plant: the schema documents its 409 and 410
 
 
 # Above 0, at most 3 (anomaly_inject checks it): JSON Schema's exclusive minimum, which DRF's fields cannot state.

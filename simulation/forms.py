@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from demoportal.webforms import BaseForm
+from demoportal.core.webforms import BaseForm
 from simulation.services import (
     O2_SETPOINT_RANGE,
     SAVINGS_EFFICIENCY_RANGE,

@@ -17,7 +17,7 @@ import numpy as np
 from django_tenants.utils import schema_context
 from numpy.typing import NDArray
 
-from demoportal.health import redis_client
+from demoportal.core.health import redis_client
 from sandboxes.models import Sandbox
 from simulation.engine.alarms import Limits, Permit, plant_limits, plant_permit
 from simulation.engine.live import LiveMember

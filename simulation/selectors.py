@@ -13,7 +13,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from numpy.typing import NDArray
 
-from demoportal import catalogue
+from demoportal.core import catalogue
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.calculations import co2_tonnes
 from simulation.engine.kpis import Clock, mmbtu_per_h_factor, scenario_kpis

@@ -9,12 +9,13 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from analytics.services import event_record
-from demoportal import catalogue
-from demoportal.exceptions import DomainError
-from demoportal.models import User
-from sandboxes.models import Sandbox
+from demoportal.core import catalogue
+from demoportal.core.exceptions import DomainError
+from demoportal.core.models import User
+from sandboxes.models import Sandbox, template_schema_name
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.calculations import annual_fuel_cost_saving, co2_tonnes, fuel_saving_fraction
 from simulation.engine.plant import plant_build
@@ -106,6 +107,41 @@ def facility_start(*, scenario_key: str, seed: int, started_at: datetime) -> Fac
     facility.time_scale, facility.clock_wall_at, facility.clock_sim_at = 1, None, None  # a new plant runs at 1×
     facility.save(update_fields=["seed", "started_at", "time_scale", "clock_wall_at", "clock_sim_at"])
     return facility
+
+
+def template_ensure(*, industry: str) -> Sandbox:
+    """The scenario's template: a migrated schema holding the scenario's plant, ready to clone.
+
+    Rebuilt when the scenario file's version changed, so a clone always carries the current plant.
+    """
+    scenario = catalogue.scenarios()[industry]
+    template: Sandbox | None = Sandbox.objects.filter(kind=Sandbox.Kind.TEMPLATE, industry=industry).first()
+    if template is not None:
+        with schema_context(template.schema_name):
+            facility = facility_get()
+        if facility is not None and facility.scenario_version == scenario.version:
+            return template
+        # One transaction: each delete drops a schema, then deletes its row; a process killed between the two
+        # must not leave a pooled sandbox without its schema for a prospect to claim.
+        with schema_context(get_public_schema_name()), transaction.atomic():
+            template.delete(force_drop=True)
+            # Pooled clones carry the old plant; nobody has seen them, so they go too (the pool refills).
+            for pooled in Sandbox.objects.filter(
+                kind=Sandbox.Kind.DEMO, status=Sandbox.Status.POOLED, industry=industry
+            ):
+                pooled.delete(force_drop=True)
+    with schema_context(get_public_schema_name()), transaction.atomic():
+        template = Sandbox(
+            schema_name=template_schema_name(industry),
+            slug=f"template-{industry}",
+            name=f"Template: {scenario.name}",
+            kind=Sandbox.Kind.TEMPLATE,
+            industry=industry,
+        )
+        template.save(verbosity=0)
+        with schema_context(template.schema_name):
+            facility_load(scenario_key=industry, seed=0, started_at=timezone.now())
+    return template
 
 
 MAX_OVERLAY_MINUTES = 7 * 24 * 60

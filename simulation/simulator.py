@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from numpy.typing import NDArray
 
-from demoportal.health import TICK_FAILURES_UNHEALTHY, heartbeat_clear, heartbeat_write
+from demoportal.core.health import TICK_FAILURES_UNHEALTHY, heartbeat_clear, heartbeat_write
 from simulation.broadcast import ticks_send
 from simulation.engine.alarms import Limits, limit_crossings, nox_rates, permit_crossings
 from simulation.engine.live import LiveBatch, LiveMember

@@ -19,9 +19,10 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-from demoportal import catalogue
+from demoportal.core import catalogue
 from sandboxes.models import Sandbox
-from sandboxes.services import portal_tenant_ensure, sandbox_create, template_ensure
+from sandboxes.services import portal_tenant_ensure, sandbox_create
+from simulation.services import template_ensure
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TEST_SANDBOX_SLUG = "test-sandbox"

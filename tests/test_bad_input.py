@@ -27,7 +27,7 @@ from django_tenants.utils import schema_context
 from rest_framework import serializers
 
 from analytics.apis import EventThrottle
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.engine.assets import ASSET_TYPES
 from simulation.models import Sensor

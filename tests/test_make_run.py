@@ -119,7 +119,7 @@ def test_make_run_brings_up_web_worker_beat_and_simulator_then_stopping_it_stops
     assert f"mailbox    http://localhost:{port}/dev/mailbox/" in log  # verify a sign-up without SMTP
 
     # /ws/ping/ answers the sandbox's members only: here, with a token of the demo sandbox.
-    issue = "from sandboxes.access import access_token_issue as i; from sandboxes.models import Sandbox as S;"
+    issue = "from sandboxes.tokens import access_token_issue as i; from sandboxes.models import Sandbox as S;"
     issue += " print(i(sandbox=S.objects.get(slug='demo')))"
     token = subprocess.run(
         [sys.executable, "manage.py", "shell", "-v", "0", "-c", issue],

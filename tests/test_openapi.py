@@ -17,7 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authtoken.models import Token
 from rest_framework.views import APIView
 
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 
 pytestmark = pytest.mark.django_db

@@ -30,9 +30,9 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.core.result import Ok
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from demoportal.models import User
-from sandboxes.access import access_token_issue
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
+from sandboxes.tokens import access_token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -222,7 +222,7 @@ def fuzz(
     return tally
 
 
-# Every JSON body is refused with 400 when a string or key holds a NUL (demoportal/parsers.py, like
+# Every JSON body is refused with 400 when a string or key holds a NUL (demoportal/core/parsers.py, like
 # PostgreSQL's text), a rule JSON Schema cannot state for keys: valid data never holds one.
 CONFIG = SchemathesisConfig.from_dict({"generation": {"allow-x00": False}})
 

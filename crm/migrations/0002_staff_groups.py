@@ -1,10 +1,10 @@
 from django.db import migrations
 
-from demoportal.staff_groups import staff_groups_sync
+from demoportal.core.staff_groups import staff_groups_sync
 
 
 class Migration(migrations.Migration):
-    """The Sales group gets the calls-to-action models (listed in demoportal/staff_groups.py)."""
+    """The Sales group gets the calls-to-action models (listed in demoportal/core/staff_groups.py)."""
 
     dependencies = [
         ("crm", "0001_initial"),

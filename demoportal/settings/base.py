@@ -105,10 +105,12 @@ SHARED_APPS = [
     "allauth.socialaccount",  # LinkedIn sign-in; its tables exist whether or not LinkedIn is configured
     "allauth.socialaccount.providers.openid_connect",  # LinkedIn speaks OpenID Connect (no models)
     "django_celery_beat",  # one beat schedule for the whole system
-    "demoportal",  # the user model, portal pages, staff groups
+    "demoportal.core",  # the base (label "demoportal"): the user model, partners, staff groups
     "sandboxes",  # the tenant model itself, its domains and lifecycle
     "analytics",  # events and scores outlive a sandbox's schema
     "crm",  # the CRM outbox outlives a sandbox's schema
+    "demoportal.tours",  # each prospect's tour progress outlives nothing but its sandbox's row
+    "demoportal.portal",  # the portal's pages and manage.py bootstrap (no models)
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -137,14 +139,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",  # nosniff, Referrer-Policy, HSTS, the HTTPS redirect
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy, with this request's nonce once a page used it
-    "demoportal.health.HealthCheckMiddleware",  # answers /healthz before anything touches the database
+    "demoportal.core.health.HealthCheckMiddleware",  # answers /healthz before anything touches the database
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files on every host, even one that is no sandbox
-    "demoportal.outage.DatabaseOutageMiddleware",  # before the first query: 503 + Retry-After if PostgreSQL is away
+    "demoportal.core.outage.DatabaseOutageMiddleware",  # before the first query: 503 + Retry-After if no PostgreSQL
     "sandboxes.middleware.SandboxHostMiddleware",  # picks the schema from the Host header
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "demoportal.webforms.FormBodyMiddleware",  # after CSRF: a POST to an HTML view that is no form gets 415
+    "demoportal.core.webforms.FormBodyMiddleware",  # after CSRF: a POST to an HTML view that is no form gets 415
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -315,7 +317,7 @@ AUTHENTICATION_BACKENDS = [
 # Django's default first (it hashes every password people choose); the second only for generated ones.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-    "demoportal.hashers.GeneratedPasswordHasher",
+    "demoportal.core.hashers.GeneratedPasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -330,16 +332,16 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_SIGNUP_FORM_CLASS = "demoportal.forms.SignupForm"  # the prospect's profile and consent
-# allauth's forms refusing a field sent twice, as every form of ours does (demoportal/webforms.py).
+ACCOUNT_SIGNUP_FORM_CLASS = "demoportal.portal.forms.SignupForm"  # the prospect's profile and consent
+# allauth's forms refusing a field sent twice, as every form of ours does (demoportal/core/webforms.py).
 ACCOUNT_FORMS = {
-    "login": "demoportal.account_forms.LoginForm",
-    "add_email": "demoportal.account_forms.AddEmailForm",
-    "change_password": "demoportal.account_forms.ChangePasswordForm",
-    "set_password": "demoportal.account_forms.SetPasswordForm",
-    "reset_password": "demoportal.account_forms.ResetPasswordForm",
-    "reset_password_from_key": "demoportal.account_forms.ResetPasswordKeyForm",
-    "reauthenticate": "demoportal.account_forms.ReauthenticateForm",
+    "login": "demoportal.core.account_forms.LoginForm",
+    "add_email": "demoportal.core.account_forms.AddEmailForm",
+    "change_password": "demoportal.core.account_forms.ChangePasswordForm",
+    "set_password": "demoportal.core.account_forms.SetPasswordForm",
+    "reset_password": "demoportal.core.account_forms.ResetPasswordForm",
+    "reset_password_from_key": "demoportal.core.account_forms.ResetPasswordKeyForm",
+    "reauthenticate": "demoportal.core.account_forms.ReauthenticateForm",
 }
 # Nobody learns from the portal whether an address has an account (docs/architecture.md): sign-up with a
 # registered address shows the usual "verify your e-mail" page and mails the owner that they already have
@@ -347,7 +349,7 @@ ACCOUNT_FORMS = {
 # sign-in has one message for a wrong password and an unknown address. allauth's per-address limits on
 # sign-up, sign-in and reset (TRUSTED_PROXIES) keep mail-bombing through these slow.
 ACCOUNT_PREVENT_ENUMERATION = True
-# The version of the consent wording in demoportal/forms.py; stored with each consent. Change both together.
+# The version of the consent wording in demoportal/portal/forms.py; stored with each consent. Change both together.
 CONTACT_CONSENT_VERSION = "2026-11"
 
 # SOCIAL SIGN-IN
@@ -388,7 +390,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # REST FRAMEWORK
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "demoportal.openapi.ErrorDocumentingAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "demoportal.core.openapi.ErrorDocumentingAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "sandboxes.authentication.SandboxTokenAuthentication",  # Bearer: one sandbox's own token
         "rest_framework.authentication.TokenAuthentication",
@@ -399,12 +401,12 @@ REST_FRAMEWORK = {
         "sandboxes.authentication.RefusesSandboxTokens",
         "rest_framework.permissions.IsAuthenticated",
     ],
-    "EXCEPTION_HANDLER": "demoportal.exceptions.api_exception_handler",
-    # Bodies too deep or holding NUL or lone surrogates are refused with 400 (demoportal/parsers.py).
+    "EXCEPTION_HANDLER": "demoportal.core.exceptions.api_exception_handler",
+    # Bodies too deep or holding NUL or lone surrogates are refused with 400 (demoportal/core/parsers.py).
     "DEFAULT_PARSER_CLASSES": [
-        "demoportal.parsers.SafeJSONParser",
-        "demoportal.parsers.SafeFormParser",
-        "demoportal.parsers.SafeMultiPartParser",
+        "demoportal.core.parsers.SafeJSONParser",
+        "demoportal.core.parsers.SafeFormParser",
+        "demoportal.core.parsers.SafeMultiPartParser",
     ],
     # POST /api/v1/events, per user; a page sends a few events a minute, a runaway script gets 429.
     "DEFAULT_THROTTLE_RATES": {"events": env.str("EVENTS_RATE", default="300/min")},
@@ -414,7 +416,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Sandboxes for ThermalCommand, BoilerOptimizer, WasteHeatRecovery and EmissionsGuardian.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Each host serves the schema of its own URL conf (demoportal/openapi.py); Swagger UI from static files.
+    # Each host serves the schema of its own URL conf (demoportal/core/openapi.py); Swagger UI from static files.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

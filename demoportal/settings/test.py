@@ -18,7 +18,7 @@ from demoportal.settings.base import *  # noqa: F403
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.MD5PasswordHasher",  # fast hashing; tests only
-    "demoportal.hashers.GeneratedPasswordHasher",
+    "demoportal.core.hashers.GeneratedPasswordHasher",
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

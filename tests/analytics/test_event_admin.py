@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from analytics.models import ArchivedSandbox, Event
-from demoportal.models import Partner, User
+from demoportal.core.models import Partner, User
 from sandboxes.models import Sandbox
 
 pytestmark = pytest.mark.django_db

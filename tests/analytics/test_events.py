@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from analytics.models import EVENT_NAMES, Event
 from analytics.services import demos_abandoned_record
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_provision
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from crm.models import SalesCallSlot
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 
 HOST = "test-sandbox.localhost"

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from crm.models import PricingRequest
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from tests.crm.conftest import HOST
 

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from crm.models import PocRequest, PricingRequest, SalesCallBooking, SalesCallSlot
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from tests.crm.conftest import in_days
 

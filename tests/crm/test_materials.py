@@ -11,8 +11,8 @@ from pypdf import PdfReader
 
 from analytics.models import Event
 from crm.pdf import value_format
-from demoportal import catalogue
-from demoportal.models import User
+from demoportal.core import catalogue
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.models import Facility
 from simulation.selectors import facility_kpis

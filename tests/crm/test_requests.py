@@ -12,7 +12,7 @@ from django.utils import timezone
 from analytics.models import Event
 from crm.models import PocRequest, PricingRequest
 from crm.services import pricing_request_create
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 
 PRICING = {"company_size": "1000-4999", "sites": "3", "timeframe": "3-6m", "message": "Two refineries and a terminal."}

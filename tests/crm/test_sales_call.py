@@ -19,8 +19,8 @@ from crm.forms import slot_label
 from crm.models import SalesCallBooking, SalesCallSlot
 from crm.selectors import slots_nearest_free
 from crm.services import SLOT_TAKEN, demo_slots_ensure, sales_call_book
-from demoportal.exceptions import DomainError
-from demoportal.models import User
+from demoportal.core.exceptions import DomainError
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from tests.crm.conftest import in_days
 

@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import authenticate
 from django.test import Client
 
-from demoportal.hashers import temporary_password_set
-from demoportal.models import User
+from demoportal.core.hashers import temporary_password_set
+from demoportal.core.models import User
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_sign_up_with_mismatched_passwords_shows_the_error_in_the_form(client: C
 def test_a_temporary_password_is_cheap_to_hash_and_rehashed_properly_at_first_sign_in(settings: Any) -> None:
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-        "demoportal.hashers.GeneratedPasswordHasher",
+        "demoportal.core.hashers.GeneratedPasswordHasher",
     ]
     user = User(email="temp@plant.example")
     password = temporary_password_set(user)

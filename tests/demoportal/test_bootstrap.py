@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Domain, Sandbox
 
 pytestmark = pytest.mark.django_db

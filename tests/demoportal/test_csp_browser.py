@@ -19,7 +19,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from playwright.sync_api import Page, expect
 
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from tests import conftest
 from tests.conftest import BASE_DIR, TEST_SANDBOX_SLUG, subprocess_environment, wait_for

@@ -9,7 +9,7 @@ from allauth.account.models import EmailAddress
 from django.test import Client
 
 from analytics.models import Event
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_provision
 
@@ -150,7 +150,7 @@ def test_the_estimate_for_the_chosen_product_and_role_is_shown_when_the_form_com
 
 
 def test_tour_minutes_come_from_the_catalogue() -> None:
-    from demoportal import catalogue
+    from demoportal.core import catalogue
 
     assert catalogue.tour_minutes(product="wasteheatrecovery", role="engineer") == 20
     assert catalogue.tour_minutes_by_role()["operator"] == (9, 11)

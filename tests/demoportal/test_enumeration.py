@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from demoportal.models import User
+from demoportal.core.models import User
 from tests.demoportal.test_signup import VALID, signup
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework import exceptions
 
-from demoportal.exceptions import DomainError, api_exception_handler
+from demoportal.core.exceptions import DomainError, api_exception_handler
 
 
 def test_validation_errors_are_listed_per_field() -> None:
@@ -73,7 +73,7 @@ def test_a_long_detail_is_cut_to_an_excerpt() -> None:
 def test_a_100_kb_value_is_not_echoed_back_whole_by_an_api(db: None) -> None:
     from rest_framework.test import APIClient
 
-    from demoportal.models import User
+    from demoportal.core.models import User
 
     client = APIClient(HTTP_HOST="localhost")
     client.force_login(User.objects.create_user(email="viewer@plant.example", password="pw"))
@@ -95,7 +95,7 @@ def test_an_error_raised_before_the_view_reads_the_body_is_not_replaced_by_a_par
     """The handler must not parse the body itself: a body DRF cannot parse would raise again, a 500."""
     from rest_framework.test import APIClient
 
-    from demoportal.models import User
+    from demoportal.core.models import User
 
     client = APIClient(HTTP_HOST="localhost")
     client.force_login(User.objects.create_user(email="ae@vendor.example", password="pw", is_staff=True))

@@ -15,7 +15,7 @@ import pytest
 import redis
 from django.test import Client
 
-from demoportal.health import heartbeat_write
+from demoportal.core.health import heartbeat_write
 from tests.conftest import BASE_DIR, subprocess_environment, wait_for
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from allauth.account.models import EmailAddress
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
-from demoportal.models import Partner, User
+from demoportal.core.models import Partner, User
 from demoportal.settings.base import LINKEDIN_SERVER_URL, socialaccount_providers
 
 pytestmark = pytest.mark.django_db

@@ -30,8 +30,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect as websocket_connect
 from websockets.typing import Origin
 
-from demoportal.models import User
-from demoportal.outage import RETRY_AFTER_SECONDS, DatabaseOutageMiddleware, database_unavailable
+from demoportal.core.models import User
+from demoportal.core.outage import RETRY_AFTER_SECONDS, DatabaseOutageMiddleware, database_unavailable
 from sandboxes.tasks import sandbox_schema_report
 from tests.conftest import BASE_DIR, TEST_SANDBOX_SLUG, subprocess_environment, wait_for
 from tests.demoportal.test_health import free_port

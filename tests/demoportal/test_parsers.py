@@ -1,4 +1,4 @@
-"""The JSON body every API reads (``demoportal.parsers.SafeJSONParser``): too deep, NUL bytes and lone
+"""The JSON body every API reads (``demoportal.core.parsers.SafeJSONParser``): too deep, NUL bytes and lone
 surrogates are refused with 400 before anything reaches a serializer or the database."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from analytics.models import Event
-from demoportal.models import User
+from demoportal.core.models import User
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from analytics.models import Event
-from demoportal.exceptions import DomainError
-from demoportal.models import Partner, User
+from demoportal.core.exceptions import DomainError
+from demoportal.core.models import Partner, User
 from sandboxes.access import handoff_token
 from sandboxes.models import Sandbox
 from sandboxes.services import pool_claim, sandbox_create, sandbox_provision

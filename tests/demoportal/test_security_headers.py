@@ -15,7 +15,7 @@ from django.http import HttpResponse, HttpResponseBase
 from django.template import RequestContext, Template
 from django.test import Client, RequestFactory
 
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from tests.demoportal.test_settings import PRODUCTION_ENV, manage
 

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from demoportal.models import User
+from demoportal.core.models import User
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 
 pytestmark = pytest.mark.django_db

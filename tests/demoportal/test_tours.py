@@ -14,9 +14,10 @@ from django_tenants.utils import schema_context
 
 from analytics.models import Event
 from analytics.services import event_record
-from demoportal import catalogue
-from demoportal.models import TourProgress, User
-from demoportal.tours import TOURS_DIR, TourError, asset_for, tour_get, tour_parse, tour_resolve
+from demoportal.core import catalogue
+from demoportal.core.models import User
+from demoportal.tours.definitions import TOURS_DIR, TourError, asset_for, tour_get, tour_parse, tour_resolve
+from demoportal.tours.models import TourProgress
 from sandboxes.models import Sandbox
 from simulation.engine.plant import plant_build
 from simulation.models import TriggeredEvent
@@ -65,7 +66,7 @@ def test_executive_tours_are_shorter_than_engineer_tours() -> None:
 
 def test_a_step_whose_asset_the_plant_lacks_is_left_out_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     tour = tour_get(product="thermalcommand", role="engineer")
-    with caplog.at_level(logging.INFO, logger="demoportal.tours"):
+    with caplog.at_level(logging.INFO, logger="demoportal.tours.definitions"):
         cement = [step["id"] for step in tour_resolve(tour, assets=plant_assets("cement"))]
     refinery = [step["id"] for step in tour_resolve(tour, assets=plant_assets("oil_gas"))]
 
@@ -251,7 +252,7 @@ def test_a_step_whose_element_is_missing_is_skipped_and_logged(
     client: Client, sandbox: Sandbox, prospect: User, caplog: pytest.LogCaptureFixture
 ) -> None:
     walk_to(client, sandbox, "history")
-    with caplog.at_level(logging.WARNING, logger="demoportal.services"):
+    with caplog.at_level(logging.WARNING, logger="demoportal.tours.services"):
         body = tour(client, sandbox, action="missing", step="history").json()
 
     assert body["step"] == "o2-now"

@@ -1,4 +1,4 @@
-"""One behaviour for bad input on every HTML form (demoportal/webforms.py): a field sent twice is an error
+"""One behaviour for bad input on every HTML form (demoportal/core/webforms.py): a field sent twice is an error
 naming it; a body that is no form is 415; ``next`` is a path on this host or the default."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils.module_loading import import_string
 
 from demoportal import urls, urls_sandbox  # noqa: F401  # loads every view, and so every form class
-from demoportal.models import User
-from demoportal.webforms import BaseForm, SingleValueFieldsMixin
+from demoportal.core.models import User
+from demoportal.core.webforms import BaseForm, SingleValueFieldsMixin
 
 PROJECT_APPS = ("analytics", "crm", "demoportal", "sandboxes", "simulation")
 
@@ -22,7 +22,7 @@ def project_forms() -> list[type[forms.BaseForm]]:
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
-        if cls.__module__.split(".")[0] in PROJECT_APPS and cls.__module__ != "demoportal.webforms":
+        if cls.__module__.split(".")[0] in PROJECT_APPS and cls.__module__ != "demoportal.core.webforms":
             found.append(cls)
     return found
 

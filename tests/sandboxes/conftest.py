@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from demoportal.models import User
+from demoportal.core.models import User
 
 
 @pytest.fixture

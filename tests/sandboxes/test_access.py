@@ -8,10 +8,10 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from demoportal.models import User
-from sandboxes.access import access_token_issue, token_hash
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create, sandbox_destroy
+from sandboxes.tokens import access_token_issue, token_hash
 
 pytestmark = pytest.mark.django_db
 

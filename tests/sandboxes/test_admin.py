@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django.test import Client
 from django_tenants.utils import schema_context, schema_exists
 
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create
 from simulation.models import Asset, InjectedAnomaly, TriggeredEvent

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 
 pytestmark = pytest.mark.django_db

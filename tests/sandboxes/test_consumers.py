@@ -10,11 +10,11 @@ from django.conf import settings
 from django.test import Client
 
 from demoportal.asgi import application
-from demoportal.models import User
-from sandboxes.access import access_token_issue
+from demoportal.core.models import User
 from sandboxes.consumers import CLOSE_FORBIDDEN
 from sandboxes.middleware import CLOSE_NOT_FOUND
 from sandboxes.models import Sandbox
+from sandboxes.tokens import access_token_issue
 from tests.conftest import TEST_SANDBOX_SLUG
 
 pytestmark = [pytest.mark.asyncio]

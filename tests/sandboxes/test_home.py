@@ -10,7 +10,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from analytics.models import Event
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_provision
 from simulation.models import Acknowledgement

@@ -34,12 +34,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.views import APIView
 
 from demoportal import asgi
-from demoportal.models import User
-from sandboxes.access import access_token_issue, handoff_token, sandbox_host
+from demoportal.core.models import User
+from sandboxes.access import handoff_token, sandbox_host
 from sandboxes.consumers import CLOSE_FORBIDDEN
 from sandboxes.middleware import CLOSE_NOT_FOUND
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create
+from sandboxes.tokens import access_token_issue
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
-from demoportal.exceptions import DomainError
-from demoportal.models import User
+from demoportal.core.exceptions import DomainError
+from demoportal.core.models import User
 from sandboxes import services
 from sandboxes.models import Domain, Sandbox
 from sandboxes.services import (
@@ -107,7 +107,7 @@ def test_a_failure_mid_provisioning_leaves_no_schema_and_no_row(monkeypatch: pyt
     def fail(**kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "facility_start", fail)
+    monkeypatch.setattr("simulation.receivers.facility_start", fail)
 
     with pytest.raises(RuntimeError, match="disk full"):
         sandbox_create(slug="doomed-one", name="Doomed", scenario="cement")

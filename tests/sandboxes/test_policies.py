@@ -13,11 +13,11 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from analytics.models import ArchivedSandbox
-from demoportal.exceptions import DomainError
-from demoportal.models import User
+from analytics.selectors import sandbox_stats
+from demoportal.core.exceptions import DomainError
+from demoportal.core.models import User
 from sandboxes import services
 from sandboxes.models import Domain, Sandbox, SandboxAuditEntry
-from sandboxes.selectors import sandbox_stats
 from sandboxes.services import (
     sandbox_create,
     sandbox_destroy,
@@ -84,7 +84,7 @@ def test_the_auto_reset_sweep_skips_a_sandbox_that_is_busy_and_goes_on_after_a_f
             raise RuntimeError("disk full")
         return real_start(**kwargs)
 
-    monkeypatch.setattr("sandboxes.services.facility_start", failing_for_broken)
+    monkeypatch.setattr("simulation.receivers.facility_start", failing_for_broken)
 
     assert sandboxes_auto_reset() == 1
 

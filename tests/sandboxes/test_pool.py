@@ -15,12 +15,12 @@ from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
 from demoportal.celery import app
-from demoportal.models import User
-from sandboxes import services
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import pool_claim, pool_refill, pool_status, sandbox_provision
 from sandboxes.tasks import pool_refill_task
 from simulation.selectors import facility_get
+from simulation.services import template_ensure
 
 Status = Sandbox.Status
 
@@ -140,7 +140,7 @@ def test_a_new_template_version_throws_the_stale_pool_away(
         facility.scenario_version = "outdated"
         facility.save(update_fields=["scenario_version"])
 
-    services.template_ensure(industry="cement")
+    template_ensure(industry="cement")
 
     assert pooled() == []
     with connection.cursor() as cursor:

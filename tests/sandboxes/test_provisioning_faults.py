@@ -24,19 +24,19 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import RETIRED_STATUSES, Sandbox
 from sandboxes.services import (
     pool_refill,
     sandbox_create,
     sandbox_reset,
     sandboxes_recover,
-    template_ensure,
     transition_lock_name,
 )
 from sandboxes.tasks import pool_refill_task, sandboxes_auto_reset, sandboxes_expire
 from simulation.models import Facility
 from simulation.selectors import facility_get
+from simulation.services import template_ensure
 from tests.conftest import BASE_DIR, subprocess_environment, wait_for
 from tests.conftest import test_database_url as url_of_test_database
 
@@ -297,7 +297,7 @@ def test_a_template_rebuild_killed_mid_way_leaves_no_pooled_sandbox_without_its_
     rebuild = subprocess.Popen(
         [
             *(sys.executable, "manage.py", "shell", "--command"),
-            "from sandboxes.services import template_ensure; template_ensure(industry='steel')",
+            "from simulation.services import template_ensure; template_ensure(industry='steel')",
         ],
         cwd=BASE_DIR,
         env=subprocess_environment(DATABASE_URL=database_url()),

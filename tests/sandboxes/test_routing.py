@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 
 pytestmark = pytest.mark.django_db

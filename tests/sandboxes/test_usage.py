@@ -10,8 +10,8 @@ import redis
 from django.test import Client
 from rest_framework.test import APIClient
 
-from demoportal.health import heartbeat_write
-from demoportal.models import User
+from demoportal.core.health import heartbeat_write
+from demoportal.core.models import User
 from sandboxes.models import Sandbox, SandboxAuditEntry
 from sandboxes.services import sandbox_create, sandbox_destroy
 from sandboxes.usage import last_access_flush

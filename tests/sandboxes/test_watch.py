@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context
 
 from analytics.models import Event
 from crm.models import PricingRequest
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.models import Acknowledgement, AppliedOptimization, Asset, TriggeredEvent
 

@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create, sandbox_destroy
 from simulation.apis import AssetOutput, SensorOutput

@@ -13,10 +13,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
-from demoportal.models import User
-from sandboxes.access import access_token_issue
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create, sandbox_reset
+from sandboxes.tokens import access_token_issue
 from simulation.engine.signals import sensor_values
 from simulation.live import RELOAD_KEY, live_sandbox_load
 from simulation.models import Facility, Sensor

@@ -15,9 +15,9 @@ from channels.testing import WebsocketCommunicator
 from django_tenants.utils import schema_context
 
 from demoportal.asgi import application
-from sandboxes.access import access_token_issue
 from sandboxes.consumers import CLOSE_FORBIDDEN
 from sandboxes.models import Sandbox
+from sandboxes.tokens import access_token_issue
 from simulation.broadcast import ticks_send
 from simulation.consumers import LiveConsumer
 from simulation.engine.signals import sensor_values

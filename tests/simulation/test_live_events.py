@@ -10,7 +10,7 @@ import redis
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.live import sandboxes_viewed, viewer_register
 from simulation.models import Asset, Sensor

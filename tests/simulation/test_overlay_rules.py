@@ -14,7 +14,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create
 from simulation.engine.assets import ANOMALY_EVENTS, ASSET_TYPES

@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
 from analytics.models import Event
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.live import RELOAD_KEY, sandboxes_viewed, viewer_register
 from simulation.models import AppliedOptimization, Asset, InjectedAnomaly, Sensor

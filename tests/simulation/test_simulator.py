@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils.module_loading import import_string
 
-from demoportal.health import heartbeat_instances
+from demoportal.core.health import heartbeat_instances
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create, sandbox_reset
 from simulation.live import VIEWER_TTL_SECONDS, VIEWERS_KEY, live_group, live_reload_request, viewer_register

@@ -13,8 +13,8 @@ from django.test import Client
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
-from demoportal.health import TICK_STALL_SECONDS, health_report, heartbeat_write
-from demoportal.models import User
+from demoportal.core.health import TICK_STALL_SECONDS, health_report, heartbeat_write
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create
 from simulation import simulator

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from demoportal.catalogue import FIXTURES_DIR
+from demoportal.core.catalogue import FIXTURES_DIR
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from analytics.models import Event
-from demoportal.models import User
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.engine.calculations import annual_fuel_cost_saving, co2_tonnes, fuel_saving_fraction
 from simulation.models import Acknowledgement, AppliedOptimization, Asset, TriggeredEvent

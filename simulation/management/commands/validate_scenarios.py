@@ -14,7 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from demoportal.catalogue import FIXTURES_DIR
+from demoportal.core.catalogue import FIXTURES_DIR
 from simulation.engine import calculations as calc
 from simulation.engine.kpis import Clock, annual_fuel_mmbtu, story_value
 from simulation.engine.plant import plant_build

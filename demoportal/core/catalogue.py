@@ -8,7 +8,7 @@ from typing import Any
 
 from simulation.engine.scenario import Scenario, load_catalogue
 
-FIXTURES_DIR = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES_DIR = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 @cache

@@ -17,13 +17,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from demoportal.models import TourProgress, User
-from demoportal.openapi import error_response
-from demoportal.services import TOUR_ACTIONS, tour_progress_get, tour_step_act
-from demoportal.tours import Tour
+from demoportal.core.models import User
+from demoportal.core.openapi import error_response
+from demoportal.tours.definitions import Tour
+from demoportal.tours.models import TourProgress
+from demoportal.tours.services import TOUR_ACTIONS, tour_progress_get, tour_step_act
+from sandboxes.access import acting_on_host, host_sandbox
 from sandboxes.authentication import SandboxScoped
 from sandboxes.models import Sandbox
-from sandboxes.selectors import sandbox_is_visible_to
 
 
 class TourStepOutput(serializers.Serializer[Any]):
@@ -75,13 +76,13 @@ def tour_output(progress: TourProgress, tour: Tour, steps: list[dict[str, Any]])
 
 
 def tour_taker(request: Request) -> tuple[User, Sandbox]:
-    sandbox: Sandbox | None = getattr(request._request, "tenant", None)
-    user = request.user
-    if not isinstance(sandbox, Sandbox) or sandbox.kind != Sandbox.Kind.DEMO or not isinstance(user, User):
+    """Who takes this host's tour: a member of its demo sandbox (``acting_on_host``), staff only in their own."""
+    if host_sandbox(request._request).kind != Sandbox.Kind.DEMO or not isinstance(request.user, User):
         raise NotFound("Tours run on a demo sandbox's own host.")
-    if not sandbox_is_visible_to(sandbox=sandbox, user=user) or (user.is_staff and sandbox.owner_id != user.pk):
+    acting = acting_on_host(request._request)
+    if acting is None or (acting.user.is_staff and acting.sandbox.owner_id != acting.user.pk):
         raise NotFound("No tour of yours in this sandbox.")
-    return user, sandbox
+    return acting.user, acting.sandbox
 
 
 class TourApi(APIView):
@@ -109,13 +110,3 @@ class TourApi(APIView):
             user=user, sandbox=sandbox, action=data.validated_data["action"], step_id=data.validated_data["step"]
         )
         return Response(tour_output(*result))
-
-
-class UnknownApiPath(APIView):
-    """Whatever under /api/v1/ no route matches (``/api/v1/sandboxes/-1``, a typo): a 404 in the API's JSON
-    error shape rather than the HTML page, after authentication like any API answer (401 without
-    credentials). It has no method handlers, so the OpenAPI schemas leave it out."""
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        raise NotFound("No such API endpoint.")

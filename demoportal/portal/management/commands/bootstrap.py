@@ -26,14 +26,14 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from crm.services import demo_slots_ensure
-from demoportal import catalogue
-from demoportal.models import User
+from demoportal.core import catalogue
+from demoportal.core.models import User
 from sandboxes.access import sandbox_host
 from sandboxes.models import Sandbox
 from sandboxes.selectors import schemas_with_pending_migrations
-from sandboxes.services import portal_tenant_ensure, sandbox_create, template_ensure
+from sandboxes.services import portal_tenant_ensure, sandbox_create
 from simulation.selectors import facility_get
-from simulation.services import facility_load
+from simulation.services import facility_load, template_ensure
 
 DEMO_SANDBOX_SLUG = "demo"
 DEMO_SANDBOX_NAME = "Demo Refinery Complex"

@@ -3,7 +3,7 @@
 The portal host (``PUBLIC_SCHEMA_URLCONF``) serves the sandbox lifecycle and plant API at
 ``/api/schema/``; a sandbox's host (``ROOT_URLCONF``) serves its own at its ``/api/schema/``: the
 guided tour and the same plant API. Every operation documents the errors it can answer, in the one
-shape ``demoportal.exceptions`` renders, by the rules in ``ErrorDocumentingAutoSchema``, so a new
+shape ``demoportal.core.exceptions`` renders, by the rules in ``ErrorDocumentingAutoSchema``, so a new
 endpoint is documented the same way without repeating them.
 """
 
@@ -62,8 +62,9 @@ class ErrorDocumentingAutoSchema(AutoSchema):
     - 400: an operation that takes a body or query parameters; 415 too when it takes a body;
     - 404: one with path parameters (unknown or someone else's) or pages (a page past the end);
     - 429: one on a sandbox (``request_record``'s per-sandbox limit) or with a throttle;
-    - 409: a change to a sandbox (its state forbids it), and anything on its plant (``sandbox_plant``);
-    - 410: anything on an ended sandbox's plant (``sandbox_plant``).
+    - 409: a change to a sandbox (its state forbids it), and anything on its plant: a view class that says
+      ``reads_sandbox_plant = True`` (it answers through ``simulation.apis.sandbox_plant``);
+    - 410: anything on an ended sandbox's plant (the same views).
 
     An error specific to one operation (503 when every sandbox is in use) is listed in that view's
     ``extend_schema(responses=...)`` with ``error_response``.
@@ -79,9 +80,6 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         return bodies
 
     def error_statuses(self) -> set[int]:
-        # Imported here: the schema class is loaded while DRF's views are, before the apps' API modules.
-        from simulation.apis import OverlayApi, SandboxApi  # every view of these uses sandbox_plant
-
         statuses = {401, 403}
         parameters = self._get_parameters()
         takes_query = any(p["in"] == "query" and p["name"] not in PAGINATION_PARAMETERS for p in parameters)
@@ -96,7 +94,7 @@ class ErrorDocumentingAutoSchema(AutoSchema):
         if on_sandbox or self.view.throttle_classes:
             statuses.add(429)
         changes_sandbox = on_sandbox and self.method not in ("GET", "HEAD")
-        on_plant = isinstance(self.view, SandboxApi | OverlayApi)
+        on_plant = getattr(self.view, "reads_sandbox_plant", False)
         if changes_sandbox or on_plant:
             statuses.add(409)
         if on_plant:

@@ -13,7 +13,7 @@ import secrets
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 
-from demoportal.models import User
+from demoportal.core.models import User
 
 TEMPORARY_PASSWORD_BYTES = 12  # 96 bits, 16 URL-safe characters
 

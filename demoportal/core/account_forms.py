@@ -1,6 +1,6 @@
 """allauth's forms, with a field sent twice refused as on every form of ours (ACCOUNT_FORMS in settings).
 
-A module of its own: allauth's forms module imports ACCOUNT_SIGNUP_FORM_CLASS (demoportal.forms.SignupForm,
+A module of its own: allauth's forms module imports ACCOUNT_SIGNUP_FORM_CLASS (demoportal.portal.forms.SignupForm,
 already one of ours, so allauth's sign-up form refuses repeated fields too) when it is first imported.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from allauth.account import forms as account_forms
 
-from demoportal.webforms import SingleValueFieldsMixin
+from demoportal.core.webforms import SingleValueFieldsMixin
 
 
 class LoginForm(SingleValueFieldsMixin, account_forms.LoginForm):

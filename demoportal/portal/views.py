@@ -10,16 +10,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from demoportal import catalogue
-from demoportal.exceptions import DomainError
-from demoportal.forms import DemoSelectionForm
-from demoportal.models import User
-from demoportal.webforms import bound_data
+from demoportal.core import catalogue
+from demoportal.core.exceptions import DomainError
+from demoportal.core.models import User
+from demoportal.core.webforms import bound_data
+from demoportal.portal.forms import DemoSelectionForm
 from sandboxes.access import access_url
 from sandboxes.models import Sandbox
+from sandboxes.pages import self_service
 from sandboxes.selectors import sandboxes_visible_to
 from sandboxes.services import sandbox_provision
-from sandboxes.views import self_service
 
 
 def landing(request: HttpRequest) -> HttpResponse:

@@ -9,8 +9,8 @@ from allauth.account.signals import email_confirmed, user_signed_up
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from demoportal.models import User
-from demoportal.services import partner_enrol
+from demoportal.core.models import User
+from demoportal.core.services import partner_enrol
 
 
 @receiver(email_confirmed, dispatch_uid="demoportal.partner_on_email_confirmed")

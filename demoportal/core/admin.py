@@ -7,7 +7,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from demoportal.models import Partner, User
+from demoportal.core.models import Partner, User
 
 
 @admin.register(User)

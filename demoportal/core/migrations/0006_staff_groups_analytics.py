@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from demoportal.staff_groups import staff_groups_sync
+from demoportal.core.staff_groups import staff_groups_sync
 
 
 class Migration(migrations.Migration):

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
-from demoportal import catalogue
-from demoportal.models import User
-from demoportal.webforms import BaseForm
+from demoportal.core import catalogue
+from demoportal.core.models import User
+from demoportal.core.webforms import BaseForm
 from sandboxes.models import Sandbox
 
 CONTACT_CONSENT_TEXT = (

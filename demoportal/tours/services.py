@@ -1,4 +1,4 @@
-"""Writes of the portal: partner enrolment, and the prospect's progress through the guided tour."""
+"""Writes of the guided tour: the prospect's progress through it."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from django_tenants.utils import schema_context
 
 from analytics.models import Event
 from analytics.services import event_record
-from demoportal.exceptions import DomainError
-from demoportal.models import Partner, TourProgress, User
-from demoportal.tours import Tour, tour_get, tour_resolve
+from demoportal.core.exceptions import DomainError
+from demoportal.core.models import User
+from demoportal.tours.definitions import Tour, tour_get, tour_resolve
+from demoportal.tours.models import TourProgress
 from sandboxes.models import Sandbox
 from simulation.models import Asset
 from simulation.selectors import sensor_list
@@ -22,37 +23,6 @@ from simulation.services import event_trigger
 
 logger = logging.getLogger(__name__)
 
-
-def partner_for_email(*, email: str) -> Partner | None:
-    """The active partner whose e-mail domains include ``email``'s domain (exact match), or None."""
-    domain = email.rpartition("@")[2].strip().lower()
-    if not domain:
-        return None
-    partner: Partner | None = (
-        Partner.objects.filter(is_active=True, email_domains__contains=[domain]).order_by("pk").first()
-    )
-    return partner
-
-
-def partner_enrol(*, user: User, email: str) -> Partner | None:
-    """Attach ``user`` to the active partner whose domains include the verified address ``email``.
-
-    Called once the address is verified (allauth's ``email_confirmed``, or a sign-up whose address the
-    provider already verified). A user who already belongs to a partner keeps it: staff may have set it
-    by hand. Returns the user's partner afterwards.
-    """
-    if user.partner_id is not None:
-        return user.partner
-    partner = partner_for_email(email=email)
-    if partner is None:
-        return None
-    user.partner = partner
-    user.save(update_fields=["partner"])
-    logger.info("%s joined partner %s (verified address %s)", user.pk, partner.slug, email)
-    return partner
-
-
-# --- the guided tour ------------------------------------------------------------------------------------
 TOUR_ACTIONS = ("shown", "complete", "missing", "dismiss", "resume", "restart")
 
 

@@ -1,0 +1,229 @@
+"""The plant's live controls in the sales admin: the sandbox admin (``sandboxes.admin``) plus inject an
+anomaly, trigger an event and run the clock faster, each a change both sales and the prospect see happen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+from django_tenants.utils import schema_context
+
+from demoportal.core.exceptions import DomainError
+from demoportal.core.models import User
+from demoportal.core.webforms import BaseForm, bound_data
+from sandboxes import admin as sandboxes_admin
+from sandboxes.models import Sandbox
+from sandboxes.services import audit
+from simulation.engine.assets import ASSET_TYPES
+from simulation.models import ANOMALY_TYPES, TriggeredEvent
+from simulation.selectors import asset_list, facility_get
+from simulation.services import (
+    MAX_OVERLAY_MINUTES,
+    MAX_TIME_SCALE,
+    TRIGGERED_MESSAGE_MAX,
+    anomaly_inject,
+    clock_set,
+    event_trigger,
+)
+
+
+class PlantChangeForm(BaseForm):
+    """A form of a change sales make in a running plant; it gets the plant's assets (id, tag, type)."""
+
+    def __init__(self, *args: Any, assets: list[tuple[int, str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
+class AnomalyForm(PlantChangeForm):
+    """What sales inject into a prospect's live plant; each asset lists the anomalies its type can have."""
+
+    asset = forms.ChoiceField()
+    type = forms.ChoiceField(choices=ANOMALY_TYPES)
+    duration_minutes = forms.IntegerField(min_value=1, max_value=MAX_OVERLAY_MINUTES, initial=60)
+    magnitude = forms.FloatField(min_value=0.1, max_value=3, initial=1.0, help_text="1 is the scenario's typical size.")
+
+    def __init__(self, *args: Any, assets: list[tuple[int, str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, assets=assets, **kwargs)
+        cast(forms.ChoiceField, self.fields["asset"]).choices = [
+            (pk, f"{tag} ({', '.join(ASSET_TYPES[kind].anomalies) or 'no anomalies'})") for pk, tag, kind in assets
+        ]
+
+
+class TriggerEventForm(PlantChangeForm):
+    """An event sales raise by hand in a prospect's plant during a call, e.g. "Flame failure on B-201"."""
+
+    asset = forms.ChoiceField()
+    kind = forms.ChoiceField(choices=TriggeredEvent.KIND_CHOICES, initial="alarm")
+    message = forms.CharField(
+        max_length=TRIGGERED_MESSAGE_MAX, help_text="What the prospect reads in the plant's events list."
+    )
+
+    def __init__(self, *args: Any, assets: list[tuple[int, str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, assets=assets, **kwargs)
+        cast(forms.ChoiceField, self.fields["asset"]).choices = [
+            (pk, f"{tag} ({ASSET_TYPES[kind].name if kind in ASSET_TYPES else kind})") for pk, tag, kind in assets
+        ]
+
+
+class ClockForm(PlantChangeForm):
+    """How fast the prospect's plant runs: 1 is real time."""
+
+    time_scale = forms.IntegerField(
+        min_value=1, max_value=MAX_TIME_SCALE, initial=60, help_text="Plant minutes per real minute, 1 to 3600."
+    )
+
+
+class SandboxAdmin(sandboxes_admin.SandboxAdmin):
+    """The sandbox admin, with the plant's live controls on each running sandbox."""
+
+    def get_urls(self) -> list[URLPattern]:
+        anomaly = self.admin_site.admin_view(self.anomaly_view)
+        triggered = self.admin_site.admin_view(self.trigger_event_view)
+        clock = self.admin_site.admin_view(self.clock_view)
+        return [
+            path("<int:object_id>/anomaly/", anomaly, name="sandboxes_sandbox_anomaly"),
+            path("<int:object_id>/trigger-event/", triggered, name="sandboxes_sandbox_trigger_event"),
+            path("<int:object_id>/clock/", clock, name="sandboxes_sandbox_clock"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="")
+    def open_link(self, sandbox: Sandbox) -> str:
+        opened = super().open_link(sandbox)
+        if not opened:
+            return opened
+        anomaly = reverse("admin:sandboxes_sandbox_anomaly", args=[sandbox.pk])
+        return format_html('{} · <a href="{}">Inject anomaly</a>', opened, anomaly)
+
+    def plant_change_view(
+        self,
+        request: HttpRequest,
+        object_id: int,
+        *,
+        form_class: type[PlantChangeForm],
+        title: str,
+        intro: str,
+        submit: str,
+        change: Callable[[Sandbox, dict[str, Any], User], tuple[str, dict[str, Any], str]],
+    ) -> HttpResponse:
+        """A change sales make in a prospect's running plant, e.g. during a call, so both see it happen:
+        the form, the service (``change``, inside the sandbox's schema: returns the audit action, its
+        detail and the message for sales), the audit entry. A service's field errors show on the form."""
+        sandbox = self.get_object(request, str(object_id))
+        if sandbox is None or sandbox.status != Sandbox.Status.READY:
+            raise Http404("No running sandbox with this id.")
+        if not self.has_change_permission(request, sandbox):
+            raise PermissionDenied
+        assert isinstance(request.user, User)
+        with schema_context(sandbox.schema_name):
+            assets = list(asset_list().values_list("pk", "tag", "type"))
+        form = form_class(bound_data(request), assets=assets)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with schema_context(sandbox.schema_name):
+                    action, detail, message = change(sandbox, form.cleaned_data, request.user)
+            except DomainError as error:
+                for field, problems in error.errors.items():
+                    form.add_error("asset" if field == "asset_id" else field, problems)
+            else:
+                audit(sandbox=sandbox, action=action, before=sandbox.status, actor=request.user, **detail)
+                self.message_user(request, message, messages.SUCCESS)
+                return redirect("admin:sandboxes_sandbox_change", sandbox.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "sandbox": sandbox,
+            "form": form,
+            "title": title,
+            "intro": intro,
+            "submit": submit,
+        }
+        return TemplateResponse(
+            request, "admin/sandboxes/plant_change.html", context, status=400 if form.errors else 200
+        )
+
+    def anomaly_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Inject an anomaly into the prospect's live plant: both see it happen."""
+
+        def inject(sandbox: Sandbox, data: dict[str, Any], user: User) -> tuple[str, dict[str, Any], str]:
+            anomaly = anomaly_inject(
+                sandbox=sandbox,
+                asset_id=int(data["asset"]),
+                type=data["type"],
+                duration_minutes=data["duration_minutes"],
+                magnitude=data["magnitude"],
+                created_by=user.email,
+            )
+            detail = {"type": anomaly.type, "asset_id": anomaly.asset_id, "minutes": data["duration_minutes"]}
+            name = anomaly.type.replace("_", " ")
+            return "anomaly_injected", detail, f"{name} injected into {sandbox.slug} until {anomaly.ends_at:%H:%M} UTC."
+
+        return self.plant_change_view(
+            request,
+            object_id,
+            form_class=AnomalyForm,
+            title="Inject an anomaly",
+            intro="The anomaly starts now in the live plant: whoever watches the sandbox sees it as it happens, "
+            "and its history keeps it afterwards.",
+            submit="Inject",
+            change=inject,
+        )
+
+    def trigger_event_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Raise an event in the prospect's plant now: it shows in the sandbox's events (home and the asset's
+        page) beside the ones the engine derives, and in its next live tick."""
+
+        def trigger(sandbox: Sandbox, data: dict[str, Any], user: User) -> tuple[str, dict[str, Any], str]:
+            event = event_trigger(
+                sandbox=sandbox, asset_id=int(data["asset"]), kind=data["kind"], message=data["message"], by=user
+            )
+            detail = {"kind": event.kind, "asset_id": event.asset_id, "message": event.message}
+            return (
+                "event_triggered",
+                detail,
+                f"{event.get_kind_display()} raised on {event.asset.tag} in {sandbox.slug}.",
+            )
+
+        return self.plant_change_view(
+            request,
+            object_id,
+            form_class=TriggerEventForm,
+            title="Trigger an event",
+            intro="The event happens now: it shows in the sandbox's events list and on the asset's page, and an "
+            "alarm can be acknowledged there like any other.",
+            submit="Trigger",
+            change=trigger,
+        )
+
+    def clock_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Run the prospect's plant faster (1× to 3600×) to show a trend during a call, and back to 1×."""
+
+        def set_clock(sandbox: Sandbox, data: dict[str, Any], user: User) -> tuple[str, dict[str, Any], str]:
+            facility = facility_get()
+            if facility is None:
+                raise DomainError("This sandbox has no plant.", errors={"time_scale": ["This sandbox has no plant."]})
+            facility = clock_set(sandbox=sandbox, facility=facility, time_scale=data["time_scale"], by=user)
+            message = f"{sandbox.slug}'s plant now runs at {facility.time_scale}×."
+            return "clock_set", {"time_scale": facility.time_scale}, message
+
+        return self.plant_change_view(
+            request,
+            object_id,
+            form_class=ClockForm,
+            title="Run the plant's clock faster",
+            intro="From now on the plant's time runs this many times faster than yours (1 is real time), so a "
+            "trend that takes hours shows in minutes. Set it back to 1 when you are done.",
+            submit="Set the clock",
+            change=set_clock,
+        )
+
+
+admin.site.unregister(Sandbox)
+admin.site.register(Sandbox, SandboxAdmin)
