@@ -27,6 +27,13 @@ SLOT_TAKEN = "Someone has just booked this time."
 SLOT_PASSED = "This time has already passed."
 
 
+class SlotTakenError(DomainError):
+    """Someone else booked the slot first (409): the page then offers the nearest free times."""
+
+    def __init__(self) -> None:
+        super().__init__(SLOT_TAKEN, errors={"slot": [SLOT_TAKEN]}, status_code=409)
+
+
 def pricing_request_create(
     *,
     user: User,
@@ -91,8 +98,9 @@ def sales_call_book(*, user: User, sandbox: Sandbox | None, slot: SalesCallSlot,
     """Book ``slot`` for ``user`` and record ``sales_contact_requested``; once committed, the prospect and
     the salesperson get the invitation (``booking_confirmation_send``).
 
-    A slot that is taken or has started is a DomainError on ``slot`` (409). Two requests for the same free
-    slot at once: the one-to-one key lets exactly one insert through, the other gets the same error.
+    A slot that has started is a DomainError on ``slot`` (409); one that is taken, a ``SlotTakenError``.
+    Two requests for the same free slot at once: the one-to-one key lets exactly one insert through, the
+    other gets ``SlotTakenError``.
     """
     if slot.starts_at <= timezone.now():
         raise DomainError(SLOT_PASSED, errors={"slot": [SLOT_PASSED]}, status_code=409)
@@ -113,7 +121,7 @@ def sales_call_book(*, user: User, sandbox: Sandbox | None, slot: SalesCallSlot,
                 properties={"booking_id": booking.pk, "slot_starts_at": slot.starts_at.isoformat()},
             )
     except IntegrityError:
-        raise DomainError(SLOT_TAKEN, errors={"slot": [SLOT_TAKEN]}, status_code=409) from None
+        raise SlotTakenError from None
     booking_id = booking.pk
     # robust: a mail server that fails is logged; the booking stands and the admin shows it unconfirmed.
     transaction.on_commit(lambda: booking_confirmation_send(booking_id=booking_id), robust=True)

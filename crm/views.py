@@ -76,10 +76,11 @@ def sales_call(request: HttpRequest) -> HttpResponse:
         slot = form.cleaned_data["slot"]
         try:
             services.sales_call_book(user=user, sandbox=sandbox, slot=slot, message=form.cleaned_data["message"])
-        except DomainError as error:  # taken (before or while this request ran) or started already
+        except services.SlotTakenError:  # before or while this request ran
             # The slot list is read again when the page is drawn, so the time just taken is not offered.
-            taken = error.detail == services.SLOT_TAKEN
-            form.add_error("slot", slot_taken_message(slot) if taken else f"{error.detail} Choose a later one.")
+            form.add_error("slot", slot_taken_message(slot))
+        except DomainError as error:  # started already
+            form.add_error("slot", f"{error.detail} Choose a later one.")
         else:
             messages.success(request, f"Your call is booked: {slot_label(slot)}. The invitation is in your inbox.")
             return redirect(back)

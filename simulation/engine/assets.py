@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import NamedTuple
 
 from simulation.engine.calculations import AMBIENT_O2_PCT
 
@@ -140,58 +141,177 @@ class AssetType:
         return "type", f"A {self.name.lower()} can have: {', '.join(self.anomalies) or 'no anomalies'}."
 
 
-def _fired_heater(capacity: float, design: dict[str, float]) -> list[SensorTemplate]:
-    """Refinery process heater, natural gas (API RP 535). O2 just below the radiant roof; TMT per pass."""
-    o2 = design.get("o2_pct", 3.0)
-    stack = design.get("stack_c", 280.0)  # 530 °F design stack (DOMAIN.md upset example)
-    return [
-        SensorTemplate(
-            "firing_rate",
-            "Firing rate",
-            "FI",
-            "MMBtu/h",
-            NOMINAL_LOAD * capacity,
-            capacity,
-            0.2 * capacity,
-            1.05 * capacity,
-            0.004 * capacity,
-            0.02 * capacity,
-            tau_min=2,
-        ),
-        SensorTemplate(
+@dataclass(frozen=True)
+class FlueGas:
+    """What sets a gas-fired asset's flue-gas sensors apart: design defaults (``o2_pct``, ``stack_c`` and
+    ``nox_ppm``, each overridden by the asset group's design of the same name), load responses, normal
+    ranges, wander and anomaly effects. Units as the sensors': O2 %, temperatures °C, NOx/CO ppm."""
+
+    o2_pct: float
+    o2_per_load: float
+    o2_high: float
+    o2_wander_sd: float
+    stack_c: float
+    stack_per_load: float
+    stack_below: float  # normal range: design stack - below ... design stack + above
+    stack_above: float
+    stack_wander_sd: float
+    stack_effects: dict[str, Effect]
+    efficiency_low: float
+    nox_ppm: float
+    nox_per_load: float
+    nox_low: float
+    nox_noise_sd: float
+    nox_wander_sd: float
+    nox_effects: dict[str, Effect]
+    co_ppm: float
+    co_per_load: float
+    co_effects: dict[str, Effect] = field(default_factory=dict)
+
+
+FLUE_GAS: dict[str, FlueGas] = {
+    "fired_heater": FlueGas(
+        o2_pct=3.0,
+        o2_per_load=-1.0,
+        o2_high=9.0,
+        o2_wander_sd=0.15,
+        stack_c=280.0,  # 530 °F design stack (DOMAIN.md upset example)
+        stack_per_load=40.0,
+        stack_below=60,
+        stack_above=90,
+        stack_wander_sd=3.0,
+        stack_effects={
+            "excess_air": Effect(12.0),
+            "efficiency_drop": Effect(45.0),
+            "tube_fouling": Effect(15.0, "creep"),
+        },
+        efficiency_low=65.0,
+        nox_ppm=35.0,
+        nox_per_load=12.0,
+        nox_low=10.0,
+        nox_noise_sd=0.8,
+        nox_wander_sd=2.0,
+        nox_effects={"excess_air": Effect(8.0), "permit_exceedance": Effect(55.0)},
+        co_ppm=25.0,
+        co_per_load=10.0,
+        co_effects={"excess_air": Effect(-12.0)},
+    ),
+    "boiler": FlueGas(
+        o2_pct=3.5,
+        o2_per_load=-0.8,
+        o2_high=8.0,
+        o2_wander_sd=0.12,
+        stack_c=200.0,
+        stack_per_load=30.0,
+        stack_below=50,
+        stack_above=80,
+        stack_wander_sd=2.5,
+        stack_effects={"excess_air": Effect(10.0), "efficiency_drop": Effect(40.0)},
+        efficiency_low=70.0,
+        nox_ppm=30.0,
+        nox_per_load=10.0,
+        nox_low=5.0,
+        nox_noise_sd=0.6,
+        nox_wander_sd=1.5,
+        nox_effects={"excess_air": Effect(6.0), "permit_exceedance": Effect(50.0)},
+        co_ppm=30.0,
+        co_per_load=8.0,
+    ),
+}
+
+
+class FlueGasSensors(NamedTuple):
+    o2: SensorTemplate
+    stack_temp: SensorTemplate
+    air_temp: SensorTemplate
+    efficiency: SensorTemplate
+    nox: SensorTemplate
+    co: SensorTemplate
+
+
+def _flue_gas(gas: FlueGas, design: dict[str, float]) -> FlueGasSensors:
+    """The sensors of a gas-fired asset's flue gas and combustion air, and the combustion efficiency
+    derived from them (``EFFICIENCY_INPUTS``)."""
+    o2 = design.get("o2_pct", gas.o2_pct)
+    stack = design.get("stack_c", gas.stack_c)
+    return FlueGasSensors(
+        o2=SensorTemplate(
             "o2",
             "Flue gas O2",
             "AI",
             "%",
             o2,
-            -1.0,
+            gas.o2_per_load,
             1.5,
-            9.0,
+            gas.o2_high,
             0.05,
-            0.15,
+            gas.o2_wander_sd,
             tau_min=0.5,
             effects={"excess_air": Effect(3.0), "sensor_drift": Effect(1.2, "creep")},
         ),
-        SensorTemplate(
+        stack_temp=SensorTemplate(
             "stack_temp",
             "Stack temperature",
             "TI",
             "°C",
             stack,
-            40.0,
-            stack - 60,
-            stack + 90,
+            gas.stack_per_load,
+            stack - gas.stack_below,
+            stack + gas.stack_above,
             0.8,
-            3.0,
+            gas.stack_wander_sd,
             tau_min=10,
-            effects={
-                "excess_air": Effect(12.0),
-                "efficiency_drop": Effect(45.0),
-                "tube_fouling": Effect(15.0, "creep"),
-            },
+            effects=gas.stack_effects,
         ),
-        SensorTemplate("air_temp", "Combustion air temperature", "TI", "°C", 25.0, 0.0, -10.0, 45.0, 0.3, 1.5),
-        SensorTemplate("efficiency", "Combustion efficiency", "EI", "%", 0, 0, 65.0, 90.0, 0, 0, derived="efficiency"),
+        air_temp=SensorTemplate("air_temp", "Combustion air temperature", "TI", "°C", 25.0, 0.0, -10.0, 45.0, 0.3, 1.5),
+        efficiency=SensorTemplate(
+            "efficiency", "Combustion efficiency", "EI", "%", 0, 0, gas.efficiency_low, 90.0, 0, 0, derived="efficiency"
+        ),
+        nox=SensorTemplate(
+            "nox",
+            "Flue gas NOx",
+            "AI",
+            "ppm",
+            design.get("nox_ppm", gas.nox_ppm),
+            gas.nox_per_load,
+            gas.nox_low,
+            80.0,
+            gas.nox_noise_sd,
+            gas.nox_wander_sd,
+            effects=gas.nox_effects,
+        ),
+        co=SensorTemplate(
+            "co", "Flue gas CO", "AI", "ppm", gas.co_ppm, gas.co_per_load, 0.0, 100.0, 2.0, 4.0, effects=gas.co_effects
+        ),
+    )
+
+
+def _firing_rate(capacity: float) -> SensorTemplate:
+    """Fuel input of a gas-fired asset, MMBtu/h: ``capacity`` at full load."""
+    return SensorTemplate(
+        "firing_rate",
+        "Firing rate",
+        "FI",
+        "MMBtu/h",
+        NOMINAL_LOAD * capacity,
+        capacity,
+        0.2 * capacity,
+        1.05 * capacity,
+        0.004 * capacity,
+        0.02 * capacity,
+        tau_min=2,
+    )
+
+
+def _fired_heater(capacity: float, design: dict[str, float]) -> list[SensorTemplate]:
+    """Refinery process heater, natural gas (API RP 535). O2 just below the radiant roof; TMT per pass."""
+    gas = _flue_gas(FLUE_GAS["fired_heater"], design)
+    return [
+        _firing_rate(capacity),
+        gas.o2,
+        gas.stack_temp,
+        gas.air_temp,
+        gas.efficiency,
         SensorTemplate(
             "tmt_a",
             "Tube metal temperature, pass A",
@@ -234,45 +354,18 @@ def _fired_heater(capacity: float, design: dict[str, float]) -> list[SensorTempl
             effects={"tube_fouling": Effect(0.6, "creep")},
         ),
         SensorTemplate("draft", "Draft at firebox top", "PI", "inWC", -0.10, -0.04, -0.25, -0.05, 0.003, 0.01),
-        SensorTemplate(
-            "co", "Flue gas CO", "AI", "ppm", 25.0, 10.0, 0.0, 100.0, 2.0, 4.0, effects={"excess_air": Effect(-12.0)}
-        ),
-        SensorTemplate(
-            "nox",
-            "Flue gas NOx",
-            "AI",
-            "ppm",
-            design.get("nox_ppm", 35.0),
-            12.0,
-            10.0,
-            80.0,
-            0.8,
-            2.0,
-            effects={"excess_air": Effect(8.0), "permit_exceedance": Effect(55.0)},
-        ),
+        gas.co,
+        gas.nox,
     ]
 
 
 def _boiler(capacity: float, design: dict[str, float]) -> list[SensorTemplate]:
     """Natural-gas water-tube boiler (DOE Steam Tip #4; low-NOx: O2 5-7 %, NOx < 20 ppm, CO < 100 ppm)."""
-    o2 = design.get("o2_pct", 3.5)
-    stack = design.get("stack_c", 200.0)
+    gas = _flue_gas(FLUE_GAS["boiler"], design)
     pressure = design.get("pressure_barg", 17.0)
     steam = capacity * 0.82 / 1.0  # klb/h: 1 MMBtu/h input at ~82 % makes ~0.82 klb/h (≈1,000 Btu/lb, assumed)
     return [
-        SensorTemplate(
-            "firing_rate",
-            "Firing rate",
-            "FI",
-            "MMBtu/h",
-            NOMINAL_LOAD * capacity,
-            capacity,
-            0.2 * capacity,
-            1.05 * capacity,
-            0.004 * capacity,
-            0.02 * capacity,
-            tau_min=2,
-        ),
+        _firing_rate(capacity),
         SensorTemplate(
             "steam_flow",
             "Steam flow",
@@ -298,36 +391,10 @@ def _boiler(capacity: float, design: dict[str, float]) -> list[SensorTemplate]:
             0.02,
             0.08,
         ),
-        SensorTemplate(
-            "o2",
-            "Flue gas O2",
-            "AI",
-            "%",
-            o2,
-            -0.8,
-            1.5,
-            8.0,
-            0.05,
-            0.12,
-            tau_min=0.5,
-            effects={"excess_air": Effect(3.0), "sensor_drift": Effect(1.2, "creep")},
-        ),
-        SensorTemplate(
-            "stack_temp",
-            "Stack temperature",
-            "TI",
-            "°C",
-            stack,
-            30.0,
-            stack - 50,
-            stack + 80,
-            0.8,
-            2.5,
-            tau_min=10,
-            effects={"excess_air": Effect(10.0), "efficiency_drop": Effect(40.0)},
-        ),
-        SensorTemplate("air_temp", "Combustion air temperature", "TI", "°C", 25.0, 0.0, -10.0, 45.0, 0.3, 1.5),
-        SensorTemplate("efficiency", "Combustion efficiency", "EI", "%", 0, 0, 70.0, 90.0, 0, 0, derived="efficiency"),
+        gas.o2,
+        gas.stack_temp,
+        gas.air_temp,
+        gas.efficiency,
         SensorTemplate(
             "feedwater_temp",
             "Feedwater temperature",
@@ -340,20 +407,8 @@ def _boiler(capacity: float, design: dict[str, float]) -> list[SensorTemplate]:
             0.3,
             1.0,
         ),
-        SensorTemplate(
-            "nox",
-            "Flue gas NOx",
-            "AI",
-            "ppm",
-            design.get("nox_ppm", 30.0),
-            10.0,
-            5.0,
-            80.0,
-            0.6,
-            1.5,
-            effects={"excess_air": Effect(6.0), "permit_exceedance": Effect(50.0)},
-        ),
-        SensorTemplate("co", "Flue gas CO", "AI", "ppm", 30.0, 8.0, 0.0, 100.0, 2.0, 4.0),
+        gas.nox,
+        gas.co,
     ]
 
 

@@ -18,7 +18,7 @@ from analytics.models import Event
 from crm.forms import slot_label
 from crm.models import SalesCallBooking, SalesCallSlot
 from crm.selectors import slots_nearest_free
-from crm.services import SLOT_TAKEN, demo_slots_ensure, sales_call_book
+from crm.services import SLOT_PASSED, SLOT_TAKEN, SlotTakenError, demo_slots_ensure, sales_call_book
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
@@ -166,7 +166,16 @@ def test_a_slot_that_has_started_cannot_be_booked(member: Client, make_slot: Mak
 
     assert response.status_code == 400
     assert "already passed" in response.context["form"].errors["slot"][0]
+    assert response.context["form"].errors["slot"] == [f"{SLOT_PASSED} Choose a later one."]  # no "taken"
     assert not SalesCallBooking.objects.exists()
+
+
+def test_the_service_tells_a_started_slot_from_a_taken_one(make_slot: MakeSlot, prospect: User) -> None:
+    with pytest.raises(DomainError) as refused:
+        sales_call_book(user=prospect, sandbox=None, slot=make_slot(in_days(-1)))
+
+    assert not isinstance(refused.value, SlotTakenError)
+    assert (refused.value.errors, refused.value.status_code) == ({"slot": [SLOT_PASSED]}, 409)
 
 
 def test_a_too_long_note_is_an_error(member: Client, make_slot: MakeSlot) -> None:
@@ -184,7 +193,7 @@ def test_the_second_booking_of_a_slot_fails_at_the_database(make_slot: MakeSlot,
     other = User.objects.create_user(email="first@plant.example", password="pw")
     sales_call_book(user=other, sandbox=None, slot=slot)
 
-    with pytest.raises(DomainError) as refused:
+    with pytest.raises(SlotTakenError) as refused:
         sales_call_book(user=prospect, sandbox=None, slot=slot)  # no check before the insert: the key refuses
 
     assert refused.value.errors == {"slot": [SLOT_TAKEN]}

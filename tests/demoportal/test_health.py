@@ -15,7 +15,7 @@ import pytest
 import redis
 from django.test import Client
 
-from demoportal.core.health import heartbeat_write
+from demoportal.core.health import HEARTBEAT_KEY, HEARTBEAT_MISSED_INTERVALS, heartbeat_write
 from tests.conftest import BASE_DIR, subprocess_environment, wait_for
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +53,36 @@ def test_heartbeats_expire(client: Client, test_redis: redis.Redis) -> None:
     heartbeat_write("simulator", "sim-1")
     # 3 intervals of 0.5 s (test settings) round to a 2 s TTL.
     wait_for(lambda: client.get("/healthz", HTTP_HOST="localhost").status_code == 503, "heartbeats to expire", 10)
+
+
+def heartbeat_age(client: redis.Redis, component: str, instance: str, seconds: float) -> None:
+    """Make the heartbeat ``instance`` wrote as if written ``seconds`` earlier: its expiry moves back as much."""
+    client.zincrby(HEARTBEAT_KEY.format(component=component), -seconds, instance)
+
+
+def test_healthy_while_a_heartbeat_is_younger_than_three_intervals_503_once_older(
+    client: Client, test_redis: redis.Redis, settings: Any
+) -> None:
+    settings.HEARTBEAT_INTERVAL = 10
+    lifetime = HEARTBEAT_MISSED_INTERVALS * settings.HEARTBEAT_INTERVAL  # 30 s
+    heartbeat_write("worker", "worker@a")
+    heartbeat_write("simulator", "sim-1")
+    heartbeat_age(test_redis, "worker", "worker@a", lifetime - 5)
+    heartbeat_age(test_redis, "simulator", "sim-1", lifetime - 5)
+
+    before = client.get("/healthz", HTTP_HOST="localhost")
+
+    assert before.status_code == 200
+    assert before.json()["checks"]["worker"] == {"ok": True, "instances": ["worker@a"]}
+
+    heartbeat_age(test_redis, "worker", "worker@a", 6)  # now written a second more than 3 intervals ago
+
+    after = client.get("/healthz", HTTP_HOST="localhost")
+
+    assert after.status_code == 503
+    checks = after.json()["checks"]
+    assert checks["worker"] == {"ok": False, "error": "no worker heartbeat in the last 3 intervals"}
+    assert checks["simulator"] == {"ok": True, "instances": ["sim-1"]}  # 25 s old: still alive
 
 
 def test_answers_on_any_host_even_one_that_is_no_sandbox(client: Client, test_redis: redis.Redis) -> None:
