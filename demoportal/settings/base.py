@@ -107,9 +107,9 @@ SHARED_APPS = [
     "django_celery_beat",  # one beat schedule for the whole system
     "demoportal.core",  # the base (label "demoportal"): the user model, partners, staff groups
     "sandboxes",  # the tenant model itself, its domains and lifecycle
-    "analytics",  # events and scores outlive a sandbox's schema
-    "crm",  # the CRM outbox outlives a sandbox's schema
-    "demoportal.tours",  # each prospect's tour progress outlives nothing but its sandbox's row
+    "analytics",  # prospect activity (events) outlives a sandbox's schema
+    "crm",  # calls to action and sales-call bookings outlive a sandbox's schema
+    "demoportal.tours",  # guided tours; each prospect's progress sits beside the sandbox row it belongs to
     "demoportal.portal",  # the portal's pages and manage.py bootstrap (no models)
 ]
 TENANT_APPS = [

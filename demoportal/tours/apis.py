@@ -3,7 +3,7 @@
 The page's tour script reads it on every page and reports what happened (a step shown, completed, its
 element missing; the tour dismissed, resumed or restarted). Session-authenticated: the sandbox's owner,
 or a colleague in its partner organisation. Staff watching a prospect's sandbox have no tour of their
-own there, so nothing they look at counts toward the prospect's lead score.
+own there, so nothing they look at counts as the prospect's engagement.
 """
 
 from __future__ import annotations
