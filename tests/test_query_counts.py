@@ -1,0 +1,175 @@
+"""How many queries the plant's pages and the list endpoints take, so moving code between apps cannot add
+queries silently. Every request goes through its URL on the right host and no view is imported, so these
+tests keep guarding the pages wherever their modules end up.
+
+Each ceiling is the count measured today; a query more fails the test. A page is measured on its second
+request, after one warm-up request to it, so the first request's one-off work (the engine's plant built
+once per process, caches filled) is not what is counted. The list endpoints are measured with few rows and
+with many, and must take the same number of queries both times: no query per row.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+from django_tenants.utils import schema_context
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from demoportal.models import Partner, User
+from sandboxes.models import Sandbox
+from simulation.models import Acknowledgement, Asset, TriggeredEvent
+from simulation.selectors import facility_get, facility_kpis
+
+pytestmark = pytest.mark.django_db
+
+
+def host(sandbox: Sandbox) -> str:
+    return f"{sandbox.slug}.localhost"
+
+
+def member_signs_in(client: Client, sandbox: Sandbox) -> Client:
+    """The session sandbox, owned (for this test's transaction) by a prospect signed in on its host."""
+    user = User.objects.create_user(email="owner@refinery.example", password="pw")
+    Sandbox.objects.filter(pk=sandbox.pk).update(owner=user, product="thermalcommand")
+    client.force_login(user)
+    client.defaults["HTTP_HOST"] = host(sandbox)
+    return client
+
+
+def staff_api() -> APIClient:
+    """A staff member's API client on the portal host, signed in as the API's users are (a token)."""
+    user = User.objects.create_user(email="sales@vendor.example", password="pw", is_staff=True)
+    client = APIClient(HTTP_HOST="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def ok(client: Client, path: str) -> Any:
+    response = client.get(path)
+    assert response.status_code == 200, response.content[:500]
+    return response
+
+
+# --- the plant's pages on the sandbox host ----------------------------------------------------------
+
+
+def test_the_sandbox_home(client: Client, sandbox: Sandbox, django_assert_max_num_queries: Any) -> None:
+    member = member_signs_in(client, sandbox)
+    with schema_context(sandbox.schema_name):
+        facility_kpis(facility_get())  # type: ignore[arg-type]  # the KPIs cached, as kpis_warm does for a new sandbox
+    ok(member, "/")  # warm-up
+
+    # tenant (search_path ×2, domain), session, user, facility, assets, sensors, triggered events,
+    # acknowledgements, sensor indices, and the overlays (anomalies, optimisations) read three times:
+    # for the events, the KPIs' cache key and the values now.
+    with django_assert_max_num_queries(17):
+        response = ok(member, "/")
+
+    assert response.context["kpis"]  # the page as a prospect sees it: figures shown, not fetched later
+    assert response.context["events"]
+
+
+def test_an_asset_page(client: Client, sandbox: Sandbox, django_assert_max_num_queries: Any) -> None:
+    member = member_signs_in(client, sandbox)
+    ok(member, "/assets/H-101/")  # warm-up
+
+    # tenant (3), session, user, facility, asset, its sensors, overlays (2), sensor indices for the values
+    # now and for the fuel input (2), the O2 setpoint (its optimisation, the O2 sensor's parameters), events.
+    with django_assert_max_num_queries(15):
+        response = ok(member, "/assets/H-101/")
+
+    assert response.context["o2"] is not None  # the heater's page in full: O2 trim and calculator included
+    assert response.context["calculator"] is not None
+
+
+# --- list endpoints: the same count for few rows and for many ----------------------------------------
+
+
+def sandboxes_add(*, count: int, first: int, partner: Partner) -> list[int]:
+    """``count`` ready demo sandboxes, each owned by a user of its own and every other one a partner's.
+    Rows only: bulk_create skips the schema that save() would make, and the list reads no schema."""
+    made = Sandbox.objects.bulk_create(
+        [
+            Sandbox(
+                schema_name=f"counted_{n}",
+                slug=f"counted-{n}",
+                name=f"Counted plant {n}",
+                industry="cement",
+                product="thermalcommand",
+                owner=User.objects.create_user(email=f"owner-{n}@plant-{n}.example", password="pw"),
+                partner=partner if n % 2 else None,
+            )
+            for n in range(first, first + count)
+        ]
+    )
+    return [sandbox.pk for sandbox in made]
+
+
+def test_the_staff_list_of_sandboxes_takes_the_same_queries_for_2_and_6(
+    db: None, django_assert_max_num_queries: Any
+) -> None:
+    staff = staff_api()
+    partner = Partner.objects.create(name="Acme Integration", slug="acme")
+    listed = sandboxes_add(count=2, first=0, partner=partner)
+    ok(staff, "/api/v1/sandboxes")  # warm-up
+
+    # tenant (search_path ×2, domain), token with its user, the count, the page with owners and partners.
+    with django_assert_max_num_queries(6) as two:
+        response = ok(staff, "/api/v1/sandboxes")
+    assert set(listed) <= {row["sandbox_id"] for row in response.json()["results"]}
+
+    listed += sandboxes_add(count=4, first=2, partner=partner)
+    with django_assert_max_num_queries(6) as six:
+        response = ok(staff, "/api/v1/sandboxes")
+    rows = {row["sandbox_id"]: row for row in response.json()["results"]}
+    assert set(listed) <= set(rows)
+    assert rows[listed[5]]["owner_email"] == "owner-5@plant-5.example"
+    assert rows[listed[5]]["partner"] == "acme"
+
+    queries_for_2, queries_for_6 = len(two.captured_queries), len(six.captured_queries)
+    assert queries_for_6 == queries_for_2
+
+
+def alarms_add(sandbox: Sandbox, *, count: int, first: int) -> list[str]:
+    """``count`` alarms raised in the last minutes, each on an asset of its own and acknowledged; their keys."""
+    keys = []
+    with schema_context(sandbox.schema_name):
+        for n, asset in enumerate(Asset.objects.order_by("index")[first : first + count], start=first):
+            alarm = TriggeredEvent.objects.create(
+                asset=asset, kind="alarm", message=f"Alarm {n}", occurred_at=timezone.now() - timedelta(minutes=n)
+            )
+            keys.append(f"triggered:{alarm.pk}")
+            Acknowledgement.objects.create(event_key=keys[-1], acknowledged_by="operator@plant.example")
+    return keys
+
+
+# The member calls it on the sandbox's host with the session (as the home page does), staff on the portal's
+# host with a token. Queries: tenant (search_path ×2, domain); session and user, or token with its user;
+# the sandbox (access); search_path to its schema; facility; overlays (2); triggered events; acknowledgements.
+@pytest.mark.parametrize(("caller", "ceiling"), [("member", 12), ("staff", 11)])
+def test_the_events_api_takes_the_same_queries_for_2_and_22_acknowledged_alarms(
+    client: Client, sandbox: Sandbox, django_assert_max_num_queries: Any, caller: str, ceiling: int
+) -> None:
+    api = member_signs_in(client, sandbox) if caller == "member" else staff_api()
+    path = f"/api/v1/sandboxes/{sandbox.pk}/events"
+    alarms = alarms_add(sandbox, count=2, first=0)
+    ok(api, path)  # warm-up
+
+    with django_assert_max_num_queries(ceiling) as two:
+        response = ok(api, path)
+    acknowledged = {row["key"] for row in response.json()["results"] if row["acknowledged"]}
+    assert set(alarms) <= acknowledged
+
+    alarms += alarms_add(sandbox, count=20, first=2)
+    with django_assert_max_num_queries(ceiling) as many:
+        response = ok(api, path)
+    acknowledged = {row["key"] for row in response.json()["results"] if row["acknowledged"]}
+    assert set(alarms) <= acknowledged  # all 22 on the first page (50 rows), each on an asset of its own
+
+    queries_for_2, queries_for_22 = len(two.captured_queries), len(many.captured_queries)
+    assert queries_for_22 == queries_for_2
