@@ -20,7 +20,7 @@ from django_tenants.utils import schema_context
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from demoportal.models import Partner, User
+from demoportal.core.models import Partner, User
 from sandboxes.models import Sandbox
 from simulation.models import Acknowledgement, Asset, TriggeredEvent
 from simulation.selectors import facility_get, facility_kpis
@@ -76,12 +76,18 @@ def test_the_sandbox_home(client: Client, sandbox: Sandbox, django_assert_max_nu
 
 def test_an_asset_page(client: Client, sandbox: Sandbox, django_assert_max_num_queries: Any) -> None:
     member = member_signs_in(client, sandbox)
+    with schema_context(sandbox.schema_name):  # an alarm to show, whatever the engine derives at this hour
+        heater = Asset.objects.get(tag="H-101")
+        TriggeredEvent.objects.create(asset=heater, kind="alarm", message="Flame failure", occurred_at=timezone.now())
     ok(member, "/assets/H-101/")  # warm-up
 
     # tenant (3), session, user, facility, asset, its sensors, overlays (2), sensor indices for the values
-    # now and for the fuel input (2), the O2 setpoint (its optimisation, the O2 sensor's parameters), events.
-    with django_assert_max_num_queries(15):
+    # now and for the fuel input (2), the O2 setpoint (its optimisation, the O2 sensor's parameters), triggered
+    # events, their acknowledgements.
+    with django_assert_max_num_queries(16):
         response = ok(member, "/assets/H-101/")
+
+    assert response.context["events"]
 
     assert response.context["o2"] is not None  # the heater's page in full: O2 trim and calculator included
     assert response.context["calculator"] is not None
