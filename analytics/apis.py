@@ -92,11 +92,24 @@ class EventCreateApi(APIView):
         return Response({"id": event.pk}, status=status.HTTP_202_ACCEPTED)
 
 
+# Until 2027-06 the totals are also sent under their old names, which said "sessions" for sandboxes.
+STATS_DEPRECATED_NAMES = {
+    "total_sessions": "total_sandboxes",
+    "active_sessions": "active_sandboxes",
+    "expired_sessions": "expired_sandboxes",
+    "destroyed_sessions": "destroyed_sandboxes",
+}
+
+
 class StatsOutput(serializers.Serializer[Any]):
-    total_sessions = serializers.IntegerField()
-    active_sessions = serializers.IntegerField()
-    expired_sessions = serializers.IntegerField()
-    destroyed_sessions = serializers.IntegerField()
+    total_sandboxes = serializers.IntegerField(help_text="Demo sandboxes ever made (purged ones included).")
+    active_sandboxes = serializers.IntegerField(help_text="Ready, or being reset, now.")
+    expired_sandboxes = serializers.IntegerField(help_text="Ended by running out of time.")
+    destroyed_sandboxes = serializers.IntegerField(help_text="Ended by their owner or staff.")
+    total_sessions = serializers.IntegerField(help_text="Deprecated: total_sandboxes (removed after 2027-06).")
+    active_sessions = serializers.IntegerField(help_text="Deprecated: active_sandboxes (removed after 2027-06).")
+    expired_sessions = serializers.IntegerField(help_text="Deprecated: expired_sandboxes (removed after 2027-06).")
+    destroyed_sessions = serializers.IntegerField(help_text="Deprecated: destroyed_sandboxes (removed after 2027-06).")
     avg_duration_minutes = serializers.FloatField(allow_null=True, help_text="Of sandboxes that have ended.")
     total_requests = serializers.IntegerField()
 
@@ -107,15 +120,17 @@ class StatsApi(APIView):
         if not request.user.is_staff:
             raise PermissionDenied("Only staff can see the totals.")
         stats = sandbox_stats()
-        return Response(
-            StatsOutput(
-                {
-                    "total_sessions": stats["total"],
-                    "active_sessions": stats["active"],
-                    "expired_sessions": stats["expired"],
-                    "destroyed_sessions": stats["destroyed"],
-                    "avg_duration_minutes": stats["avg_duration_minutes"],
-                    "total_requests": requests_total(),
-                }
-            ).data
-        )
+        totals = {
+            "total_sandboxes": stats["total"],
+            "active_sandboxes": stats["active"],
+            "expired_sandboxes": stats["expired"],
+            "destroyed_sandboxes": stats["destroyed"],
+        }
+        deprecated = {old: totals[new] for old, new in STATS_DEPRECATED_NAMES.items()}
+        output = {
+            **totals,
+            **deprecated,
+            "avg_duration_minutes": stats["avg_duration_minutes"],
+            "total_requests": requests_total(),
+        }
+        return Response(StatsOutput(output).data)
