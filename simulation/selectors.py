@@ -17,7 +17,7 @@ from demoportal.core import catalogue
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.calculations import co2_tonnes
 from simulation.engine.kpis import Clock, mmbtu_per_h_factor, scenario_kpis
-from simulation.engine.plant import Plant, plant_build
+from simulation.engine.plant import PlantLayout, plant_build
 from simulation.engine.signals import Overlay, events, sensor_values_parallel
 from simulation.models import (
     Acknowledgement,
@@ -70,11 +70,11 @@ def sensor_list(*, asset_id: int | None = None) -> QuerySet[Sensor]:
 
 
 @lru_cache(maxsize=64)
-def _plant(scenario_key: str, version: str, seed: int) -> Plant:
+def _plant(scenario_key: str, version: str, seed: int) -> PlantLayout:
     return plant_build(catalogue.scenarios()[scenario_key], seed)
 
 
-def facility_plant(facility: Facility) -> Plant:
+def facility_plant(facility: Facility) -> PlantLayout:
     """The engine's plant for this facility (built once per process for each scenario and seed)."""
     return _plant(facility.scenario, facility.scenario_version, facility.seed)
 

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulation.engine import calculations as calc
-from simulation.engine.plant import Plant
+from simulation.engine.plant import PlantLayout
 
 HYSTERESIS_SPAN_FRACTION = 0.02  # assumed: back inside the range by 2 % of its width...
 HYSTERESIS_NOISE_SD = 3.0  # ...or by 3 σ of the measurement noise, whichever is wider
@@ -35,7 +35,7 @@ class Limits:
     band: NDArray[np.float64]
 
 
-def plant_limits(plant: Plant) -> Limits:
+def plant_limits(plant: PlantLayout) -> Limits:
     low = np.array([s.low for s in plant.sensors])
     high = np.array([s.high for s in plant.sensors])
     band = np.maximum(HYSTERESIS_SPAN_FRACTION * (high - low), HYSTERESIS_NOISE_SD * plant.arrays.noise_sd)
@@ -65,7 +65,7 @@ class Permit:
     fuel: str
 
 
-def plant_permit(plant: Plant) -> Permit | None:
+def plant_permit(plant: PlantLayout) -> Permit | None:
     """The NOx permit the scenario states (a story's ``permit_lb_per_mmbtu`` for its ``asset_type``), or None."""
     story = next((s for s in plant.scenario.stories if "permit_lb_per_mmbtu" in s.parameters), None)
     if story is None:

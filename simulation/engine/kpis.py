@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from simulation.engine import calculations as calc
 from simulation.engine.assets import ASSET_TYPES
-from simulation.engine.plant import Plant
+from simulation.engine.plant import PlantLayout
 from simulation.engine.scenario import Story
 from simulation.engine.signals import (
     HISTORY_MINUTES,
@@ -56,12 +56,12 @@ def hourly_minutes(clock: Clock, span_minutes: int = HISTORY_MINUTES) -> NDArray
     return np.arange(clock.now - span_minutes, clock.now, 60, dtype=np.int64)
 
 
-def _assets_of(plant: Plant, asset_type: str) -> list[int]:
+def _assets_of(plant: PlantLayout, asset_type: str) -> list[int]:
     return [asset.index for asset in plant.assets if asset.type == asset_type]
 
 
 def _series(
-    plant: Plant,
+    plant: PlantLayout,
     asset_index: int,
     kinds: Sequence[str],
     minutes: NDArray[np.int64],
@@ -73,7 +73,9 @@ def _series(
     return list(values)
 
 
-def o2_trim_annual_saving_usd(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def o2_trim_annual_saving_usd(
+    plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()
+) -> float:
     """Fuel cost saved in a year by trimming every heater's O2 to the story's target (DOE Steam Tip #4)."""
     target = float(story.parameters.get("target_o2_pct", 3.0))
     minutes = hourly_minutes(clock)
@@ -91,7 +93,7 @@ def o2_trim_annual_saving_usd(plant: Plant, clock: Clock, story: Story, overlays
     return total_saving_mmbtu * plant.scenario.fuel_price_usd_per_mmbtu
 
 
-def nox_permit_use_pct(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def nox_permit_use_pct(plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
     """Highest hourly NOx of the last 7 days as a share of the permit limit (EPA Method 19, O2 basis)."""
     limit = float(story.parameters["permit_lb_per_mmbtu"])
     minutes = np.arange(clock.now - 7 * MINUTES_PER_DAY, clock.now, 1, dtype=np.int64)
@@ -104,7 +106,7 @@ def nox_permit_use_pct(plant: Plant, clock: Clock, story: Story, overlays: Seque
     return 100.0 * worst / limit
 
 
-def pinch_recoverable_mw(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def pinch_recoverable_mw(plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
     """Heat that could be recovered beyond today's exchangers: problem-table target minus current recovery."""
     streams = [
         calc.Stream(str(s["name"]), float(s["supply_c"]), float(s["target_c"]), float(s["cp_kw_per_k"]))
@@ -114,7 +116,7 @@ def pinch_recoverable_mw(plant: Plant, clock: Clock, story: Story, overlays: Seq
     return (result.heat_recovery_kw - float(story.parameters["current_recovery_kw"])) / 1000.0
 
 
-def _failed_traps(plant: Plant, clock: Clock, overlays: Sequence[Overlay]) -> int:
+def _failed_traps(plant: PlantLayout, clock: Clock, overlays: Sequence[Overlay]) -> int:
     minutes = hourly_minutes(clock, MINUTES_PER_DAY)
     traps = _assets_of(plant, "steam_trap")
     sensors = [plant.sensors_of(asset)[0].index for asset in traps]
@@ -122,7 +124,7 @@ def _failed_traps(plant: Plant, clock: Clock, overlays: Sequence[Overlay]) -> in
     return int(np.sum(values.mean(axis=1) > 130.0))  # a healthy trap's outlet sits near 95 °C
 
 
-def trap_loss_annual_usd(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def trap_loss_annual_usd(plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
     """Live steam lost through traps that read as failed open today, over a year (DOE Steam Tip #1)."""
     loss = calc.steam_trap_loss_lb_per_h(
         orifice_in=float(story.parameters["orifice_in"]), pressure_psig=float(story.parameters["pressure_psig"])
@@ -136,7 +138,7 @@ def trap_loss_annual_usd(plant: Plant, clock: Clock, story: Story, overlays: Seq
 
 
 def _fuel_and_product(
-    plant: Plant, clock: Clock, asset_type: str, product_kind: str, overlays: Sequence[Overlay]
+    plant: PlantLayout, clock: Clock, asset_type: str, product_kind: str, overlays: Sequence[Overlay]
 ) -> tuple[float, float]:
     """(GJ of fuel, t of product) over the last 12 months, summed over every asset of ``asset_type``."""
     minutes = hourly_minutes(clock)
@@ -148,24 +150,24 @@ def _fuel_and_product(
     return fuel_gj, product_t
 
 
-def _reheat_energy(plant: Plant, clock: Clock, overlays: Sequence[Overlay]) -> tuple[float, float]:
+def _reheat_energy(plant: PlantLayout, clock: Clock, overlays: Sequence[Overlay]) -> tuple[float, float]:
     return _fuel_and_product(plant, clock, "reheat_furnace", "throughput", overlays)
 
 
 def reheat_specific_energy_gj_per_t(
-    plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()
+    plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()
 ) -> float:
     fuel_gj, steel_t = _reheat_energy(plant, clock, overlays)
     return float(calc.specific_energy_gj_per_t(fuel_gj=fuel_gj, product_t=steel_t))
 
 
-def reheat_saving_annual_usd(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def reheat_saving_annual_usd(plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
     """Fuel saved by the story's measure (e.g. hot charging: 25-35 % less reheat fuel, DOMAIN.md)."""
     fuel_gj, _ = _reheat_energy(plant, clock, overlays)
     return fuel_gj * float(story.parameters["saving_fraction"]) / GJ_PER_MMBTU * plant.scenario.fuel_price_usd_per_mmbtu
 
 
-def _economiser(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay]) -> float:
+def _economiser(plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay]) -> float:
     """Annual fuel cost saved by cooling every boiler's flue gas to the economiser outlet temperature."""
     outlet = float(story.parameters["economiser_outlet_c"])  # ≥ 121 °C (250 °F) on gas, DOE Steam Tip #3
     minutes = hourly_minutes(clock)
@@ -182,32 +184,38 @@ def _economiser(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Ove
     return saved_mmbtu * plant.scenario.fuel_price_usd_per_mmbtu
 
 
-def economiser_saving_annual_usd(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def economiser_saving_annual_usd(
+    plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()
+) -> float:
     return _economiser(plant, clock, story, overlays)
 
 
-def economiser_payback_years(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def economiser_payback_years(plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
     saving = _economiser(plant, clock, story, overlays)
     return float(calc.simple_payback_years(capex=float(story.parameters["capex_usd"]), annual_saving=saving))
 
 
-def _kiln(plant: Plant, clock: Clock, overlays: Sequence[Overlay]) -> tuple[float, float]:
+def _kiln(plant: PlantLayout, clock: Clock, overlays: Sequence[Overlay]) -> tuple[float, float]:
     return _fuel_and_product(plant, clock, "cement_kiln", "clinker_rate", overlays)
 
 
-def kiln_specific_heat_kcal_per_kg(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def kiln_specific_heat_kcal_per_kg(
+    plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()
+) -> float:
     fuel_gj, clinker_t = _kiln(plant, clock, overlays)
     return float(calc.gj_per_t_to_kcal_per_kg(fuel_gj / clinker_t))
 
 
-def kiln_heat_saving_annual_usd(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def kiln_heat_saving_annual_usd(
+    plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()
+) -> float:
     """Fuel cost saved by bringing specific heat consumption down to the story's target."""
     fuel_gj, clinker_t = _kiln(plant, clock, overlays)
     target_gj = float(calc.kcal_per_kg_to_gj_per_t(float(story.parameters["target_kcal_per_kg"]))) * clinker_t
     return max(0.0, fuel_gj - target_gj) / GJ_PER_MMBTU * plant.scenario.fuel_price_usd_per_mmbtu
 
 
-METRICS: dict[str, Callable[[Plant, Clock, Story, Sequence[Overlay]], float]] = {
+METRICS: dict[str, Callable[[PlantLayout, Clock, Story, Sequence[Overlay]], float]] = {
     "o2_trim_annual_saving_usd": o2_trim_annual_saving_usd,
     "nox_permit_use_pct": nox_permit_use_pct,
     "pinch_recoverable_mw": pinch_recoverable_mw,
@@ -221,7 +229,7 @@ METRICS: dict[str, Callable[[Plant, Clock, Story, Sequence[Overlay]], float]] = 
 }
 
 
-def story_value(plant: Plant, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
+def story_value(plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:
     return METRICS[story.headline.metric](plant, clock, story, overlays)
 
 
@@ -234,7 +242,7 @@ def mmbtu_per_h_factor(unit: str) -> float:
     raise ValueError(f"Not a fuel meter's unit: {unit!r}")
 
 
-def annual_fuel_mmbtu(plant: Plant, clock: Clock, overlays: Sequence[Overlay] = ()) -> float:
+def annual_fuel_mmbtu(plant: PlantLayout, clock: Clock, overlays: Sequence[Overlay] = ()) -> float:
     """Fuel burnt by every asset with a fuel meter over the last 12 months, MMBtu."""
     minutes = hourly_minutes(clock)
     total = 0.0
@@ -248,7 +256,7 @@ def annual_fuel_mmbtu(plant: Plant, clock: Clock, overlays: Sequence[Overlay] = 
     return total
 
 
-def scenario_kpis(plant: Plant, clock: Clock, overlays: Sequence[Overlay] = ()) -> list[Kpi]:
+def scenario_kpis(plant: PlantLayout, clock: Clock, overlays: Sequence[Overlay] = ()) -> list[Kpi]:
     """The figures a sandbox's home shows: fuel, CO2 and every story's headline, all from the data."""
     fuel = annual_fuel_mmbtu(plant, clock, overlays)
     kpis = [

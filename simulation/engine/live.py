@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulation.engine.noise import hash64, hash64_more, normal_of_hash
-from simulation.engine.plant import Plant
+from simulation.engine.plant import PlantLayout
 from simulation.engine.signals import (
     DERIVED_INPUTS,
     EFFECT_TAIL_MINUTES,
@@ -65,7 +65,7 @@ class Effects:
     end: NDArray[np.int64]
 
     @classmethod
-    def of(cls, plant: Plant, found: Sequence[Episode], row_of: dict[int, int]) -> Effects:
+    def of(cls, plant: PlantLayout, found: Sequence[Episode], row_of: dict[int, int]) -> Effects:
         columns: tuple[list[float], ...] = ([], [], [], [], [], [])
         for episode in found:
             for sensor in plant.sensors_of(episode.asset_index):
@@ -115,7 +115,7 @@ def effect_shapes(effects: Effects, minute: NDArray[np.int64]) -> NDArray[np.flo
 class LiveMember:
     """One sandbox in a batch: its plant, its start (BASE_TS) and what people changed."""
 
-    plant: Plant
+    plant: PlantLayout
     base_minute: int
     overlays: Sequence[Overlay] = ()  # only those the plant can take are kept (``applicable_overlays``)
     cached_from: int = field(default=0, init=False)
@@ -177,7 +177,7 @@ class MemberParts:
     grid: dict[str, NDArray[np.float64] | NDArray[np.int64]]  # the wander's cached grid points
 
     @classmethod
-    def of(cls, plant: Plant) -> MemberParts:
+    def of(cls, plant: PlantLayout) -> MemberParts:
         raw = np.array([s.index for s in plant.sensors if s.template.derived is None], dtype=np.int64)
         rows = Rows.of(plant, raw)
         row_of = {index: row for row, index in enumerate(raw.tolist())}

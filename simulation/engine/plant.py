@@ -44,7 +44,10 @@ class Sensor:
 
 
 @dataclass(frozen=True)
-class Plant:
+class PlantLayout:
+    """The plant as the engine lays it out from a scenario and a seed: its assets and sensors, in memory. The
+    plant a sandbox stores (its scenario, seed, start and clock) is ``simulation.models.Facility``."""
+
     scenario: Scenario
     seed: int
     assets: tuple[Asset, ...]
@@ -94,7 +97,7 @@ class PlantArrays:
     ceiling: NDArray[np.float64]
 
     @classmethod
-    def of(cls, plant: Plant) -> PlantArrays:
+    def of(cls, plant: PlantLayout) -> PlantArrays:
         templates = [sensor.template for sensor in plant.sensors]
         return cls(
             asset=np.array([sensor.asset_index for sensor in plant.sensors], dtype=np.int64),
@@ -109,7 +112,7 @@ class PlantArrays:
         )
 
 
-def plant_build(scenario: Scenario, seed: int) -> Plant:
+def plant_build(scenario: Scenario, seed: int) -> PlantLayout:
     """Expand every asset group of ``scenario`` into assets and their sensors."""
     assets: list[Asset] = []
     sensors: list[Sensor] = []
@@ -146,4 +149,4 @@ def plant_build(scenario: Scenario, seed: int) -> Plant:
                         template=template,
                     )
                 )
-    return Plant(scenario, seed, tuple(assets), tuple(sensors))
+    return PlantLayout(scenario, seed, tuple(assets), tuple(sensors))

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from simulation.engine.assets import ANOMALY_EVENTS, ANOMALY_MEAN_MINUTES, ASSET_TYPES, EFFICIENCY_INPUTS, NOMINAL_LOAD
 from simulation.engine.calculations import combustion_efficiency_celsius, gj_per_t_to_kcal_per_kg
 from simulation.engine.noise import normal, smooth_noise, uniform
-from simulation.engine.plant import Plant
+from simulation.engine.plant import PlantLayout
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class Overlay:
     value: float | None = None  # the new setpoint
 
 
-def applicable_overlays(plant: Plant, overlays: Sequence[Overlay]) -> list[Overlay]:
+def applicable_overlays(plant: PlantLayout, overlays: Sequence[Overlay]) -> list[Overlay]:
     """The overlays this plant's assets can take (``AssetType.overlay_refusal``). Any other — a row stored
     before the rule, or for a plant whose scenario changed — is left out with a warning: one row the
     engine cannot apply must not break the whole plant's values (and with them every page and live tick)."""
@@ -95,7 +95,7 @@ def _ramp(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return x * x * (3.0 - 2.0 * x)
 
 
-def anomaly_start_probability(plant: Plant, asset_index: int) -> float:
+def anomaly_start_probability(plant: PlantLayout, asset_index: int) -> float:
     """Chance an episode starts on a given day, so that the expected anomaly time is the scenario's rate."""
     types = ASSET_TYPES[plant.assets[asset_index].type].anomalies
     if not types:
@@ -105,7 +105,7 @@ def anomaly_start_probability(plant: Plant, asset_index: int) -> float:
 
 
 def episodes(
-    plant: Plant,
+    plant: PlantLayout,
     *,
     base_minute: int,
     start: int,
@@ -179,7 +179,7 @@ class Event:
         return f"{self.source}:{self.asset}:{self.anomaly}:{self.minute}"
 
 
-def episode_event(plant: Plant, episode: Episode) -> Event:
+def episode_event(plant: PlantLayout, episode: Episode) -> Event:
     """The event an episode raises when it starts."""
     asset = plant.assets[episode.asset_index]
     return Event(
@@ -193,7 +193,9 @@ def episode_event(plant: Plant, episode: Episode) -> Event:
     )
 
 
-def events(plant: Plant, *, base_minute: int, start: int, end: int, overlays: Sequence[Overlay] = ()) -> list[Event]:
+def events(
+    plant: PlantLayout, *, base_minute: int, start: int, end: int, overlays: Sequence[Overlay] = ()
+) -> list[Event]:
     """The event each episode raises when it starts, for episodes starting in [start, end), newest first."""
     found = episodes(plant, base_minute=base_minute, start=start, end=end, overlays=overlays)
     result = [episode_event(plant, episode) for episode in found if start <= episode.start < end]
@@ -225,7 +227,7 @@ class Rows:
     ceiling: NDArray[np.float64]
 
     @classmethod
-    def of(cls, plant: Plant, sensor_indices: NDArray[np.int64]) -> Rows:
+    def of(cls, plant: PlantLayout, sensor_indices: NDArray[np.int64]) -> Rows:
         arrays = plant.arrays
         n = len(sensor_indices)
         profile = plant.scenario.load_profile
@@ -371,7 +373,7 @@ def _episode_shape(
 
 
 def sensor_values(
-    plant: Plant,
+    plant: PlantLayout,
     sensor_indices: Sequence[int],
     minutes: NDArray[np.int64],
     *,
@@ -423,7 +425,9 @@ def sensor_values(
     return out
 
 
-def _raw_values(plant: Plant, rows: Rows, minutes: NDArray[np.int64], found: list[Episode]) -> NDArray[np.float64]:
+def _raw_values(
+    plant: PlantLayout, rows: Rows, minutes: NDArray[np.int64], found: list[Episode]
+) -> NDArray[np.float64]:
     if len(rows.sensor) == 0:
         return np.empty((0, len(minutes)))
     load_factor = failure_load_factor(plant, rows.sensor, minutes, found)
@@ -434,7 +438,7 @@ def _raw_values(plant: Plant, rows: Rows, minutes: NDArray[np.int64], found: lis
 
 
 def failure_load_factor(
-    plant: Plant, raw: NDArray[np.int64], minutes: NDArray[np.int64], found: Sequence[Episode]
+    plant: PlantLayout, raw: NDArray[np.int64], minutes: NDArray[np.int64], found: Sequence[Episode]
 ) -> NDArray[np.float64] | None:
     """Load multiplier for rows whose asset has failed: ramps to 5 % and back (None when nothing failed)."""
     failures = [e for e in found if e.type == "equipment_failure"]
@@ -450,7 +454,7 @@ def failure_load_factor(
 
 
 def add_episode_effects(
-    plant: Plant,
+    plant: PlantLayout,
     raw: NDArray[np.int64],
     minutes: NDArray[np.int64],
     found: Sequence[Episode],
@@ -488,7 +492,7 @@ def _episode_shape_at(episode: Episode, shape: str, minute: int, ramp_minutes: f
 
 
 def _apply_o2_setpoint(
-    plant: Plant,
+    plant: PlantLayout,
     overlay: Overlay,
     row_of: dict[int, int],
     minutes: NDArray[np.int64],
@@ -511,20 +515,20 @@ def _apply_o2_setpoint(
 
 
 def _inputs(
-    plant: Plant, asset_index: int, derived: str, row_of: dict[int, int], values: NDArray[np.float64]
+    plant: PlantLayout, asset_index: int, derived: str, row_of: dict[int, int], values: NDArray[np.float64]
 ) -> list[NDArray[np.float64]]:
     by_kind = {s.kind: s.index for s in plant.sensors_of(asset_index)}
     return [values[row_of[by_kind[kind]]] for kind in DERIVED_INPUTS[derived]]
 
 
 def _efficiency(
-    plant: Plant, asset_index: int, row_of: dict[int, int], values: NDArray[np.float64]
+    plant: PlantLayout, asset_index: int, row_of: dict[int, int], values: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     return derived_values("efficiency", _inputs(plant, asset_index, "efficiency", row_of, values))
 
 
 def _derived(
-    plant: Plant, asset_index: int, derived: str, row_of: dict[int, int], values: NDArray[np.float64]
+    plant: PlantLayout, asset_index: int, derived: str, row_of: dict[int, int], values: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     return derived_values(derived, _inputs(plant, asset_index, derived, row_of, values))
 
@@ -558,7 +562,7 @@ PARALLEL_MIN_MINUTES = 50_000
 
 
 def sensor_values_parallel(
-    plant: Plant,
+    plant: PlantLayout,
     sensor_indices: Sequence[int],
     minutes: NDArray[np.int64],
     *,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from simulation.engine.plant import Plant, plant_build
+from simulation.engine.plant import PlantLayout, plant_build
 from simulation.engine.scenario import Scenario, load_catalogue
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures"
@@ -17,5 +17,5 @@ def scenarios() -> dict[str, Scenario]:
 
 
 @pytest.fixture(scope="session")
-def refinery(scenarios: dict[str, Scenario]) -> Plant:
+def refinery(scenarios: dict[str, Scenario]) -> PlantLayout:
     return plant_build(scenarios["oil_gas"], seed=42)

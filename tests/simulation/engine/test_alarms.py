@@ -14,7 +14,7 @@ from simulation.engine.alarms import (
     plant_permit,
 )
 from simulation.engine.live import LiveMember
-from simulation.engine.plant import Plant, plant_build
+from simulation.engine.plant import PlantLayout, plant_build
 from simulation.engine.scenario import Scenario
 from simulation.engine.signals import Overlay, events
 from tests.simulation.engine.conftest import BASE_MINUTE
@@ -46,7 +46,7 @@ def test_below_the_range_counts_too_and_each_sensor_on_its_own() -> None:
     assert outside.tolist() == [True, False]
 
 
-def test_the_band_is_at_least_three_sigma_of_noise_and_at_most_half_the_range(refinery: Plant) -> None:
+def test_the_band_is_at_least_three_sigma_of_noise_and_at_most_half_the_range(refinery: PlantLayout) -> None:
     limits = plant_limits(refinery)
 
     assert (limits.band >= 0).all()

@@ -10,22 +10,22 @@ from hypothesis import strategies as st
 from simulation.engine.assets import ASSET_TYPES, sensor_bounds
 from simulation.engine.kpis import Clock, scenario_kpis
 from simulation.engine.live import LiveBatch, LiveMember
-from simulation.engine.plant import Plant, plant_build
+from simulation.engine.plant import PlantLayout, plant_build
 from simulation.engine.scenario import Scenario, load_catalogue
 from simulation.engine.signals import Overlay, sensor_values
 from tests.simulation.engine.conftest import BASE_MINUTE, FIXTURES
 
 SCENARIOS: dict[str, Scenario] = load_catalogue(FIXTURES)[0]
-PLANTS: dict[str, Plant] = {key: plant_build(scenario, seed=11) for key, scenario in SCENARIOS.items()}
+PLANTS: dict[str, PlantLayout] = {key: plant_build(scenario, seed=11) for key, scenario in SCENARIOS.items()}
 
 
-def bounds_of(plant: Plant) -> tuple[np.ndarray, np.ndarray]:
+def bounds_of(plant: PlantLayout) -> tuple[np.ndarray, np.ndarray]:
     pairs = np.array([sensor_bounds(sensor.template) for sensor in plant.sensors])
     return pairs[:, 0, None], pairs[:, 1, None]
 
 
 @st.composite
-def stacks(draw: st.DrawFn) -> tuple[Plant, list[Overlay], np.ndarray]:
+def stacks(draw: st.DrawFn) -> tuple[PlantLayout, list[Overlay], np.ndarray]:
     """A plant, up to six overlays it accepts on a few of its assets, and minutes a clock of 1× to 3600×
     would tick through (a faster clock samples the plant sparser and further on)."""
     plant = PLANTS[draw(st.sampled_from(sorted(PLANTS)))]
@@ -49,7 +49,7 @@ def stacks(draw: st.DrawFn) -> tuple[Plant, list[Overlay], np.ndarray]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stacks())
-def test_every_signal_stays_within_physical_bounds(stack: tuple[Plant, list[Overlay], np.ndarray]) -> None:
+def test_every_signal_stays_within_physical_bounds(stack: tuple[PlantLayout, list[Overlay], np.ndarray]) -> None:
     plant, overlays, minutes = stack
     low, high = bounds_of(plant)
 
@@ -64,7 +64,7 @@ def test_every_signal_stays_within_physical_bounds(stack: tuple[Plant, list[Over
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stacks())
-def test_the_kpis_compute_whatever_the_overlays(stack: tuple[Plant, list[Overlay], np.ndarray]) -> None:
+def test_the_kpis_compute_whatever_the_overlays(stack: tuple[PlantLayout, list[Overlay], np.ndarray]) -> None:
     plant, overlays, minutes = stack
 
     kpis = scenario_kpis(plant, Clock(BASE_MINUTE, int(minutes[-1])), overlays)

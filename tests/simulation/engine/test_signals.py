@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simulation.engine.plant import Plant, plant_build
+from simulation.engine.plant import PlantLayout, plant_build
 from simulation.engine.scenario import Scenario
 from simulation.engine.signals import HISTORY_MINUTES, Overlay, episodes, events, sensor_values, sensor_values_parallel
 from tests.simulation.engine.conftest import BASE_MINUTE
 
 
-def sensor(plant: Plant, key: str) -> int:
+def sensor(plant: PlantLayout, key: str) -> int:
     return plant.sensor_by_key(key).index
 
 
@@ -31,7 +31,7 @@ def test_same_inputs_give_identical_arrays(scenarios: dict[str, Scenario]) -> No
     )
 
 
-def test_a_window_equals_the_same_slice_of_a_longer_series(refinery: Plant) -> None:
+def test_a_window_equals_the_same_slice_of_a_longer_series(refinery: PlantLayout) -> None:
     indices = [sensor(refinery, "H-101.o2"), sensor(refinery, "H-101.efficiency"), sensor(refinery, "B-203.nox")]
     long = sensor_values(refinery, indices, window(-5_000, 0), base_minute=BASE_MINUTE)
     short = sensor_values(refinery, indices, window(-3_000, -2_000), base_minute=BASE_MINUTE)
@@ -47,7 +47,7 @@ def test_another_seed_gives_another_plant_history(scenarios: dict[str, Scenario]
     assert not np.allclose(one, two)
 
 
-def test_live_values_continue_history_without_a_jump(refinery: Plant) -> None:
+def test_live_values_continue_history_without_a_jump(refinery: PlantLayout) -> None:
     index = [sensor(refinery, "H-103.stack_temp")]
     history = sensor_values(refinery, index, window(-60, 0), base_minute=BASE_MINUTE)[0]
     live = sensor_values(refinery, index, window(0, 60), base_minute=BASE_MINUTE)[0]
@@ -73,7 +73,7 @@ def test_every_sensor_stays_in_its_normal_range_outside_anomalies(scenarios: dic
         assert not outside.any(), f"{s.key} left {s.low}..{s.high}: {values[s.index][quiet][outside][:5]}"
 
 
-def test_anomaly_time_is_the_scenarios_two_percent(refinery: Plant) -> None:
+def test_anomaly_time_is_the_scenarios_two_percent(refinery: PlantLayout) -> None:
     start, end = BASE_MINUTE - HISTORY_MINUTES, BASE_MINUTE
     generated = [
         e for e in episodes(refinery, base_minute=BASE_MINUTE, start=start, end=end) if e.source == "generated"
@@ -88,7 +88,7 @@ def test_anomaly_time_is_the_scenarios_two_percent(refinery: Plant) -> None:
     assert 0.015 <= share <= 0.025
 
 
-def test_excess_air_raises_o2_and_stack_temperature_and_lowers_efficiency(refinery: Plant) -> None:
+def test_excess_air_raises_o2_and_stack_temperature_and_lowers_efficiency(refinery: PlantLayout) -> None:
     heater = refinery.asset_by_tag("H-102").index
     overlay = Overlay("anomaly", heater, BASE_MINUTE + 60, BASE_MINUTE + 600, anomaly_type="excess_air")
     keys = ["H-102.o2", "H-102.stack_temp", "H-102.efficiency", "H-102.co"]
@@ -105,7 +105,7 @@ def test_excess_air_raises_o2_and_stack_temperature_and_lowers_efficiency(refine
     assert change[3] < 0  # CO burns out with more air
 
 
-def test_tube_fouling_makes_tube_metal_temperature_creep_up_over_days(refinery: Plant) -> None:
+def test_tube_fouling_makes_tube_metal_temperature_creep_up_over_days(refinery: PlantLayout) -> None:
     # The refinery's script fouls H-105 from BASE_TS - 9d for six days.
     tmt = sensor_values(
         refinery, [sensor(refinery, "H-105.tmt_a")], window(-9 * 1440, -3 * 1440, 60), base_minute=BASE_MINUTE
@@ -116,14 +116,14 @@ def test_tube_fouling_makes_tube_metal_temperature_creep_up_over_days(refinery: 
     assert (np.diff(daily) > -3).all()  # a creep, not a step
 
 
-def test_scripted_incident_sits_at_its_marker(refinery: Plant) -> None:
+def test_scripted_incident_sits_at_its_marker(refinery: PlantLayout) -> None:
     found = episodes(refinery, base_minute=BASE_MINUTE, start=BASE_MINUTE - 5 * 1440, end=BASE_MINUTE)
     scripted = [e for e in found if e.source == "scripted" and e.type == "permit_exceedance"]
 
     assert [(refinery.assets[e.asset_index].tag, e.start - BASE_MINUTE) for e in scripted] == [("B-203", -3 * 1440)]
 
 
-def test_events_come_from_the_same_episodes_newest_first(refinery: Plant) -> None:
+def test_events_come_from_the_same_episodes_newest_first(refinery: PlantLayout) -> None:
     found = events(refinery, base_minute=BASE_MINUTE, start=BASE_MINUTE - 30 * 1440, end=BASE_MINUTE)
 
     assert found
@@ -133,7 +133,7 @@ def test_events_come_from_the_same_episodes_newest_first(refinery: Plant) -> Non
     assert {e.kind for e in found} <= {"alarm", "maintenance_due", "permit_exceedance"}
 
 
-def test_o2_setpoint_raises_efficiency_and_cuts_fuel_from_its_start(refinery: Plant) -> None:
+def test_o2_setpoint_raises_efficiency_and_cuts_fuel_from_its_start(refinery: PlantLayout) -> None:
     heater = refinery.asset_by_tag("H-104").index
     trim = Overlay("o2_setpoint", heater, BASE_MINUTE + 30, value=3.0)
     keys = ["H-104.o2", "H-104.efficiency", "H-104.firing_rate"]
@@ -149,7 +149,7 @@ def test_o2_setpoint_raises_efficiency_and_cuts_fuel_from_its_start(refinery: Pl
     assert after[2, 120:].mean() < before[2, 120:].mean() * 0.99
 
 
-def test_equipment_failure_takes_the_asset_down(refinery: Plant) -> None:
+def test_equipment_failure_takes_the_asset_down(refinery: PlantLayout) -> None:
     turbine = refinery.asset_by_tag("TG-1001").index
     trip = Overlay("anomaly", turbine, BASE_MINUTE, BASE_MINUTE + 120, anomaly_type="equipment_failure")
     power = sensor_values(
@@ -159,7 +159,7 @@ def test_equipment_failure_takes_the_asset_down(refinery: Plant) -> None:
     assert power.mean() < 0.2 * refinery.assets[turbine].capacity
 
 
-def test_a_window_starting_just_after_an_episode_still_sees_its_fading_effect(refinery: Plant) -> None:
+def test_a_window_starting_just_after_an_episode_still_sees_its_fading_effect(refinery: PlantLayout) -> None:
     # B-203's scripted NOx excursion runs from BASE_TS - 3d for 300 minutes; its effect fades after that.
     end = -3 * 1440 + 300
     index = [sensor(refinery, "B-203.nox")]
@@ -169,7 +169,7 @@ def test_a_window_starting_just_after_an_episode_still_sees_its_fading_effect(re
     np.testing.assert_array_equal(long[:, 102:], short)
 
 
-def test_parallel_parts_equal_one_computation(refinery: Plant) -> None:
+def test_parallel_parts_equal_one_computation(refinery: PlantLayout) -> None:
     indices = [sensor(refinery, "H-101.efficiency"), sensor(refinery, "B-203.nox")]
     minutes = window(-60_000, 0)
 
