@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
@@ -226,32 +226,6 @@ def pool_refill(*, industry: str | None = None) -> int:
                 sandbox_create(slug=new_slug(key), name=catalogue.scenarios()[key].name, scenario=key, pooled=True)
                 made += 1
     return made
-
-
-def pool_status() -> list[dict[str, object]]:
-    """Per industry: warm sandboxes waiting, the target size, and the claims served from the pool so far."""
-    waiting = dict(
-        Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status=Status.POOLED)
-        .values_list("industry")
-        .annotate(n=Count("pk"))
-        .values_list("industry", "n")
-    )
-    claimed = dict(
-        SandboxAuditEntry.objects.filter(action="claim")
-        .values_list("sandbox__industry")
-        .annotate(n=Count("pk"))
-        .values_list("sandbox__industry", "n")
-    )
-    return [
-        {
-            "industry": key,
-            "name": scenario.name,
-            "waiting": waiting.get(key, 0),
-            "target": settings.SANDBOX_POOL_SIZE,
-            "claimed": claimed.get(key, 0),
-        }
-        for key, scenario in sorted(catalogue.scenarios().items())
-    ]
 
 
 def new_slug(industry: str) -> str:

@@ -17,7 +17,8 @@ from rest_framework.test import APIClient
 from demoportal.celery import app
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
-from sandboxes.services import pool_claim, pool_refill, pool_status, sandbox_provision
+from sandboxes.selectors import pool_status
+from sandboxes.services import pool_claim, pool_refill, sandbox_provision
 from sandboxes.tasks import pool_refill_task
 from simulation.selectors import facility_get
 from simulation.services import template_ensure
