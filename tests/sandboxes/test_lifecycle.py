@@ -13,7 +13,6 @@ from django_tenants.utils import schema_context, schema_exists
 
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
-from sandboxes import services
 from sandboxes.models import Domain, Sandbox
 from sandboxes.services import (
     sandbox_create,
