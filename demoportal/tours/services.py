@@ -74,7 +74,7 @@ def _raise(*, sandbox: Sandbox, step: dict[str, Any]) -> None:
         return
     with schema_context(sandbox.schema_name):
         asset = Asset.objects.get(tag=step["asset_tag"])
-        event_trigger(sandbox=sandbox, asset_id=asset.pk, by=None, **step["raises"])
+        event_trigger(sandbox=sandbox, asset_id=asset.pk, actor=None, **step["raises"])  # the tour: the system
 
 
 def tour_progress_get(*, user: User, sandbox: Sandbox) -> tuple[TourProgress, Tour, list[dict[str, Any]]]:
