@@ -20,8 +20,8 @@ from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
 from sandboxes.access import access_url
 from sandboxes.models import Domain, Sandbox, SandboxAuditEntry
-from sandboxes.selectors import schema_bytes_sql
-from sandboxes.services import audit, pool_status, sandbox_destroy, sandbox_extend, sandbox_reset
+from sandboxes.selectors import pool_status, schema_bytes_sql
+from sandboxes.services import audit, sandbox_destroy, sandbox_extend, sandbox_reset
 from sandboxes.usage import storage_warning
 
 

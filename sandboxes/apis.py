@@ -23,7 +23,6 @@ from sandboxes.authentication import SandboxScoped
 from sandboxes.models import Sandbox
 from sandboxes.selectors import sandboxes_visible_to
 from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_provision, sandbox_reset
-from sandboxes.tokens import access_token_issue
 from sandboxes.usage import (
     last_accessed,
     requests_last_minute,
@@ -166,7 +165,7 @@ class SandboxListCreateApi(APIView):
         user = acting_user(request)
         if not user.is_staff and email.lower() != user.email.lower():
             raise ValidationError({"email": ["You can only request a sandbox for your own e-mail address."]})
-        sandbox, password, created = sandbox_provision(
+        provisioned = sandbox_provision(
             email=email,
             product=data.validated_data["product"],
             industry=data.validated_data["industry"],
@@ -178,14 +177,15 @@ class SandboxListCreateApi(APIView):
             purpose=data.validated_data["purpose"],
             customer_company=data.validated_data["customer_company"],
         )
+        sandbox = provisioned.sandbox
         body = SandboxOutput(sandbox, context={"request": request}).data
         body["credentials"] = {
             "username": sandbox.owner.email if sandbox.owner else email,
-            "temporary_password": password,
+            "temporary_password": provisioned.password,
         }
         body["access_url"] = access_url(sandbox=sandbox, request=request)
-        body["access_token"] = access_token_issue(sandbox=sandbox) if created else None
-        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        body["access_token"] = provisioned.access_token
+        return Response(body, status=status.HTTP_201_CREATED if provisioned.created else status.HTTP_200_OK)
 
 
 class SandboxDetailApi(APIView):

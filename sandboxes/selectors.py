@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from demoportal.core import catalogue
 from demoportal.core.models import User
-from sandboxes.models import Domain, Sandbox
+from sandboxes.models import Domain, Sandbox, SandboxAuditEntry
 
 
 def sandboxes_visible_to(*, user: User) -> QuerySet[Sandbox]:
@@ -95,3 +97,29 @@ def storage_by_schema(schemas: list[str]) -> dict[str, int]:
             [schemas],
         )
         return {name: int(size) for name, size in cursor.fetchall()}
+
+
+def pool_status() -> list[dict[str, object]]:
+    """Per industry: warm sandboxes waiting, the target size, and the claims served from the pool so far."""
+    waiting = dict(
+        Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status=Sandbox.Status.POOLED)
+        .values_list("industry")
+        .annotate(n=Count("pk"))
+        .values_list("industry", "n")
+    )
+    claimed = dict(
+        SandboxAuditEntry.objects.filter(action="claim")
+        .values_list("sandbox__industry")
+        .annotate(n=Count("pk"))
+        .values_list("sandbox__industry", "n")
+    )
+    return [
+        {
+            "industry": key,
+            "name": scenario.name,
+            "waiting": waiting.get(key, 0),
+            "target": settings.SANDBOX_POOL_SIZE,
+            "claimed": claimed.get(key, 0),
+        }
+        for key, scenario in sorted(catalogue.scenarios().items())
+    ]

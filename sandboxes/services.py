@@ -11,11 +11,12 @@ import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
@@ -32,6 +33,7 @@ from sandboxes.models import (
     SandboxAuditEntry,
 )
 from sandboxes.signals import demo_started, sandbox_extended, sandbox_purging, sandbox_started
+from sandboxes.tokens import access_token_issue
 
 Status = Sandbox.Status
 
@@ -226,32 +228,6 @@ def pool_refill(*, industry: str | None = None) -> int:
                 sandbox_create(slug=new_slug(key), name=catalogue.scenarios()[key].name, scenario=key, pooled=True)
                 made += 1
     return made
-
-
-def pool_status() -> list[dict[str, object]]:
-    """Per industry: warm sandboxes waiting, the target size, and the claims served from the pool so far."""
-    waiting = dict(
-        Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status=Status.POOLED)
-        .values_list("industry")
-        .annotate(n=Count("pk"))
-        .values_list("industry", "n")
-    )
-    claimed = dict(
-        SandboxAuditEntry.objects.filter(action="claim")
-        .values_list("sandbox__industry")
-        .annotate(n=Count("pk"))
-        .values_list("sandbox__industry", "n")
-    )
-    return [
-        {
-            "industry": key,
-            "name": scenario.name,
-            "waiting": waiting.get(key, 0),
-            "target": settings.SANDBOX_POOL_SIZE,
-            "claimed": claimed.get(key, 0),
-        }
-        for key, scenario in sorted(catalogue.scenarios().items())
-    ]
 
 
 def new_slug(industry: str) -> str:
@@ -460,6 +436,18 @@ def sandboxes_purge(*, now: datetime | None = None) -> int:
     return count
 
 
+@dataclass(frozen=True)
+class Provisioned:
+    """What ``sandbox_provision`` hands back. ``password``: the temporary password of a login it created
+    for the prospect; ``access_token``: the new sandbox's API token. Both exist nowhere else in clear (only
+    their hashes are stored), so the caller shows them once; both are None for an existing sandbox."""
+
+    sandbox: Sandbox
+    password: str | None
+    created: bool
+    access_token: str | None
+
+
 def sandbox_provision(
     *,
     email: str,
@@ -471,14 +459,15 @@ def sandbox_provision(
     partner: Partner | None = None,
     purpose: str = Sandbox.Purpose.EVALUATION,
     customer_company: str = "",
-) -> tuple[Sandbox, str | None, bool]:
-    """A ready sandbox for ``email``'s demo of ``product`` in ``industry``: (sandbox, temporary password
-    if a login was created for the prospect, created?).
+) -> Provisioned:
+    """A ready sandbox for ``email``'s demo of ``product`` in ``industry``, with its API token and, if a
+    login was created for the prospect, its temporary password (``Provisioned``).
 
     Taken from the industry's warm pool when it has one waiting, else cloned now. The prospect's one
     active sandbox for that product is returned as it is, rather than a second one (a database
     constraint holds that even for two racing requests); at MAX_ACTIVE_SANDBOXES ready sandboxes the
-    request is refused with 503. All or nothing: a failure leaves neither a login nor a sandbox.
+    request is refused with 503. All or nothing, in one transaction: a failure leaves neither a login,
+    nor a sandbox, nor a token.
 
     A partner user's sandbox names its ``partner`` and is made for ``purpose`` "training" or
     "customer_demo" (then ``customer_company`` is required); a prospect's is an "evaluation". It counts
@@ -491,7 +480,7 @@ def sandbox_provision(
     if errors:
         raise DomainError("Some fields are not valid.", errors=errors)
 
-    def attempt() -> tuple[Sandbox, str | None, bool]:
+    def attempt() -> Provisioned:
         with schema_context(get_public_schema_name()), transaction.atomic():
             return _provision(
                 email=email,
@@ -523,7 +512,7 @@ def _provision(
     partner: Partner | None,
     purpose: str,
     customer_company: str,
-) -> tuple[Sandbox, str | None, bool]:
+) -> Provisioned:
     owner = User.objects.filter(email__iexact=email).first()
     password = None
     if owner is not None:
@@ -531,7 +520,7 @@ def _provision(
             owner=owner, product=product, kind=Sandbox.Kind.DEMO, status__in=ACTIVE_STATUSES
         ).first()
         if existing is not None:
-            return existing, None, False
+            return Provisioned(sandbox=existing, password=None, created=False, access_token=None)
     if Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status=Status.READY).count() >= settings.MAX_ACTIVE_SANDBOXES:
         raise DomainError(
             "All demo sandboxes are in use right now. Please try again in a few minutes.",
@@ -569,10 +558,11 @@ def _provision(
             purpose=purpose,
             customer_company=customer_company,
         )
+    token = access_token_issue(sandbox=sandbox)
     demo_started.send(sender=Sandbox, sandbox=sandbox, from_pool=from_pool)
     if settings.SANDBOX_POOL_SIZE:
         transaction.on_commit(lambda: pool_refill_later(industry))
-    return sandbox, password, True
+    return Provisioned(sandbox=sandbox, password=password, created=True, access_token=token)
 
 
 # A refill after a claim waits this long, so the clone does not compete for CPU with the prospect's first

@@ -21,7 +21,6 @@ from demoportal.core.models import User
 from demoportal.core.webforms import BaseForm, bound_data
 from sandboxes import admin as sandboxes_admin
 from sandboxes.models import Sandbox
-from sandboxes.services import audit
 from simulation.engine.assets import ASSET_TYPES
 from simulation.models import ANOMALY_TYPES, TriggeredEvent
 from simulation.selectors import asset_list, facility_get
@@ -112,11 +111,11 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
         title: str,
         intro: str,
         submit: str,
-        change: Callable[[Sandbox, dict[str, Any], User], tuple[str, dict[str, Any], str]],
+        change: Callable[[Sandbox, dict[str, Any], User], str],
     ) -> HttpResponse:
         """A change sales make in a prospect's running plant, e.g. during a call, so both see it happen:
-        the form, the service (``change``, inside the sandbox's schema: returns the audit action, its
-        detail and the message for sales), the audit entry. A service's field errors show on the form."""
+        the form, then the service (``change``, inside the sandbox's schema: it writes the audit entry, as
+        it does for the API, and returns the message for sales). A service's field errors show on the form."""
         sandbox = self.get_object(request, str(object_id))
         if sandbox is None or sandbox.status != Sandbox.Status.READY:
             raise Http404("No running sandbox with this id.")
@@ -129,12 +128,11 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 with schema_context(sandbox.schema_name):
-                    action, detail, message = change(sandbox, form.cleaned_data, request.user)
+                    message = change(sandbox, form.cleaned_data, request.user)
             except DomainError as error:
                 for field, problems in error.errors.items():
                     form.add_error("asset" if field == "asset_id" else field, problems)
             else:
-                audit(sandbox=sandbox, action=action, before=sandbox.status, actor=request.user, **detail)
                 self.message_user(request, message, messages.SUCCESS)
                 return redirect("admin:sandboxes_sandbox_change", sandbox.pk)
         context = {
@@ -152,18 +150,17 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
     def anomaly_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """Inject an anomaly into the prospect's live plant: both see it happen."""
 
-        def inject(sandbox: Sandbox, data: dict[str, Any], user: User) -> tuple[str, dict[str, Any], str]:
+        def inject(sandbox: Sandbox, data: dict[str, Any], user: User) -> str:
             anomaly = anomaly_inject(
                 sandbox=sandbox,
                 asset_id=int(data["asset"]),
                 type=data["type"],
                 duration_minutes=data["duration_minutes"],
                 magnitude=data["magnitude"],
-                created_by=user.email,
+                actor=user,
             )
-            detail = {"type": anomaly.type, "asset_id": anomaly.asset_id, "minutes": data["duration_minutes"]}
             name = anomaly.type.replace("_", " ")
-            return "anomaly_injected", detail, f"{name} injected into {sandbox.slug} until {anomaly.ends_at:%H:%M} UTC."
+            return f"{name} injected into {sandbox.slug} until {anomaly.ends_at:%H:%M} UTC."
 
         return self.plant_change_view(
             request,
@@ -180,16 +177,11 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
         """Raise an event in the prospect's plant now: it shows in the sandbox's events (home and the asset's
         page) beside the ones the engine derives, and in its next live tick."""
 
-        def trigger(sandbox: Sandbox, data: dict[str, Any], user: User) -> tuple[str, dict[str, Any], str]:
+        def trigger(sandbox: Sandbox, data: dict[str, Any], user: User) -> str:
             event = event_trigger(
-                sandbox=sandbox, asset_id=int(data["asset"]), kind=data["kind"], message=data["message"], by=user
+                sandbox=sandbox, asset_id=int(data["asset"]), kind=data["kind"], message=data["message"], actor=user
             )
-            detail = {"kind": event.kind, "asset_id": event.asset_id, "message": event.message}
-            return (
-                "event_triggered",
-                detail,
-                f"{event.get_kind_display()} raised on {event.asset.tag} in {sandbox.slug}.",
-            )
+            return f"{event.get_kind_display()} raised on {event.asset.tag} in {sandbox.slug}."
 
         return self.plant_change_view(
             request,
@@ -205,13 +197,12 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
     def clock_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """Run the prospect's plant faster (1× to 3600×) to show a trend during a call, and back to 1×."""
 
-        def set_clock(sandbox: Sandbox, data: dict[str, Any], user: User) -> tuple[str, dict[str, Any], str]:
+        def set_clock(sandbox: Sandbox, data: dict[str, Any], user: User) -> str:
             facility = facility_get()
             if facility is None:
                 raise DomainError("This sandbox has no plant.", errors={"time_scale": ["This sandbox has no plant."]})
-            facility = clock_set(sandbox=sandbox, facility=facility, time_scale=data["time_scale"], by=user)
-            message = f"{sandbox.slug}'s plant now runs at {facility.time_scale}×."
-            return "clock_set", {"time_scale": facility.time_scale}, message
+            facility = clock_set(sandbox=sandbox, facility=facility, time_scale=data["time_scale"], actor=user)
+            return f"{sandbox.slug}'s plant now runs at {facility.time_scale}×."
 
         return self.plant_change_view(
             request,

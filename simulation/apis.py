@@ -324,7 +324,7 @@ class AnomalyCreateApi(OverlayApi):
         data = AnomalyInput(data=request.data)
         data.is_valid(raise_exception=True)
         with sandbox_plant(request, sandbox_id) as (sandbox, _):
-            anomaly = anomaly_inject(sandbox=sandbox, **data.validated_data, created_by=acting_user(request).email)
+            anomaly = anomaly_inject(sandbox=sandbox, **data.validated_data, actor=acting_user(request))
         return Response(AnomalyOutput(anomaly).data, status=201)
 
 
@@ -359,7 +359,7 @@ class OptimizationCreateApi(OverlayApi):
         data = OptimizationInput(data=request.data)
         data.is_valid(raise_exception=True)
         with sandbox_plant(request, sandbox_id) as (sandbox, _):
-            optimization = optimization_apply(sandbox=sandbox, **data.validated_data, by=acting_user(request))
+            optimization = optimization_apply(sandbox=sandbox, **data.validated_data, actor=acting_user(request))
         return Response(OptimizationOutput(optimization).data, status=201)
 
 
@@ -373,7 +373,9 @@ class EventAcknowledgeApi(OverlayApi):
     @extend_schema(request=None, responses=AcknowledgementOutput, summary="Acknowledge an event or alarm")
     def post(self, request: Request, sandbox_id: int, key: str) -> Response:
         with sandbox_plant(request, sandbox_id) as (sandbox, facility):
-            acknowledgement, _ = event_acknowledge(sandbox=sandbox, facility=facility, key=key, by=acting_user(request))
+            acknowledgement, _ = event_acknowledge(
+                sandbox=sandbox, facility=facility, key=key, actor=acting_user(request)
+            )
         return Response(AcknowledgementOutput(acknowledgement).data)
 
 
@@ -400,6 +402,6 @@ class ClockApi(OverlayApi):
         data.is_valid(raise_exception=True)
         with sandbox_plant(request, sandbox_id) as (sandbox, facility):
             scale = data.validated_data["time_scale"]
-            facility = clock_set(sandbox=sandbox, facility=facility, time_scale=scale, by=acting_user(request))
+            facility = clock_set(sandbox=sandbox, facility=facility, time_scale=scale, actor=acting_user(request))
             body = {"time_scale": facility.time_scale, "sim_ts": facility_sim_now(facility)}
         return Response(ClockOutput(body).data)

@@ -16,6 +16,7 @@ from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
 from sandboxes.models import Sandbox, template_schema_name
+from sandboxes.services import audit
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.calculations import annual_fuel_cost_saving, co2_tonnes, fuel_saving_fraction
 from simulation.engine.plant import plant_build
@@ -159,10 +160,19 @@ def overlay_errors(*, asset: Asset, kind: str) -> dict[str, list[str]]:
 
 
 def anomaly_inject(
-    *, sandbox: Sandbox, asset_id: int, type: str, duration_minutes: int, magnitude: float = 1.0, created_by: str = ""
+    *,
+    sandbox: Sandbox,
+    asset_id: int,
+    type: str,
+    duration_minutes: int,
+    magnitude: float = 1.0,
+    actor: User | None,
 ) -> InjectedAnomaly:
     """Put an anomaly into the live plant from now on (sales during a call, or a tour step). Stored in the
-    sandbox, so a reload or a second viewer sees the same plant, and history shows it afterwards."""
+    sandbox, so a reload or a second viewer sees the same plant, and history shows it afterwards.
+
+    One transaction: the anomaly and its audit entry (``anomaly_injected``, by ``actor``), whether sales
+    inject it from the admin or through the API."""
     errors: dict[str, list[str]] = {}
     asset = Asset.objects.filter(pk=asset_id).first()
     if asset is None:
@@ -177,23 +187,35 @@ def anomaly_inject(
         raise DomainError("Some fields are not valid.", errors=errors)
     assert asset is not None  # checked above
     now = facility_sim_now(asset.facility)  # the plant's now: ahead of the wall clock when time runs faster
-    anomaly = InjectedAnomaly.objects.create(
-        asset=asset,
-        type=type,
-        starts_at=now,
-        ends_at=now + timedelta(minutes=duration_minutes),
-        magnitude=magnitude,
-        created_by=created_by,
-    )
-    live_reload_later(sandbox.pk)
+    with transaction.atomic():
+        anomaly = InjectedAnomaly.objects.create(
+            asset=asset,
+            type=type,
+            starts_at=now,
+            ends_at=now + timedelta(minutes=duration_minutes),
+            magnitude=magnitude,
+            created_by=actor.email if actor is not None else "",
+        )
+        audit(
+            sandbox=sandbox,
+            action="anomaly_injected",
+            before=sandbox.status,
+            actor=actor,
+            type=type,
+            asset_id=asset.pk,
+            minutes=duration_minutes,
+            magnitude=magnitude,
+        )
+        live_reload_later(sandbox.pk)
     return anomaly
 
 
 def optimization_apply(
-    *, sandbox: Sandbox, asset_id: int, kind: str, parameters: dict[str, Any], by: User
+    *, sandbox: Sandbox, asset_id: int, kind: str, parameters: dict[str, Any], actor: User | None
 ) -> AppliedOptimization:
     """Apply a change the product recommends, e.g. a new O2 setpoint, to the live plant from now on, and
-    record ``optimization_applied`` for the sandbox's owner."""
+    record ``optimization_applied`` for the sandbox's owner: the prospect trying the product is engagement
+    (an analytics event), not a sales audit entry (docs/architecture.md, "Audit")."""
     errors: dict[str, list[str]] = {}
     asset = Asset.objects.filter(pk=asset_id).first()
     if kind != "o2_setpoint":
@@ -215,11 +237,11 @@ def optimization_apply(
         kind=kind,
         parameters={"o2_pct": float(value)},
         applied_at=facility_sim_now(asset.facility),
-        created_by=by.email,
+        created_by=actor.email if actor is not None else "",
     )
     event_record(
         name="optimization_applied",
-        user=sandbox.owner or by,
+        user=sandbox.owner or actor,
         sandbox=sandbox,
         properties={"kind": kind, "asset_id": asset.pk, "o2_pct": float(value)},
     )
@@ -230,10 +252,12 @@ def optimization_apply(
 TRIGGERED_MESSAGE_MAX = 300  # TriggeredEvent.message's max_length
 
 
-def event_trigger(*, sandbox: Sandbox, asset_id: int, kind: str, message: str, by: User | None) -> TriggeredEvent:
-    """Raise an event in the plant now, by hand (sales during a live call): it shows among the plant's
-    events and alarms beside those the engine derives, can be acknowledged like them, and is sent in
-    the sandbox's next live tick."""
+def event_trigger(*, sandbox: Sandbox, asset_id: int, kind: str, message: str, actor: User | None) -> TriggeredEvent:
+    """Raise an event in the plant now, by hand (sales during a live call) or by a tour step (``actor``
+    None): it shows among the plant's events and alarms beside those the engine derives, can be
+    acknowledged like them, and is sent in the sandbox's next live tick.
+
+    One transaction: the event and its audit entry (``event_triggered``)."""
     errors: dict[str, list[str]] = {}
     asset = Asset.objects.filter(pk=asset_id).first()
     if asset is None:
@@ -249,25 +273,36 @@ def event_trigger(*, sandbox: Sandbox, asset_id: int, kind: str, message: str, b
     if errors:
         raise DomainError("Some fields are not valid.", errors=errors)
     assert asset is not None  # checked above
-    triggered = TriggeredEvent.objects.create(
-        asset=asset,
-        kind=kind,
-        message=message,
-        occurred_at=facility_sim_now(asset.facility),
-        created_by=by.email if by else "",
-    )
-    live_reload_later(sandbox.pk)
+    with transaction.atomic():
+        triggered = TriggeredEvent.objects.create(
+            asset=asset,
+            kind=kind,
+            message=message,
+            occurred_at=facility_sim_now(asset.facility),
+            created_by=actor.email if actor is not None else "",
+        )
+        audit(
+            sandbox=sandbox,
+            action="event_triggered",
+            before=sandbox.status,
+            actor=actor,
+            kind=kind,
+            asset_id=asset.pk,
+            message=message,
+        )
+        live_reload_later(sandbox.pk)
     return triggered
 
 
 MAX_TIME_SCALE = 3600  # an hour of plant time per second
 
 
-def clock_set(*, sandbox: Sandbox, facility: Facility, time_scale: int, by: User | None) -> Facility:
+def clock_set(*, sandbox: Sandbox, facility: Facility, time_scale: int, actor: User | None) -> Facility:
     """Run the plant's clock ``time_scale`` times faster than the wall clock (1 to 3600) from now on.
 
     Re-anchors at the plant's current simulated time, so its clock never jumps, only changes speed;
-    the simulator takes the new speed at its next tick. A reset starts a new plant at 1×."""
+    the simulator takes the new speed at its next tick. A reset starts a new plant at 1×. One
+    transaction: the new speed and its audit entry (``clock_set``, by ``actor``)."""
     if isinstance(time_scale, bool) or not isinstance(time_scale, int) or not 1 <= time_scale <= MAX_TIME_SCALE:
         raise DomainError(
             "Some fields are not valid.", errors={"time_scale": [f"A whole number from 1 to {MAX_TIME_SCALE}."]}
@@ -279,7 +314,8 @@ def clock_set(*, sandbox: Sandbox, facility: Facility, time_scale: int, by: User
         facility.clock_wall_at = wall_now
         facility.time_scale = time_scale
         facility.save(update_fields=["clock_sim_at", "clock_wall_at", "time_scale"])
-        logger.info("sandbox %s: clock at %d× (by %s)", sandbox.pk, time_scale, by.email if by else "the system")
+        audit(sandbox=sandbox, action="clock_set", before=sandbox.status, actor=actor, time_scale=time_scale)
+        logger.info("sandbox %s: clock at %d× (by %s)", sandbox.pk, time_scale, actor.email if actor else "the system")
         live_reload_later(sandbox.pk)
     return facility
 
@@ -294,20 +330,22 @@ def live_reload_later(sandbox_id: int) -> None:
 ACKNOWLEDGE_WINDOW_DAYS = 30  # how far back an event can still be acknowledged (what the events API shows)
 
 
-def event_acknowledge(*, sandbox: Sandbox, facility: Facility, key: str, by: User) -> tuple[Acknowledgement, bool]:
+def event_acknowledge(
+    *, sandbox: Sandbox, facility: Facility, key: str, actor: User | None
+) -> tuple[Acknowledgement, bool]:
     """Acknowledge one of the plant's events or alarms of the last 30 days: (acknowledgement, new?).
-    The first time records ``alert_acknowledged`` for the sandbox's owner. Idempotent; an unknown key
-    (or one older than the window) is a 404."""
+    The first time records ``alert_acknowledged`` for the sandbox's owner (engagement, not a sales audit
+    entry). Idempotent; an unknown key (or one older than the window) is a 404."""
     now_minute = to_minute(facility_sim_now(facility))
     since = now_minute - ACKNOWLEDGE_WINDOW_DAYS * 1440
     if not any(row["key"] == key for row in event_rows(facility, since_minute=since, end_minute=now_minute + 1)):
         raise DomainError("No such event in this sandbox's last 30 days.", status_code=404)
     acknowledgement, created = Acknowledgement.objects.get_or_create(
-        event_key=key, defaults={"acknowledged_by": by.email}
+        event_key=key, defaults={"acknowledged_by": actor.email if actor is not None else ""}
     )
     if created:
         event_record(
-            name="alert_acknowledged", user=sandbox.owner or by, sandbox=sandbox, properties={"event_key": key}
+            name="alert_acknowledged", user=sandbox.owner or actor, sandbox=sandbox, properties={"event_key": key}
         )
     return acknowledgement, created
 
@@ -343,7 +381,7 @@ def savings_calculate(
     operating_hours_per_year: int,
     efficiency_current_pct: float,
     efficiency_target_pct: float,
-    by: User,
+    actor: User | None,
 ) -> SavingsEstimate:
     """The annual saving of raising ``asset``'s combustion efficiency from current to target, and record
     ``savings_calculated`` (inputs and result) for the sandbox's owner.
@@ -391,7 +429,7 @@ def savings_calculate(
     )
     event_record(
         name="savings_calculated",
-        user=sandbox.owner or by,
+        user=sandbox.owner or actor,
         sandbox=sandbox,
         properties={"asset_id": asset.pk, "asset_tag": asset.tag, **asdict(estimate)},
     )

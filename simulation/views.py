@@ -165,7 +165,7 @@ def sandbox_event_acknowledge(request: HttpRequest, key: str) -> HttpResponse:
     if facility is None:
         raise Http404("This sandbox has no plant.")
     try:
-        event_acknowledge(sandbox=sandbox, facility=facility, key=key, by=user)
+        event_acknowledge(sandbox=sandbox, facility=facility, key=key, actor=user)
     except DomainError as error:
         raise Http404(error.detail) from error
     messages.success(request, "Acknowledged: the alarm stays in the plant's history, marked as seen.")
@@ -311,7 +311,7 @@ def asset_o2_trim(request: HttpRequest, tag: str) -> HttpResponse:
         setpoint = form.cleaned_data["o2_setpoint_pct"]
         try:
             optimization_apply(
-                sandbox=sandbox, asset_id=asset.pk, kind="o2_setpoint", parameters={"o2_pct": setpoint}, by=user
+                sandbox=sandbox, asset_id=asset.pk, kind="o2_setpoint", parameters={"o2_pct": setpoint}, actor=user
             )
         except DomainError as error:
             form.add_error(None, error.detail)
@@ -343,7 +343,9 @@ def asset_savings(request: HttpRequest, tag: str) -> HttpResponse:
     form = SavingsForm(request.POST)
     if form.is_valid():
         try:
-            estimate = savings_calculate(sandbox=sandbox, facility=facility, asset=asset, by=user, **form.cleaned_data)
+            estimate = savings_calculate(
+                sandbox=sandbox, facility=facility, asset=asset, actor=user, **form.cleaned_data
+            )
         except DomainError as error:
             for field, problems in error.errors.items():
                 form.add_error(field if field in form.fields else None, problems)

@@ -5,19 +5,9 @@ from __future__ import annotations
 import logging
 
 from demoportal.core.models import Partner, User
+from demoportal.core.selectors import partner_for_email
 
 logger = logging.getLogger(__name__)
-
-
-def partner_for_email(*, email: str) -> Partner | None:
-    """The active partner whose e-mail domains include ``email``'s domain (exact match), or None."""
-    domain = email.rpartition("@")[2].strip().lower()
-    if not domain:
-        return None
-    partner: Partner | None = (
-        Partner.objects.filter(is_active=True, email_domains__contains=[domain]).order_by("pk").first()
-    )
-    return partner
 
 
 def partner_enrol(*, user: User, email: str) -> Partner | None:

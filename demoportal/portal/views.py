@@ -69,7 +69,7 @@ def demo_new(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            sandbox, _password, _created = sandbox_provision(
+            provisioned = sandbox_provision(
                 email=user.email,
                 product=form.cleaned_data["product"],
                 industry=form.cleaned_data["industry"],
@@ -86,7 +86,8 @@ def demo_new(request: HttpRequest) -> HttpResponse:
             if not any(field in form.fields for field in error.errors):
                 form.add_error(None, error.detail)
         else:
-            return redirect(access_url(sandbox=sandbox, request=request))
+            # The prospect goes in by the link; the API token the sandbox got is for API callers, never shown here.
+            return redirect(access_url(sandbox=provisioned.sandbox, request=request))
     spans = catalogue.tour_minutes_by_role()
     context = {
         "form": form,

@@ -14,26 +14,16 @@ from analytics.models import Event
 from analytics.services import event_record
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
-from demoportal.tours.definitions import Tour, tour_get, tour_resolve
+from demoportal.tours.definitions import Tour
 from demoportal.tours.models import TourProgress
+from demoportal.tours.selectors import tour_steps
 from sandboxes.models import Sandbox
 from simulation.models import Asset
-from simulation.selectors import sensor_list
 from simulation.services import event_trigger
 
 logger = logging.getLogger(__name__)
 
 TOUR_ACTIONS = ("shown", "complete", "missing", "dismiss", "resume", "restart")
-
-
-def tour_steps(*, sandbox: Sandbox) -> tuple[Tour, list[dict[str, Any]]]:
-    """The sandbox's tour (by its product and role) and its steps resolved against the sandbox's plant."""
-    tour = tour_get(product=sandbox.product, role=sandbox.role)
-    assets: dict[str, dict[str, Any]] = {}
-    with schema_context(sandbox.schema_name):
-        for tag, kind, pk in sensor_list().values_list("asset__tag", "kind", "pk"):
-            assets.setdefault(tag, {"tag": tag, "sensors": {}})["sensors"][kind] = pk
-    return tour, tour_resolve(tour, assets=list(assets.values()))
 
 
 def _awaits_event(progress: TourProgress, step: dict[str, Any]) -> bool:
@@ -84,7 +74,7 @@ def _raise(*, sandbox: Sandbox, step: dict[str, Any]) -> None:
         return
     with schema_context(sandbox.schema_name):
         asset = Asset.objects.get(tag=step["asset_tag"])
-        event_trigger(sandbox=sandbox, asset_id=asset.pk, by=None, **step["raises"])
+        event_trigger(sandbox=sandbox, asset_id=asset.pk, actor=None, **step["raises"])  # the tour: the system
 
 
 def tour_progress_get(*, user: User, sandbox: Sandbox) -> tuple[TourProgress, Tour, list[dict[str, Any]]]:

@@ -28,7 +28,7 @@ def prospect() -> tuple[APIClient, User]:
 
 
 def own_sandbox(user: User) -> int:
-    sandbox, _, _ = sandbox_provision(email=user.email, product="boileroptimizer", industry="cement")
+    sandbox = sandbox_provision(email=user.email, product="boileroptimizer", industry="cement").sandbox
     return int(sandbox.pk)
 
 
@@ -124,7 +124,7 @@ def test_the_endpoint_is_rate_limited(
 
 
 def test_the_server_records_demo_started_and_demo_extended() -> None:
-    sandbox, _, _ = sandbox_provision(email="srv@plant.example", product="wasteheatrecovery", industry="steel")
+    sandbox = sandbox_provision(email="srv@plant.example", product="wasteheatrecovery", industry="steel").sandbox
     sandbox_extend(sandbox=sandbox, hours=2, actor=sandbox.owner)
 
     events = {e.name: e for e in Event.objects.filter(sandbox=sandbox, source="server")}
@@ -139,9 +139,9 @@ def test_the_server_records_demo_started_and_demo_extended() -> None:
 
 
 def test_a_demo_idle_for_thirty_minutes_is_recorded_abandoned_once() -> None:
-    idle, _, _ = sandbox_provision(email="idle@plant.example", product="thermalcommand", industry="cement")
-    busy, _, _ = sandbox_provision(email="busy@plant.example", product="thermalcommand", industry="cement")
-    done, _, _ = sandbox_provision(email="done@plant.example", product="thermalcommand", industry="cement")
+    idle = sandbox_provision(email="idle@plant.example", product="thermalcommand", industry="cement").sandbox
+    busy = sandbox_provision(email="busy@plant.example", product="thermalcommand", industry="cement").sandbox
+    done = sandbox_provision(email="done@plant.example", product="thermalcommand", industry="cement").sandbox
     now = timezone.now()
     Sandbox.objects.filter(pk__in=[idle.pk, done.pk]).update(last_accessed_at=now - timedelta(minutes=45))
     Sandbox.objects.filter(pk=busy.pk).update(last_accessed_at=now - timedelta(minutes=10))

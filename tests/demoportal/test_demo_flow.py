@@ -86,7 +86,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client: Client) -> None:
 
 def test_my_sandboxes_lists_mine_and_runs_extend_reset_end(client: Client) -> None:
     user = signed_in(client)
-    sandbox, _, _ = sandbox_provision(email=user.email, product="thermalcommand", industry="steel")
+    sandbox = sandbox_provision(email=user.email, product="thermalcommand", industry="steel").sandbox
     expires = sandbox.expires_at
 
     page = client.get("/sandboxes/", HTTP_HOST="localhost")
@@ -107,7 +107,7 @@ def test_my_sandboxes_lists_mine_and_runs_extend_reset_end(client: Client) -> No
 
 def test_someone_elses_sandbox_is_404_and_actions_need_a_post(client: Client) -> None:
     signed_in(client)
-    theirs, _, _ = sandbox_provision(email="other@plant.example", product="thermalcommand", industry="steel")
+    theirs = sandbox_provision(email="other@plant.example", product="thermalcommand", industry="steel").sandbox
 
     assert client.post(f"/sandboxes/{theirs.pk}/end", HTTP_HOST="localhost").status_code == 404
     assert client.get(f"/sandboxes/{theirs.pk}/end", HTTP_HOST="localhost").status_code == 405
@@ -117,7 +117,7 @@ def test_someone_elses_sandbox_is_404_and_actions_need_a_post(client: Client) ->
 
 def test_a_refused_action_is_explained_and_an_unknown_one_is_404(client: Client) -> None:
     user = signed_in(client)
-    sandbox, _, _ = sandbox_provision(email=user.email, product="thermalcommand", industry="steel")
+    sandbox = sandbox_provision(email=user.email, product="thermalcommand", industry="steel").sandbox
     Sandbox.objects.filter(pk=sandbox.pk).update(status="resetting")
 
     page = client.post(f"/sandboxes/{sandbox.pk}/reset", HTTP_HOST="localhost", follow=True)

@@ -55,10 +55,9 @@ def api(user: User) -> APIClient:
 
 def training(user: User, product: str = "thermalcommand") -> Sandbox:
     partner = user.active_partner
-    sandbox, _, _ = sandbox_provision(
+    return sandbox_provision(
         email=user.email, product=product, industry="steel", partner=partner, purpose="training"
-    )
-    return sandbox
+    ).sandbox
 
 
 # Partners in the admin, and enrolment ----------------------------------------------------------------
@@ -279,11 +278,11 @@ def test_a_partner_users_sandbox_counts_toward_one_active_per_product(acme: Part
     user = member(acme, "ann@acme-int.example")
     first = training(user)
 
-    again, _, created = sandbox_provision(
+    again = sandbox_provision(
         email=user.email, partner=acme, purpose="customer_demo", customer_company="Other Co", **CHOICE
     )
 
-    assert (again.pk, created) == (first.pk, False)
+    assert (again.sandbox.pk, again.created) == (first.pk, False)
 
 
 # Partners see only their own --------------------------------------------------------------------------
@@ -294,7 +293,7 @@ def three_sandboxes(acme: Partner, globex: Partner) -> dict[str, Sandbox]:
     return {
         "colleague": training(member(acme, "carl@acme-int.example")),
         "other partner": training(member(globex, "gina@globex.example")),
-        "prospect": sandbox_provision(email="pat@plant.example", **CHOICE)[0],
+        "prospect": sandbox_provision(email="pat@plant.example", **CHOICE).sandbox,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,8 +11,9 @@ from rest_framework.test import APIClient
 
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
-from sandboxes.services import sandbox_create, sandbox_destroy
-from sandboxes.tokens import access_token_issue, token_hash
+from sandboxes.services import pool_refill, sandbox_create, sandbox_destroy, sandbox_provision
+from sandboxes.signals import demo_started
+from sandboxes.tokens import access_token_issue, sandbox_for_token, token_hash
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +43,59 @@ def test_the_token_is_shown_once_and_stored_hashed(staff: APIClient) -> None:
         format="json",
     )
     assert again.json()["access_token"] is None
+
+
+def test_the_token_is_issued_with_the_sandbox_and_only_for_a_new_one() -> None:
+    made = sandbox_provision(email="e@plant.example", product="emissionsguardian", industry="cement")
+    again = sandbox_provision(email="e@plant.example", product="emissionsguardian", industry="cement")
+
+    assert made.created
+    assert made.access_token is not None
+    assert sandbox_for_token(made.access_token) == made.sandbox
+    assert (again.sandbox, again.created, again.access_token) == (made.sandbox, False, None)
+
+
+@pytest.fixture
+def demo_start_fails() -> Iterator[list[str]]:
+    """A receiver of ``demo_started`` that fails, as analytics' would if it could not record the demo; it notes
+    the token hash the sandbox carries by then (sent after the token is issued, in the same transaction)."""
+    seen: list[str] = []
+
+    def fail(sender: Any, sandbox: Sandbox, **kwargs: Any) -> None:
+        seen.append(sandbox.access_token_hash)
+        raise RuntimeError("analytics is down")
+
+    demo_started.connect(fail, dispatch_uid="test.demo_start_fails")
+    yield seen
+    demo_started.disconnect(dispatch_uid="test.demo_start_fails")
+
+
+def test_a_failure_after_the_token_was_issued_leaves_no_token_behind(
+    staff: APIClient, demo_start_fails: list[str]
+) -> None:
+    with pytest.raises(RuntimeError, match="analytics is down"):
+        staff.post("/api/v1/sandboxes", {"email": "f@plant.example", "product": "thermalcommand", "industry": "cement"})
+
+    [issued] = demo_start_fails
+    assert issued  # the token existed when the failure came
+    assert not Sandbox.objects.filter(access_token_hash=issued).exists()
+    assert not Sandbox.objects.filter(owner__email="f@plant.example").exists()
+
+
+def test_a_claim_from_the_pool_that_fails_leaves_the_clone_pooled_without_a_token(
+    settings: Any, demo_start_fails: list[str]
+) -> None:
+    settings.SANDBOX_POOL_SIZE = 1
+    assert pool_refill(industry="steel") == 1
+    waiting = Sandbox.objects.get(kind=Sandbox.Kind.DEMO, status=Sandbox.Status.POOLED, industry="steel")
+
+    with pytest.raises(RuntimeError, match="analytics is down"):
+        sandbox_provision(email="g@plant.example", product="thermalcommand", industry="steel")
+
+    [issued] = demo_start_fails
+    waiting.refresh_from_db()
+    assert issued
+    assert (waiting.status, waiting.owner, waiting.access_token_hash) == (Sandbox.Status.POOLED, None, "")
 
 
 def test_a_sandbox_token_reaches_its_own_sandbox_and_nothing_else(staff: APIClient) -> None:

@@ -162,7 +162,7 @@ def test_the_chart_and_events_call_the_api_on_the_sandbox_host_with_the_session(
 @pytest.fixture
 def own_sandbox(client: Client) -> Sandbox:
     user = User.objects.create_user(email="self@service.example", password="pw")
-    sandbox, _, _ = sandbox_provision(email=user.email, product="boileroptimizer", industry="food_beverage")
+    sandbox = sandbox_provision(email=user.email, product="boileroptimizer", industry="food_beverage").sandbox
     client.force_login(user)
     return sandbox
 

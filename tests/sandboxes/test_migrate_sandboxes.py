@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def ended() -> str:
-    sandbox, _, _ = sandbox_provision(email="ended@plant.example", product="thermalcommand", industry="cement")
+    sandbox = sandbox_provision(email="ended@plant.example", product="thermalcommand", industry="cement").sandbox
     sandbox_destroy(sandbox=sandbox)
     return str(sandbox.schema_name)
 

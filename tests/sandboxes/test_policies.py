@@ -152,9 +152,9 @@ def test_a_failure_while_provisioning_leaves_no_login_behind(monkeypatch: pytest
 
     assert not User.objects.filter(email="first@try.example").exists()
     monkeypatch.undo()
-    _, password, created = sandbox_provision(email="first@try.example", product="thermalcommand", industry="cement")
-    assert created
-    assert password  # the retry still hands out the new login
+    provisioned = sandbox_provision(email="first@try.example", product="thermalcommand", industry="cement")
+    assert provisioned.created
+    assert provisioned.password  # the retry still hands out the new login
 
 
 @pytest.mark.django_db
@@ -179,10 +179,8 @@ def racing_prospect(committed_db: None) -> Iterator[str]:
 def test_two_racing_requests_for_one_prospect_get_one_sandbox(racing_prospect: str) -> None:
     def provision(_: int) -> tuple[int, bool]:
         try:
-            sandbox, _password, created = sandbox_provision(
-                email=racing_prospect, product="wasteheatrecovery", industry="chemicals"
-            )
-            return sandbox.pk, created
+            provisioned = sandbox_provision(email=racing_prospect, product="wasteheatrecovery", industry="chemicals")
+            return provisioned.sandbox.pk, provisioned.created
         finally:
             connections.close_all()
 
@@ -218,9 +216,9 @@ def test_two_prospects_provisioned_at_the_same_moment_both_get_a_clone(two_prosp
     # inside that transaction, so a second clone waited for the first and then failed.
     def provision(email: str) -> str:
         try:
-            sandbox, _, created = sandbox_provision(email=email, product="thermalcommand", industry="cement")
-            assert created
-            return sandbox.status
+            provisioned = sandbox_provision(email=email, product="thermalcommand", industry="cement")
+            assert provisioned.created
+            return provisioned.sandbox.status
         finally:
             connections.close_all()
 

@@ -17,7 +17,8 @@ from rest_framework.test import APIClient
 from demoportal.celery import app
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
-from sandboxes.services import pool_claim, pool_refill, pool_status, sandbox_provision
+from sandboxes.selectors import pool_status
+from sandboxes.services import pool_claim, pool_refill, sandbox_provision
 from sandboxes.tasks import pool_refill_task
 from simulation.selectors import facility_get
 from simulation.services import template_ensure
@@ -51,7 +52,7 @@ def test_a_pooled_clone_is_ready_but_nobodys_until_claimed(pool_of_two: list[San
     assert staff.get(f"/api/v1/sandboxes/{waiting.pk}").status_code == 404
     assert waiting.pk not in [s["sandbox_id"] for s in staff.get("/api/v1/sandboxes").json()["results"]]
 
-    claimed, _, _ = sandbox_provision(email="first@cement.example", product="thermalcommand", industry="cement")
+    claimed = sandbox_provision(email="first@cement.example", product="thermalcommand", industry="cement").sandbox
     assert claimed.owner is not None
     client.force_login(claimed.owner)
     assert client.get("/", HTTP_HOST=host).status_code == 200  # claimed: now it is someone's sandbox
@@ -62,12 +63,13 @@ def test_a_request_takes_the_oldest_pooled_clone_and_its_plant_starts_now(pool_o
     Sandbox.objects.filter(pk=pool_of_two[0].pk).update(ready_at=timezone.now() - timedelta(hours=3))
     staff = User.objects.create_user(email="ae@vendor.example", password="pw", is_staff=True)
 
-    sandbox, password, created = sandbox_provision(
+    provisioned = sandbox_provision(
         email="buyer@cement.example", product="boileroptimizer", industry="cement", role="engineer", actor=staff
     )
+    sandbox = provisioned.sandbox
 
-    assert created
-    assert password
+    assert provisioned.created
+    assert provisioned.password
     assert sandbox.pk == pool_of_two[0].pk
     assert sandbox.status == Status.READY
     assert sandbox.owner is not None
@@ -92,16 +94,17 @@ def test_an_empty_pool_means_a_fresh_clone(settings: Any) -> None:
     owner = User.objects.create_user(email="x@steel.example", password="pw")
     assert pool_claim(industry="steel", owner=owner, product="thermalcommand", role="", actor=None) is None
 
-    sandbox, _, created = sandbox_provision(email="x@steel.example", product="thermalcommand", industry="steel")
+    provisioned = sandbox_provision(email="x@steel.example", product="thermalcommand", industry="steel")
+    sandbox = provisioned.sandbox
 
-    assert created
+    assert provisioned.created
     assert sandbox.status == Status.READY
     assert list(sandbox.audit_entries.values_list("action", flat=True)) == ["provision"]
 
 
 @pytest.mark.django_db
 def test_a_pool_of_another_industry_is_not_touched(pool_of_two: list[Sandbox]) -> None:
-    sandbox, _, _ = sandbox_provision(email="y@chem.example", product="thermalcommand", industry="chemicals")
+    sandbox = sandbox_provision(email="y@chem.example", product="thermalcommand", industry="chemicals").sandbox
 
     assert sandbox.industry == "chemicals"
     assert len(pooled()) == 2

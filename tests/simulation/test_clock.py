@@ -105,7 +105,7 @@ def test_changing_the_speed_never_makes_the_clock_jump(sandbox: Sandbox) -> None
         ten_hours_on = facility_sim_now(facility, wall)
         assert ten_hours_on == wall + timedelta(hours=10) - timedelta(seconds=10)
 
-        facility = clock_set(sandbox=sandbox, facility=facility, time_scale=1, by=None)
+        facility = clock_set(sandbox=sandbox, facility=facility, time_scale=1, actor=None)
         assert facility.clock_wall_at is not None
         at_change = facility.clock_wall_at
 

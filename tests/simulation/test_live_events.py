@@ -36,7 +36,9 @@ def ticker(sandbox: Sandbox, test_redis: redis.Redis) -> LiveTicker:
 def inject(sandbox: Sandbox, tag: str, kind: str, capture: Any, magnitude: float = 1.0) -> None:
     with schema_context(sandbox.schema_name), capture(execute=True):
         asset = Asset.objects.get(tag=tag)
-        anomaly_inject(sandbox=sandbox, asset_id=asset.pk, type=kind, duration_minutes=120, magnitude=magnitude)
+        anomaly_inject(
+            sandbox=sandbox, asset_id=asset.pk, type=kind, duration_minutes=120, magnitude=magnitude, actor=None
+        )
 
 
 def run(ticker: LiveTicker, sandbox: Sandbox, minutes: int) -> list[dict[str, Any]]:
@@ -106,7 +108,7 @@ def test_an_event_triggered_by_sales_is_in_the_sandboxes_next_tick_once(
     with schema_context(sandbox.schema_name), django_capture_on_commit_callbacks(execute=True):
         boiler = Asset.objects.get(tag="B-201")
         triggered = event_trigger(
-            sandbox=sandbox, asset_id=boiler.pk, kind="maintenance_due", message="Burner inspection due", by=sales
+            sandbox=sandbox, asset_id=boiler.pk, kind="maintenance_due", message="Burner inspection due", actor=sales
         )
     ticker.refresh(sandboxes_viewed())
 

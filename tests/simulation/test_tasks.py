@@ -43,7 +43,7 @@ def test_provisioning_and_reset_send_the_warm_up_from_the_sandboxs_schema(
     monkeypatch.setattr(kpis_warm, "delay", lambda: sent_from.append(connection.schema_name))  # type: ignore[attr-defined]
 
     with django_capture_on_commit_callbacks(execute=True):
-        sandbox, _, _ = sandbox_provision(email="warm@plant.example", product="thermalcommand", industry="steel")
+        sandbox = sandbox_provision(email="warm@plant.example", product="thermalcommand", industry="steel").sandbox
     with django_capture_on_commit_callbacks(execute=True):
         sandbox_reset(sandbox=sandbox)
 
@@ -51,7 +51,7 @@ def test_provisioning_and_reset_send_the_warm_up_from_the_sandboxs_schema(
 
 
 def test_the_warm_up_of_a_sandbox_without_a_plant_does_nothing() -> None:
-    sandbox, _, _ = sandbox_provision(email="empty@plant.example", product="thermalcommand", industry="cement")
+    sandbox = sandbox_provision(email="empty@plant.example", product="thermalcommand", industry="cement").sandbox
     with schema_context(sandbox.schema_name):
         Facility.objects.all().delete()
 
