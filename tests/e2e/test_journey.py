@@ -118,7 +118,7 @@ def test_a_prospect_signs_up_verifies_starts_a_demo_books_a_call_and_signs_out(p
 
 def tour_progress(email: str) -> tuple[str, str, list[str]]:
     (status, step, completed), *_ = rows(
-        "SELECT p.status, p.step, p.completed FROM demoportal_tourprogress p"
+        "SELECT p.status, p.step, p.completed FROM tours_tourprogress p"
         " JOIN demoportal_user u ON u.id = p.user_id WHERE u.email = %s",
         email,
     )
