@@ -20,7 +20,7 @@ from django_tenants.utils import schema_context
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from demoportal.models import Partner, User
+from demoportal.core.models import Partner, User
 from sandboxes.models import Sandbox
 from simulation.models import Acknowledgement, Asset, TriggeredEvent
 from simulation.selectors import facility_get, facility_kpis
