@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from typing import Any
 
-import numpy as np
 from django.core.cache import cache
 from django_tenants.utils import schema_context
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
@@ -26,22 +24,20 @@ from demoportal.core.exceptions import DomainError
 from sandboxes.access import acting_user, sandbox_for
 from sandboxes.authentication import DemoPlantIsReadOnly, SandboxScoped
 from sandboxes.models import Sandbox
-from simulation.engine.downsample import min_max_buckets
-from simulation.engine.signals import HISTORY_MINUTES, sensor_values_parallel
-from simulation.models import Acknowledgement, Facility
+from simulation.models import Facility
 from simulation.selectors import (
+    DEFAULT_EVENTS_DAYS,
+    MAX_POINTS_LIMIT,
+    SERIES_DEFAULT_POINTS,
+    alarm_rows,
     asset_list,
     asset_rows,
-    event_rows,
+    event_rows_since,
     facility_get,
     facility_kpis,
-    facility_overlays,
-    facility_plant,
     facility_sim_now,
-    from_minute,
-    sensor_list,
     sensor_rows,
-    to_minute,
+    sensor_series_window,
 )
 from simulation.services import (
     MAX_OVERLAY_MINUTES,
@@ -52,8 +48,6 @@ from simulation.services import (
     optimization_apply,
 )
 
-MAX_POINTS_LIMIT = 10_000
-DEFAULT_EVENTS_DAYS = 30
 MASTER_DATA_CACHE_SECONDS = 3600
 
 
@@ -74,11 +68,6 @@ def sandbox_plant(request: Request, sandbox_id: int) -> Iterator[tuple[Sandbox, 
         if facility is None:
             raise NotFound("This sandbox has no plant.")
         yield sandbox, facility
-
-
-def history_bounds(facility: Facility) -> tuple[int, int]:
-    """[first, last] minute a sandbox has data for: 12 months before its start, up to the plant's now."""
-    return facility.base_minute - HISTORY_MINUTES, to_minute(facility_sim_now(facility))
 
 
 def master_data(facility: Facility, name: str, build: Callable[[], Any]) -> Any:
@@ -150,7 +139,9 @@ class SensorListApi(SandboxApi):
 class SeriesInput(serializers.Serializer[Any]):
     start = serializers.DateTimeField(required=False, help_text="ISO 8601; default: 24 hours before end.")
     end = serializers.DateTimeField(required=False, help_text="ISO 8601; default: now.")
-    max_points = serializers.IntegerField(required=False, default=1000, min_value=2, max_value=MAX_POINTS_LIMIT)
+    max_points = serializers.IntegerField(
+        required=False, default=SERIES_DEFAULT_POINTS, min_value=2, max_value=MAX_POINTS_LIMIT
+    )
 
 
 class SeriesOutput(serializers.Serializer[Any]):
@@ -170,41 +161,14 @@ class SensorSeriesApi(SandboxApi):
         params = SeriesInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         with sandbox_plant(request, sandbox_id) as (_, facility):
-            sensor = sensor_list().filter(pk=sensor_id).first()
-            if sensor is None:
-                raise NotFound("No sensor with this id in this sandbox.")
-            first, last = history_bounds(facility)
-            end = to_minute(params.validated_data["end"]) if "end" in params.validated_data else last
-            start = to_minute(params.validated_data["start"]) if "start" in params.validated_data else end - 1440
-            problems: dict[str, list[str]] = {}
-            if start >= end:
-                problems["start"] = ["start must be before end."]
-            if start < first:
-                problems["start"] = [
-                    f"start is before this sandbox's history begins ({from_minute(first).isoformat()})."
-                ]
-            if end > last + 1:
-                problems["end"] = [
-                    f"end is in the future; this sandbox's data ends now ({from_minute(last).isoformat()})."
-                ]
-            if problems:
-                raise ValidationError(problems)
-            minutes = np.arange(start, end, dtype=np.int64)
-            plant = facility_plant(facility)
-            values = sensor_values_parallel(
-                plant, [sensor.index], minutes, base_minute=facility.base_minute, overlays=facility_overlays(facility)
-            )[0]
-            kept_minutes, kept_values = min_max_buckets(minutes, values, params.validated_data["max_points"])
-            times = np.datetime_as_string((kept_minutes * 60).astype("datetime64[s]"), unit="s", timezone="UTC")
-            body = {
-                "sensor_id": sensor.pk,
-                "unit": sensor.unit,
-                "start": from_minute(start),
-                "end": from_minute(end),
-                "resolution": "minute" if len(kept_minutes) == len(minutes) else "min/max buckets",
-                "points": [[t, round(float(v), 4)] for t, v in zip(times.tolist(), kept_values.tolist(), strict=True)],
-            }
-        return Response(SeriesOutput(body).data)
+            window = sensor_series_window(
+                facility=facility,
+                sensor_id=sensor_id,
+                start=params.validated_data.get("start"),
+                end=params.validated_data.get("end"),
+                max_points=params.validated_data["max_points"],
+            )
+        return Response(SeriesOutput(window).data)
 
 
 class EventListInput(serializers.Serializer[Any]):
@@ -237,28 +201,13 @@ class EventListApi(SandboxApi):
     def get(self, request: Request, sandbox_id: int) -> Response:
         params = EventListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        kind = params.validated_data.get("kind")
         with sandbox_plant(request, sandbox_id) as (_, facility):
-            first, last = history_bounds(facility)
-            default_since = facility_sim_now(facility) - timedelta(days=DEFAULT_EVENTS_DAYS)
-            since = to_minute(params.validated_data.get("since", default_since))
-            if since < first:
-                raise ValidationError(
-                    {"since": [f"since is before this sandbox's history begins ({from_minute(first).isoformat()})."]}
-                )
-            rows = event_rows(facility, since_minute=since, end_minute=last + 1)
-            if kind is not None:
-                rows = [row for row in rows if row["kind"] == kind]
+            rows = event_rows_since(
+                facility, since=params.validated_data.get("since"), kind=params.validated_data.get("kind")
+            )
             paginator = self.pagination_class()
             page: list[dict[str, Any]] = paginator.paginate_queryset(rows, request, view=self) or []  # type: ignore[arg-type]
-            acknowledged = set(
-                Acknowledgement.objects.filter(event_key__in=[row["key"] for row in page]).values_list(
-                    "event_key", flat=True
-                )
-            )
-            for row in page:
-                row["acknowledged"] = row["key"] in acknowledged
-            return paginator.get_paginated_response(EventOutput(page, many=True).data)
+            return paginator.get_paginated_response(EventOutput(alarm_rows(page), many=True).data)
 
 
 class KpiOutput(serializers.Serializer[Any]):

@@ -1,9 +1,14 @@
-"""Reads of a sandbox's plant, and the engine inputs its rows stand for. Run inside the sandbox's schema."""
+"""Reads of a sandbox's plant, and the engine inputs its rows stand for; and what the plant's pages and read
+endpoints show, assembled into small typed objects (``PlantHome``, ``AssetOverview``, ``SensorSeriesWindow``,
+``AlarmRow``). Run inside the sandbox's schema."""
 
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
@@ -14,11 +19,14 @@ from django.utils import timezone
 from numpy.typing import NDArray
 
 from demoportal.core import catalogue
+from demoportal.core.exceptions import DomainError
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.calculations import co2_tonnes
+from simulation.engine.downsample import min_max_buckets
 from simulation.engine.kpis import Clock, mmbtu_per_h_factor, scenario_kpis
 from simulation.engine.plant import PlantLayout, plant_build
-from simulation.engine.signals import Overlay, events, sensor_values_parallel
+from simulation.engine.scenario import Scenario, Story
+from simulation.engine.signals import HISTORY_MINUTES, Overlay, events, sensor_values_parallel
 from simulation.models import (
     Acknowledgement,
     AppliedOptimization,
@@ -136,13 +144,14 @@ def facility_kpis(facility: Facility) -> list[dict[str, Any]]:
     return cast(list[dict[str, Any]], cache.get_or_set(key, compute, KPI_CACHE_SECONDS))
 
 
-def facility_kpis_cached(facility: Facility) -> list[dict[str, Any]] | None:
-    """The key figures if they are computed already, else None (the page then fetches them from the API)."""
-    return cast(list[dict[str, Any]] | None, cache.get(_kpi_cache_key(facility)[0]))
+def facility_kpis_cached(facility: Facility, *, overlays: list[Overlay] | None = None) -> list[dict[str, Any]] | None:
+    """The key figures if they are computed already, else None (the page then fetches them from the API).
+    ``overlays``: the plant's ``facility_overlays`` when the caller has them already."""
+    return cast(list[dict[str, Any]] | None, cache.get(_kpi_cache_key(facility, overlays=overlays)[0]))
 
 
-def _kpi_cache_key(facility: Facility) -> tuple[str, int, list[Overlay]]:
-    overlays = facility_overlays(facility)
+def _kpi_cache_key(facility: Facility, *, overlays: list[Overlay] | None = None) -> tuple[str, int, list[Overlay]]:
+    overlays = facility_overlays(facility) if overlays is None else overlays
     fingerprint = hashlib.sha256(repr(overlays).encode()).hexdigest()[:16]
     hour = int(facility_sim_now(facility).timestamp() // 3600)
     # The schema prefixes every cache key; seed and start change with a claim or reset.
@@ -235,17 +244,15 @@ def asset_o2_setpoint(*, asset: Asset, o2_sensor_id: int) -> dict[str, Any]:
 
 def asset_event_rows(
     facility: Facility, *, asset_tag: str, since_minute: int, end_minute: int, overlays: list[Overlay] | None = None
-) -> list[dict[str, Any]]:
-    """``event_rows`` of one asset, newest first, each with whether it was acknowledged."""
-    rows = [
-        row
-        for row in event_rows(facility, since_minute=since_minute, end_minute=end_minute, overlays=overlays)
-        if row["asset"] == asset_tag
-    ]
-    acknowledged = set(
-        Acknowledgement.objects.filter(event_key__in=[row["key"] for row in rows]).values_list("event_key", flat=True)
+) -> list[AlarmRow]:
+    """``event_rows`` of one asset, newest first, each with its acknowledgement (``alarm_rows``)."""
+    return alarm_rows(
+        [
+            row
+            for row in event_rows(facility, since_minute=since_minute, end_minute=end_minute, overlays=overlays)
+            if row["asset"] == asset_tag
+        ]
     )
-    return [{**row, "acknowledged": row["key"] in acknowledged} for row in rows]
 
 
 FIRING_RATE_WINDOW_MINUTES = 7 * 1440
@@ -292,23 +299,533 @@ def plant_now(
     sensors: list[dict[str, Any]],
     fuel: str,
     price_usd_per_mmbtu: float,
-) -> dict[str, Any]:
+    overlays: list[Overlay] | None = None,
+) -> PlantNow:
     """The plant's fuel input right now, with what it costs and emits an hour: the figures at the plant's
     current minute, and what a page needs to keep them live (each fuel meter's sensor id and its factor
-    to MMBtu/h, the fuel price, tonnes of CO2 per MMBtu of the scenario's fuel)."""
+    to MMBtu/h, the fuel price, tonnes of CO2 per MMBtu of the scenario's fuel). ``overlays``: the
+    plant's ``facility_overlays`` when the caller has them already."""
     meters = fuel_meters(assets=assets, sensors=sensors)
     minute = to_minute(facility_sim_now(facility))
     sensors_metered = [meter for meter, _ in meters]
     values = (
-        sensor_values_window(facility, sensors_metered, start=minute, end=minute + 1)[:, 0] if meters else np.zeros(0)
+        sensor_values_window(facility, sensors_metered, start=minute, end=minute + 1, overlays=overlays)[:, 0]
+        if meters
+        else np.zeros(0)
     )
     firing = float(np.dot(np.clip(values, 0.0, None), [factor for _, factor in meters]))
     co2_per_mmbtu = float(co2_tonnes(fuel_mmbtu=1.0, fuel=fuel)) if fuel else 0.0
-    return {
-        "meters": [{"id": meter["id"], "factor": factor} for meter, factor in meters],
-        "price": price_usd_per_mmbtu,
-        "co2_per_mmbtu": co2_per_mmbtu,
-        "firing": firing,
-        "cost": firing * price_usd_per_mmbtu,
-        "co2": firing * co2_per_mmbtu,
+    return PlantNow(
+        meters=tuple({"id": meter["id"], "factor": factor} for meter, factor in meters),
+        price=price_usd_per_mmbtu,
+        co2_per_mmbtu=co2_per_mmbtu,
+        firing=firing,
+        cost=firing * price_usd_per_mmbtu,
+        co2=firing * co2_per_mmbtu,
+    )
+
+
+def history_bounds(facility: Facility) -> tuple[int, int]:
+    """[first, last] minute a sandbox has data for: 12 months before its start, up to the plant's now."""
+    return facility.base_minute - HISTORY_MINUTES, to_minute(facility_sim_now(facility))
+
+
+# --- What the plant's pages and read endpoints show, as small typed objects -------------------------------
+
+
+class ByKey:
+    """A typed object whose fields also read as ``obj["field"]``: what the pages show were dicts before, and
+    their templates and tests read it by key."""
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return getattr(self, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+
+def figure(value: float) -> str:
+    """A figure as people read it: thousands separated, decimals only where they carry information."""
+    digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
+    return f"{value:,.{digits}f}"
+
+
+def bound(value: float) -> str:
+    """A normal-range limit as an engineer writes it: 1.5, 420, 1,450; no trailing zeros."""
+    return f"{value:,.4g}"
+
+
+EVENT_KIND_LABELS = {"alarm": "Alarm", "maintenance_due": "Maintenance due", "permit_exceedance": "Permit exceedance"}
+
+
+@dataclass(frozen=True)
+class AlarmRow(ByKey):
+    """One of the plant's events or alarms (a row of ``event_rows``) with its acknowledgement, if any."""
+
+    key: str
+    kind: str
+    anomaly: str | None
+    asset: str
+    occurred_at: datetime
+    ends_at: datetime | None
+    origin: str  # generated | scripted | injected | triggered
+    message: str
+    acknowledged_at: datetime | None
+    acknowledged_by: str  # an e-mail; "" when not acknowledged, or acknowledged by no one known
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+    @property
+    def kind_label(self) -> str:
+        return EVENT_KIND_LABELS.get(self.kind, self.kind)
+
+
+def alarm_rows(rows: Sequence[dict[str, Any]]) -> list[AlarmRow]:
+    """``rows`` of ``event_rows``, in their order, each with its acknowledgement: the one place that asks
+    whether an event was acknowledged (one query, however many rows)."""
+    acknowledgements = {
+        key: (at, by)
+        for key, at, by in Acknowledgement.objects.filter(event_key__in=[row["key"] for row in rows]).values_list(
+            "event_key", "acknowledged_at", "acknowledged_by"
+        )
     }
+    alarms = []
+    for row in rows:
+        acknowledged_at, acknowledged_by = acknowledgements.get(row["key"], (None, ""))
+        alarms.append(
+            AlarmRow(
+                key=row["key"],
+                kind=row["kind"],
+                anomaly=row["anomaly"],
+                asset=row["asset"],
+                occurred_at=row["occurred_at"],
+                ends_at=row["ends_at"],
+                origin=row["origin"],
+                message=row["message"],
+                acknowledged_at=acknowledged_at,
+                acknowledged_by=acknowledged_by,
+            )
+        )
+    return alarms
+
+
+DEFAULT_EVENTS_DAYS = 30
+
+
+def event_rows_since(
+    facility: Facility, *, since: datetime | None = None, kind: str | None = None
+) -> list[dict[str, Any]]:
+    """The plant's ``event_rows`` from ``since`` (default: ``DEFAULT_EVENTS_DAYS`` before the plant's now) up
+    to its now, newest first, only those of ``kind`` if given. A ``since`` before the plant's history
+    begins is a DomainError on ``since``."""
+    first, last = history_bounds(facility)
+    since_minute = to_minute(
+        since if since is not None else facility_sim_now(facility) - timedelta(days=DEFAULT_EVENTS_DAYS)
+    )
+    if since_minute < first:
+        raise DomainError(
+            "Some fields are not valid.",
+            errors={"since": [f"since is before this sandbox's history begins ({from_minute(first).isoformat()})."]},
+        )
+    rows = event_rows(facility, since_minute=since_minute, end_minute=last + 1)
+    return rows if kind is None else [row for row in rows if row["kind"] == kind]
+
+
+SERIES_DEFAULT_MINUTES = 1440
+SERIES_DEFAULT_POINTS = 1000
+MAX_POINTS_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class SensorSeriesWindow:
+    """A sensor's values over the minutes [start, end): every minute, or min/max buckets when there are more
+    minutes than points asked for (the peaks stay)."""
+
+    sensor_id: int
+    unit: str
+    start: datetime
+    end: datetime
+    resolution: str  # "minute" | "min/max buckets"
+    points: tuple[tuple[str, float], ...]  # (ISO 8601 UTC time, value)
+
+
+def sensor_series_window(
+    *,
+    facility: Facility,
+    sensor_id: int,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    max_points: int = SERIES_DEFAULT_POINTS,
+) -> SensorSeriesWindow:
+    """Sensor ``sensor_id``'s values from ``start`` (default: a day before ``end``) to ``end`` (default: the
+    plant's now), at most ``max_points`` of them, with what people changed in the plant applied.
+
+    An unknown sensor is a DomainError with status 404; a window outside the plant's history (or empty), or
+    ``max_points`` outside 2 to ``MAX_POINTS_LIMIT``, is a DomainError naming the field at fault."""
+    sensor = Sensor.objects.filter(pk=sensor_id).only("pk", "index", "unit").first()
+    if sensor is None:
+        raise DomainError("No sensor with this id in this sandbox.", status_code=404)
+    first, last = history_bounds(facility)
+    end_minute = to_minute(end) if end is not None else last
+    start_minute = to_minute(start) if start is not None else end_minute - SERIES_DEFAULT_MINUTES
+    problems: dict[str, list[str]] = {}
+    if start_minute >= end_minute:
+        problems["start"] = ["start must be before end."]
+    if start_minute < first:
+        problems["start"] = [f"start is before this sandbox's history begins ({from_minute(first).isoformat()})."]
+    if end_minute > last + 1:
+        problems["end"] = [f"end is in the future; this sandbox's data ends now ({from_minute(last).isoformat()})."]
+    if not 2 <= max_points <= MAX_POINTS_LIMIT:
+        problems["max_points"] = [f"From 2 to {MAX_POINTS_LIMIT} points."]
+    if problems:
+        raise DomainError("Some fields are not valid.", errors=problems)
+    minutes = np.arange(start_minute, end_minute, dtype=np.int64)
+    values = sensor_values_parallel(
+        facility_plant(facility),
+        [sensor.index],
+        minutes,
+        base_minute=facility.base_minute,
+        overlays=facility_overlays(facility),
+    )[0]
+    kept_minutes, kept_values = min_max_buckets(minutes, values, max_points)
+    times = np.datetime_as_string((kept_minutes * 60).astype("datetime64[s]"), unit="s", timezone="UTC")
+    return SensorSeriesWindow(
+        sensor_id=sensor.pk,
+        unit=sensor.unit,
+        start=from_minute(start_minute),
+        end=from_minute(end_minute),
+        resolution="minute" if len(kept_minutes) == len(minutes) else "min/max buckets",
+        points=tuple((t, round(float(v), 4)) for t, v in zip(times.tolist(), kept_values.tolist(), strict=True)),
+    )
+
+
+# --- The sandbox home ------------------------------------------------------------------------------------
+
+RECENT_EVENTS_DAYS = 7
+RECENT_EVENTS_SHOWN = 8
+# The sensor a story's chart opens on: the first of these kinds its asset type has.
+CHART_KIND_PREFERENCE = ("efficiency", "o2", "nox", "stack_temp", "specific_energy")
+
+
+@dataclass(frozen=True)
+class Kpi(ByKey):
+    """One of the scenario's key figures (``facility_kpis``)."""
+
+    key: str
+    name: str
+    value: float
+    unit: str
+
+    @property
+    def display(self) -> str:
+        return figure(self.value)
+
+
+@dataclass(frozen=True)
+class NowCard:
+    """One figure of "right now" on the home: its key (which the page's script updates), name and unit."""
+
+    key: str
+    name: str
+    value: float
+    unit: str
+
+    @property
+    def display(self) -> str:
+        return figure(self.value)
+
+
+@dataclass(frozen=True)
+class PlantNow(ByKey):
+    """The plant's fuel input at its current minute (MMBtu/h), what it costs (USD/h) and emits (t CO2/h), and
+    what a page needs to keep them live: each fuel meter's sensor id and factor to MMBtu/h, the fuel's
+    price (USD/MMBtu) and tonnes of CO2 per MMBtu."""
+
+    meters: tuple[dict[str, Any], ...]  # {"id": sensor id, "factor": to MMBtu/h}
+    price: float
+    co2_per_mmbtu: float
+    firing: float
+    cost: float
+    co2: float
+
+    @property
+    def live_json(self) -> str:
+        """What the page's script (static/js/plant-now.js) recomputes the figures from, as JSON."""
+        return json.dumps({"meters": self.meters, "price": self.price, "co2_per_mmbtu": self.co2_per_mmbtu})
+
+    @property
+    def cards(self) -> tuple[NowCard, ...]:
+        return (
+            NowCard("firing", "Fuel input now", self.firing, "MMBtu/h"),
+            NowCard("cost", "Fuel cost now", self.cost, "USD/h"),
+            NowCard("co2", "CO₂ now", self.co2, "t/h"),
+        )
+
+
+@dataclass(frozen=True)
+class AssetTypeGroup(ByKey):
+    """The plant's assets of one type (rows of ``asset_rows``) and the sensor its card charts."""
+
+    type: str
+    name: str
+    assets: tuple[dict[str, Any], ...]
+    chart_sensor: dict[str, Any] | None  # a row of ``sensor_rows``
+
+    @property
+    def capacity_min(self) -> float:
+        return float(min(asset["capacity"] for asset in self.assets))
+
+    @property
+    def capacity_max(self) -> float:
+        return float(max(asset["capacity"] for asset in self.assets))
+
+    @property
+    def capacity_unit(self) -> str:
+        return str(self.assets[0]["capacity_unit"])
+
+
+@dataclass(frozen=True)
+class StoryEntry(ByKey):
+    """One of the scenario's stories and the sensor its "Explore the data" opens the chart on."""
+
+    story: Story
+    sensor: dict[str, Any] | None  # a row of ``sensor_rows``
+
+
+@dataclass(frozen=True)
+class PlantHome:
+    """What the sandbox home shows: the plant, its assets by type, its key figures (None until computed: the
+    page then fetches them), its fuel input now, the history chart's sensors and the one it opens on, the
+    last days' events with their acknowledgement, and the scenario's stories."""
+
+    facility: Facility
+    scenario: Scenario
+    asset_types: tuple[AssetTypeGroup, ...]
+    asset_count: int
+    sensor_count: int
+    kpis: tuple[Kpi, ...] | None
+    now: PlantNow
+    sensors: tuple[dict[str, Any], ...]  # rows of ``sensor_rows``
+    selected_sensor: dict[str, Any] | None
+    history_start: datetime
+    events: tuple[AlarmRow, ...]
+    stories: tuple[StoryEntry, ...]
+
+
+def chart_sensor(sensors: Sequence[dict[str, Any]], asset_ids: set[int]) -> dict[str, Any] | None:
+    """The sensor to chart for a group of assets: the first asset's preferred kind, else its first sensor."""
+    candidates = [sensor for sensor in sensors if sensor["asset_id"] in asset_ids]
+    for kind in CHART_KIND_PREFERENCE:
+        for sensor in candidates:
+            if sensor["kind"] == kind:
+                return sensor
+    return candidates[0] if candidates else None
+
+
+def plant_home(*, facility: Facility, chart_sensor_id: int | None = None) -> PlantHome:
+    """The sandbox home of ``facility``'s plant, its history chart on sensor ``chart_sensor_id`` (default, or
+    for an id that is not one of the plant's: the first asset type's chart sensor). The plant's overlays
+    are read once, for the events, the KPIs' cache key and the figures now."""
+    scenario = catalogue.scenarios()[facility.scenario]
+    overlays = facility_overlays(facility)
+    assets, sensors = asset_rows(), sensor_rows()
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for asset in assets:
+        by_type.setdefault(asset["type"], []).append(asset)
+    ids_of_type = {type_: {asset["id"] for asset in group} for type_, group in by_type.items()}
+    asset_types = tuple(
+        AssetTypeGroup(
+            type=type_,
+            name=ASSET_TYPES[type_].name if type_ in ASSET_TYPES else type_,
+            assets=tuple(group),
+            chart_sensor=chart_sensor(sensors, ids_of_type[type_]),
+        )
+        for type_, group in by_type.items()
+    )
+    stories = tuple(
+        StoryEntry(
+            story=story, sensor=chart_sensor(sensors, ids_of_type.get(story.parameters.get("asset_type", ""), set()))
+        )
+        for story in scenario.stories
+    )
+    requested = next((sensor for sensor in sensors if sensor["id"] == chart_sensor_id), None)
+    selected = requested or (asset_types[0].chart_sensor if asset_types else None)
+    now_minute = to_minute(facility_sim_now(facility))
+    recent = event_rows(
+        facility, since_minute=now_minute - RECENT_EVENTS_DAYS * 1440, end_minute=now_minute + 1, overlays=overlays
+    )
+    kpis = facility_kpis_cached(facility, overlays=overlays)
+    return PlantHome(
+        facility=facility,
+        scenario=scenario,
+        asset_types=asset_types,
+        asset_count=len(assets),
+        sensor_count=len(sensors),
+        kpis=tuple(Kpi(**kpi) for kpi in kpis) if kpis is not None else None,
+        now=plant_now(
+            facility,
+            assets=assets,
+            sensors=sensors,
+            fuel=scenario.fuel,
+            price_usd_per_mmbtu=scenario.fuel_price_usd_per_mmbtu,
+            overlays=overlays,
+        ),
+        sensors=tuple(sensors),
+        selected_sensor=selected,
+        history_start=from_minute(history_bounds(facility)[0]),
+        events=tuple(alarm_rows(recent[:RECENT_EVENTS_SHOWN])),
+        stories=stories,
+    )
+
+
+# --- An asset's page -------------------------------------------------------------------------------------
+
+ASSET_EVENTS_DAYS = 7
+# The trends an asset's page opens with, where the asset has them; else its first sensor.
+TREND_DEFAULT_KINDS = ("efficiency", "o2", "stack_temp")
+TARGET_EFFICIENCY_GAIN_PCT = 2.0  # the calculator's suggested target: two points better than now (editable)
+TARGET_EFFICIENCY_MAX_PCT = 95.0
+
+
+@dataclass(frozen=True)
+class SensorReading(ByKey):
+    """A sensor (a row of ``sensor_rows``) with its value at the plant's current minute, and whether the
+    page plots its trend."""
+
+    id: int
+    asset_id: int
+    asset_tag: str
+    key: str
+    tag: str
+    kind: str
+    name: str
+    unit: str
+    normal_range: dict[str, float]  # {"low": ..., "high": ...}
+    value: float
+    trended: bool
+
+    @property
+    def display(self) -> str:
+        return figure(self.value)
+
+    @property
+    def range_display(self) -> str:
+        return f"{bound(self.normal_range['low'])} to {bound(self.normal_range['high'])}"
+
+    @property
+    def out_of_range(self) -> bool:
+        return not self.normal_range["low"] <= self.value <= self.normal_range["high"]
+
+
+@dataclass(frozen=True)
+class O2Trim(ByKey):
+    """An asset's O2 trim: its flue-gas O2 sensor and the setpoint it runs at (``asset_o2_setpoint``)."""
+
+    sensor: SensorReading
+    setpoint: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SavingsBasis(ByKey):
+    """What an asset's savings calculator starts from: its live combustion efficiency, its measured fuel input
+    (MMBtu/h, mean of the last seven days), the scenario's fuel and its price (USD/MMBtu)."""
+
+    efficiency_sensor: SensorReading
+    firing_rate: float
+    fuel: str  # as people write it: "natural gas"
+    fuel_price_usd_per_mmbtu: float
+
+    @property
+    def efficiency_current_pct(self) -> float:
+        return round(self.efficiency_sensor.value, 1)
+
+    @property
+    def efficiency_target_pct(self) -> float:
+        """The suggested target: a little better than now."""
+        return round(min(self.efficiency_current_pct + TARGET_EFFICIENCY_GAIN_PCT, TARGET_EFFICIENCY_MAX_PCT), 1)
+
+
+@dataclass(frozen=True)
+class AssetOverview:
+    """What an asset's page shows: the asset, its sensors' values now, the trends it plots, its events of the
+    last days with their acknowledgement, and its O2 trim and savings calculator where it has them."""
+
+    facility: Facility
+    asset: Asset
+    asset_type_name: str
+    sensors: tuple[SensorReading, ...]
+    trend: tuple[SensorReading, ...]
+    history_start: datetime
+    events: tuple[AlarmRow, ...]
+    o2_trim: O2Trim | None
+    savings_basis: SavingsBasis | None
+
+
+def asset_overview(*, facility: Facility, asset: Asset, trend: Sequence[int] = ()) -> AssetOverview:
+    """``asset``'s page, plotting the trends of its sensors ``trend`` (ids, in that order; ids not of this
+    asset are left out) or, for none of them, its default ones. The plant's overlays are read once, for the
+    values, the fuel input and the events."""
+    scenario = catalogue.scenarios()[facility.scenario]
+    rows = sensor_rows(asset_id=asset.pk)
+    overlays = facility_overlays(facility)
+    now_minute = to_minute(facility_sim_now(facility))
+    values: list[float] = (
+        sensor_values_window(facility, rows, start=now_minute, end=now_minute + 1, overlays=overlays)[:, 0].tolist()
+        if rows
+        else []
+    )
+    by_id = {row["id"]: row for row in rows}
+    by_kind = {row["kind"]: row for row in rows}
+    requested = [by_id[sensor_id] for sensor_id in trend if sensor_id in by_id]
+    trend_rows = requested or [by_kind[kind] for kind in TREND_DEFAULT_KINDS if kind in by_kind] or rows[:1]
+    trended = {row["id"] for row in trend_rows}
+    readings = {
+        row["id"]: SensorReading(**row, value=value, trended=row["id"] in trended)
+        for row, value in zip(rows, values, strict=True)
+    }
+
+    o2_row = next((row for row in rows if row["kind"] == "o2"), None)
+    o2_trim = None
+    if o2_row is not None and ASSET_TYPES[asset.type].overlay_refusal("o2_setpoint") is None:
+        setpoint = asset_o2_setpoint(asset=asset, o2_sensor_id=o2_row["id"])
+        o2_trim = O2Trim(sensor=readings[o2_row["id"]], setpoint=setpoint)
+
+    efficiency = by_kind.get("efficiency")
+    firing_rate = (
+        asset_firing_rate_mmbtu_per_h(facility, asset=asset, sensors=rows, overlays=overlays)
+        if efficiency is not None
+        else None
+    )
+    savings_basis = (
+        SavingsBasis(
+            efficiency_sensor=readings[efficiency["id"]],
+            firing_rate=firing_rate,
+            fuel=scenario.fuel.replace("_", " "),
+            fuel_price_usd_per_mmbtu=scenario.fuel_price_usd_per_mmbtu,
+        )
+        if efficiency is not None and firing_rate is not None
+        else None
+    )
+
+    asset_type = ASSET_TYPES.get(asset.type)
+    return AssetOverview(
+        facility=facility,
+        asset=asset,
+        asset_type_name=asset_type.name if asset_type is not None else asset.type,
+        sensors=tuple(readings.values()),
+        trend=tuple(readings[row["id"]] for row in trend_rows),
+        history_start=from_minute(history_bounds(facility)[0]),
+        events=tuple(
+            asset_event_rows(
+                facility,
+                asset_tag=asset.tag,
+                since_minute=now_minute - ASSET_EVENTS_DAYS * 1440,
+                end_minute=now_minute + 1,
+                overlays=overlays,
+            )
+        ),
+        o2_trim=o2_trim,
+        savings_basis=savings_basis,
+    )
