@@ -78,7 +78,7 @@ class EventCreateApi(APIView):
             sandbox = sandbox_for(request, values["sandbox_id"])  # someone else's: 404
         elif token_for is not None:
             sandbox = token_for
-        if sandbox is not None and sandbox.is_retired:
+        if sandbox is not None and sandbox.has_ended:
             raise NotFound("No sandbox with this id.")
         event, _created = event_record(
             name=values["event"],

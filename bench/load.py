@@ -157,7 +157,7 @@ def call_pick(target: Target, rng: random.Random, port: int) -> Call:
         sensor = rng.choice(target.sensors)
         return Call("api: series", "GET", f"{api}/sensors/{sensor['id']}/series", bearer)
     if roll < 0.5:
-        return Call("api: events", "GET", f"{api}/events", bearer)
+        return Call("api: alarms", "GET", f"{api}/alarms", bearer)
     if roll < 0.6:
         return Call("api: kpis", "GET", f"{api}/kpis", bearer)
     if roll < 0.7:

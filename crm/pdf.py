@@ -85,10 +85,10 @@ def _table(rows: Sequence[Sequence[Any]], widths: Sequence[float]) -> Table:
 def findings_report_pdf(findings: SandboxFindings) -> bytes:
     """A sandbox's own findings: its plant, the KPIs computed from its data and the savings opportunity."""
     styles = _styles()
-    buffer, document = _document(f"{findings.facility_name}: findings", VENDOR)
+    buffer, document = _document(f"{findings.plant_name}: findings", VENDOR)
     story: list[Any] = [
         Paragraph(escape(f"{findings.product_name or 'Demo'} · findings report"), styles["eyebrow"]),
-        Paragraph(escape(findings.facility_name), styles["title"]),
+        Paragraph(escape(findings.plant_name), styles["title"]),
         Paragraph(
             escape(
                 f"Scenario: {findings.scenario_name} ({findings.industry}). Sandbox: {findings.sandbox_name}. "

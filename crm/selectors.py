@@ -14,7 +14,7 @@ from crm.models import SalesCallSlot
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
 from sandboxes.models import Sandbox
-from simulation.selectors import facility_get, facility_kpis
+from simulation.selectors import plant_get, plant_kpis
 
 SAVINGS_UNIT = "USD/year"
 
@@ -54,7 +54,7 @@ class SandboxFindings:
     """What a sandbox's report says: its plant, the KPIs the engine computed, and the savings they add up to."""
 
     sandbox_name: str
-    facility_name: str
+    plant_name: str
     scenario_name: str
     industry: str
     product_name: str
@@ -65,15 +65,15 @@ class SandboxFindings:
 
 
 def sandbox_findings(*, sandbox: Sandbox) -> SandboxFindings:
-    """The sandbox's own figures, read inside its schema (``facility_kpis``: cached per hour, computed from
+    """The sandbox's own figures, read inside its schema (``plant_kpis``: cached per hour, computed from
     the plant's data). The savings opportunity is the sum of the stories' headline figures in USD/year.
     A sandbox with no plant (being reset, or ended) is a 409 DomainError."""
     with schema_context(sandbox.schema_name):
-        facility = facility_get()
-        if facility is None:
+        plant = plant_get()
+        if plant is None:
             raise DomainError("This sandbox has no plant right now; try again in a moment.", status_code=409)
-        kpis = facility_kpis(facility)
-        facility_name, scenario_key = facility.name, facility.scenario
+        kpis = plant_kpis(plant)
+        plant_name, scenario_key = plant.name, plant.scenario
     scenario = catalogue.scenarios()[scenario_key]
     by_key = {kpi["key"]: kpi for kpi in kpis}
     stories = [
@@ -90,7 +90,7 @@ def sandbox_findings(*, sandbox: Sandbox) -> SandboxFindings:
     product = catalogue.product(sandbox.product)
     return SandboxFindings(
         sandbox_name=sandbox.name,
-        facility_name=facility_name,
+        plant_name=plant_name,
         scenario_name=scenario.name,
         industry=scenario.industry,
         product_name=product["name"] if product else "",

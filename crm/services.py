@@ -221,7 +221,7 @@ def report_generate(*, sandbox: Sandbox, user: User) -> tuple[str, bytes]:
         sandbox=sandbox,
         properties={"kind": "findings_pdf", "annual_savings_usd": round(findings.annual_savings_usd)},
     )
-    filename = f"{slugify(findings.facility_name)}-findings-{findings.computed_at:%Y-%m-%d}.pdf"
+    filename = f"{slugify(findings.plant_name)}-findings-{findings.computed_at:%Y-%m-%d}.pdf"
     return filename, document
 
 

@@ -21,8 +21,10 @@ urlpatterns = [
                     path("sandbox/<str:action>", sandboxes.views.sandbox_action, name="action"),
                     path("sign-out", sandboxes.views.sandbox_sign_out, name="sign-out"),
                     path(
-                        "events/<str:key>/acknowledge", simulation.views.sandbox_event_acknowledge, name="acknowledge"
+                        "alarms/<str:key>/acknowledge", simulation.views.sandbox_alarm_acknowledge, name="acknowledge"
                     ),
+                    # The path until the rename (a plant's alarms are no prospect's events), answered until 2027-06.
+                    path("events/<str:key>/acknowledge", simulation.views.sandbox_alarm_acknowledge),
                     path("assets/<str:tag>/", simulation.views.asset_detail, name="asset"),
                     path("assets/<str:tag>/o2-trim", simulation.views.asset_o2_trim, name="asset-o2-trim"),
                     path("assets/<str:tag>/savings", simulation.views.asset_savings, name="asset-savings"),

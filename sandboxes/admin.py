@@ -21,7 +21,7 @@ from demoportal.core.models import User
 from sandboxes.access import access_url
 from sandboxes.models import Domain, Sandbox, SandboxAuditEntry
 from sandboxes.selectors import pool_status, schema_bytes_sql
-from sandboxes.services import audit, sandbox_destroy, sandbox_extend, sandbox_reset
+from sandboxes.services import audit, sandbox_end, sandbox_extend, sandbox_reset
 from sandboxes.usage import storage_warning
 
 
@@ -88,20 +88,20 @@ def reset(modeladmin: admin.ModelAdmin[Sandbox], request: HttpRequest, queryset:
     _each(modeladmin, request, queryset, "Reset", lambda s, u: sandbox_reset(sandbox=s, actor=u))
 
 
-@admin.action(description="Destroy (asks for confirmation)", permissions=["change"])
-def destroy(
+@admin.action(description="End (asks for confirmation)", permissions=["change"])
+def end(
     modeladmin: admin.ModelAdmin[Sandbox], request: HttpRequest, queryset: QuerySet[Sandbox]
 ) -> HttpResponse | None:
     if request.POST.get("confirmed") != "yes":
         context = {
             **modeladmin.admin_site.each_context(request),
-            "title": "Destroy these sandboxes?",
+            "title": "End these sandboxes?",
             "sandboxes": queryset,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
             "opts": modeladmin.model._meta,
         }
-        return TemplateResponse(request, "admin/sandboxes/confirm_destroy.html", context)
-    _each(modeladmin, request, queryset, "Destroyed", lambda s, u: sandbox_destroy(sandbox=s, actor=u))
+        return TemplateResponse(request, "admin/sandboxes/confirm_end.html", context)
+    _each(modeladmin, request, queryset, "Ended", lambda s, u: sandbox_end(sandbox=s, actor=u))
     return None
 
 
@@ -159,7 +159,7 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
     ]
     fields = ["name", "auto_reset", *readonly_fields]
     inlines = [DomainInline, AuditInline]
-    actions = [extend_day, extend_week, reset, destroy]
+    actions = [extend_day, extend_week, reset, end]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Sandbox]:
         # The portal's own row, the scenario templates and the warm pool are machinery, not sandboxes to
@@ -177,7 +177,7 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
         return False  # sandboxes are created by the provisioning service, never by hand
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # "destroy" keeps the row and its audit trail; deleting would lose them
+        return False  # "end" keeps the row and its audit trail; deleting would lose them
 
     def get_urls(self) -> list[URLPattern]:
         opened = self.admin_site.admin_view(self.open_view)

@@ -1,4 +1,4 @@
-"""REST API v1 for sandboxes: create, read, reset, extend, destroy, list. Every write calls a service.
+"""REST API v1 for sandboxes: create, read, reset, extend, end, list. Every write calls a service.
 
 Staff (token or session) may act on any sandbox; a partner user on their organisation's; a prospect only
 on their own. Someone else's or an unknown sandbox is 404, so existence is never revealed.
@@ -22,7 +22,7 @@ from sandboxes.access import access_url, acting_user, sandbox_for, sandbox_url
 from sandboxes.authentication import SandboxScoped
 from sandboxes.models import Sandbox
 from sandboxes.selectors import sandboxes_visible_to
-from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_provision, sandbox_reset
+from sandboxes.services import sandbox_end, sandbox_extend, sandbox_provision, sandbox_reset
 from sandboxes.usage import (
     last_accessed,
     requests_last_minute,
@@ -207,7 +207,7 @@ class SandboxDetailApi(APIView):
 
     @extend_schema(responses={204: None}, summary="Destroy: the schema is dropped, the host answers 410")
     def delete(self, request: Request, sandbox_id: int) -> Response:
-        sandbox_destroy(sandbox=sandbox_for(request, sandbox_id), actor=acting_user(request))
+        sandbox_end(sandbox=sandbox_for(request, sandbox_id), actor=acting_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

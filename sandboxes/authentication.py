@@ -29,7 +29,7 @@ class SandboxTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Send the header as: Authorization: Bearer <token>.")
         sandbox = sandbox_for_token(header[1].decode())
         if sandbox is None or sandbox.owner is None or sandbox.status not in TOKEN_LIVE_STATUSES:
-            raise exceptions.AuthenticationFailed("Unknown or retired sandbox token.")
+            raise exceptions.AuthenticationFailed("Unknown or ended sandbox token.")
         return sandbox.owner, sandbox
 
     def authenticate_header(self, request: Request) -> str:

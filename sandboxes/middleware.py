@@ -43,7 +43,7 @@ class SandboxHostMiddleware(TenantMainMiddleware):
         if response is None and sandbox is not None and sandbox.status == Sandbox.Status.POOLED:
             connection.set_schema_to_public()  # type: ignore[attr-defined]  # nobody's sandbox yet
             return host_not_found(request, request.get_host())
-        if response is None and sandbox is not None and sandbox.is_retired:
+        if response is None and sandbox is not None and sandbox.has_ended:
             connection.set_schema_to_public()  # type: ignore[attr-defined]  # its schema is gone
             context = {"sandbox": sandbox, "portal_url": portal_url(request)}
             return HttpResponse(render_to_string("sandbox_gone.html", context), status=410)

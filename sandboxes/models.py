@@ -133,9 +133,9 @@ class Sandbox(TenantMixin):
         return f"{self.name} ({self.slug})"
 
     @property
-    def is_retired(self) -> bool:
+    def has_ended(self) -> bool:
         """Expired or destroyed: the schema is gone, the record stays until the retention purge."""
-        return self.status in RETIRED_STATUSES
+        return self.status in ENDED_STATUSES
 
     def get_base_schema(self) -> str | bool:
         """A demo sandbox is cloned from its scenario's template; a template is migrated from scratch."""
@@ -158,7 +158,7 @@ class Sandbox(TenantMixin):
 
 
 ACTIVE_STATUSES = (Sandbox.Status.PROVISIONING, Sandbox.Status.READY, Sandbox.Status.RESETTING)
-RETIRED_STATUSES = (Sandbox.Status.EXPIRED, Sandbox.Status.DESTROYED)
+ENDED_STATUSES = (Sandbox.Status.EXPIRED, Sandbox.Status.DESTROYED)
 
 
 def template_schema_name(industry: str) -> str:

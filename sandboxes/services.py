@@ -27,7 +27,7 @@ from demoportal.core.models import Partner, User
 from sandboxes.access import sandbox_host
 from sandboxes.models import (
     ACTIVE_STATUSES,
-    RETIRED_STATUSES,
+    ENDED_STATUSES,
     Domain,
     Sandbox,
     SandboxAuditEntry,
@@ -326,7 +326,7 @@ def sandbox_extend(*, sandbox: Sandbox, hours: int, actor: User | None = None, r
     return sandbox
 
 
-def _retire(sandbox: Sandbox, *, allowed: tuple[str, ...], to: str, action: str, actor: User | None) -> Sandbox:
+def _end(sandbox: Sandbox, *, allowed: tuple[str, ...], to: str, action: str, actor: User | None) -> Sandbox:
     """Drop the schema but keep the row, its domain (which then answers 410), audit trail and analytics."""
     started = time.perf_counter()
     with (
@@ -341,9 +341,9 @@ def _retire(sandbox: Sandbox, *, allowed: tuple[str, ...], to: str, action: str,
     return sandbox
 
 
-def sandbox_destroy(*, sandbox: Sandbox, actor: User | None = None) -> Sandbox:
+def sandbox_end(*, sandbox: Sandbox, actor: User | None = None) -> Sandbox:
     allowed = (Status.READY, Status.FAILED, Status.EXPIRED)
-    return _retire(sandbox, allowed=allowed, to=Status.DESTROYED, action="destroyed", actor=actor)
+    return _end(sandbox, allowed=allowed, to=Status.DESTROYED, action="destroyed", actor=actor)
 
 
 def sandboxes_expire(*, now: datetime | None = None) -> int:
@@ -352,7 +352,7 @@ def sandboxes_expire(*, now: datetime | None = None) -> int:
     count = 0
     for sandbox in due:
         try:
-            _retire(sandbox, allowed=(Status.READY,), to=Status.EXPIRED, action="expired", actor=None)
+            _end(sandbox, allowed=(Status.READY,), to=Status.EXPIRED, action="expired", actor=None)
             count += 1
         except DomainError:
             continue  # someone else moved it meanwhile
@@ -388,7 +388,7 @@ def sandboxes_recover() -> int:
     has its schema dropped and ``ended_at`` set. One whose transition is still running holds the lock and
     is left alone. Provisioning needs no repair: the row is committed only with its schema, ready.
     """
-    interrupted = Q(status=Status.RESETTING) | Q(status__in=RETIRED_STATUSES, ended_at__isnull=True)
+    interrupted = Q(status=Status.RESETTING) | Q(status__in=ENDED_STATUSES, ended_at__isnull=True)
     count = 0
     for sandbox in Sandbox.objects.filter(interrupted, kind=Sandbox.Kind.DEMO):
         with session_lock(transition_lock_name(sandbox)) as taken:
@@ -411,7 +411,7 @@ def _recover(sandbox: Sandbox) -> bool:
             else:
                 locked.status, locked.failure_reason = Status.FAILED, "reset: interrupted, and its schema is gone"
             Sandbox.objects.filter(pk=locked.pk).update(status=locked.status, failure_reason=locked.failure_reason)
-        elif locked.is_retired and locked.ended_at is None:
+        elif locked.has_ended and locked.ended_at is None:
             drop_schema(locked)
             locked.ended_at = timezone.now()
             Sandbox.objects.filter(pk=locked.pk).update(ended_at=locked.ended_at)
@@ -426,7 +426,7 @@ def sandboxes_purge(*, now: datetime | None = None) -> int:
     """Delete the records of sandboxes that ended more than SANDBOX_RETENTION_DAYS ago: the row, its
     domain and audit trail go; an anonymised ``ArchivedSandbox`` keeps the numbers. Returns how many."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.SANDBOX_RETENTION_DAYS)
-    due = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status__in=RETIRED_STATUSES, ended_at__lte=cutoff)
+    due = Sandbox.objects.filter(kind=Sandbox.Kind.DEMO, status__in=ENDED_STATUSES, ended_at__lte=cutoff)
     count = 0
     for sandbox in due:
         with schema_context(get_public_schema_name()), transaction.atomic():
@@ -623,6 +623,6 @@ def sandbox_self_service(*, sandbox: Sandbox, action: str, actor: User | None) -
         sandbox_reset(sandbox=sandbox, actor=actor)
         return f"{sandbox.name} is back at the start of its scenario."
     if action == "end":
-        sandbox_destroy(sandbox=sandbox, actor=actor)
+        sandbox_end(sandbox=sandbox, actor=actor)
         return f"{sandbox.name} has ended."
     raise DomainError(f"No such action: use one of {', '.join(SELF_SERVICE_ACTIONS)}.", status_code=404)

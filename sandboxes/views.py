@@ -20,7 +20,7 @@ def sandbox_action(request: HttpRequest, action: str) -> HttpResponse:
     """The owner's self-service from the sandbox's own pages: extend by a day, reset, or end it."""
     sandbox = host_sandbox(request)
     self_service(request, sandbox=sandbox, action=action)
-    if sandbox.is_retired:
+    if sandbox.has_ended:
         return redirect(f"{portal_url(request)}sandboxes/")
     return redirect("sandbox:home")
 

@@ -22,15 +22,15 @@ from demoportal.core.webforms import BaseForm, bound_data
 from sandboxes import admin as sandboxes_admin
 from sandboxes.models import Sandbox
 from simulation.engine.assets import ASSET_TYPES
-from simulation.models import ANOMALY_TYPES, TriggeredEvent
-from simulation.selectors import asset_list, facility_get
+from simulation.models import ANOMALY_TYPES, RaisedAlarm
+from simulation.selectors import asset_list, plant_get
 from simulation.services import (
+    ALARM_MESSAGE_MAX,
     MAX_OVERLAY_MINUTES,
     MAX_TIME_SCALE,
-    TRIGGERED_MESSAGE_MAX,
+    alarm_raise,
     anomaly_inject,
     clock_set,
-    event_trigger,
 )
 
 
@@ -56,13 +56,13 @@ class AnomalyForm(PlantChangeForm):
         ]
 
 
-class TriggerEventForm(PlantChangeForm):
+class RaiseAlarmForm(PlantChangeForm):
     """An event sales raise by hand in a prospect's plant during a call, e.g. "Flame failure on B-201"."""
 
     asset = forms.ChoiceField()
-    kind = forms.ChoiceField(choices=TriggeredEvent.KIND_CHOICES, initial="alarm")
+    kind = forms.ChoiceField(choices=RaisedAlarm.KIND_CHOICES, initial="alarm")
     message = forms.CharField(
-        max_length=TRIGGERED_MESSAGE_MAX, help_text="What the prospect reads in the plant's events list."
+        max_length=ALARM_MESSAGE_MAX, help_text="What the prospect reads in the plant's events list."
     )
 
     def __init__(self, *args: Any, assets: list[tuple[int, str, str]], **kwargs: Any) -> None:
@@ -85,11 +85,11 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         anomaly = self.admin_site.admin_view(self.anomaly_view)
-        triggered = self.admin_site.admin_view(self.trigger_event_view)
+        triggered = self.admin_site.admin_view(self.raise_alarm_view)
         clock = self.admin_site.admin_view(self.clock_view)
         return [
             path("<int:object_id>/anomaly/", anomaly, name="sandboxes_sandbox_anomaly"),
-            path("<int:object_id>/trigger-event/", triggered, name="sandboxes_sandbox_trigger_event"),
+            path("<int:object_id>/trigger-event/", triggered, name="sandboxes_sandbox_raise_alarm"),
             path("<int:object_id>/clock/", clock, name="sandboxes_sandbox_clock"),
             *super().get_urls(),
         ]
@@ -173,12 +173,12 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
             change=inject,
         )
 
-    def trigger_event_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+    def raise_alarm_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """Raise an event in the prospect's plant now: it shows in the sandbox's events (home and the asset's
         page) beside the ones the engine derives, and in its next live tick."""
 
         def trigger(sandbox: Sandbox, data: dict[str, Any], user: User) -> str:
-            event = event_trigger(
+            event = alarm_raise(
                 sandbox=sandbox, asset_id=int(data["asset"]), kind=data["kind"], message=data["message"], actor=user
             )
             return f"{event.get_kind_display()} raised on {event.asset.tag} in {sandbox.slug}."
@@ -186,7 +186,7 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
         return self.plant_change_view(
             request,
             object_id,
-            form_class=TriggerEventForm,
+            form_class=RaiseAlarmForm,
             title="Trigger an event",
             intro="The event happens now: it shows in the sandbox's events list and on the asset's page, and an "
             "alarm can be acknowledged there like any other.",
@@ -198,11 +198,11 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
         """Run the prospect's plant faster (1× to 3600×) to show a trend during a call, and back to 1×."""
 
         def set_clock(sandbox: Sandbox, data: dict[str, Any], user: User) -> str:
-            facility = facility_get()
-            if facility is None:
+            plant = plant_get()
+            if plant is None:
                 raise DomainError("This sandbox has no plant.", errors={"time_scale": ["This sandbox has no plant."]})
-            facility = clock_set(sandbox=sandbox, facility=facility, time_scale=data["time_scale"], actor=user)
-            return f"{sandbox.slug}'s plant now runs at {facility.time_scale}×."
+            plant = clock_set(sandbox=sandbox, plant=plant, time_scale=data["time_scale"], actor=user)
+            return f"{sandbox.slug}'s plant now runs at {plant.time_scale}×."
 
         return self.plant_change_view(
             request,

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django_tenants.utils import schema_context
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -24,27 +24,27 @@ from demoportal.core.exceptions import DomainError
 from sandboxes.access import acting_user, sandbox_for
 from sandboxes.authentication import DemoPlantIsReadOnly, SandboxScoped
 from sandboxes.models import Sandbox
-from simulation.models import Facility
+from simulation.models import Plant
 from simulation.selectors import (
-    DEFAULT_EVENTS_DAYS,
+    DEFAULT_ALARMS_DAYS,
     MAX_POINTS_LIMIT,
     SERIES_DEFAULT_POINTS,
-    alarm_rows,
+    alarm_rows_since,
+    alarms_with_acknowledgement,
     asset_list,
     asset_rows,
-    event_rows_since,
-    facility_get,
-    facility_kpis,
-    facility_sim_now,
+    plant_get,
+    plant_kpis,
+    plant_sim_now,
     sensor_rows,
     sensor_series_window,
 )
 from simulation.services import (
     MAX_OVERLAY_MINUTES,
     MAX_TIME_SCALE,
+    alarm_acknowledge,
     anomaly_inject,
     clock_set,
-    event_acknowledge,
     optimization_apply,
 )
 
@@ -52,28 +52,28 @@ MASTER_DATA_CACHE_SECONDS = 3600
 
 
 @contextmanager
-def sandbox_plant(request: Request, sandbox_id: int) -> Iterator[tuple[Sandbox, Facility]]:
-    """The sandbox and its facility, with its schema active for the duration.
+def sandbox_plant(request: Request, sandbox_id: int) -> Iterator[tuple[Sandbox, Plant]]:
+    """The sandbox and its plant, with its schema active for the duration.
 
     Found, scoped and counted like every sandbox endpoint (``sandbox_for``); an ended sandbox has no
     plant left (410), one being provisioned or reset has none yet (409).
     """
     sandbox = sandbox_for(request, sandbox_id)
-    if sandbox.is_retired:
+    if sandbox.has_ended:
         raise DomainError(f"This sandbox has ended ({sandbox.status}); its plant data is gone.", status_code=410)
     if sandbox.status != Sandbox.Status.READY:
         raise DomainError(f"This sandbox is {sandbox.status}; try again in a moment.", status_code=409, retry_after=5)
     with schema_context(sandbox.schema_name):
-        facility = facility_get()
-        if facility is None:
+        plant = plant_get()
+        if plant is None:
             raise NotFound("This sandbox has no plant.")
-        yield sandbox, facility
+        yield sandbox, plant
 
 
-def master_data(facility: Facility, name: str, build: Callable[[], Any]) -> Any:
+def master_data(plant: Plant, name: str, build: Callable[[], Any]) -> Any:
     """Assets and sensors never change in a demo (they are read-only), so their serialised lists are
     cached per plant; a reset starts the plant again and so reads a new key."""
-    key = f"plant-master:{facility.pk}:{facility.seed}:{facility.started_at.timestamp():.0f}:{name}"
+    key = f"plant-master:{plant.pk}:{plant.seed}:{plant.started_at.timestamp():.0f}:{name}"
     return cache.get_or_set(key, build, MASTER_DATA_CACHE_SECONDS)  # the schema prefixes every cache key
 
 
@@ -97,8 +97,8 @@ class AssetOutput(serializers.Serializer[Any]):
 class AssetListApi(SandboxApi):
     @extend_schema(responses=AssetOutput(many=True), summary="Assets of the sandbox's plant")
     def get(self, request: Request, sandbox_id: int) -> Response:
-        with sandbox_plant(request, sandbox_id) as (_, facility):
-            return Response(master_data(facility, "assets", asset_rows))
+        with sandbox_plant(request, sandbox_id) as (_, plant):
+            return Response(master_data(plant, "assets", asset_rows))
 
 
 class SensorListInput(serializers.Serializer[Any]):
@@ -130,10 +130,10 @@ class SensorListApi(SandboxApi):
         params = SensorListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
         asset_id = params.validated_data.get("asset")
-        with sandbox_plant(request, sandbox_id) as (_, facility):
+        with sandbox_plant(request, sandbox_id) as (_, plant):
             if asset_id is not None and not asset_list().filter(pk=asset_id).exists():
                 raise ValidationError({"asset": [f"No asset with id {asset_id} in this sandbox."]})
-            return Response(master_data(facility, f"sensors:{asset_id}", lambda: sensor_rows(asset_id=asset_id)))
+            return Response(master_data(plant, f"sensors:{asset_id}", lambda: sensor_rows(asset_id=asset_id)))
 
 
 class SeriesInput(serializers.Serializer[Any]):
@@ -160,9 +160,9 @@ class SensorSeriesApi(SandboxApi):
     def get(self, request: Request, sandbox_id: int, sensor_id: int) -> Response:
         params = SeriesInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        with sandbox_plant(request, sandbox_id) as (_, facility):
+        with sandbox_plant(request, sandbox_id) as (_, plant):
             window = sensor_series_window(
-                facility=facility,
+                plant=plant,
                 sensor_id=sensor_id,
                 start=params.validated_data.get("start"),
                 end=params.validated_data.get("end"),
@@ -171,12 +171,12 @@ class SensorSeriesApi(SandboxApi):
         return Response(SeriesOutput(window).data)
 
 
-class EventListInput(serializers.Serializer[Any]):
+class AlarmListInput(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=["alarm", "maintenance_due", "permit_exceedance"], required=False)
-    since = serializers.DateTimeField(required=False, help_text=f"ISO 8601; default: {DEFAULT_EVENTS_DAYS} days ago.")
+    since = serializers.DateTimeField(required=False, help_text=f"ISO 8601; default: {DEFAULT_ALARMS_DAYS} days ago.")
 
 
-class EventOutput(serializers.Serializer[Any]):
+class AlarmOutput(serializers.Serializer[Any]):
     key = serializers.CharField()
     kind = serializers.CharField()
     anomaly = serializers.CharField(allow_null=True)
@@ -188,26 +188,26 @@ class EventOutput(serializers.Serializer[Any]):
     acknowledged = serializers.BooleanField()
 
 
-class EventPagination(PageNumberPagination):
+class AlarmPagination(PageNumberPagination):
     page_size = 50
 
 
-class EventListApi(SandboxApi):
-    pagination_class = EventPagination  # the schema documents the pages' envelope from it
+class AlarmListApi(SandboxApi):
+    pagination_class = AlarmPagination  # the schema documents the pages' envelope from it
 
     @extend_schema(
-        parameters=[EventListInput], responses=EventOutput(many=True), summary="Events and alarms, newest first"
+        parameters=[AlarmListInput], responses=AlarmOutput(many=True), summary="Events and alarms, newest first"
     )
     def get(self, request: Request, sandbox_id: int) -> Response:
-        params = EventListInput(data=request.query_params)
+        params = AlarmListInput(data=request.query_params)
         params.is_valid(raise_exception=True)
-        with sandbox_plant(request, sandbox_id) as (_, facility):
-            rows = event_rows_since(
-                facility, since=params.validated_data.get("since"), kind=params.validated_data.get("kind")
+        with sandbox_plant(request, sandbox_id) as (_, plant):
+            rows = alarm_rows_since(
+                plant, since=params.validated_data.get("since"), kind=params.validated_data.get("kind")
             )
             paginator = self.pagination_class()
             page: list[dict[str, Any]] = paginator.paginate_queryset(rows, request, view=self) or []  # type: ignore[arg-type]
-            return paginator.get_paginated_response(EventOutput(alarm_rows(page), many=True).data)
+            return paginator.get_paginated_response(AlarmOutput(alarms_with_acknowledgement(page), many=True).data)
 
 
 class KpiOutput(serializers.Serializer[Any]):
@@ -220,8 +220,8 @@ class KpiOutput(serializers.Serializer[Any]):
 class KpiApi(SandboxApi):
     @extend_schema(responses=KpiOutput(many=True), summary="The scenario's key figures, computed from the plant's data")
     def get(self, request: Request, sandbox_id: int) -> Response:
-        with sandbox_plant(request, sandbox_id) as (_, facility):
-            return Response(KpiOutput(facility_kpis(facility), many=True).data)
+        with sandbox_plant(request, sandbox_id) as (_, plant):
+            return Response(KpiOutput(plant_kpis(plant), many=True).data)
 
 
 class OverlayApi(APIView):
@@ -313,19 +313,28 @@ class OptimizationCreateApi(OverlayApi):
 
 
 class AcknowledgementOutput(serializers.Serializer[Any]):
-    key = serializers.CharField(source="event_key")
+    key = serializers.CharField(source="alarm_key")
     acknowledged_at = serializers.DateTimeField()
     acknowledged_by = serializers.CharField()
 
 
-class EventAcknowledgeApi(OverlayApi):
+class AlarmAcknowledgeApi(OverlayApi):
     @extend_schema(request=None, responses=AcknowledgementOutput, summary="Acknowledge an event or alarm")
     def post(self, request: Request, sandbox_id: int, key: str) -> Response:
-        with sandbox_plant(request, sandbox_id) as (sandbox, facility):
-            acknowledgement, _ = event_acknowledge(
-                sandbox=sandbox, facility=facility, key=key, actor=acting_user(request)
-            )
+        with sandbox_plant(request, sandbox_id) as (sandbox, plant):
+            acknowledgement, _ = alarm_acknowledge(sandbox=sandbox, plant=plant, key=key, actor=acting_user(request))
         return Response(AcknowledgementOutput(acknowledgement).data)
+
+
+# The paths these had until the rename (…/events…): still answered until 2027-06, documented as deprecated.
+@extend_schema_view(get=extend_schema(deprecated=True, summary="Deprecated: GET …/alarms"))
+class AlarmListOldPathApi(AlarmListApi):
+    pass
+
+
+@extend_schema_view(post=extend_schema(deprecated=True, summary="Deprecated: POST …/alarms/{key}/acknowledge"))
+class AlarmAcknowledgeOldPathApi(AlarmAcknowledgeApi):
+    pass
 
 
 class ClockInput(serializers.Serializer[Any]):
@@ -349,8 +358,8 @@ class ClockApi(OverlayApi):
     def post(self, request: Request, sandbox_id: int) -> Response:
         data = ClockInput(data=request.data)
         data.is_valid(raise_exception=True)
-        with sandbox_plant(request, sandbox_id) as (sandbox, facility):
+        with sandbox_plant(request, sandbox_id) as (sandbox, plant):
             scale = data.validated_data["time_scale"]
-            facility = clock_set(sandbox=sandbox, facility=facility, time_scale=scale, actor=acting_user(request))
-            body = {"time_scale": facility.time_scale, "sim_ts": facility_sim_now(facility)}
+            plant = clock_set(sandbox=sandbox, plant=plant, time_scale=scale, actor=acting_user(request))
+            body = {"time_scale": plant.time_scale, "sim_ts": plant_sim_now(plant)}
         return Response(ClockOutput(body).data)

@@ -21,8 +21,8 @@ from demoportal.core.health import redis_client
 from sandboxes.models import Sandbox
 from simulation.engine.alarms import Limits, Permit, plant_limits, plant_permit
 from simulation.engine.live import LiveMember
-from simulation.models import Sensor, TriggeredEvent
-from simulation.selectors import facility_get, facility_overlays, facility_plant
+from simulation.models import RaisedAlarm, Sensor
+from simulation.selectors import plant_get, plant_layout, plant_overlays
 
 VIEWERS_KEY = "live:viewers"
 RELOAD_KEY = "live:reload"  # sandboxes whose plant changed: the simulator reads them again
@@ -87,7 +87,7 @@ class LiveSandbox:
     pending: list[dict[str, Any]] = field(default_factory=list)
     seen_minute: int = NO_MINUTE  # the engine's events up to this minute were sent
     sent: dict[str, int] = field(default_factory=dict)  # keys of the engine's events sent lately, by minute
-    triggered_seen: int = 0  # the newest TriggeredEvent already sent (or there before the first viewer)
+    triggered_seen: int = 0  # the newest RaisedAlarm already sent (or there before the first viewer)
 
     @cached_property
     def limits(self) -> Limits:
@@ -130,18 +130,18 @@ def live_sandbox_load(sandbox_id: int, *, triggered_seen: int | None = None) -> 
     if sandbox is None:
         return None
     with schema_context(sandbox.schema_name):
-        facility = facility_get()
-        if facility is None:
+        plant = plant_get()
+        if plant is None:
             return None
-        plant = facility_plant(facility)
-        ids = np.zeros(len(plant.sensors), dtype=np.int64)
+        layout = plant_layout(plant)
+        ids = np.zeros(len(layout.sensors), dtype=np.int64)
         for index, pk in Sensor.objects.values_list("index", "pk"):
             ids[index] = pk
-        member = LiveMember(plant=plant, base_minute=facility.base_minute, overlays=facility_overlays(facility))
-        anchored = facility.clock_wall_at is not None and facility.clock_sim_at is not None
-        newest = TriggeredEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        member = LiveMember(plant=layout, base_minute=plant.base_minute, overlays=plant_overlays(plant))
+        anchored = plant.clock_wall_at is not None and plant.clock_sim_at is not None
+        newest = RaisedAlarm.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         triggered = (
-            TriggeredEvent.objects.select_related("asset").filter(pk__gt=triggered_seen).order_by("pk")
+            RaisedAlarm.objects.select_related("asset").filter(pk__gt=triggered_seen).order_by("pk")
             if triggered_seen is not None
             else []
         )
@@ -155,11 +155,11 @@ def live_sandbox_load(sandbox_id: int, *, triggered_seen: int | None = None) -> 
             sandbox_id=sandbox_id,
             member=member,
             sensor_ids=ids,
-            started_minute=facility.base_minute,
+            started_minute=plant.base_minute,
             generation=(sandbox.schema_name, sandbox.reset_at),
-            time_scale=facility.time_scale if anchored else 1,
-            clock_wall=facility.clock_wall_at.timestamp() if facility.clock_wall_at is not None else 0.0,
-            clock_sim=facility.clock_sim_at.timestamp() if facility.clock_sim_at is not None else 0.0,
+            time_scale=plant.time_scale if anchored else 1,
+            clock_wall=plant.clock_wall_at.timestamp() if plant.clock_wall_at is not None else 0.0,
+            clock_sim=plant.clock_sim_at.timestamp() if plant.clock_sim_at is not None else 0.0,
             sensor_keys=[str(pk) for pk in ids.tolist()],
             pending=pending,
             triggered_seen=max(newest, triggered_seen or 0),

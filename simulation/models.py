@@ -1,6 +1,6 @@
 """Per-sandbox plant state (a tenant app: these tables live in each sandbox's schema).
 
-Small by design: the facility, its assets and sensors (hundreds of rows), and what people changed.
+Small by design: the plant, its assets and sensors (hundreds of rows), and what people changed.
 No history rows: the engine computes any window of values on demand.
 """
 
@@ -11,7 +11,7 @@ from django.db import models
 from simulation.engine.assets import ANOMALY_EVENTS
 
 
-class Facility(models.Model):
+class Plant(models.Model):
     """The plant of this sandbox: which scenario, which seed, and when its time began (BASE_TS)."""
 
     scenario = models.CharField(max_length=40)
@@ -28,10 +28,10 @@ class Facility(models.Model):
     clock_sim_at = models.DateTimeField(null=True, blank=True, help_text="Simulated time at the clock's anchor.")
 
     class Meta:
-        verbose_name_plural = "facilities"
+        verbose_name_plural = "plants"
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(time_scale__gte=1) & models.Q(time_scale__lte=3600), name="facility_time_scale_range"
+                condition=models.Q(time_scale__gte=1) & models.Q(time_scale__lte=3600), name="plant_time_scale_range"
             ),
         ]
 
@@ -45,7 +45,7 @@ class Facility(models.Model):
 
 
 class Asset(models.Model):
-    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="assets")
+    plant = models.ForeignKey(Plant, on_delete=models.CASCADE, related_name="assets")
     index = models.PositiveIntegerField(help_text="The engine's index of this asset in its plant.")
     tag = models.CharField(max_length=20)
     type = models.CharField(max_length=40)
@@ -56,8 +56,8 @@ class Asset(models.Model):
     class Meta:
         ordering = ["index"]
         constraints = [
-            models.UniqueConstraint(fields=["facility", "tag"], name="asset_tag_unique"),
-            models.UniqueConstraint(fields=["facility", "index"], name="asset_index_unique"),
+            models.UniqueConstraint(fields=["plant", "tag"], name="asset_tag_unique"),
+            models.UniqueConstraint(fields=["plant", "index"], name="asset_index_unique"),
         ]
 
     def __str__(self) -> str:
@@ -134,12 +134,12 @@ class AppliedOptimization(models.Model):
         return f"{self.get_kind_display()} on {self.asset.tag} at {self.applied_at:%Y-%m-%d %H:%M}"
 
 
-class TriggeredEvent(models.Model):
+class RaisedAlarm(models.Model):
     """An event raised by hand (sales during a live call), shown beside the events the engine derives."""
 
     KIND_CHOICES = [(kind, kind.replace("_", " ")) for kind in sorted(set(ANOMALY_EVENTS.values()))]
 
-    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="triggered_events")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="raised_alarms")
     kind = models.CharField(max_length=40, choices=KIND_CHOICES)
     message = models.CharField(max_length=300)
     occurred_at = models.DateTimeField()
@@ -153,11 +153,11 @@ class TriggeredEvent(models.Model):
 
 
 class Acknowledgement(models.Model):
-    """Someone acknowledged an alarm or event; ``event_key`` is the engine event's stable key."""
+    """Someone acknowledged an alarm or event; ``alarm_key`` is the engine event's stable key."""
 
-    event_key = models.CharField(max_length=120, unique=True)
+    alarm_key = models.CharField(max_length=120, unique=True)
     acknowledged_at = models.DateTimeField(auto_now_add=True)
     acknowledged_by = models.EmailField(blank=True)
 
     def __str__(self) -> str:
-        return f"{self.event_key} acknowledged"
+        return f"{self.alarm_key} acknowledged"

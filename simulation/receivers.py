@@ -10,16 +10,16 @@ from django_tenants.utils import schema_context
 
 from sandboxes.models import Sandbox
 from sandboxes.signals import sandbox_started
-from simulation.services import facility_start
+from simulation.services import plant_start
 from simulation.tasks import kpis_warm
 
 
 @receiver(sandbox_started, dispatch_uid="simulation.plant_start")
-def plant_start(sender: Any, sandbox: Sandbox, **_: Any) -> None:
+def sandbox_plant_start(sender: Any, sandbox: Sandbox, **_: Any) -> None:
     """In the sandbox's schema: its plant takes the sandbox's seed and starts at its ``reset_at``; a sandbox
     someone will look at now has its KPIs computed by a worker once the step commits."""
     assert sandbox.reset_at is not None
-    facility_start(scenario_key=sandbox.industry, seed=sandbox.seed, started_at=sandbox.reset_at)
+    plant_start(scenario_key=sandbox.industry, seed=sandbox.seed, started_at=sandbox.reset_at)
     if sandbox.status == Sandbox.Status.READY:
         kpis_warm_later(sandbox)
 

@@ -31,15 +31,15 @@ from simulation.models import (
     Acknowledgement,
     AppliedOptimization,
     Asset,
-    Facility,
     InjectedAnomaly,
+    Plant,
+    RaisedAlarm,
     Sensor,
-    TriggeredEvent,
 )
 
 
-def facility_get() -> Facility | None:
-    return Facility.objects.first()
+def plant_get() -> Plant | None:
+    return Plant.objects.first()
 
 
 def asset_list() -> QuerySet[Asset]:
@@ -82,19 +82,19 @@ def _plant(scenario_key: str, version: str, seed: int) -> PlantLayout:
     return plant_build(catalogue.scenarios()[scenario_key], seed)
 
 
-def facility_plant(facility: Facility) -> PlantLayout:
-    """The engine's plant for this facility (built once per process for each scenario and seed)."""
-    return _plant(facility.scenario, facility.scenario_version, facility.seed)
+def plant_layout(plant: Plant) -> PlantLayout:
+    """The engine's plant for this plant (built once per process for each scenario and seed)."""
+    return _plant(plant.scenario, plant.scenario_version, plant.seed)
 
 
-def facility_sim_now(facility: Facility, now: datetime | None = None) -> datetime:
+def plant_sim_now(plant: Plant, now: datetime | None = None) -> datetime:
     """The plant's own "now": wall time at 1×, further ahead the faster its clock has run (time
     compression, ``clock_set``). Where a plant's "now" matters (the end of its history, its KPIs'
     window, its recent events, the live ticker) it is this."""
     now = now or timezone.now()
-    if facility.clock_wall_at is None or facility.clock_sim_at is None:
+    if plant.clock_wall_at is None or plant.clock_sim_at is None:
         return now
-    return facility.clock_sim_at + (now - facility.clock_wall_at) * facility.time_scale
+    return plant.clock_sim_at + (now - plant.clock_wall_at) * plant.time_scale
 
 
 def to_minute(moment: datetime) -> int:
@@ -106,7 +106,7 @@ def from_minute(minute: int) -> datetime:
     return datetime.fromtimestamp(minute * 60, tz=UTC)
 
 
-def facility_overlays(facility: Facility) -> list[Overlay]:
+def plant_overlays(plant: Plant) -> list[Overlay]:
     """What people changed in this plant, as engine overlays, oldest first."""
     overlays = [
         Overlay(
@@ -117,13 +117,11 @@ def facility_overlays(facility: Facility) -> list[Overlay]:
             anomaly_type=a.type,
             magnitude=a.magnitude,
         )
-        for a in InjectedAnomaly.objects.select_related("asset").filter(asset__facility=facility)
+        for a in InjectedAnomaly.objects.select_related("asset").filter(asset__plant=plant)
     ]
     overlays += [
         Overlay("o2_setpoint", o.asset.index, to_minute(o.applied_at), value=float(o.parameters["o2_pct"]))
-        for o in AppliedOptimization.objects.select_related("asset").filter(
-            asset__facility=facility, kind="o2_setpoint"
-        )
+        for o in AppliedOptimization.objects.select_related("asset").filter(asset__plant=plant, kind="o2_setpoint")
     ]
     return overlays
 
@@ -131,46 +129,46 @@ def facility_overlays(facility: Facility) -> list[Overlay]:
 KPI_CACHE_SECONDS = 3600
 
 
-def facility_kpis(facility: Facility) -> list[dict[str, Any]]:
+def plant_kpis(plant: Plant) -> list[dict[str, Any]]:
     """The scenario's key figures up to the current hour, computed from the plant's data (0.03-0.35 s of
     CPU, by scenario) and cached for the hour, the plant's start and its current overlays. ``kpis_warm``
     fills the cache when a sandbox is made or reset, so the first page a prospect opens need not wait."""
-    key, hour, overlays = _kpi_cache_key(facility)
+    key, hour, overlays = _kpi_cache_key(plant)
 
     def compute() -> list[dict[str, Any]]:
-        computed = scenario_kpis(facility_plant(facility), Clock(base=facility.base_minute, now=hour * 60), overlays)
+        computed = scenario_kpis(plant_layout(plant), Clock(base=plant.base_minute, now=hour * 60), overlays)
         return [{"key": k.key, "name": k.name, "value": round(k.value, 4), "unit": k.unit} for k in computed]
 
     return cast(list[dict[str, Any]], cache.get_or_set(key, compute, KPI_CACHE_SECONDS))
 
 
-def facility_kpis_cached(facility: Facility, *, overlays: list[Overlay] | None = None) -> list[dict[str, Any]] | None:
+def plant_kpis_cached(plant: Plant, *, overlays: list[Overlay] | None = None) -> list[dict[str, Any]] | None:
     """The key figures if they are computed already, else None (the page then fetches them from the API).
-    ``overlays``: the plant's ``facility_overlays`` when the caller has them already."""
-    return cast(list[dict[str, Any]] | None, cache.get(_kpi_cache_key(facility, overlays=overlays)[0]))
+    ``overlays``: the plant's ``plant_overlays`` when the caller has them already."""
+    return cast(list[dict[str, Any]] | None, cache.get(_kpi_cache_key(plant, overlays=overlays)[0]))
 
 
-def _kpi_cache_key(facility: Facility, *, overlays: list[Overlay] | None = None) -> tuple[str, int, list[Overlay]]:
-    overlays = facility_overlays(facility) if overlays is None else overlays
+def _kpi_cache_key(plant: Plant, *, overlays: list[Overlay] | None = None) -> tuple[str, int, list[Overlay]]:
+    overlays = plant_overlays(plant) if overlays is None else overlays
     fingerprint = hashlib.sha256(repr(overlays).encode()).hexdigest()[:16]
-    hour = int(facility_sim_now(facility).timestamp() // 3600)
+    hour = int(plant_sim_now(plant).timestamp() // 3600)
     # The schema prefixes every cache key; seed and start change with a claim or reset.
-    key = f"kpis:{facility.pk}:{facility.seed}:{facility.base_minute}:{fingerprint}:{hour}"
+    key = f"kpis:{plant.pk}:{plant.seed}:{plant.base_minute}:{fingerprint}:{hour}"
     return key, hour, overlays
 
 
-def event_rows(
-    facility: Facility, *, since_minute: int, end_minute: int, overlays: list[Overlay] | None = None
+def alarm_rows(
+    plant: Plant, *, since_minute: int, end_minute: int, overlays: list[Overlay] | None = None
 ) -> list[dict[str, Any]]:
     """The plant's events and alarms in [since, end), newest first: the engine's (generated, scripted,
     injected) and those triggered in the sandbox, as the API shows them (without acknowledgement).
-    ``overlays``: the plant's ``facility_overlays`` when the caller has them already."""
+    ``overlays``: the plant's ``plant_overlays`` when the caller has them already."""
     engine_events = events(
-        facility_plant(facility),
-        base_minute=facility.base_minute,
+        plant_layout(plant),
+        base_minute=plant.base_minute,
         start=since_minute,
         end=end_minute,
-        overlays=facility_overlays(facility) if overlays is None else overlays,
+        overlays=plant_overlays(plant) if overlays is None else overlays,
     )
     rows: list[dict[str, Any]] = [
         {
@@ -185,7 +183,7 @@ def event_rows(
         }
         for e in engine_events
     ]
-    triggered = TriggeredEvent.objects.select_related("asset").filter(occurred_at__gte=from_minute(since_minute))
+    triggered = RaisedAlarm.objects.select_related("asset").filter(occurred_at__gte=from_minute(since_minute))
     rows += [
         {
             "key": f"triggered:{t.pk}",
@@ -208,7 +206,7 @@ def asset_get(*, tag: str) -> Asset | None:
 
 
 def sensor_values_window(
-    facility: Facility,
+    plant: Plant,
     sensors: list[dict[str, Any]],
     *,
     start: int,
@@ -216,15 +214,15 @@ def sensor_values_window(
     overlays: list[Overlay] | None = None,
 ) -> NDArray[Any]:
     """The engine's values of ``sensors`` (rows of ``sensor_rows``) for the minutes [start, end), one row per
-    sensor, with what people changed in the plant (``facility_overlays``) applied."""
+    sensor, with what people changed in the plant (``plant_overlays``) applied."""
     indices = list(Sensor.objects.filter(pk__in=[s["id"] for s in sensors]).values_list("pk", "index"))
     index_of = dict(indices)
     return sensor_values_parallel(
-        facility_plant(facility),
+        plant_layout(plant),
         [index_of[s["id"]] for s in sensors],
         np.arange(start, end, dtype=np.int64),
-        base_minute=facility.base_minute,
-        overlays=facility_overlays(facility) if overlays is None else overlays,
+        base_minute=plant.base_minute,
+        overlays=plant_overlays(plant) if overlays is None else overlays,
     )
 
 
@@ -242,14 +240,14 @@ def asset_o2_setpoint(*, asset: Asset, o2_sensor_id: int) -> dict[str, Any]:
     return {"value": float(parameters.get("base", 0.0)), "applied_at": None, "applied_by": ""}
 
 
-def asset_event_rows(
-    facility: Facility, *, asset_tag: str, since_minute: int, end_minute: int, overlays: list[Overlay] | None = None
+def asset_alarm_rows(
+    plant: Plant, *, asset_tag: str, since_minute: int, end_minute: int, overlays: list[Overlay] | None = None
 ) -> list[AlarmRow]:
-    """``event_rows`` of one asset, newest first, each with its acknowledgement (``alarm_rows``)."""
-    return alarm_rows(
+    """``alarm_rows`` of one asset, newest first, each with its acknowledgement (``alarms_with_acknowledgement``)."""
+    return alarms_with_acknowledgement(
         [
             row
-            for row in event_rows(facility, since_minute=since_minute, end_minute=end_minute, overlays=overlays)
+            for row in alarm_rows(plant, since_minute=since_minute, end_minute=end_minute, overlays=overlays)
             if row["asset"] == asset_tag
         ]
     )
@@ -259,7 +257,7 @@ FIRING_RATE_WINDOW_MINUTES = 7 * 1440
 
 
 def asset_firing_rate_mmbtu_per_h(
-    facility: Facility,
+    plant: Plant,
     *,
     asset: Asset,
     sensors: list[dict[str, Any]] | None = None,
@@ -275,9 +273,9 @@ def asset_firing_rate_mmbtu_per_h(
     if not meters:
         return None
     (fuel, factor), *_ = meters
-    end = to_minute(facility_sim_now(facility))
+    end = to_minute(plant_sim_now(plant))
     start = end - FIRING_RATE_WINDOW_MINUTES
-    values = sensor_values_window(facility, [fuel], start=start, end=end, overlays=overlays)[0]
+    values = sensor_values_window(plant, [fuel], start=start, end=end, overlays=overlays)[0]
     return float(np.clip(values, 0.0, None).mean()) * factor
 
 
@@ -293,7 +291,7 @@ def fuel_meters(*, assets: list[dict[str, Any]], sensors: list[dict[str, Any]]) 
 
 
 def plant_now(
-    facility: Facility,
+    plant: Plant,
     *,
     assets: list[dict[str, Any]],
     sensors: list[dict[str, Any]],
@@ -304,12 +302,12 @@ def plant_now(
     """The plant's fuel input right now, with what it costs and emits an hour: the figures at the plant's
     current minute, and what a page needs to keep them live (each fuel meter's sensor id and its factor
     to MMBtu/h, the fuel price, tonnes of CO2 per MMBtu of the scenario's fuel). ``overlays``: the
-    plant's ``facility_overlays`` when the caller has them already."""
+    plant's ``plant_overlays`` when the caller has them already."""
     meters = fuel_meters(assets=assets, sensors=sensors)
-    minute = to_minute(facility_sim_now(facility))
+    minute = to_minute(plant_sim_now(plant))
     sensors_metered = [meter for meter, _ in meters]
     values = (
-        sensor_values_window(facility, sensors_metered, start=minute, end=minute + 1, overlays=overlays)[:, 0]
+        sensor_values_window(plant, sensors_metered, start=minute, end=minute + 1, overlays=overlays)[:, 0]
         if meters
         else np.zeros(0)
     )
@@ -325,9 +323,9 @@ def plant_now(
     )
 
 
-def history_bounds(facility: Facility) -> tuple[int, int]:
+def history_bounds(plant: Plant) -> tuple[int, int]:
     """[first, last] minute a sandbox has data for: 12 months before its start, up to the plant's now."""
-    return facility.base_minute - HISTORY_MINUTES, to_minute(facility_sim_now(facility))
+    return plant.base_minute - HISTORY_MINUTES, to_minute(plant_sim_now(plant))
 
 
 # --- What the plant's pages and read endpoints show, as small typed objects -------------------------------
@@ -355,12 +353,12 @@ def bound(value: float) -> str:
     return f"{value:,.4g}"
 
 
-EVENT_KIND_LABELS = {"alarm": "Alarm", "maintenance_due": "Maintenance due", "permit_exceedance": "Permit exceedance"}
+ALARM_KIND_LABELS = {"alarm": "Alarm", "maintenance_due": "Maintenance due", "permit_exceedance": "Permit exceedance"}
 
 
 @dataclass(frozen=True)
 class AlarmRow(ByKey):
-    """One of the plant's events or alarms (a row of ``event_rows``) with its acknowledgement, if any."""
+    """One of the plant's events or alarms (a row of ``alarm_rows``) with its acknowledgement, if any."""
 
     key: str
     kind: str
@@ -379,16 +377,16 @@ class AlarmRow(ByKey):
 
     @property
     def kind_label(self) -> str:
-        return EVENT_KIND_LABELS.get(self.kind, self.kind)
+        return ALARM_KIND_LABELS.get(self.kind, self.kind)
 
 
-def alarm_rows(rows: Sequence[dict[str, Any]]) -> list[AlarmRow]:
-    """``rows`` of ``event_rows``, in their order, each with its acknowledgement: the one place that asks
+def alarms_with_acknowledgement(rows: Sequence[dict[str, Any]]) -> list[AlarmRow]:
+    """``rows`` of ``alarm_rows``, in their order, each with its acknowledgement: the one place that asks
     whether an event was acknowledged (one query, however many rows)."""
     acknowledgements = {
         key: (at, by)
-        for key, at, by in Acknowledgement.objects.filter(event_key__in=[row["key"] for row in rows]).values_list(
-            "event_key", "acknowledged_at", "acknowledged_by"
+        for key, at, by in Acknowledgement.objects.filter(alarm_key__in=[row["key"] for row in rows]).values_list(
+            "alarm_key", "acknowledged_at", "acknowledged_by"
         )
     }
     alarms = []
@@ -411,25 +409,21 @@ def alarm_rows(rows: Sequence[dict[str, Any]]) -> list[AlarmRow]:
     return alarms
 
 
-DEFAULT_EVENTS_DAYS = 30
+DEFAULT_ALARMS_DAYS = 30
 
 
-def event_rows_since(
-    facility: Facility, *, since: datetime | None = None, kind: str | None = None
-) -> list[dict[str, Any]]:
-    """The plant's ``event_rows`` from ``since`` (default: ``DEFAULT_EVENTS_DAYS`` before the plant's now) up
+def alarm_rows_since(plant: Plant, *, since: datetime | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+    """The plant's ``alarm_rows`` from ``since`` (default: ``DEFAULT_ALARMS_DAYS`` before the plant's now) up
     to its now, newest first, only those of ``kind`` if given. A ``since`` before the plant's history
     begins is a DomainError on ``since``."""
-    first, last = history_bounds(facility)
-    since_minute = to_minute(
-        since if since is not None else facility_sim_now(facility) - timedelta(days=DEFAULT_EVENTS_DAYS)
-    )
+    first, last = history_bounds(plant)
+    since_minute = to_minute(since if since is not None else plant_sim_now(plant) - timedelta(days=DEFAULT_ALARMS_DAYS))
     if since_minute < first:
         raise DomainError(
             "Some fields are not valid.",
             errors={"since": [f"since is before this sandbox's history begins ({from_minute(first).isoformat()})."]},
         )
-    rows = event_rows(facility, since_minute=since_minute, end_minute=last + 1)
+    rows = alarm_rows(plant, since_minute=since_minute, end_minute=last + 1)
     return rows if kind is None else [row for row in rows if row["kind"] == kind]
 
 
@@ -453,7 +447,7 @@ class SensorSeriesWindow:
 
 def sensor_series_window(
     *,
-    facility: Facility,
+    plant: Plant,
     sensor_id: int,
     start: datetime | None = None,
     end: datetime | None = None,
@@ -467,7 +461,7 @@ def sensor_series_window(
     sensor = Sensor.objects.filter(pk=sensor_id).only("pk", "index", "unit").first()
     if sensor is None:
         raise DomainError("No sensor with this id in this sandbox.", status_code=404)
-    first, last = history_bounds(facility)
+    first, last = history_bounds(plant)
     end_minute = to_minute(end) if end is not None else last
     start_minute = to_minute(start) if start is not None else end_minute - SERIES_DEFAULT_MINUTES
     problems: dict[str, list[str]] = {}
@@ -483,11 +477,11 @@ def sensor_series_window(
         raise DomainError("Some fields are not valid.", errors=problems)
     minutes = np.arange(start_minute, end_minute, dtype=np.int64)
     values = sensor_values_parallel(
-        facility_plant(facility),
+        plant_layout(plant),
         [sensor.index],
         minutes,
-        base_minute=facility.base_minute,
-        overlays=facility_overlays(facility),
+        base_minute=plant.base_minute,
+        overlays=plant_overlays(plant),
     )[0]
     kept_minutes, kept_values = min_max_buckets(minutes, values, max_points)
     times = np.datetime_as_string((kept_minutes * 60).astype("datetime64[s]"), unit="s", timezone="UTC")
@@ -503,15 +497,15 @@ def sensor_series_window(
 
 # --- The sandbox home ------------------------------------------------------------------------------------
 
-RECENT_EVENTS_DAYS = 7
-RECENT_EVENTS_SHOWN = 8
+RECENT_ALARMS_DAYS = 7
+RECENT_ALARMS_SHOWN = 8
 # The sensor a story's chart opens on: the first of these kinds its asset type has.
 CHART_KIND_PREFERENCE = ("efficiency", "o2", "nox", "stack_temp", "specific_energy")
 
 
 @dataclass(frozen=True)
 class Kpi(ByKey):
-    """One of the scenario's key figures (``facility_kpis``)."""
+    """One of the scenario's key figures (``plant_kpis``)."""
 
     key: str
     name: str
@@ -600,7 +594,7 @@ class PlantHome:
     page then fetches them), its fuel input now, the history chart's sensors and the one it opens on, the
     last days' events with their acknowledgement, and the scenario's stories."""
 
-    facility: Facility
+    plant: Plant
     scenario: Scenario
     asset_types: tuple[AssetTypeGroup, ...]
     asset_count: int
@@ -624,12 +618,12 @@ def chart_sensor(sensors: Sequence[dict[str, Any]], asset_ids: set[int]) -> dict
     return candidates[0] if candidates else None
 
 
-def plant_home(*, facility: Facility, chart_sensor_id: int | None = None) -> PlantHome:
-    """The sandbox home of ``facility``'s plant, its history chart on sensor ``chart_sensor_id`` (default, or
+def plant_home(*, plant: Plant, chart_sensor_id: int | None = None) -> PlantHome:
+    """The sandbox home of ``plant``'s plant, its history chart on sensor ``chart_sensor_id`` (default, or
     for an id that is not one of the plant's: the first asset type's chart sensor). The plant's overlays
     are read once, for the events, the KPIs' cache key and the figures now."""
-    scenario = catalogue.scenarios()[facility.scenario]
-    overlays = facility_overlays(facility)
+    scenario = catalogue.scenarios()[plant.scenario]
+    overlays = plant_overlays(plant)
     assets, sensors = asset_rows(), sensor_rows()
     by_type: dict[str, list[dict[str, Any]]] = {}
     for asset in assets:
@@ -652,20 +646,20 @@ def plant_home(*, facility: Facility, chart_sensor_id: int | None = None) -> Pla
     )
     requested = next((sensor for sensor in sensors if sensor["id"] == chart_sensor_id), None)
     selected = requested or (asset_types[0].chart_sensor if asset_types else None)
-    now_minute = to_minute(facility_sim_now(facility))
-    recent = event_rows(
-        facility, since_minute=now_minute - RECENT_EVENTS_DAYS * 1440, end_minute=now_minute + 1, overlays=overlays
+    now_minute = to_minute(plant_sim_now(plant))
+    recent = alarm_rows(
+        plant, since_minute=now_minute - RECENT_ALARMS_DAYS * 1440, end_minute=now_minute + 1, overlays=overlays
     )
-    kpis = facility_kpis_cached(facility, overlays=overlays)
+    kpis = plant_kpis_cached(plant, overlays=overlays)
     return PlantHome(
-        facility=facility,
+        plant=plant,
         scenario=scenario,
         asset_types=asset_types,
         asset_count=len(assets),
         sensor_count=len(sensors),
         kpis=tuple(Kpi(**kpi) for kpi in kpis) if kpis is not None else None,
         now=plant_now(
-            facility,
+            plant,
             assets=assets,
             sensors=sensors,
             fuel=scenario.fuel,
@@ -674,15 +668,15 @@ def plant_home(*, facility: Facility, chart_sensor_id: int | None = None) -> Pla
         ),
         sensors=tuple(sensors),
         selected_sensor=selected,
-        history_start=from_minute(history_bounds(facility)[0]),
-        events=tuple(alarm_rows(recent[:RECENT_EVENTS_SHOWN])),
+        history_start=from_minute(history_bounds(plant)[0]),
+        events=tuple(alarms_with_acknowledgement(recent[:RECENT_ALARMS_SHOWN])),
         stories=stories,
     )
 
 
 # --- An asset's page -------------------------------------------------------------------------------------
 
-ASSET_EVENTS_DAYS = 7
+ASSET_ALARMS_DAYS = 7
 # The trends an asset's page opens with, where the asset has them; else its first sensor.
 TREND_DEFAULT_KINDS = ("efficiency", "o2", "stack_temp")
 TARGET_EFFICIENCY_GAIN_PCT = 2.0  # the calculator's suggested target: two points better than now (editable)
@@ -752,7 +746,7 @@ class AssetOverview:
     """What an asset's page shows: the asset, its sensors' values now, the trends it plots, its events of the
     last days with their acknowledgement, and its O2 trim and savings calculator where it has them."""
 
-    facility: Facility
+    plant: Plant
     asset: Asset
     asset_type_name: str
     sensors: tuple[SensorReading, ...]
@@ -763,16 +757,16 @@ class AssetOverview:
     savings_basis: SavingsBasis | None
 
 
-def asset_overview(*, facility: Facility, asset: Asset, trend: Sequence[int] = ()) -> AssetOverview:
+def asset_overview(*, plant: Plant, asset: Asset, trend: Sequence[int] = ()) -> AssetOverview:
     """``asset``'s page, plotting the trends of its sensors ``trend`` (ids, in that order; ids not of this
     asset are left out) or, for none of them, its default ones. The plant's overlays are read once, for the
     values, the fuel input and the events."""
-    scenario = catalogue.scenarios()[facility.scenario]
+    scenario = catalogue.scenarios()[plant.scenario]
     rows = sensor_rows(asset_id=asset.pk)
-    overlays = facility_overlays(facility)
-    now_minute = to_minute(facility_sim_now(facility))
+    overlays = plant_overlays(plant)
+    now_minute = to_minute(plant_sim_now(plant))
     values: list[float] = (
-        sensor_values_window(facility, rows, start=now_minute, end=now_minute + 1, overlays=overlays)[:, 0].tolist()
+        sensor_values_window(plant, rows, start=now_minute, end=now_minute + 1, overlays=overlays)[:, 0].tolist()
         if rows
         else []
     )
@@ -794,7 +788,7 @@ def asset_overview(*, facility: Facility, asset: Asset, trend: Sequence[int] = (
 
     efficiency = by_kind.get("efficiency")
     firing_rate = (
-        asset_firing_rate_mmbtu_per_h(facility, asset=asset, sensors=rows, overlays=overlays)
+        asset_firing_rate_mmbtu_per_h(plant, asset=asset, sensors=rows, overlays=overlays)
         if efficiency is not None
         else None
     )
@@ -811,17 +805,17 @@ def asset_overview(*, facility: Facility, asset: Asset, trend: Sequence[int] = (
 
     asset_type = ASSET_TYPES.get(asset.type)
     return AssetOverview(
-        facility=facility,
+        plant=plant,
         asset=asset,
         asset_type_name=asset_type.name if asset_type is not None else asset.type,
         sensors=tuple(readings.values()),
         trend=tuple(readings[row["id"]] for row in trend_rows),
-        history_start=from_minute(history_bounds(facility)[0]),
+        history_start=from_minute(history_bounds(plant)[0]),
         events=tuple(
-            asset_event_rows(
-                facility,
+            asset_alarm_rows(
+                plant,
                 asset_tag=asset.tag,
-                since_minute=now_minute - ASSET_EVENTS_DAYS * 1440,
+                since_minute=now_minute - ASSET_ALARMS_DAYS * 1440,
                 end_minute=now_minute + 1,
                 overlays=overlays,
             )

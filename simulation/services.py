@@ -24,18 +24,18 @@ from simulation.models import (
     Acknowledgement,
     AppliedOptimization,
     Asset,
-    Facility,
     InjectedAnomaly,
+    Plant,
+    RaisedAlarm,
     Sensor,
-    TriggeredEvent,
 )
-from simulation.selectors import asset_firing_rate_mmbtu_per_h, event_rows, facility_get, facility_sim_now, to_minute
+from simulation.selectors import alarm_rows, asset_firing_rate_mmbtu_per_h, plant_get, plant_sim_now, to_minute
 
 logger = logging.getLogger(__name__)
 
 
-def facility_load(*, scenario_key: str, seed: int, started_at: datetime) -> Facility:
-    """Load the scenario's plant (facility, assets, sensors) into the current sandbox schema.
+def plant_load(*, scenario_key: str, seed: int, started_at: datetime) -> Plant:
+    """Load the scenario's plant (plant, assets, sensors) into the current sandbox schema.
 
     All or nothing, in one transaction; no history rows (the engine computes them). ``started_at``
     is BASE_TS, truncated to the minute.
@@ -47,11 +47,11 @@ def facility_load(*, scenario_key: str, seed: int, started_at: datetime) -> Faci
             errors={"industry": [f"Choose one of {', '.join(sorted(scenarios))}."]},
         )
     scenario = scenarios[scenario_key]
-    plant = plant_build(scenario, seed)
+    layout = plant_build(scenario, seed)
     with transaction.atomic():
-        if Facility.objects.exists():
+        if Plant.objects.exists():
             raise DomainError("This sandbox already has a plant.", status_code=409)
-        facility = Facility.objects.create(
+        plant = Plant.objects.create(
             scenario=scenario.key,
             scenario_version=scenario.version,
             name=scenario.name,
@@ -60,7 +60,7 @@ def facility_load(*, scenario_key: str, seed: int, started_at: datetime) -> Faci
         )
         assets = Asset.objects.bulk_create(
             Asset(
-                facility=facility,
+                plant=plant,
                 index=a.index,
                 tag=a.tag,
                 type=a.type,
@@ -68,7 +68,7 @@ def facility_load(*, scenario_key: str, seed: int, started_at: datetime) -> Faci
                 capacity=a.capacity,
                 capacity_unit=a.capacity_unit,
             )
-            for a in plant.assets
+            for a in layout.assets
         )
         Sensor.objects.bulk_create(
             Sensor(
@@ -90,24 +90,24 @@ def facility_load(*, scenario_key: str, seed: int, started_at: datetime) -> Faci
                     "derived": s.template.derived,
                 },
             )
-            for s in plant.sensors
+            for s in layout.sensors
         )
-    return facility
+    return plant
 
 
-def facility_start(*, scenario_key: str, seed: int, started_at: datetime) -> Facility:
+def plant_start(*, scenario_key: str, seed: int, started_at: datetime) -> Plant:
     """Give this sandbox's plant its own seed and start (BASE_TS): the rows cloned from the scenario's
     template, or a fresh load when the sandbox was not cloned."""
-    facility = facility_get()
-    if facility is None:
-        return facility_load(scenario_key=scenario_key, seed=seed, started_at=started_at)
-    if facility.scenario != scenario_key:
-        raise DomainError(f"This sandbox's plant is {facility.scenario!r}, not {scenario_key!r}.", status_code=409)
-    facility.seed = seed
-    facility.started_at = started_at.replace(second=0, microsecond=0)
-    facility.time_scale, facility.clock_wall_at, facility.clock_sim_at = 1, None, None  # a new plant runs at 1×
-    facility.save(update_fields=["seed", "started_at", "time_scale", "clock_wall_at", "clock_sim_at"])
-    return facility
+    plant = plant_get()
+    if plant is None:
+        return plant_load(scenario_key=scenario_key, seed=seed, started_at=started_at)
+    if plant.scenario != scenario_key:
+        raise DomainError(f"This sandbox's plant is {plant.scenario!r}, not {scenario_key!r}.", status_code=409)
+    plant.seed = seed
+    plant.started_at = started_at.replace(second=0, microsecond=0)
+    plant.time_scale, plant.clock_wall_at, plant.clock_sim_at = 1, None, None  # a new plant runs at 1×
+    plant.save(update_fields=["seed", "started_at", "time_scale", "clock_wall_at", "clock_sim_at"])
+    return plant
 
 
 def template_ensure(*, industry: str) -> Sandbox:
@@ -119,8 +119,8 @@ def template_ensure(*, industry: str) -> Sandbox:
     template: Sandbox | None = Sandbox.objects.filter(kind=Sandbox.Kind.TEMPLATE, industry=industry).first()
     if template is not None:
         with schema_context(template.schema_name):
-            facility = facility_get()
-        if facility is not None and facility.scenario_version == scenario.version:
+            plant = plant_get()
+        if plant is not None and plant.scenario_version == scenario.version:
             return template
         # One transaction: each delete drops a schema, then deletes its row; a process killed between the two
         # must not leave a pooled sandbox without its schema for a prospect to claim.
@@ -141,7 +141,7 @@ def template_ensure(*, industry: str) -> Sandbox:
         )
         template.save(verbosity=0)
         with schema_context(template.schema_name):
-            facility_load(scenario_key=industry, seed=0, started_at=timezone.now())
+            plant_load(scenario_key=industry, seed=0, started_at=timezone.now())
     return template
 
 
@@ -186,7 +186,7 @@ def anomaly_inject(
     if errors:
         raise DomainError("Some fields are not valid.", errors=errors)
     assert asset is not None  # checked above
-    now = facility_sim_now(asset.facility)  # the plant's now: ahead of the wall clock when time runs faster
+    now = plant_sim_now(asset.plant)  # the plant's now: ahead of the wall clock when time runs faster
     with transaction.atomic():
         anomaly = InjectedAnomaly.objects.create(
             asset=asset,
@@ -236,7 +236,7 @@ def optimization_apply(
         asset=asset,
         kind=kind,
         parameters={"o2_pct": float(value)},
-        applied_at=facility_sim_now(asset.facility),
+        applied_at=plant_sim_now(asset.plant),
         created_by=actor.email if actor is not None else "",
     )
     event_record(
@@ -249,41 +249,41 @@ def optimization_apply(
     return optimization
 
 
-TRIGGERED_MESSAGE_MAX = 300  # TriggeredEvent.message's max_length
+ALARM_MESSAGE_MAX = 300  # RaisedAlarm.message's max_length
 
 
-def event_trigger(*, sandbox: Sandbox, asset_id: int, kind: str, message: str, actor: User | None) -> TriggeredEvent:
+def alarm_raise(*, sandbox: Sandbox, asset_id: int, kind: str, message: str, actor: User | None) -> RaisedAlarm:
     """Raise an event in the plant now, by hand (sales during a live call) or by a tour step (``actor``
     None): it shows among the plant's events and alarms beside those the engine derives, can be
     acknowledged like them, and is sent in the sandbox's next live tick.
 
-    One transaction: the event and its audit entry (``event_triggered``)."""
+    One transaction: the event and its audit entry (``alarm_raised``)."""
     errors: dict[str, list[str]] = {}
     asset = Asset.objects.filter(pk=asset_id).first()
     if asset is None:
         errors["asset_id"] = [f"No asset with id {asset_id} in this sandbox."]
-    kinds = [key for key, _ in TriggeredEvent.KIND_CHOICES]
+    kinds = [key for key, _ in RaisedAlarm.KIND_CHOICES]
     if kind not in kinds:
         errors["kind"] = [f"One of: {', '.join(kinds)}."]
     message = message.strip()
     if not message:
         errors["message"] = ["Say what happened; the prospect reads it in the events list."]
-    elif len(message) > TRIGGERED_MESSAGE_MAX:
-        errors["message"] = [f"At most {TRIGGERED_MESSAGE_MAX} characters."]
+    elif len(message) > ALARM_MESSAGE_MAX:
+        errors["message"] = [f"At most {ALARM_MESSAGE_MAX} characters."]
     if errors:
         raise DomainError("Some fields are not valid.", errors=errors)
     assert asset is not None  # checked above
     with transaction.atomic():
-        triggered = TriggeredEvent.objects.create(
+        triggered = RaisedAlarm.objects.create(
             asset=asset,
             kind=kind,
             message=message,
-            occurred_at=facility_sim_now(asset.facility),
+            occurred_at=plant_sim_now(asset.plant),
             created_by=actor.email if actor is not None else "",
         )
         audit(
             sandbox=sandbox,
-            action="event_triggered",
+            action="alarm_raised",
             before=sandbox.status,
             actor=actor,
             kind=kind,
@@ -297,7 +297,7 @@ def event_trigger(*, sandbox: Sandbox, asset_id: int, kind: str, message: str, a
 MAX_TIME_SCALE = 3600  # an hour of plant time per second
 
 
-def clock_set(*, sandbox: Sandbox, facility: Facility, time_scale: int, actor: User | None) -> Facility:
+def clock_set(*, sandbox: Sandbox, plant: Plant, time_scale: int, actor: User | None) -> Plant:
     """Run the plant's clock ``time_scale`` times faster than the wall clock (1 to 3600) from now on.
 
     Re-anchors at the plant's current simulated time, so its clock never jumps, only changes speed;
@@ -308,16 +308,16 @@ def clock_set(*, sandbox: Sandbox, facility: Facility, time_scale: int, actor: U
             "Some fields are not valid.", errors={"time_scale": [f"A whole number from 1 to {MAX_TIME_SCALE}."]}
         )
     with transaction.atomic():
-        facility = Facility.objects.select_for_update().get(pk=facility.pk)
+        plant = Plant.objects.select_for_update().get(pk=plant.pk)
         wall_now = timezone.now()
-        facility.clock_sim_at = facility_sim_now(facility, wall_now)
-        facility.clock_wall_at = wall_now
-        facility.time_scale = time_scale
-        facility.save(update_fields=["clock_sim_at", "clock_wall_at", "time_scale"])
+        plant.clock_sim_at = plant_sim_now(plant, wall_now)
+        plant.clock_wall_at = wall_now
+        plant.time_scale = time_scale
+        plant.save(update_fields=["clock_sim_at", "clock_wall_at", "time_scale"])
         audit(sandbox=sandbox, action="clock_set", before=sandbox.status, actor=actor, time_scale=time_scale)
         logger.info("sandbox %s: clock at %d× (by %s)", sandbox.pk, time_scale, actor.email if actor else "the system")
         live_reload_later(sandbox.pk)
-    return facility
+    return plant
 
 
 def live_reload_later(sandbox_id: int) -> None:
@@ -330,22 +330,20 @@ def live_reload_later(sandbox_id: int) -> None:
 ACKNOWLEDGE_WINDOW_DAYS = 30  # how far back an event can still be acknowledged (what the events API shows)
 
 
-def event_acknowledge(
-    *, sandbox: Sandbox, facility: Facility, key: str, actor: User | None
-) -> tuple[Acknowledgement, bool]:
+def alarm_acknowledge(*, sandbox: Sandbox, plant: Plant, key: str, actor: User | None) -> tuple[Acknowledgement, bool]:
     """Acknowledge one of the plant's events or alarms of the last 30 days: (acknowledgement, new?).
     The first time records ``alert_acknowledged`` for the sandbox's owner (engagement, not a sales audit
     entry). Idempotent; an unknown key (or one older than the window) is a 404."""
-    now_minute = to_minute(facility_sim_now(facility))
+    now_minute = to_minute(plant_sim_now(plant))
     since = now_minute - ACKNOWLEDGE_WINDOW_DAYS * 1440
-    if not any(row["key"] == key for row in event_rows(facility, since_minute=since, end_minute=now_minute + 1)):
+    if not any(row["key"] == key for row in alarm_rows(plant, since_minute=since, end_minute=now_minute + 1)):
         raise DomainError("No such event in this sandbox's last 30 days.", status_code=404)
     acknowledgement, created = Acknowledgement.objects.get_or_create(
-        event_key=key, defaults={"acknowledged_by": actor.email if actor is not None else ""}
+        alarm_key=key, defaults={"acknowledged_by": actor.email if actor is not None else ""}
     )
     if created:
         event_record(
-            name="alert_acknowledged", user=sandbox.owner or actor, sandbox=sandbox, properties={"event_key": key}
+            name="alert_acknowledged", user=sandbox.owner or actor, sandbox=sandbox, properties={"alarm_key": key}
         )
     return acknowledgement, created
 
@@ -375,7 +373,7 @@ class SavingsEstimate:
 def savings_calculate(
     *,
     sandbox: Sandbox,
-    facility: Facility,
+    plant: Plant,
     asset: Asset,
     fuel_price_usd_per_mmbtu: float,
     operating_hours_per_year: int,
@@ -391,7 +389,7 @@ def savings_calculate(
     CO2 avoided [t] by 40 CFR 98 Eq. C-1 with the scenario fuel's Table C-1 factor.
     """
     errors: dict[str, list[str]] = {}
-    firing_rate = asset_firing_rate_mmbtu_per_h(facility, asset=asset)
+    firing_rate = asset_firing_rate_mmbtu_per_h(plant, asset=asset)
     if firing_rate is None or not asset.sensors.filter(kind="efficiency").exists():
         errors["asset"] = [f"{asset.tag} has no combustion efficiency and fuel meter to calculate savings from."]
     checks = [
@@ -408,7 +406,7 @@ def savings_calculate(
     if errors:
         raise DomainError("Some fields are not valid.", errors=errors)
     assert firing_rate is not None  # checked above
-    scenario = catalogue.scenarios()[facility.scenario]
+    scenario = catalogue.scenarios()[plant.scenario]
     fuel_mmbtu = firing_rate * operating_hours_per_year
     fraction = fuel_saving_fraction(efficiency_old_pct=efficiency_current_pct, efficiency_new_pct=efficiency_target_pct)
     estimate = SavingsEstimate(

@@ -450,7 +450,7 @@ def permit_events(
 
 
 def sim_seconds(lives: list[LiveSandbox], now: float) -> NDArray[np.float64]:
-    """Each sandbox's simulated now (Unix seconds) at wall time ``now``: ``facility_sim_now``, vectorised."""
+    """Each sandbox's simulated now (Unix seconds) at wall time ``now``: ``plant_sim_now``, vectorised."""
     scale = np.fromiter((live.time_scale for live in lives), dtype=np.float64, count=len(lives))
     wall = np.fromiter((live.clock_wall for live in lives), dtype=np.float64, count=len(lives))
     anchor = np.fromiter((live.clock_sim for live in lives), dtype=np.float64, count=len(lives))

@@ -1,14 +1,14 @@
 from celery import shared_task
 
-from simulation.selectors import facility_get, facility_kpis
+from simulation.selectors import plant_get, plant_kpis
 
 
 @shared_task
 def kpis_warm() -> bool:
     """Compute the sandbox's KPIs into the cache. Sent from inside the sandbox's schema (the task runs
     there: tenant-schemas-celery) when it is made, claimed or reset. False when it has no plant (any more)."""
-    facility = facility_get()
-    if facility is None:
+    plant = plant_get()
+    if plant is None:
         return False
-    facility_kpis(facility)
+    plant_kpis(plant)
     return True

@@ -20,18 +20,18 @@ from demoportal.core.models import User
 from demoportal.core.webforms import next_path
 from sandboxes.access import host_sandbox, portal_url, sandbox_member_required
 from simulation.forms import DEFAULT_OPERATING_HOURS, O2TrimForm, SavingsForm
-from simulation.models import Asset, Facility
+from simulation.models import Asset, Plant
 from simulation.selectors import (
     O2Trim,
     SavingsBasis,
     asset_get,
     asset_overview,
-    facility_get,
+    plant_get,
     plant_home,
 )
 from simulation.services import (
     SavingsEstimate,
-    event_acknowledge,
+    alarm_acknowledge,
     optimization_apply,
     savings_calculate,
 )
@@ -49,19 +49,19 @@ def page_context(page: Any) -> dict[str, Any]:
     return {field.name: getattr(page, field.name) for field in dataclasses.fields(page)}
 
 
-def plant_facility() -> Facility:
-    """This sandbox's facility; 404 for a sandbox without a plant."""
-    facility = facility_get()
-    if facility is None:
+def plant_or_404() -> Plant:
+    """This sandbox's plant; 404 for a sandbox without a plant."""
+    plant = plant_get()
+    if plant is None:
         raise Http404("This sandbox has no plant.")
-    return facility
+    return plant
 
 
 @sandbox_member_required
 def sandbox_home(request: HttpRequest) -> HttpResponse:
-    """Facility, assets by type, the scenario's KPIs, a history chart, recent events and the stories."""
+    """Plant, assets by type, the scenario's KPIs, a history chart, recent events and the stories."""
     sandbox = host_sandbox(request)
-    home = plant_home(facility=plant_facility(), chart_sensor_id=id_param(request.GET.get("sensor", "")))
+    home = plant_home(plant=plant_or_404(), chart_sensor_id=id_param(request.GET.get("sensor", "")))
     context = {
         **page_context(home),
         "sandbox": sandbox,
@@ -73,7 +73,7 @@ def sandbox_home(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @sandbox_member_required
-def sandbox_event_acknowledge(request: HttpRequest, key: str) -> HttpResponse:
+def sandbox_alarm_acknowledge(request: HttpRequest, key: str) -> HttpResponse:
     """Acknowledge an alarm or event shown on the sandbox's pages; stored in the sandbox, recorded as
     ``alert_acknowledged`` for its owner the first time."""
     sandbox = host_sandbox(request)
@@ -81,22 +81,22 @@ def sandbox_event_acknowledge(request: HttpRequest, key: str) -> HttpResponse:
     assert isinstance(user, User)
     # The page the alarm was acknowledged on, e.g. an asset's; decided before anything is stored.
     back = next_path(request, default=f"{reverse('sandbox:home')}#events-title")
-    facility = plant_facility()
+    plant = plant_or_404()
     try:
-        event_acknowledge(sandbox=sandbox, facility=facility, key=key, actor=user)
+        alarm_acknowledge(sandbox=sandbox, plant=plant, key=key, actor=user)
     except DomainError as error:
         raise Http404(error.detail) from error
     messages.success(request, "Acknowledged: the alarm stays in the plant's history, marked as seen.")
     return redirect(back)
 
 
-def plant_asset(tag: str) -> tuple[Facility, Asset]:
-    """This sandbox's facility and its asset ``tag``; 404 for either missing."""
-    facility = plant_facility()
+def plant_asset(tag: str) -> tuple[Plant, Asset]:
+    """This sandbox's plant and its asset ``tag``; 404 for either missing."""
+    plant = plant_or_404()
     asset = asset_get(tag=tag)
     if asset is None:
         raise Http404("No asset with this tag in this plant.")
-    return facility, asset
+    return plant, asset
 
 
 def o2_panel(trim: O2Trim | None, form: O2TrimForm | None) -> dict[str, Any] | None:
@@ -139,7 +139,7 @@ def calculator_panel(
 
 def asset_page(
     request: HttpRequest,
-    facility: Facility,
+    plant: Plant,
     asset: Asset,
     *,
     o2_form: O2TrimForm | None = None,
@@ -149,7 +149,7 @@ def asset_page(
 ) -> HttpResponse:
     """The asset's page; a form that failed (or the savings just calculated) is shown in place."""
     trend = [sensor_id for value in request.GET.getlist("trend") if (sensor_id := id_param(value)) is not None]
-    overview = asset_overview(facility=facility, asset=asset, trend=trend)
+    overview = asset_overview(plant=plant, asset=asset, trend=trend)
     context = {
         **page_context(overview),
         "sandbox": host_sandbox(request),
@@ -162,8 +162,8 @@ def asset_page(
 
 @sandbox_member_required
 def asset_detail(request: HttpRequest, tag: str) -> HttpResponse:
-    facility, asset = plant_asset(tag)
-    return asset_page(request, facility, asset)
+    plant, asset = plant_asset(tag)
+    return asset_page(request, plant, asset)
 
 
 @require_POST
@@ -172,7 +172,7 @@ def asset_o2_trim(request: HttpRequest, tag: str) -> HttpResponse:
     """Apply a new flue-gas O2 setpoint to the asset from now on (``optimization_apply``), then back to
     its page; a value out of bounds shows the form again with the error, nothing applied."""
     sandbox = host_sandbox(request)
-    facility, asset = plant_asset(tag)
+    plant, asset = plant_asset(tag)
     user = request.user
     assert isinstance(user, User)
     form = O2TrimForm(request.POST)
@@ -195,7 +195,7 @@ def asset_o2_trim(request: HttpRequest, tag: str) -> HttpResponse:
                 request, f"{asset.tag} now trims to {setpoint:g} % O2: watch O2 and efficiency follow in the trend."
             )
             return redirect(f"{reverse('sandbox:asset', args=[asset.tag])}#o2-trim")
-    return asset_page(request, facility, asset, o2_form=form, status=400)
+    return asset_page(request, plant, asset, o2_form=form, status=400)
 
 
 @require_POST
@@ -204,7 +204,7 @@ def asset_savings(request: HttpRequest, tag: str) -> HttpResponse:
     """Price a better combustion efficiency on the asset (``savings_calculate``) and show the result on its
     page; bad input shows the form again with an error per field."""
     sandbox = host_sandbox(request)
-    facility, asset = plant_asset(tag)
+    plant, asset = plant_asset(tag)
     if not asset.sensors.filter(kind="efficiency").exists():
         raise Http404("This asset has no combustion efficiency to calculate savings from.")
     user = request.user
@@ -212,12 +212,10 @@ def asset_savings(request: HttpRequest, tag: str) -> HttpResponse:
     form = SavingsForm(request.POST)
     if form.is_valid():
         try:
-            estimate = savings_calculate(
-                sandbox=sandbox, facility=facility, asset=asset, actor=user, **form.cleaned_data
-            )
+            estimate = savings_calculate(sandbox=sandbox, plant=plant, asset=asset, actor=user, **form.cleaned_data)
         except DomainError as error:
             for field, problems in error.errors.items():
                 form.add_error(field if field in form.fields else None, problems)
         else:
-            return asset_page(request, facility, asset, savings_form=form, savings=estimate)
-    return asset_page(request, facility, asset, savings_form=form, status=400)
+            return asset_page(request, plant, asset, savings_form=form, savings=estimate)
+    return asset_page(request, plant, asset, savings_form=form, status=400)

@@ -31,7 +31,7 @@ from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.engine.assets import ASSET_TYPES
 from simulation.models import Sensor
-from simulation.selectors import event_rows, facility_get, facility_sim_now, to_minute
+from simulation.selectors import alarm_rows, plant_get, plant_sim_now, to_minute
 from tests.conftest import TEST_SANDBOX_SLUG
 
 pytestmark = pytest.mark.django_db
@@ -166,10 +166,10 @@ def plant(django_db_setup: None, django_db_blocker: Any) -> dict[str, Any]:
     """Real ids in the test sandbox, so requests reach past the lookups: a sensor, an alarm's key, and the
     tag of an asset with an O2 and an efficiency sensor (its page has both forms)."""
     with django_db_blocker.unblock(), schema_context(Sandbox.objects.get(slug=TEST_SANDBOX_SLUG).schema_name):
-        facility = facility_get()
-        assert facility is not None
-        now = to_minute(facility_sim_now(facility))
-        event = event_rows(facility, since_minute=now - 7 * 1440, end_minute=now + 1)[0]
+        plant = plant_get()
+        assert plant is not None
+        now = to_minute(plant_sim_now(plant))
+        event = alarm_rows(plant, since_minute=now - 7 * 1440, end_minute=now + 1)[0]
         o2 = Sensor.objects.filter(kind="o2").select_related("asset")  # on an asset that takes an O2 trim
         sensor = next(s for s in o2 if ASSET_TYPES[s.asset.type].overlay_refusal("o2_setpoint") is None)
         return {"sensor_id": sensor.pk, "tag": sensor.asset.tag, "key": event["key"]}

@@ -176,7 +176,7 @@ def test_a_burst_of_clients_beyond_max_connections_gets_no_5xx_and_the_web_proce
         ("/", sandbox_host, viewer),  # the sandbox's home
         (f"{api}/assets", "localhost", token),
         (f"{api}/kpis", "localhost", token),
-        (f"{api}/events", "localhost", token),
+        (f"{api}/alarms", "localhost", token),
     ]
 
     def client(n: int) -> list[int]:

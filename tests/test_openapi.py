@@ -96,7 +96,7 @@ def test_the_sandbox_host_schema_lists_exactly_what_a_sandbox_host_serves(sandbo
 def test_paginated_lists_document_the_page_envelope() -> None:
     schema = schema_of(PORTAL)
 
-    for path in ("/api/v1/sandboxes", "/api/v1/sandboxes/{sandbox_id}/events"):
+    for path in ("/api/v1/sandboxes", "/api/v1/sandboxes/{sandbox_id}/alarms"):
         operation = schema["paths"][path]["get"]
         body = response_schema(schema, operation, "200")
         assert body["type"] == "object", path
@@ -153,7 +153,7 @@ def staff_client() -> Client:
     return Client(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}", HTTP_HOST=PORTAL)
 
 
-@pytest.mark.parametrize("path", ["/api/v1/sandboxes/-1", "/api/v1/sandboxes/1/events//acknowledge", "/api/v1/nope"])
+@pytest.mark.parametrize("path", ["/api/v1/sandboxes/-1", "/api/v1/sandboxes/1/alarms//acknowledge", "/api/v1/nope"])
 def test_an_api_path_no_route_matches_is_a_json_404_in_the_error_shape(path: str) -> None:
     response = staff_client().get(path)
 

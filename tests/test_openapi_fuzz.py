@@ -57,7 +57,8 @@ RULES_THE_SCHEMA_CANNOT_STATE = {
     "POST /api/v1/sandboxes/{sandbox_id}/optimizations": {"asset_id", "kind", "parameters"},  # an asset with O2
     "GET /api/v1/sandboxes/{sandbox_id}/sensors": {"asset"},  # this plant's asset
     "GET /api/v1/sandboxes/{sandbox_id}/sensors/{sensor_id}/series": {"start", "end"},  # within its history
-    "GET /api/v1/sandboxes/{sandbox_id}/events": {"since"},  # within its history
+    "GET /api/v1/sandboxes/{sandbox_id}/alarms": {"since"},  # within its history
+    "GET /api/v1/sandboxes/{sandbox_id}/events": {"since"},  # the same list under its old path
     "POST /api/v1/tour": {"step"},  # a step of this tour
 }
 

@@ -22,8 +22,8 @@ from rest_framework.test import APIClient
 
 from demoportal.core.models import Partner, User
 from sandboxes.models import Sandbox
-from simulation.models import Acknowledgement, Asset, TriggeredEvent
-from simulation.selectors import facility_get, facility_kpis
+from simulation.models import Acknowledgement, Asset, RaisedAlarm
+from simulation.selectors import plant_get, plant_kpis
 
 pytestmark = pytest.mark.django_db
 
@@ -61,10 +61,10 @@ def ok(client: Client, path: str) -> Any:
 def test_the_sandbox_home(client: Client, sandbox: Sandbox, django_assert_max_num_queries: Any) -> None:
     member = member_signs_in(client, sandbox)
     with schema_context(sandbox.schema_name):
-        facility_kpis(facility_get())  # type: ignore[arg-type]  # the KPIs cached, as kpis_warm does for a new sandbox
+        plant_kpis(plant_get())  # type: ignore[arg-type]  # the KPIs cached, as kpis_warm does for a new sandbox
     ok(member, "/")  # warm-up
 
-    # tenant (search_path ×2, domain), session, user, facility, assets, sensors, triggered events,
+    # tenant (search_path ×2, domain), session, user, plant, assets, sensors, triggered events,
     # acknowledgements, sensor indices, and the overlays (anomalies, optimisations) read once by
     # plant_home for the events, the KPIs' cache key and the values now (three times, 17 queries, before).
     with django_assert_max_num_queries(13):
@@ -81,7 +81,7 @@ def test_an_asset_page(client: Client, sandbox: Sandbox, django_assert_max_num_q
     (alarm,) = alarms_add(sandbox, count=1, first=0)
     ok(member, "/assets/H-101/")  # warm-up
 
-    # tenant (3), session, user, facility, asset, its sensors, overlays (2), sensor indices for the values
+    # tenant (3), session, user, plant, asset, its sensors, overlays (2), sensor indices for the values
     # now and for the fuel input (2), the O2 setpoint (its optimisation, the O2 sensor's parameters), events,
     # their acknowledgements.
     with django_assert_max_num_queries(16):
@@ -145,23 +145,23 @@ def alarms_add(sandbox: Sandbox, *, count: int, first: int) -> list[str]:
     keys = []
     with schema_context(sandbox.schema_name):
         for n, asset in enumerate(Asset.objects.order_by("index")[first : first + count], start=first):
-            alarm = TriggeredEvent.objects.create(
+            alarm = RaisedAlarm.objects.create(
                 asset=asset, kind="alarm", message=f"Alarm {n}", occurred_at=timezone.now() - timedelta(minutes=n)
             )
             keys.append(f"triggered:{alarm.pk}")
-            Acknowledgement.objects.create(event_key=keys[-1], acknowledged_by="operator@plant.example")
+            Acknowledgement.objects.create(alarm_key=keys[-1], acknowledged_by="operator@plant.example")
     return keys
 
 
 # The member calls it on the sandbox's host with the session (as the home page does), staff on the portal's
 # host with a token. Queries: tenant (search_path ×2, domain); session and user, or token with its user;
-# the sandbox (access); search_path to its schema; facility; overlays (2); triggered events; acknowledgements.
+# the sandbox (access); search_path to its schema; plant; overlays (2); triggered events; acknowledgements.
 @pytest.mark.parametrize(("caller", "ceiling"), [("member", 12), ("staff", 11)])
 def test_the_events_api_takes_the_same_queries_for_2_and_22_acknowledged_alarms(
     client: Client, sandbox: Sandbox, django_assert_max_num_queries: Any, caller: str, ceiling: int
 ) -> None:
     api = member_signs_in(client, sandbox) if caller == "member" else staff_api()
-    path = f"/api/v1/sandboxes/{sandbox.pk}/events"
+    path = f"/api/v1/sandboxes/{sandbox.pk}/alarms"
     alarms = alarms_add(sandbox, count=2, first=0)
     ok(api, path)  # warm-up
 

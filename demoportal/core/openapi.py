@@ -39,7 +39,7 @@ class ErrorOutput(serializers.Serializer[Any]):
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: errors names each field and what is wrong with it.",
-    401: "No credentials, or unknown ones (a retired sandbox's token included).",
+    401: "No credentials, or unknown ones (an ended sandbox's token included).",
     403: "Signed in, but not allowed to do this (or a session request without its CSRF token).",
     404: "No such sandbox, object or page, or not one these credentials may see (never revealed).",
     409: "The sandbox's state does not allow it now (being provisioned or reset; already ended).",

@@ -114,7 +114,7 @@ SHARED_APPS = [
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
-    "simulation",  # per-sandbox plant state: facility, overlays, alarms
+    "simulation",  # per-sandbox plant state: plant, overlays, alarms
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -134,7 +134,7 @@ AUTH_USER_MODEL = "demoportal.User"
 # MIDDLEWARE
 # The three that set security headers come first, so that every response passes through them on its way
 # out: error pages, static files and the answers of middleware that short-circuits (/healthz, a host that
-# is no sandbox, a retired sandbox's 410, a busy sandbox's 429) included.
+# is no sandbox, an ended sandbox's 410, a busy sandbox's 429) included.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",  # nosniff, Referrer-Policy, HSTS, the HTTPS redirect
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

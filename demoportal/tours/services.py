@@ -19,7 +19,7 @@ from demoportal.tours.models import TourProgress
 from demoportal.tours.selectors import tour_steps
 from sandboxes.models import Sandbox
 from simulation.models import Asset
-from simulation.services import event_trigger
+from simulation.services import alarm_raise
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _raise(*, sandbox: Sandbox, step: dict[str, Any]) -> None:
         return
     with schema_context(sandbox.schema_name):
         asset = Asset.objects.get(tag=step["asset_tag"])
-        event_trigger(sandbox=sandbox, asset_id=asset.pk, actor=None, **step["raises"])  # the tour: the system
+        alarm_raise(sandbox=sandbox, asset_id=asset.pk, actor=None, **step["raises"])  # the tour: the system
 
 
 def tour_progress_get(*, user: User, sandbox: Sandbox) -> tuple[TourProgress, Tour, list[dict[str, Any]]]:

@@ -8,13 +8,16 @@ def seeds_copy(apps, schema_editor):  # type: ignore[no-untyped-def]
     Sandbox = apps.get_model("sandboxes", "Sandbox")
     with schema_editor.connection.cursor() as cursor:
         for sandbox in Sandbox.objects.exclude(schema_name="public").only("pk", "schema_name"):
+            # The plant's table: simulation_facility, or simulation_plant once the sandbox's schema has migrated.
             cursor.execute(
-                "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = 'simulation_facility'",
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
+                " AND table_name IN ('simulation_facility', 'simulation_plant')",
                 [sandbox.schema_name],
             )
-            if cursor.fetchone() is None:
+            found = cursor.fetchone()
+            if found is None:
                 continue  # ended: its schema is gone
-            cursor.execute(f'SELECT seed FROM "{sandbox.schema_name}".simulation_facility LIMIT 1')  # noqa: S608
+            cursor.execute(f'SELECT seed FROM "{sandbox.schema_name}".{found[0]} LIMIT 1')  # noqa: S608
             row = cursor.fetchone()
             if row is not None:
                 Sandbox.objects.filter(pk=sandbox.pk).update(seed=row[0])

@@ -46,7 +46,7 @@ class Sensor:
 @dataclass(frozen=True)
 class PlantLayout:
     """The plant as the engine lays it out from a scenario and a seed: its assets and sensors, in memory. The
-    plant a sandbox stores (its scenario, seed, start and clock) is ``simulation.models.Facility``."""
+    plant a sandbox stores (its scenario, seed, start and clock) is ``simulation.models.Plant``."""
 
     scenario: Scenario
     seed: int

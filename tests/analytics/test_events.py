@@ -14,7 +14,7 @@ from analytics.models import EVENT_NAMES, Event
 from analytics.services import demos_abandoned_record
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
-from sandboxes.services import sandbox_destroy, sandbox_extend, sandbox_provision
+from sandboxes.services import sandbox_end, sandbox_extend, sandbox_provision
 
 pytestmark = pytest.mark.django_db
 
@@ -160,7 +160,7 @@ def test_a_demo_idle_for_thirty_minutes_is_recorded_abandoned_once() -> None:
 def test_an_event_for_an_ended_sandbox_is_404(prospect: tuple[APIClient, User]) -> None:
     client, user = prospect
     sandbox_id = own_sandbox(user)
-    sandbox_destroy(sandbox=Sandbox.objects.get(pk=sandbox_id))
+    sandbox_end(sandbox=Sandbox.objects.get(pk=sandbox_id))
 
     response = client.post("/api/v1/events", {"event": "page_view", "sandbox_id": sandbox_id}, format="json")
 

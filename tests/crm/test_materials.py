@@ -14,8 +14,8 @@ from crm.pdf import value_format
 from demoportal.core import catalogue
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
-from simulation.models import Facility
-from simulation.selectors import facility_kpis
+from simulation.models import Plant
+from simulation.selectors import plant_kpis
 
 
 def pdf_text(content: bytes) -> str:
@@ -43,9 +43,9 @@ def test_the_report_is_this_sandboxs_findings_as_a_pdf_and_is_recorded(
     assert response["Content-Disposition"].startswith('attachment; filename="demo-refinery-complex-findings-')
     text = pdf_text(response.content)
     with schema_context(own_sandbox.schema_name):
-        facility = Facility.objects.get()
-        kpis = facility_kpis(facility)
-    assert facility.name in text
+        plant = Plant.objects.get()
+        kpis = plant_kpis(plant)
+    assert plant.name in text
     assert "Savings opportunity" in text
     assert "Excess air on the process heaters" in text
     for kpi in kpis:
@@ -65,7 +65,7 @@ def test_the_report_needs_a_post(member: Client) -> None:
 
 def test_a_sandbox_without_a_plant_gets_a_message_not_a_report(member: Client, own_sandbox: Sandbox) -> None:
     with schema_context(own_sandbox.schema_name):
-        Facility.objects.all().delete()  # as while a reset replaces the schema; the test's transaction restores it
+        Plant.objects.all().delete()  # as while a reset replaces the schema; the test's transaction restores it
 
     response = member.post("/materials/report.pdf", follow=True)
 

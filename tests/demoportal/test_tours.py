@@ -20,7 +20,7 @@ from demoportal.tours.definitions import TOURS_DIR, TourError, asset_for, tour_g
 from demoportal.tours.models import TourProgress
 from sandboxes.models import Sandbox
 from simulation.engine.plant import plant_build
-from simulation.models import TriggeredEvent
+from simulation.models import RaisedAlarm
 
 PRODUCTS = [product["key"] for product in catalogue.products()]
 ROLES = [role["key"] for role in catalogue.roles()]
@@ -224,7 +224,7 @@ def test_a_step_that_waits_for_an_acknowledgement_raises_the_alarm_to_acknowledg
     tour(client, sandbox, action="shown", step="alarms")  # shown again after a reload: no second alarm
 
     with schema_context(sandbox.schema_name):
-        raised = list(TriggeredEvent.objects.values_list("asset__tag", "kind", "message"))
+        raised = list(RaisedAlarm.objects.values_list("asset__tag", "kind", "message"))
     assert raised == [("H-101", "alarm", "High flue-gas CO: check the burner's air register")]
 
 

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
-from sandboxes.services import pool_refill, sandbox_create, sandbox_destroy, sandbox_provision
+from sandboxes.services import pool_refill, sandbox_create, sandbox_end, sandbox_provision
 from sandboxes.signals import demo_started
 from sandboxes.tokens import access_token_issue, sandbox_for_token, token_hash
 
@@ -105,7 +105,7 @@ def test_a_sandbox_token_reaches_its_own_sandbox_and_nothing_else(staff: APIClie
 
     assert token_a.get(f"/api/v1/sandboxes/{a['sandbox_id']}").status_code == 200
     assert token_a.get(f"/api/v1/sandboxes/{a['sandbox_id']}/assets").status_code == 200
-    for path in ("", "/assets", "/sensors", "/events", "/kpis"):
+    for path in ("", "/assets", "/sensors", "/alarms", "/kpis"):
         assert token_a.get(f"/api/v1/sandboxes/{b['sandbox_id']}{path}").status_code == 404, path
     assert token_a.post(f"/api/v1/sandboxes/{b['sandbox_id']}/reset").status_code == 404
     assert token_a.delete(f"/api/v1/sandboxes/{b['sandbox_id']}").status_code == 404
@@ -116,7 +116,7 @@ def test_an_unknown_or_retired_token_is_refused(staff: APIClient) -> None:
     created = create(staff, "c@plant.example")
     assert bearer("not-a-token").get(f"/api/v1/sandboxes/{created['sandbox_id']}").status_code == 401
 
-    sandbox_destroy(sandbox=Sandbox.objects.get(pk=created["sandbox_id"]))
+    sandbox_end(sandbox=Sandbox.objects.get(pk=created["sandbox_id"]))
 
     assert bearer(created["access_token"]).get(f"/api/v1/sandboxes/{created['sandbox_id']}").status_code == 401
 
@@ -179,7 +179,7 @@ def test_a_prospect_session_gets_404_on_everything_of_another_prospects_sandbox(
     other = f"/api/v1/sandboxes/{theirs['sandbox_id']}"
 
     assert session.get(f"{own}/assets").status_code == 200  # the owner sees their plant with their session
-    reads = ["", "/assets", "/sensors", f"/sensors/{sensor}/series", "/events", "/kpis"]
+    reads = ["", "/assets", "/sensors", f"/sensors/{sensor}/series", "/alarms", "/kpis"]
     for path in reads:
         assert session.get(f"{other}{path}").status_code == 404, path
     assert session.post(f"{other}/reset").status_code == 404

@@ -10,8 +10,8 @@ from django_tenants.utils import schema_context, schema_exists
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create
-from simulation.models import Asset, InjectedAnomaly, TriggeredEvent
-from simulation.selectors import facility_get
+from simulation.models import Asset, InjectedAnomaly, RaisedAlarm
+from simulation.selectors import plant_get
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/sandboxes/sandbox/"
@@ -64,11 +64,11 @@ def test_reset_from_the_admin(sales: Client) -> None:
 def test_destroy_asks_for_confirmation_first(sales: Client) -> None:
     sandbox = sandbox_create(slug="destroy-admin", name="Destroy", scenario="cement")
 
-    asked = act(sales, "destroy", sandbox)
-    assert b"Destroy these sandboxes?" in asked.content  # type: ignore[attr-defined]
+    asked = act(sales, "end", sandbox)
+    assert b"End these sandboxes?" in asked.content  # type: ignore[attr-defined]
     assert schema_exists("destroy_admin")
 
-    act(sales, "destroy", sandbox, confirmed="yes")
+    act(sales, "end", sandbox, confirmed="yes")
     sandbox.refresh_from_db()
     assert sandbox.status == Sandbox.Status.DESTROYED
     assert not schema_exists("destroy_admin")
@@ -241,13 +241,13 @@ def test_sales_trigger_an_event_that_the_prospect_sees_and_it_is_audited(
 
     assert response.status_code == 302
     with schema_context(sandbox.schema_name):
-        triggered = TriggeredEvent.objects.get()
+        triggered = RaisedAlarm.objects.get()
     assert (triggered.kind, triggered.message, triggered.created_by) == (
         "alarm",
         "Flame failure on burner 2",
         "sales@vendor.example",
     )
-    assert sandbox.audit_entries.filter(action="event_triggered", detail__kind="alarm").exists()
+    assert sandbox.audit_entries.filter(action="alarm_raised", detail__kind="alarm").exists()
     owner = Client()
     owner.force_login(prospect)
     home_events = owner.get("/", HTTP_HOST=HOST).context["events"]
@@ -279,8 +279,8 @@ def test_a_bad_trigger_is_a_form_error_and_nothing_happens(
     assert response.status_code == 400
     assert list(response.context["form"].errors) == [field]
     with schema_context(sandbox.schema_name):
-        assert not TriggeredEvent.objects.exists()
-    assert not sandbox.audit_entries.filter(action="event_triggered").exists()
+        assert not RaisedAlarm.objects.exists()
+    assert not sandbox.audit_entries.filter(action="alarm_raised").exists()
 
 
 def test_triggering_needs_the_sales_permission(client: Client, sandbox: Sandbox) -> None:
@@ -296,9 +296,9 @@ def test_sales_run_the_prospects_plant_faster_during_a_call_and_it_is_audited(sa
 
     assert response.status_code == 302
     with schema_context(sandbox.schema_name):
-        facility = facility_get()
-        assert facility is not None
-        assert facility.time_scale == 60
+        plant = plant_get()
+        assert plant is not None
+        assert plant.time_scale == 60
     assert sandbox.audit_entries.filter(action="clock_set", detail__time_scale=60).exists()
 
 
@@ -311,7 +311,7 @@ def test_a_clock_out_of_range_is_a_form_error_and_the_plant_keeps_its_pace(
     assert response.status_code == 400
     assert list(response.context["form"].errors) == ["time_scale"]
     with schema_context(sandbox.schema_name):
-        facility = facility_get()
-        assert facility is not None
-        assert facility.time_scale == 1
+        plant = plant_get()
+        assert plant is not None
+        assert plant.time_scale == 1
     assert not sandbox.audit_entries.filter(action="clock_set").exists()

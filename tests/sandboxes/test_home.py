@@ -15,9 +15,9 @@ from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_provision
 from simulation.models import Acknowledgement
 from simulation.selectors import (
-    facility_get,
-    facility_kpis,
-    facility_sim_now,
+    plant_get,
+    plant_kpis,
+    plant_sim_now,
     sensor_rows,
     sensor_values_window,
     to_minute,
@@ -63,11 +63,11 @@ def test_the_home_shows_the_plants_fuel_input_cost_and_co2_right_now(
 
     now = response.context["now"]
     with schema_context(sandbox.schema_name):
-        facility = facility_get()
-        assert facility is not None
+        plant = plant_get()
+        assert plant is not None
         meters = [s for s in sensor_rows() if s["kind"] == "firing_rate"]  # the refinery burns gas in MMBtu/h
-        minute = to_minute(facility_sim_now(facility))
-        expected = float(sensor_values_window(facility, meters, start=minute, end=minute + 1)[:, 0].clip(0).sum())
+        minute = to_minute(plant_sim_now(plant))
+        expected = float(sensor_values_window(plant, meters, start=minute, end=minute + 1)[:, 0].clip(0).sum())
     assert sorted(m["id"] for m in now["meters"]) == sorted(m["id"] for m in meters)
     assert now["firing"] == pytest.approx(expected)
     assert now["cost"] == pytest.approx(expected * 5.5)  # the scenario's gas price, USD/MMBtu
@@ -81,7 +81,7 @@ def test_the_home_shows_the_plant_its_figures_events_and_stories(
     client: Client, sandbox: Sandbox, owner: User, test_redis: redis.Redis
 ) -> None:
     with schema_context(sandbox.schema_name):
-        facility_kpis(facility_get())  # type: ignore[arg-type]  # as kpis_warm does when a sandbox is made
+        plant_kpis(plant_get())  # type: ignore[arg-type]  # as kpis_warm does when a sandbox is made
 
     response = client.get("/", HTTP_HOST=host(sandbox))
 
@@ -227,7 +227,7 @@ def test_the_owner_acknowledges_an_alarm_once_and_the_home_shows_it(
     client: Client, sandbox: Sandbox, owner: User
 ) -> None:
     alarm = next(e for e in client.get("/", HTTP_HOST=host(sandbox)).context["events"] if e["kind"] == "alarm")
-    path = f"/events/{alarm['key']}/acknowledge"
+    path = f"/alarms/{alarm['key']}/acknowledge"
 
     response = client.post(path, HTTP_HOST=host(sandbox))
     again = client.post(path, HTTP_HOST=host(sandbox))
@@ -235,7 +235,7 @@ def test_the_owner_acknowledges_an_alarm_once_and_the_home_shows_it(
     assert response.status_code == again.status_code == 302
     assert response["Location"] == "/#events-title"
     with schema_context(sandbox.schema_name):
-        assert Acknowledgement.objects.filter(event_key=alarm["key"], acknowledged_by=owner.email).count() == 1
+        assert Acknowledgement.objects.filter(alarm_key=alarm["key"], acknowledged_by=owner.email).count() == 1
     assert Event.objects.filter(name="alert_acknowledged", sandbox=sandbox, user=owner).count() == 1
     shown = next(e for e in client.get("/", HTTP_HOST=host(sandbox)).context["events"] if e["key"] == alarm["key"])
     assert shown["acknowledged"]
@@ -244,8 +244,8 @@ def test_the_owner_acknowledges_an_alarm_once_and_the_home_shows_it(
 def test_acknowledging_an_unknown_event_is_404_and_stores_nothing(
     client: Client, sandbox: Sandbox, owner: User
 ) -> None:
-    assert client.post("/events/generated:H-101:no_such:1/acknowledge", HTTP_HOST=host(sandbox)).status_code == 404
-    assert client.get("/events/generated:H-101:no_such:1/acknowledge", HTTP_HOST=host(sandbox)).status_code == 405
+    assert client.post("/alarms/generated:H-101:no_such:1/acknowledge", HTTP_HOST=host(sandbox)).status_code == 404
+    assert client.get("/alarms/generated:H-101:no_such:1/acknowledge", HTTP_HOST=host(sandbox)).status_code == 405
     with schema_context(sandbox.schema_name):
         assert not Acknowledgement.objects.exists()
     assert not Event.objects.filter(name="alert_acknowledged").exists()
@@ -257,9 +257,9 @@ def test_acknowledging_with_a_next_off_this_host_goes_home_once_acknowledged(
 ) -> None:
     alarm = next(e for e in client.get("/", HTTP_HOST=host(sandbox)).context["events"] if e["kind"] == "alarm")
 
-    response = client.post(f"/events/{alarm['key']}/acknowledge", {"next": given}, HTTP_HOST=host(sandbox))
+    response = client.post(f"/alarms/{alarm['key']}/acknowledge", {"next": given}, HTTP_HOST=host(sandbox))
 
     assert response.status_code == 302  # "sandbox": was NoReverseMatch (500) after the acknowledgement was stored
     assert response["Location"] == "/#events-title"
     with schema_context(sandbox.schema_name):
-        assert Acknowledgement.objects.filter(event_key=alarm["key"]).count() == 1
+        assert Acknowledgement.objects.filter(alarm_key=alarm["key"]).count() == 1

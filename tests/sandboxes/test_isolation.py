@@ -155,7 +155,7 @@ def plant_params(sandbox: Sandbox, token: str) -> dict[str, Any]:
         kinds.setdefault(sensor["asset_tag"], {})[sensor["kind"]] = sensor["id"]
     tag = next(tag for tag, kind in kinds.items() if {"o2", "efficiency"} <= set(kind))
     assets = {asset["tag"]: asset["id"] for asset in api.get(f"{base}/assets", HTTP_HOST=PORTAL).json()}
-    events = api.get(f"{base}/events", HTTP_HOST=PORTAL).json()["results"]
+    events = api.get(f"{base}/alarms", HTTP_HOST=PORTAL).json()["results"]
     return {
         "sandbox_id": sandbox.pk,
         "object_id": sandbox.pk,
@@ -314,7 +314,7 @@ def names_b(response: HttpResponse, world: World) -> bool:
 def b_replaced_if_retired(world: World) -> None:
     """B's own caller may end B (destroy): the rest of the matrix goes on with a new B of the same owner."""
     world.b.refresh_from_db()
-    if not world.b.is_retired:
+    if not world.b.has_ended:
         return
     owner = world.b.owner
     world.b = sandbox_create(

@@ -16,13 +16,13 @@ from demoportal.core.models import User
 from sandboxes.models import Domain, Sandbox
 from sandboxes.services import (
     sandbox_create,
-    sandbox_destroy,
+    sandbox_end,
     sandbox_extend,
     sandbox_reset,
     sandboxes_expire,
 )
-from simulation.models import Facility, InjectedAnomaly, Sensor
-from simulation.selectors import facility_get
+from simulation.models import InjectedAnomaly, Plant, Sensor
+from simulation.selectors import plant_get
 
 pytestmark = pytest.mark.django_db
 
@@ -75,10 +75,10 @@ def test_a_new_sandbox_is_a_ready_clone_of_its_scenario_template() -> None:
     assert sandbox.expires_at - sandbox.ready_at == timedelta(hours=24)  # type: ignore[operator]
     assert sandbox.provisioning_ms is not None
     with schema_context(sandbox.schema_name):
-        facility = facility_get()
-        assert facility is not None
-        assert (facility.scenario, facility.name) == ("cement", "Demo Cement Works")
-        assert facility.seed != 0  # its own seed, not the template's
+        plant = plant_get()
+        assert plant is not None
+        assert (plant.scenario, plant.name) == ("cement", "Demo Cement Works")
+        assert plant.seed != 0  # its own seed, not the template's
         assert Sensor.objects.count() == 24
     entry = sandbox.audit_entries.get()
     assert (entry.action, entry.from_status, entry.to_status, entry.actor_label) == (
@@ -99,14 +99,14 @@ def test_a_clone_equals_a_freshly_migrated_and_loaded_schema(monkeypatch: pytest
     assert applied_migrations(cloned.schema_name) == applied_migrations(migrated.schema_name)
     for sandbox in (cloned, migrated):
         with schema_context(sandbox.schema_name):
-            assert (Facility.objects.count(), Sensor.objects.count()) == (1, 107)
+            assert (Plant.objects.count(), Sensor.objects.count()) == (1, 107)
 
 
 def test_a_failure_mid_provisioning_leaves_no_schema_and_no_row(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(**kwargs: Any) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("simulation.receivers.facility_start", fail)
+    monkeypatch.setattr("simulation.receivers.plant_start", fail)
 
     with pytest.raises(RuntimeError, match="disk full"):
         sandbox_create(slug="doomed-one", name="Doomed", scenario="cement")
@@ -127,9 +127,9 @@ def test_unknown_industry_is_refused_before_anything_is_made() -> None:
 def test_reset_brings_the_plant_back_to_its_start_and_keeps_the_address() -> None:
     sandbox = sandbox_create(slug="reset-me", name="Reset me", scenario="cement")
     with schema_context(sandbox.schema_name):
-        kiln = facility_get().assets.get(tag="K-101")  # type: ignore[union-attr]
+        kiln = plant_get().assets.get(tag="K-101")  # type: ignore[union-attr]
         InjectedAnomaly.objects.create(asset=kiln, type="excess_air", starts_at=timezone.now())
-        seed = facility_get().seed  # type: ignore[union-attr]
+        seed = plant_get().seed  # type: ignore[union-attr]
 
     sandbox_reset(sandbox=sandbox)
 
@@ -138,7 +138,7 @@ def test_reset_brings_the_plant_back_to_its_start_and_keeps_the_address() -> Non
     assert Domain.objects.get(tenant=sandbox).domain == "reset-me.localhost"
     with schema_context(sandbox.schema_name):
         assert InjectedAnomaly.objects.count() == 0  # what people changed is gone
-        assert facility_get().seed == seed  # type: ignore[union-attr]  # the same plant
+        assert plant_get().seed == seed  # type: ignore[union-attr]  # the same plant
     assert sandbox.audit_entries.filter(action="reset", from_status="ready", to_status="ready").exists()
 
 
@@ -194,7 +194,7 @@ def test_staff_may_extend_to_thirty_days_with_a_reason() -> None:
 def test_destroy_drops_the_schema_keeps_the_row_and_the_host_answers_410(client: Client) -> None:
     sandbox = sandbox_create(slug="bye-one", name="Bye", scenario="cement")
 
-    sandbox_destroy(sandbox=sandbox)
+    sandbox_end(sandbox=sandbox)
 
     sandbox.refresh_from_db()
     assert sandbox.status == Sandbox.Status.DESTROYED

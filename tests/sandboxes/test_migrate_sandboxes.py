@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from sandboxes.selectors import sandbox_schemas, schemas_with_pending_migrations
-from sandboxes.services import sandbox_destroy, sandbox_provision
+from sandboxes.services import sandbox_end, sandbox_provision
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def ended() -> str:
     sandbox = sandbox_provision(email="ended@plant.example", product="thermalcommand", industry="cement").sandbox
-    sandbox_destroy(sandbox=sandbox)
+    sandbox_end(sandbox=sandbox)
     return str(sandbox.schema_name)
 
 

@@ -20,7 +20,7 @@ from sandboxes import services
 from sandboxes.models import Domain, Sandbox, SandboxAuditEntry
 from sandboxes.services import (
     sandbox_create,
-    sandbox_destroy,
+    sandbox_end,
     sandbox_provision,
     sandboxes_auto_reset,
     sandboxes_expire,
@@ -28,7 +28,7 @@ from sandboxes.services import (
 )
 from simulation import services as simulation_services
 from simulation.models import InjectedAnomaly
-from simulation.selectors import facility_get
+from simulation.selectors import plant_get
 
 
 def plant_started(sandbox: Sandbox, hours_ago: float) -> None:
@@ -45,11 +45,9 @@ def test_a_day_old_plant_is_reset_to_its_start_by_the_sweep() -> None:
         plant_started(sandbox, hours_ago=25)
     plant_started(fresh, hours_ago=23)
     with schema_context(due.schema_name):
-        facility = facility_get()
-        assert facility is not None
-        InjectedAnomaly.objects.create(
-            asset=facility.assets.earliest("pk"), type="excess_air", starts_at=timezone.now()
-        )
+        plant = plant_get()
+        assert plant is not None
+        InjectedAnomaly.objects.create(asset=plant.assets.earliest("pk"), type="excess_air", starts_at=timezone.now())
 
     assert sandboxes_auto_reset() == 1
 
@@ -75,7 +73,7 @@ def test_the_auto_reset_sweep_skips_a_sandbox_that_is_busy_and_goes_on_after_a_f
     for sandbox in (busy, broken, good):
         plant_started(sandbox, hours_ago=30)
     Sandbox.objects.filter(pk=busy.pk).update(status=Sandbox.Status.RESETTING)  # someone resets it by hand
-    real_start = simulation_services.facility_start
+    real_start = simulation_services.plant_start
 
     def failing_for_broken(**kwargs: Any) -> Any:
         from django.db import connection
@@ -84,7 +82,7 @@ def test_the_auto_reset_sweep_skips_a_sandbox_that_is_busy_and_goes_on_after_a_f
             raise RuntimeError("disk full")
         return real_start(**kwargs)
 
-    monkeypatch.setattr("simulation.receivers.facility_start", failing_for_broken)
+    monkeypatch.setattr("simulation.receivers.plant_start", failing_for_broken)
 
     assert sandboxes_auto_reset() == 1
 
@@ -96,7 +94,7 @@ def test_the_auto_reset_sweep_skips_a_sandbox_that_is_busy_and_goes_on_after_a_f
 
 @pytest.mark.django_db
 def test_ended_sandboxes_record_when_they_ended() -> None:
-    destroyed = sandbox_destroy(sandbox=sandbox_create(slug="ends-now", name="Ends", scenario="cement"))
+    destroyed = sandbox_end(sandbox=sandbox_create(slug="ends-now", name="Ends", scenario="cement"))
     expiring = sandbox_create(slug="ends-later", name="Expires", scenario="cement")
     Sandbox.objects.filter(pk=expiring.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
 
@@ -118,7 +116,7 @@ def test_records_are_purged_after_the_retention_and_the_numbers_stay_anonymised(
     recent = sandbox_create(slug="recent-ended", name="Recent", scenario="steel")
     running = sandbox_create(slug="still-running", name="Running", scenario="steel")
     for sandbox in (old, recent):
-        sandbox_destroy(sandbox=sandbox)
+        sandbox_end(sandbox=sandbox)
     ended = timezone.now() - timedelta(days=8)
     Sandbox.objects.filter(pk=old.pk).update(ended_at=ended, created_at=ended - timedelta(hours=2))
     Sandbox.objects.filter(pk=recent.pk).update(ended_at=timezone.now() - timedelta(days=6))

@@ -20,7 +20,7 @@ from sandboxes.models import Sandbox
 from sandboxes.selectors import pool_status
 from sandboxes.services import pool_claim, pool_refill, sandbox_provision
 from sandboxes.tasks import pool_refill_task
-from simulation.selectors import facility_get
+from simulation.selectors import plant_get
 from simulation.services import template_ensure
 
 Status = Sandbox.Status
@@ -43,7 +43,7 @@ def test_a_pooled_clone_is_ready_but_nobodys_until_claimed(pool_of_two: list[San
 
     assert (waiting.owner, waiting.expires_at, waiting.product) == (None, None, "")
     with schema_context(waiting.schema_name):
-        assert facility_get() is not None
+        assert plant_get() is not None
     # Its address leads nowhere yet, and the API does not reveal it.
     host = f"{waiting.slug}.localhost"
     assert client.get("/", HTTP_HOST=host).status_code == 404
@@ -78,9 +78,9 @@ def test_a_request_takes_the_oldest_pooled_clone_and_its_plant_starts_now(pool_o
     assert sandbox.expires_at is not None
     assert abs((sandbox.expires_at - timezone.now()) - timedelta(hours=24)) < timedelta(minutes=1)
     with schema_context(sandbox.schema_name):
-        facility = facility_get()
-        assert facility is not None
-        assert timezone.now() - facility.started_at < timedelta(minutes=1)
+        plant = plant_get()
+        assert plant is not None
+        assert timezone.now() - plant.started_at < timedelta(minutes=1)
     claim = sandbox.audit_entries.get(action="claim")
     assert (claim.from_status, claim.to_status, claim.actor_label) == ("pooled", "ready", "ae@vendor.example")
     assert claim.duration_ms is not None
@@ -138,10 +138,10 @@ def test_a_new_template_version_throws_the_stale_pool_away(
 ) -> None:
     template = Sandbox.objects.get(kind="template", industry="cement")
     with schema_context(template.schema_name):
-        facility = facility_get()
-        assert facility is not None
-        facility.scenario_version = "outdated"
-        facility.save(update_fields=["scenario_version"])
+        plant = plant_get()
+        assert plant is not None
+        plant.scenario_version = "outdated"
+        plant.save(update_fields=["scenario_version"])
 
     template_ensure(industry="cement")
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
 from demoportal.core.models import User
-from sandboxes.models import RETIRED_STATUSES, Sandbox
+from sandboxes.models import ENDED_STATUSES, Sandbox
 from sandboxes.services import (
     pool_refill,
     sandbox_create,
@@ -34,8 +34,8 @@ from sandboxes.services import (
     transition_lock_name,
 )
 from sandboxes.tasks import pool_refill_task, sandboxes_auto_reset, sandboxes_expire
-from simulation.models import Facility
-from simulation.selectors import facility_get
+from simulation.models import Plant
+from simulation.selectors import plant_get
 from simulation.services import template_ensure
 from tests.conftest import BASE_DIR, subprocess_environment, wait_for
 from tests.conftest import test_database_url as url_of_test_database
@@ -45,7 +45,7 @@ Status = Sandbox.Status
 QUEUE = "faults"
 # Copied after four other tables, so the schema and those tables exist when the clone blocks on it; it has no
 # index but its primary key, so the clone's catalog reads (pg_get_indexdef locks an index's table) pass it.
-BLOCKING_TABLE = "simulation_facility"
+BLOCKING_TABLE = "simulation_plant"
 STEEL_CLONE = r'CREATE TABLE ".*\(LIKE "template_steel"'
 
 
@@ -149,7 +149,7 @@ def assert_schemas_and_sandboxes_agree() -> None:
             "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'"
         )
         schemas = {name for (name,) in cursor.fetchall()}
-    live = set(Sandbox.objects.exclude(status__in=RETIRED_STATUSES).values_list("schema_name", flat=True))
+    live = set(Sandbox.objects.exclude(status__in=ENDED_STATUSES).values_list("schema_name", flat=True))
     assert schemas - live == set(), "schemas without a sandbox"
     assert live - schemas == set(), "sandboxes without a schema"
     stuck = Sandbox.objects.filter(status__in=[Status.PROVISIONING, Status.RESETTING])
@@ -196,7 +196,7 @@ def test_a_warmup_worker_killed_mid_clone_leaves_no_orphan_and_the_pool_refills(
     wait_for(refilled, "the steel pool to be refilled after the kill", timeout=120)
     (sandbox,) = pooled("steel")
     with schema_context(sandbox.schema_name):
-        assert facility_get() is not None
+        assert plant_get() is not None
     assert_schemas_and_sandboxes_agree()
 
 
@@ -223,7 +223,7 @@ def test_a_worker_killed_mid_reset_leaves_a_sandbox_the_recovery_sweep_puts_back
     steel_sandbox.refresh_from_db()
     assert steel_sandbox.status == Status.READY  # the reset rolled back: the plant is as it was
     with schema_context(steel_sandbox.schema_name):
-        assert facility_get() is not None
+        assert plant_get() is not None
     assert steel_sandbox.audit_entries.filter(action="recovered", from_status="resetting", to_status="ready").exists()
     assert_schemas_and_sandboxes_agree()
     sandbox_reset(sandbox=steel_sandbox)  # and it can be reset again
@@ -285,7 +285,7 @@ def stale_steel_template(steel_pool_empty: None, settings: Any) -> Iterator[Sand
     pool_refill(industry="steel")
     (clone,) = pooled("steel")
     with schema_context("template_steel"):
-        Facility.objects.update(scenario_version="stale")
+        Plant.objects.update(scenario_version="stale")
     yield clone
     connection.set_schema_to_public()  # type: ignore[attr-defined]
     template_ensure(industry="steel")

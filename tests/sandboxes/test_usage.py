@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from demoportal.core.health import heartbeat_write
 from demoportal.core.models import User
 from sandboxes.models import Sandbox, SandboxAuditEntry
-from sandboxes.services import sandbox_create, sandbox_destroy
+from sandboxes.services import sandbox_create, sandbox_end
 from sandboxes.usage import last_access_flush
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +77,7 @@ def test_last_access_is_kept_in_redis_and_written_to_the_database_each_minute(
 def test_stats_count_states_durations_and_requests(staff: APIClient, test_redis: redis.Redis) -> None:
     ended = sandbox_create(slug="ended-one", name="Ended", scenario="cement")
     sandbox_create(slug="running-one", name="Running", scenario="cement")
-    sandbox_destroy(sandbox=ended)
+    sandbox_end(sandbox=ended)
     # It lived 90 minutes: move its creation back.
     Sandbox.objects.filter(pk=ended.pk).update(
         created_at=SandboxAuditEntry.objects.get(sandbox=ended, action="destroyed").at - timedelta(minutes=90)

@@ -11,7 +11,7 @@ from analytics.models import Event
 from crm.models import PricingRequest
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
-from simulation.models import Acknowledgement, AppliedOptimization, Asset, TriggeredEvent
+from simulation.models import Acknowledgement, AppliedOptimization, Asset, RaisedAlarm
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/sandboxes/sandbox/"
@@ -45,8 +45,8 @@ def sales(client: Client) -> Client:
 def alarm_key(sandbox: Sandbox) -> str:
     with schema_context(sandbox.schema_name):
         heater = Asset.objects.get(tag="H-101")
-        alarm = TriggeredEvent.objects.create(
-            asset=heater, kind="alarm", message="High TMT", occurred_at=heater.facility.started_at
+        alarm = RaisedAlarm.objects.create(
+            asset=heater, kind="alarm", message="High TMT", occurred_at=heater.plant.started_at
         )
     return f"triggered:{alarm.pk}"
 
@@ -110,7 +110,7 @@ def test_the_server_refuses_a_watchers_changes_with_403(
 def test_a_watcher_cannot_acknowledge_the_prospects_alarm(
     sales: Client, sandbox: Sandbox, prospect: User, alarm_key: str
 ) -> None:
-    assert sales.post(f"/events/{alarm_key}/acknowledge", HTTP_HOST=HOST).status_code == 403
+    assert sales.post(f"/alarms/{alarm_key}/acknowledge", HTTP_HOST=HOST).status_code == 403
 
     with schema_context(sandbox.schema_name):
         assert not Acknowledgement.objects.exists()

@@ -15,11 +15,11 @@ from rest_framework.test import APIClient
 
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
-from sandboxes.services import sandbox_create, sandbox_destroy
+from sandboxes.services import sandbox_create, sandbox_end
 from simulation.apis import AssetOutput, SensorOutput
 from simulation.engine.signals import sensor_values
-from simulation.models import Acknowledgement, Asset, InjectedAnomaly, Sensor, TriggeredEvent
-from simulation.selectors import asset_list, asset_rows, facility_get, facility_plant, sensor_list, sensor_rows
+from simulation.models import Acknowledgement, Asset, InjectedAnomaly, RaisedAlarm, Sensor
+from simulation.selectors import asset_list, asset_rows, plant_get, plant_layout, sensor_list, sensor_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_requires_staff_or_the_owner(sandbox: Sandbox) -> None:
 
 
 def test_assets_list_the_plant(api: APIClient, sandbox: Sandbox, django_assert_max_num_queries: Any) -> None:
-    with django_assert_max_num_queries(9):  # token, sandbox, last access, search_path, facility, assets: not per asset
+    with django_assert_max_num_queries(9):  # token, sandbox, last access, search_path, plant, assets: not per asset
         response = api.get(url(sandbox, "assets"))
 
     assets = response.json()
@@ -122,12 +122,12 @@ def test_a_short_window_has_every_minute_and_matches_the_engine(api: APIClient, 
     assert len(body["points"]) == 30
     assert body["points"][0][0] == start.strftime("%Y-%m-%dT%H:%M:%SZ")
     with schema_context(sandbox.schema_name):
-        facility = facility_get()
-        assert facility is not None
-        plant = facility_plant(facility)
+        plant = plant_get()
+        assert plant is not None
+        layout = plant_layout(plant)
         minute = int(start.timestamp() // 60)
         expected = sensor_values(
-            plant, [plant.sensor_by_key("B-202.nox").index], np.array([minute]), base_minute=facility.base_minute
+            layout, [layout.sensor_by_key("B-202.nox").index], np.array([minute]), base_minute=plant.base_minute
         )
     assert body["points"][0][1] == pytest.approx(float(expected[0, 0]), abs=1e-4)
 
@@ -209,8 +209,8 @@ def test_events_newest_first_with_the_scripted_incident(api: APIClient, sandbox:
 def test_events_filter_acknowledgement_and_triggered(api: APIClient, sandbox: Sandbox) -> None:
     first = api.get(url(sandbox, "events"), {"kind": "permit_exceedance"}).json()["results"][0]
     with schema_context(sandbox.schema_name):
-        Acknowledgement.objects.create(event_key=first["key"], acknowledged_by="operator@plant.example")
-        TriggeredEvent.objects.create(
+        Acknowledgement.objects.create(alarm_key=first["key"], acknowledged_by="operator@plant.example")
+        RaisedAlarm.objects.create(
             asset=Asset.objects.get(tag="B-201"),
             kind="alarm",
             message="Sales: burner flame-out on B-201",
@@ -253,7 +253,7 @@ def test_kpis_come_from_the_data_and_are_cached(api: APIClient, sandbox: Sandbox
 
 def test_an_ended_sandbox_has_no_plant_data_410(api: APIClient) -> None:
     ended = sandbox_create(slug="ended-plant", name="Ended", scenario="cement")
-    sandbox_destroy(sandbox=ended)
+    sandbox_end(sandbox=ended)
 
     response = api.get(url(ended, "assets"))
 

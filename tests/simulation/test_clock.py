@@ -19,8 +19,8 @@ from sandboxes.services import sandbox_create, sandbox_reset
 from sandboxes.tokens import access_token_issue
 from simulation.engine.signals import sensor_values
 from simulation.live import RELOAD_KEY, live_sandbox_load
-from simulation.models import Facility, Sensor
-from simulation.selectors import facility_get, facility_sim_now
+from simulation.models import Plant, Sensor
+from simulation.selectors import plant_get, plant_sim_now
 from simulation.services import clock_set
 from simulation.simulator import LiveTicker
 
@@ -31,11 +31,11 @@ def url(sandbox: Sandbox, what: str) -> str:
     return f"/api/v1/sandboxes/{sandbox.pk}/{what}"
 
 
-def facility_of(sandbox: Sandbox) -> Facility:
+def plant_of(sandbox: Sandbox) -> Plant:
     with schema_context(sandbox.schema_name):
-        facility = facility_get()
-        assert facility is not None
-        return facility
+        plant = plant_get()
+        assert plant is not None
+        return plant
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_the_owner_speeds_the_clock_up_and_the_simulator_is_told(
     body = response.json()
     assert body["time_scale"] == 60
     assert datetime.fromisoformat(body["sim_ts"]) >= before
-    assert facility_of(sandbox).time_scale == 60
+    assert plant_of(sandbox).time_scale == 60
     assert test_redis.smembers(RELOAD_KEY) == {str(sandbox.pk).encode()}  # picked up at the next tick
 
 
@@ -74,7 +74,7 @@ def test_a_sandbox_token_sets_its_own_clock_but_not_anothers(sandbox: Sandbox) -
 
     assert mine.status_code == 200, mine.json()
     assert theirs.status_code == 404  # as for the other plant changes: another sandbox is never revealed
-    assert facility_of(other).time_scale == 1
+    assert plant_of(other).time_scale == 1
 
 
 def test_a_prospect_cannot_set_someone_elses_clock(sandbox: Sandbox) -> None:
@@ -82,7 +82,7 @@ def test_a_prospect_cannot_set_someone_elses_clock(sandbox: Sandbox) -> None:
     client.force_authenticate(User.objects.create_user(email="nosy@rival.example", password="pw"))
 
     assert client.post(url(sandbox, "clock"), {"time_scale": 10}, format="json").status_code == 404
-    assert facility_of(sandbox).time_scale == 1
+    assert plant_of(sandbox).time_scale == 1
 
 
 @pytest.mark.parametrize("value", [0, 3601, -5, 1.5, "fast", None, True])
@@ -91,50 +91,50 @@ def test_a_bad_time_scale_is_400_naming_the_field(owner_client: APIClient, sandb
 
     assert response.status_code == 400
     assert "time_scale" in response.json()["errors"]
-    assert facility_of(sandbox).time_scale == 1
+    assert plant_of(sandbox).time_scale == 1
 
 
 def test_changing_the_speed_never_makes_the_clock_jump(sandbox: Sandbox) -> None:
-    facility = facility_of(sandbox)
+    plant = plant_of(sandbox)
     wall = timezone.now()
     with schema_context(sandbox.schema_name):
-        Facility.objects.filter(pk=facility.pk).update(
+        Plant.objects.filter(pk=plant.pk).update(
             time_scale=3600, clock_wall_at=wall - timedelta(seconds=10), clock_sim_at=wall - timedelta(seconds=10)
         )
-        facility.refresh_from_db()
-        ten_hours_on = facility_sim_now(facility, wall)
+        plant.refresh_from_db()
+        ten_hours_on = plant_sim_now(plant, wall)
         assert ten_hours_on == wall + timedelta(hours=10) - timedelta(seconds=10)
 
-        facility = clock_set(sandbox=sandbox, facility=facility, time_scale=1, actor=None)
-        assert facility.clock_wall_at is not None
-        at_change = facility.clock_wall_at
+        plant = clock_set(sandbox=sandbox, plant=plant, time_scale=1, actor=None)
+        assert plant.clock_wall_at is not None
+        at_change = plant.clock_wall_at
 
-    assert facility_sim_now(facility, at_change) >= ten_hours_on  # where it was, not back to wall time
-    assert facility_sim_now(facility, at_change + timedelta(minutes=1)) == facility_sim_now(
-        facility, at_change
-    ) + timedelta(minutes=1)  # and from there at 1×
+    assert plant_sim_now(plant, at_change) >= ten_hours_on  # where it was, not back to wall time
+    assert plant_sim_now(plant, at_change + timedelta(minutes=1)) == plant_sim_now(plant, at_change) + timedelta(
+        minutes=1
+    )  # and from there at 1×
 
 
 def test_a_reset_starts_the_new_plant_at_one_times() -> None:
     sandbox = sandbox_create(slug="fast-plant", name="Fast", scenario="cement")
-    facility = facility_of(sandbox)
+    plant = plant_of(sandbox)
     with schema_context(sandbox.schema_name):
-        Facility.objects.filter(pk=facility.pk).update(
+        Plant.objects.filter(pk=plant.pk).update(
             time_scale=600, clock_wall_at=timezone.now(), clock_sim_at=timezone.now() + timedelta(days=2)
         )
 
     sandbox_reset(sandbox=sandbox)
 
-    fresh = facility_of(sandbox)
+    fresh = plant_of(sandbox)
     assert (fresh.time_scale, fresh.clock_wall_at, fresh.clock_sim_at) == (1, None, None)
-    assert abs(facility_sim_now(fresh) - timezone.now()) < timedelta(seconds=5)
+    assert abs(plant_sim_now(fresh) - timezone.now()) < timedelta(seconds=5)
 
 
 def test_the_history_api_ends_at_the_plants_now(owner_client: APIClient, sandbox: Sandbox) -> None:
-    facility = facility_of(sandbox)
+    plant = plant_of(sandbox)
     wall = timezone.now()
     with schema_context(sandbox.schema_name):
-        Facility.objects.filter(pk=facility.pk).update(
+        Plant.objects.filter(pk=plant.pk).update(
             time_scale=1, clock_wall_at=wall, clock_sim_at=wall + timedelta(hours=5)
         )
         sensor = Sensor.objects.get(key="H-101.o2").pk

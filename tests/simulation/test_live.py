@@ -23,7 +23,7 @@ from simulation.consumers import LiveConsumer
 from simulation.engine.signals import sensor_values
 from simulation.live import live_group, live_sandbox_load, sandboxes_viewed, viewer_register
 from simulation.models import Sensor
-from simulation.selectors import facility_get, facility_plant
+from simulation.selectors import plant_get, plant_layout
 from simulation.simulator import LiveTicker, live_tick
 from tests.conftest import TEST_SANDBOX_SLUG
 
@@ -183,14 +183,14 @@ def test_live_values_continue_the_history_at_each_minute(live: dict[str, Any]) -
     at_minute = ticker.values(minute * 60.0)[sandbox.pk]
     halfway = ticker.values(minute * 60.0 + 30)[sandbox.pk]
     with schema_context(sandbox.schema_name):
-        facility = facility_get()
-        assert facility is not None
-        plant = facility_plant(facility)
+        plant = plant_get()
+        assert plant is not None
+        layout = plant_layout(plant)
         history = sensor_values(
-            plant, range(len(plant.sensors)), np.array([minute, minute + 1]), base_minute=facility.base_minute
+            layout, range(len(layout.sensors)), np.array([minute, minute + 1]), base_minute=plant.base_minute
         )
         ids = dict(Sensor.objects.values_list("index", "pk"))
-    for index in range(0, len(plant.sensors), 50):
+    for index in range(0, len(layout.sensors), 50):
         now, then = history[index]
         assert at_minute[str(ids[index])] == pytest.approx(now, abs=1e-3)
         assert halfway[str(ids[index])] == pytest.approx((now + then) / 2, abs=1e-3)

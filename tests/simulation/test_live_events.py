@@ -14,8 +14,8 @@ from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.live import sandboxes_viewed, viewer_register
 from simulation.models import Asset, Sensor
-from simulation.selectors import event_rows, facility_get, to_minute
-from simulation.services import anomaly_inject, event_trigger
+from simulation.selectors import alarm_rows, plant_get, to_minute
+from simulation.services import alarm_raise, anomaly_inject
 from simulation.simulator import LiveFrame, LiveTicker
 
 pytestmark = pytest.mark.django_db
@@ -64,10 +64,10 @@ def test_an_injected_anomaly_is_in_the_next_tick_with_the_event_lists_key(
     assert [(e["kind"], e["severity"], e["asset_tag"]) for e in first] == [("alarm", "alarm", "H-101")]
     assert set(first[0]) == EVENT_FIELDS
     with schema_context(sandbox.schema_name):
-        facility = facility_get()
-        assert facility is not None
+        plant = plant_get()
+        assert plant is not None
         now = to_minute(timezone.now())
-        listed = {row["key"] for row in event_rows(facility, since_minute=now - 5, end_minute=now + 1)}
+        listed = {row["key"] for row in alarm_rows(plant, since_minute=now - 5, end_minute=now + 1)}
     assert first[0]["key"] in listed  # the same key the events list and acknowledgements use
     assert again == []  # sent once
 
@@ -107,7 +107,7 @@ def test_an_event_triggered_by_sales_is_in_the_sandboxes_next_tick_once(
     sales = User.objects.create_user(email="sales@vendor.example", password="pw", is_staff=True)
     with schema_context(sandbox.schema_name), django_capture_on_commit_callbacks(execute=True):
         boiler = Asset.objects.get(tag="B-201")
-        triggered = event_trigger(
+        triggered = alarm_raise(
             sandbox=sandbox, asset_id=boiler.pk, kind="maintenance_due", message="Burner inspection due", actor=sales
         )
     ticker.refresh(sandboxes_viewed())

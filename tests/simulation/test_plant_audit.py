@@ -16,9 +16,9 @@ from rest_framework.test import APIClient
 
 from demoportal.core.models import User
 from sandboxes.models import Sandbox, SandboxAuditEntry
-from simulation.models import Asset, InjectedAnomaly, TriggeredEvent
-from simulation.selectors import facility_get
-from simulation.services import anomaly_inject, clock_set, event_trigger
+from simulation.models import Asset, InjectedAnomaly, RaisedAlarm
+from simulation.selectors import plant_get
+from simulation.services import alarm_raise, anomaly_inject, clock_set
 
 pytestmark = pytest.mark.django_db
 ADMIN = "/admin/sandboxes/sandbox"
@@ -108,7 +108,7 @@ def test_an_event_raised_by_a_tour_step_or_by_sales_in_the_admin_is_audited_alik
     heater = asset_pk(sandbox, "H-101")
     through_the_admin(salesperson, sandbox, "trigger-event", {"asset": heater, "kind": "alarm", "message": ALARM})
 
-    tour, admin = entries(sandbox, "event_triggered")
+    tour, admin = entries(sandbox, "alarm_raised")
     assert {key: tour[key] for key in ("action", "detail")} == {key: admin[key] for key in ("action", "detail")}
     assert tour["detail"] == {"kind": "alarm", "asset_id": heater, "message": ALARM}
     assert (tour["actor_id"], tour["actor_label"]) == (None, "system")  # the tour raised it, not the prospect
@@ -138,19 +138,19 @@ def inject(sandbox: Sandbox, actor: User) -> None:
 
 def trigger(sandbox: Sandbox, actor: User) -> None:
     asset_id = Asset.objects.get(tag="H-101").pk
-    event_trigger(sandbox=sandbox, asset_id=asset_id, kind="alarm", message=ALARM, actor=actor)
+    alarm_raise(sandbox=sandbox, asset_id=asset_id, kind="alarm", message=ALARM, actor=actor)
 
 
 def speed_up(sandbox: Sandbox, actor: User) -> None:
-    facility = facility_get()
-    assert facility is not None
-    clock_set(sandbox=sandbox, facility=facility, time_scale=60, actor=actor)
+    plant = plant_get()
+    assert plant is not None
+    clock_set(sandbox=sandbox, plant=plant, time_scale=60, actor=actor)
 
 
 def plant_changes() -> tuple[int, int, int]:
-    facility = facility_get()
-    assert facility is not None
-    return InjectedAnomaly.objects.count(), TriggeredEvent.objects.count(), facility.time_scale
+    plant = plant_get()
+    assert plant is not None
+    return InjectedAnomaly.objects.count(), RaisedAlarm.objects.count(), plant.time_scale
 
 
 @pytest.mark.parametrize("change", [inject, trigger, speed_up])

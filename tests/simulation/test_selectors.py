@@ -16,23 +16,23 @@ from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
 from sandboxes.models import Sandbox
 from simulation.engine.signals import sensor_values
-from simulation.models import Acknowledgement, Asset, Facility, Sensor, TriggeredEvent
+from simulation.models import Acknowledgement, Asset, Plant, RaisedAlarm, Sensor
 from simulation.selectors import (
     AlarmRow,
     SensorReading,
     alarm_rows,
+    alarm_rows_since,
+    alarms_with_acknowledgement,
     asset_overview,
     bound,
-    event_rows,
-    event_rows_since,
-    facility_get,
-    facility_kpis,
-    facility_plant,
-    facility_sim_now,
     figure,
     from_minute,
     history_bounds,
+    plant_get,
     plant_home,
+    plant_kpis,
+    plant_layout,
+    plant_sim_now,
     sensor_series_window,
     to_minute,
 )
@@ -41,10 +41,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def facility(sandbox: Sandbox) -> Iterator[Facility]:
+def plant(sandbox: Sandbox) -> Iterator[Plant]:
     """The test sandbox's plant, with its schema active for the test."""
     with schema_context(sandbox.schema_name):
-        found = facility_get()
+        found = plant_get()
         assert found is not None
         yield found
 
@@ -53,13 +53,13 @@ def sensor_id(key: str) -> int:
     return Sensor.objects.get(key=key).pk
 
 
-def triggered(tag: str, message: str, facility: Facility, minutes_ago: int) -> str:
+def triggered(tag: str, message: str, plant: Plant, minutes_ago: int) -> str:
     """An alarm raised by hand on asset ``tag``; its event key."""
-    event = TriggeredEvent.objects.create(
+    event = RaisedAlarm.objects.create(
         asset=Asset.objects.get(tag=tag),
         kind="alarm",
         message=message,
-        occurred_at=facility_sim_now(facility) - timedelta(minutes=minutes_ago),
+        occurred_at=plant_sim_now(plant) - timedelta(minutes=minutes_ago),
     )
     return f"triggered:{event.pk}"
 
@@ -67,17 +67,15 @@ def triggered(tag: str, message: str, facility: Facility, minutes_ago: int) -> s
 # --- alarm rows: the one place that asks whether an event was acknowledged --------------------------------
 
 
-def test_alarm_rows_say_who_acknowledged_and_when_in_one_query(
-    facility: Facility, django_assert_num_queries: Any
-) -> None:
-    seen = triggered("B-201", "Flame scanner fault", facility, 5)
-    unseen = triggered("B-201", "Low drum level", facility, 10)
-    acknowledgement = Acknowledgement.objects.create(event_key=seen, acknowledged_by="operator@plant.example")
-    now = to_minute(facility_sim_now(facility))
-    rows = event_rows(facility, since_minute=now - 1440, end_minute=now + 1)
+def test_alarm_rows_say_who_acknowledged_and_when_in_one_query(plant: Plant, django_assert_num_queries: Any) -> None:
+    seen = triggered("B-201", "Flame scanner fault", plant, 5)
+    unseen = triggered("B-201", "Low drum level", plant, 10)
+    acknowledgement = Acknowledgement.objects.create(alarm_key=seen, acknowledged_by="operator@plant.example")
+    now = to_minute(plant_sim_now(plant))
+    rows = alarm_rows(plant, since_minute=now - 1440, end_minute=now + 1)
 
     with django_assert_num_queries(1):
-        alarms = alarm_rows(rows)
+        alarms = alarms_with_acknowledgement(rows)
 
     assert [alarm.key for alarm in alarms] == [row["key"] for row in rows]  # in the rows' order
     by_key = {alarm.key: alarm for alarm in alarms}
@@ -92,18 +90,18 @@ def test_alarm_rows_say_who_acknowledged_and_when_in_one_query(
     assert by_key[unseen].origin == "triggered"
 
 
-def test_no_rows_are_no_alarm_rows_and_no_query(facility: Facility, django_assert_num_queries: Any) -> None:
+def test_no_rows_are_no_alarm_rows_and_no_query(plant: Plant, django_assert_num_queries: Any) -> None:
     with django_assert_num_queries(0):
-        assert alarm_rows([]) == []
+        assert alarms_with_acknowledgement([]) == []
 
 
-def test_an_alarm_row_reads_by_key_and_labels_its_kind(facility: Facility) -> None:
+def test_an_alarm_row_reads_by_key_and_labels_its_kind(plant: Plant) -> None:
     permit = AlarmRow(
         key="k",
         kind="permit_exceedance",
         anomaly=None,
         asset="B-203",
-        occurred_at=facility.started_at,
+        occurred_at=plant.started_at,
         ends_at=None,
         origin="scripted",
         message="NOx above the permit limit",
@@ -121,25 +119,25 @@ def test_an_alarm_row_reads_by_key_and_labels_its_kind(facility: Facility) -> No
 # --- events since --------------------------------------------------------------------------------------
 
 
-def test_events_since_default_to_the_last_thirty_days_and_filter_by_kind(facility: Facility) -> None:
-    key = triggered("H-101", "High TMT pass A", facility, 1)
+def test_events_since_default_to_the_last_thirty_days_and_filter_by_kind(plant: Plant) -> None:
+    key = triggered("H-101", "High TMT pass A", plant, 1)
 
-    alarms = event_rows_since(facility, kind="alarm")
-    everything = event_rows_since(facility)
+    alarms = alarm_rows_since(plant, kind="alarm")
+    everything = alarm_rows_since(plant)
 
     assert alarms
     assert {row["kind"] for row in alarms} == {"alarm"}
     assert alarms[0]["key"] == key  # newest first
     assert len(everything) > len(alarms)
-    thirty_days_ago = facility_sim_now(facility) - timedelta(days=30, minutes=1)
+    thirty_days_ago = plant_sim_now(plant) - timedelta(days=30, minutes=1)
     assert min(row["occurred_at"] for row in everything) >= thirty_days_ago
 
 
-def test_events_since_before_the_history_is_an_error_on_since(facility: Facility) -> None:
-    first, _ = history_bounds(facility)
+def test_events_since_before_the_history_is_an_error_on_since(plant: Plant) -> None:
+    first, _ = history_bounds(plant)
 
     with pytest.raises(DomainError) as refused:
-        event_rows_since(facility, since=from_minute(first - 60))
+        alarm_rows_since(plant, since=from_minute(first - 60))
 
     assert refused.value.status_code == 400
     assert list(refused.value.errors) == ["since"]
@@ -149,39 +147,39 @@ def test_events_since_before_the_history_is_an_error_on_since(facility: Facility
 # --- a sensor's series window --------------------------------------------------------------------------
 
 
-def test_the_series_window_is_the_last_day_up_to_the_plants_now_by_default(facility: Facility) -> None:
-    before = to_minute(facility_sim_now(facility))
+def test_the_series_window_is_the_last_day_up_to_the_plants_now_by_default(plant: Plant) -> None:
+    before = to_minute(plant_sim_now(plant))
 
-    window = sensor_series_window(facility=facility, sensor_id=sensor_id("H-101.o2"))
+    window = sensor_series_window(plant=plant, sensor_id=sensor_id("H-101.o2"))
 
-    assert before <= to_minute(window.end) <= to_minute(facility_sim_now(facility))
+    assert before <= to_minute(window.end) <= to_minute(plant_sim_now(plant))
     assert window.end - window.start == timedelta(days=1)
     assert (window.unit, window.resolution) == ("%", "min/max buckets")  # 1,440 minutes > 1,000 points
     assert 900 <= len(window.points) <= 1000
 
 
-def test_a_short_window_has_every_minute_as_the_engine_computes_it(facility: Facility) -> None:
-    end = facility_sim_now(facility).replace(second=0, microsecond=0) - timedelta(hours=2)
+def test_a_short_window_has_every_minute_as_the_engine_computes_it(plant: Plant) -> None:
+    end = plant_sim_now(plant).replace(second=0, microsecond=0) - timedelta(hours=2)
     start = end - timedelta(minutes=30)
 
-    window = sensor_series_window(facility=facility, sensor_id=sensor_id("B-202.nox"), start=start, end=end)
+    window = sensor_series_window(plant=plant, sensor_id=sensor_id("B-202.nox"), start=start, end=end)
 
     assert window.resolution == "minute"
     assert len(window.points) == 30
-    plant = facility_plant(facility)
+    layout = plant_layout(plant)
     minutes = np.arange(to_minute(start), to_minute(end), dtype=np.int64)
-    expected = sensor_values(
-        plant, [plant.sensor_by_key("B-202.nox").index], minutes, base_minute=facility.base_minute
-    )[0]
+    expected = sensor_values(layout, [layout.sensor_by_key("B-202.nox").index], minutes, base_minute=plant.base_minute)[
+        0
+    ]
     assert window.points[0][0] == start.strftime("%Y-%m-%dT%H:%M:%SZ")
     assert [value for _, value in window.points] == pytest.approx(expected.tolist(), abs=1e-4)
 
 
-def test_fewer_points_asked_for_are_min_max_buckets(facility: Facility) -> None:
-    end = facility_sim_now(facility) - timedelta(hours=1)
+def test_fewer_points_asked_for_are_min_max_buckets(plant: Plant) -> None:
+    end = plant_sim_now(plant) - timedelta(hours=1)
 
     window = sensor_series_window(
-        facility=facility, sensor_id=sensor_id("H-101.o2"), start=end - timedelta(minutes=100), end=end, max_points=10
+        plant=plant, sensor_id=sensor_id("H-101.o2"), start=end - timedelta(minutes=100), end=end, max_points=10
     )
 
     assert window.resolution == "min/max buckets"
@@ -199,16 +197,14 @@ def test_fewer_points_asked_for_are_min_max_buckets(facility: Facility) -> None:
         ({"max_points": 10_001}, {"max_points": "From 2 to 10000"}),
     ],
 )
-def test_a_bad_window_is_an_error_on_its_field(
-    facility: Facility, window: dict[str, Any], errors: dict[str, str]
-) -> None:
-    now = facility_sim_now(facility)
+def test_a_bad_window_is_an_error_on_its_field(plant: Plant, window: dict[str, Any], errors: dict[str, str]) -> None:
+    now = plant_sim_now(plant)
     given: dict[str, Any] = {
         name: now + value if isinstance(value, timedelta) else value for name, value in window.items()
     }
 
     with pytest.raises(DomainError) as refused:
-        sensor_series_window(facility=facility, sensor_id=sensor_id("H-101.o2"), **given)
+        sensor_series_window(plant=plant, sensor_id=sensor_id("H-101.o2"), **given)
 
     assert refused.value.status_code == 400
     assert sorted(refused.value.errors) == sorted(errors)
@@ -216,9 +212,9 @@ def test_a_bad_window_is_an_error_on_its_field(
         assert message in refused.value.errors[field][0]
 
 
-def test_an_unknown_sensor_is_not_found(facility: Facility) -> None:
+def test_an_unknown_sensor_is_not_found(plant: Plant) -> None:
     with pytest.raises(DomainError) as refused:
-        sensor_series_window(facility=facility, sensor_id=999_999)
+        sensor_series_window(plant=plant, sensor_id=999_999)
 
     assert refused.value.status_code == 404
 
@@ -227,9 +223,9 @@ def test_an_unknown_sensor_is_not_found(facility: Facility) -> None:
 
 
 def test_the_home_groups_assets_by_type_and_opens_the_chart_on_efficiency(
-    facility: Facility, test_redis: redis.Redis
+    plant: Plant, test_redis: redis.Redis
 ) -> None:
-    home = plant_home(facility=facility)
+    home = plant_home(plant=plant)
 
     groups = {group.name: group for group in home.asset_types}
     heaters = groups["Process heater"]
@@ -246,21 +242,21 @@ def test_the_home_groups_assets_by_type_and_opens_the_chart_on_efficiency(
     assert home.kpis is None  # not computed yet: the page fetches them
 
 
-def test_the_home_shows_the_kpis_once_computed(facility: Facility, test_redis: redis.Redis) -> None:
-    computed = facility_kpis(facility)
+def test_the_home_shows_the_kpis_once_computed(plant: Plant, test_redis: redis.Redis) -> None:
+    computed = plant_kpis(plant)
 
-    home = plant_home(facility=facility)
+    home = plant_home(plant=plant)
 
     assert home.kpis is not None
     assert [(kpi.key, kpi.value) for kpi in home.kpis] == [(kpi["key"], kpi["value"]) for kpi in computed]
     assert all(kpi.display == figure(kpi.value) for kpi in home.kpis)
 
 
-def test_the_home_charts_the_sensor_asked_for_and_falls_back_for_one_not_of_the_plant(facility: Facility) -> None:
+def test_the_home_charts_the_sensor_asked_for_and_falls_back_for_one_not_of_the_plant(plant: Plant) -> None:
     nox = sensor_id("B-202.nox")
 
-    chosen = plant_home(facility=facility, chart_sensor_id=nox).selected_sensor
-    fallback = plant_home(facility=facility, chart_sensor_id=999_999).selected_sensor
+    chosen = plant_home(plant=plant, chart_sensor_id=nox).selected_sensor
+    fallback = plant_home(plant=plant, chart_sensor_id=999_999).selected_sensor
 
     assert chosen is not None
     assert chosen["id"] == nox
@@ -268,11 +264,11 @@ def test_the_home_charts_the_sensor_asked_for_and_falls_back_for_one_not_of_the_
     assert fallback["kind"] == "efficiency"
 
 
-def test_the_homes_recent_events_are_the_newest_eight_with_their_acknowledgement(facility: Facility) -> None:
-    key = triggered("B-201", "Burner flame-out", facility, 1)
-    Acknowledgement.objects.create(event_key=key, acknowledged_by="operator@plant.example")
+def test_the_homes_recent_events_are_the_newest_eight_with_their_acknowledgement(plant: Plant) -> None:
+    key = triggered("B-201", "Burner flame-out", plant, 1)
+    Acknowledgement.objects.create(alarm_key=key, acknowledged_by="operator@plant.example")
 
-    events = plant_home(facility=facility).events
+    events = plant_home(plant=plant).events
 
     assert 0 < len(events) <= 8
     assert events[0].key == key
@@ -281,8 +277,8 @@ def test_the_homes_recent_events_are_the_newest_eight_with_their_acknowledgement
     assert [event.occurred_at for event in events] == sorted((event.occurred_at for event in events), reverse=True)
 
 
-def test_the_homes_figures_now_are_what_its_script_keeps_live(facility: Facility) -> None:
-    now = plant_home(facility=facility).now
+def test_the_homes_figures_now_are_what_its_script_keeps_live(plant: Plant) -> None:
+    now = plant_home(plant=plant).now
 
     live = json.loads(now.live_json)
     assert set(live) == {"meters", "price", "co2_per_mmbtu"}
@@ -295,19 +291,19 @@ def test_the_homes_figures_now_are_what_its_script_keeps_live(facility: Facility
     ]
 
 
-def test_the_home_reads_the_plants_overlays_once(facility: Facility, django_assert_max_num_queries: Any) -> None:
-    plant_home(facility=facility)  # the engine's plant built
+def test_the_home_reads_the_plants_overlays_once(plant: Plant, django_assert_max_num_queries: Any) -> None:
+    plant_home(plant=plant)  # the engine's plant built
 
     # overlays (anomalies, optimisations), assets, sensors, triggered events, acknowledgements, sensor indices
     with django_assert_max_num_queries(7):
-        plant_home(facility=facility)
+        plant_home(plant=plant)
 
 
 # --- an asset's page -----------------------------------------------------------------------------------
 
 
-def test_an_asset_overview_plots_its_default_trends_and_has_its_tools(facility: Facility) -> None:
-    overview = asset_overview(facility=facility, asset=Asset.objects.get(tag="H-101"))
+def test_an_asset_overview_plots_its_default_trends_and_has_its_tools(plant: Plant) -> None:
+    overview = asset_overview(plant=plant, asset=Asset.objects.get(tag="H-101"))
 
     assert overview.asset_type_name == "Process heater"
     assert [sensor.kind for sensor in overview.trend] == ["efficiency", "o2", "stack_temp"]
@@ -323,30 +319,30 @@ def test_an_asset_overview_plots_its_default_trends_and_has_its_tools(facility: 
     assert basis.efficiency_target_pct == round(min(basis.efficiency_current_pct + 2.0, 95.0), 1)
 
 
-def test_an_asset_overview_plots_the_trends_asked_for_of_its_own_sensors(facility: Facility) -> None:
+def test_an_asset_overview_plots_the_trends_asked_for_of_its_own_sensors(plant: Plant) -> None:
     nox = sensor_id("H-101.nox")
 
     overview = asset_overview(
-        facility=facility, asset=Asset.objects.get(tag="H-101"), trend=[nox, sensor_id("B-202.nox"), 999_999]
+        plant=plant, asset=Asset.objects.get(tag="H-101"), trend=[nox, sensor_id("B-202.nox"), 999_999]
     )
 
     assert [sensor.id for sensor in overview.trend] == [nox]  # another asset's sensor and no sensor: left out
 
 
-def test_an_asset_without_a_burner_has_no_trim_or_calculator_and_plots_its_first_sensor(facility: Facility) -> None:
-    overview = asset_overview(facility=facility, asset=Asset.objects.get(tag="E-301"))
+def test_an_asset_without_a_burner_has_no_trim_or_calculator_and_plots_its_first_sensor(plant: Plant) -> None:
+    overview = asset_overview(plant=plant, asset=Asset.objects.get(tag="E-301"))
 
     assert overview.o2_trim is None
     assert overview.savings_basis is None
     assert overview.trend == overview.sensors[:1]
 
 
-def test_an_asset_overview_lists_only_its_own_events_with_their_acknowledgement(facility: Facility) -> None:
-    own = triggered("B-201", "Flame scanner fault", facility, 3)
-    triggered("H-101", "High TMT pass A", facility, 2)
-    Acknowledgement.objects.create(event_key=own, acknowledged_by="operator@plant.example")
+def test_an_asset_overview_lists_only_its_own_events_with_their_acknowledgement(plant: Plant) -> None:
+    own = triggered("B-201", "Flame scanner fault", plant, 3)
+    triggered("H-101", "High TMT pass A", plant, 2)
+    Acknowledgement.objects.create(alarm_key=own, acknowledged_by="operator@plant.example")
 
-    events = asset_overview(facility=facility, asset=Asset.objects.get(tag="B-201")).events
+    events = asset_overview(plant=plant, asset=Asset.objects.get(tag="B-201")).events
 
     assert {event.asset for event in events} == {"B-201"}
     assert next(event for event in events if event.key == own).acknowledged

@@ -20,7 +20,7 @@ from sandboxes.services import sandbox_create
 from simulation import simulator
 from simulation.engine.live import LiveMember
 from simulation.live import live_reload_request
-from simulation.models import Facility
+from simulation.models import Plant
 from simulation.simulator import QUARANTINE_SECONDS, LiveTicker, simulator_run
 
 
@@ -38,7 +38,7 @@ def test_a_sandbox_whose_plant_cannot_be_read_is_quarantined_and_the_others_keep
     sandbox: Sandbox, cement: Sandbox, test_redis: redis.Redis
 ) -> None:
     with schema_context(cement.schema_name):  # a scenario this version of the code no longer knows
-        Facility.objects.update(scenario="retired_scenario")
+        Plant.objects.update(scenario="retired_scenario")
     ticker, now = LiveTicker(), time.time()
 
     assert ticked(ticker, [sandbox.pk, cement.pk], now) == {sandbox.pk}
@@ -46,7 +46,7 @@ def test_a_sandbox_whose_plant_cannot_be_read_is_quarantined_and_the_others_keep
     assert ticked(ticker, [sandbox.pk, cement.pk], now + 1) == {sandbox.pk}  # not retried every tick
 
     with schema_context(cement.schema_name):  # fixed, and the plant says it changed
-        Facility.objects.update(scenario="cement")
+        Plant.objects.update(scenario="cement")
     live_reload_request(cement.pk)
     assert ticked(ticker, [sandbox.pk, cement.pk], now + 2) == {sandbox.pk, cement.pk}
     assert ticker.quarantined == {}

@@ -12,8 +12,8 @@ from django_tenants.utils import schema_context
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_provision, sandbox_reset
 from simulation import selectors
-from simulation.models import Facility
-from simulation.selectors import facility_get, facility_kpis
+from simulation.models import Plant
+from simulation.selectors import plant_get, plant_kpis
 from simulation.tasks import kpis_warm
 
 pytestmark = pytest.mark.django_db
@@ -30,9 +30,9 @@ def test_the_worker_fills_the_kpi_cache_in_the_sandboxs_schema(
             raise AssertionError("computed again: the worker's result was not in the cache")
 
         monkeypatch.setattr(selectors, "scenario_kpis", not_again)
-        facility = facility_get()
-        assert facility is not None
-        kpis = facility_kpis(facility)
+        plant = plant_get()
+        assert plant is not None
+        kpis = plant_kpis(plant)
     assert "annual_fuel" in {kpi["key"] for kpi in kpis}
 
 
@@ -53,6 +53,6 @@ def test_provisioning_and_reset_send_the_warm_up_from_the_sandboxs_schema(
 def test_the_warm_up_of_a_sandbox_without_a_plant_does_nothing() -> None:
     sandbox = sandbox_provision(email="empty@plant.example", product="thermalcommand", industry="cement").sandbox
     with schema_context(sandbox.schema_name):
-        Facility.objects.all().delete()
+        Plant.objects.all().delete()
 
         assert kpis_warm.run() is False

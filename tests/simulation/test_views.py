@@ -13,8 +13,8 @@ from analytics.models import Event
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.engine.calculations import annual_fuel_cost_saving, co2_tonnes, fuel_saving_fraction
-from simulation.models import Acknowledgement, AppliedOptimization, Asset, TriggeredEvent
-from simulation.selectors import asset_firing_rate_mmbtu_per_h, facility_get
+from simulation.models import Acknowledgement, AppliedOptimization, Asset, RaisedAlarm
+from simulation.selectors import asset_firing_rate_mmbtu_per_h, plant_get
 
 pytestmark = pytest.mark.django_db
 HEATER = "/assets/H-101/"
@@ -148,8 +148,8 @@ def test_the_asset_page_takes_a_bounded_number_of_queries(
 def test_the_asset_lists_only_its_own_events_of_the_last_week(client: Client, sandbox: Sandbox, owner: User) -> None:
     with schema_context(sandbox.schema_name):
         boiler = Asset.objects.get(tag="B-201")
-        TriggeredEvent.objects.create(
-            asset=boiler, kind="alarm", message="Flame scanner fault", occurred_at=boiler.facility.started_at
+        RaisedAlarm.objects.create(
+            asset=boiler, kind="alarm", message="Flame scanner fault", occurred_at=boiler.plant.started_at
         )
 
     events = page(client, sandbox, "/assets/B-201/").context["events"]
@@ -165,18 +165,18 @@ def test_an_alarm_acknowledged_on_the_asset_page_is_stored_once_and_leads_back(
 ) -> None:
     with schema_context(sandbox.schema_name):
         heater = Asset.objects.get(tag="H-101")
-        alarm = TriggeredEvent.objects.create(
-            asset=heater, kind="alarm", message="High TMT pass A", occurred_at=heater.facility.started_at
+        alarm = RaisedAlarm.objects.create(
+            asset=heater, kind="alarm", message="High TMT pass A", occurred_at=heater.plant.started_at
         )
     key = f"triggered:{alarm.pk}"
     assert f'data-ack="{key}"' in page(client, sandbox).content.decode()
 
-    first = client.post(f"/events/{key}/acknowledge", {"next": f"{HEATER}#asset-alarms"}, HTTP_HOST=host(sandbox))
-    again = client.post(f"/events/{key}/acknowledge", {"next": f"{HEATER}#asset-alarms"}, HTTP_HOST=host(sandbox))
+    first = client.post(f"/alarms/{key}/acknowledge", {"next": f"{HEATER}#asset-alarms"}, HTTP_HOST=host(sandbox))
+    again = client.post(f"/alarms/{key}/acknowledge", {"next": f"{HEATER}#asset-alarms"}, HTTP_HOST=host(sandbox))
 
     assert first["Location"] == again["Location"] == f"{HEATER}#asset-alarms"
     with schema_context(sandbox.schema_name):
-        assert Acknowledgement.objects.filter(event_key=key).count() == 1
+        assert Acknowledgement.objects.filter(alarm_key=key).count() == 1
     assert Event.objects.filter(name="alert_acknowledged", sandbox=sandbox, user=owner).count() == 1
     shown = next(event for event in page(client, sandbox).context["events"] if event["key"] == key)
     assert shown["acknowledged"]
@@ -185,12 +185,10 @@ def test_an_alarm_acknowledged_on_the_asset_page_is_stored_once_and_leads_back(
 def test_acknowledging_never_leads_off_the_sandbox_host(client: Client, sandbox: Sandbox, owner: User) -> None:
     with schema_context(sandbox.schema_name):
         heater = Asset.objects.get(tag="H-101")
-        alarm = TriggeredEvent.objects.create(
-            asset=heater, kind="alarm", message="x", occurred_at=heater.facility.started_at
-        )
+        alarm = RaisedAlarm.objects.create(asset=heater, kind="alarm", message="x", occurred_at=heater.plant.started_at)
 
     response = client.post(
-        f"/events/triggered:{alarm.pk}/acknowledge", {"next": "https://evil.example/"}, HTTP_HOST=host(sandbox)
+        f"/alarms/triggered:{alarm.pk}/acknowledge", {"next": "https://evil.example/"}, HTTP_HOST=host(sandbox)
     )
 
     assert response["Location"] == "/#events-title"
@@ -261,7 +259,7 @@ def test_savings_are_computed_with_the_engine_shown_and_recorded(client: Client,
 
     assert response.status_code == 200
     with schema_context(sandbox.schema_name):
-        firing = asset_firing_rate_mmbtu_per_h(facility_get(), asset=Asset.objects.get(tag="H-101"))  # type: ignore[arg-type]
+        firing = asset_firing_rate_mmbtu_per_h(plant_get(), asset=Asset.objects.get(tag="H-101"))  # type: ignore[arg-type]
     assert firing is not None
     assert firing > 0
     fuel = firing * 8000

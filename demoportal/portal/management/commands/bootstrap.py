@@ -32,8 +32,8 @@ from sandboxes.access import sandbox_host
 from sandboxes.models import Sandbox
 from sandboxes.selectors import schemas_with_pending_migrations
 from sandboxes.services import portal_tenant_ensure, sandbox_create
-from simulation.selectors import facility_get
-from simulation.services import facility_load, template_ensure
+from simulation.selectors import plant_get
+from simulation.services import plant_load, template_ensure
 
 DEMO_SANDBOX_SLUG = "demo"
 DEMO_SANDBOX_NAME = "Demo Refinery Complex"
@@ -83,8 +83,8 @@ class Command(BaseCommand):
             self.stdout.write(f"created sandbox {DEMO_SANDBOX_SLUG}")
             return
         with schema_context(demo.schema_name):
-            if facility_get() is None:  # made before sandboxes had plants
-                facility_load(scenario_key=DEMO_SANDBOX_SCENARIO, seed=1, started_at=timezone.now())
+            if plant_get() is None:  # made before sandboxes had plants
+                plant_load(scenario_key=DEMO_SANDBOX_SCENARIO, seed=1, started_at=timezone.now())
                 self.stdout.write(f"loaded the {DEMO_SANDBOX_SCENARIO} plant into sandbox {DEMO_SANDBOX_SLUG}")
 
     def migrate(self) -> None:
