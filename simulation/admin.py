@@ -57,13 +57,11 @@ class AnomalyForm(PlantChangeForm):
 
 
 class RaiseAlarmForm(PlantChangeForm):
-    """An event sales raise by hand in a prospect's plant during a call, e.g. "Flame failure on B-201"."""
+    """An alarm sales raise by hand in a prospect's plant during a call, e.g. "Flame failure on B-201"."""
 
     asset = forms.ChoiceField()
     kind = forms.ChoiceField(choices=RaisedAlarm.KIND_CHOICES, initial="alarm")
-    message = forms.CharField(
-        max_length=ALARM_MESSAGE_MAX, help_text="What the prospect reads in the plant's events list."
-    )
+    message = forms.CharField(max_length=ALARM_MESSAGE_MAX, help_text="What the prospect reads in the plant's alarms.")
 
     def __init__(self, *args: Any, assets: list[tuple[int, str, str]], **kwargs: Any) -> None:
         super().__init__(*args, assets=assets, **kwargs)
@@ -89,7 +87,7 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
         clock = self.admin_site.admin_view(self.clock_view)
         return [
             path("<int:object_id>/anomaly/", anomaly, name="sandboxes_sandbox_anomaly"),
-            path("<int:object_id>/trigger-event/", triggered, name="sandboxes_sandbox_raise_alarm"),
+            path("<int:object_id>/raise-alarm/", triggered, name="sandboxes_sandbox_raise_alarm"),
             path("<int:object_id>/clock/", clock, name="sandboxes_sandbox_clock"),
             *super().get_urls(),
         ]
@@ -174,24 +172,24 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
         )
 
     def raise_alarm_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        """Raise an event in the prospect's plant now: it shows in the sandbox's events (home and the asset's
+        """Raise an alarm in the prospect's plant now: it shows in the sandbox's alarms (home and the asset's
         page) beside the ones the engine derives, and in its next live tick."""
 
-        def trigger(sandbox: Sandbox, data: dict[str, Any], user: User) -> str:
-            event = alarm_raise(
+        def raise_alarm(sandbox: Sandbox, data: dict[str, Any], user: User) -> str:
+            alarm = alarm_raise(
                 sandbox=sandbox, asset_id=int(data["asset"]), kind=data["kind"], message=data["message"], actor=user
             )
-            return f"{event.get_kind_display()} raised on {event.asset.tag} in {sandbox.slug}."
+            return f"{alarm.get_kind_display()} raised on {alarm.asset.tag} in {sandbox.slug}."
 
         return self.plant_change_view(
             request,
             object_id,
             form_class=RaiseAlarmForm,
-            title="Trigger an event",
-            intro="The event happens now: it shows in the sandbox's events list and on the asset's page, and an "
-            "alarm can be acknowledged there like any other.",
-            submit="Trigger",
-            change=trigger,
+            title="Raise an alarm",
+            intro="The alarm happens now: it shows in the sandbox's alarms and on the asset's page, and can be "
+            "acknowledged there like any other.",
+            submit="Raise",
+            change=raise_alarm,
         )
 
     def clock_view(self, request: HttpRequest, object_id: int) -> HttpResponse:

@@ -43,7 +43,7 @@ DEEP = 100_000  # levels: deeper than the JSON decoder's stack
 # The admin's forms of our apps (third-party apps' admin pages are Django's and allauth's own): add,
 # change and our own plant-change pages; not lists, history or delete confirmations (no input to store).
 ADMIN_APPS = ("sandboxes", "crm", "analytics", "demoportal")
-ADMIN_FORMS = ("/add/", "/change/", "/anomaly/", "/trigger-event/", "/clock/", "/open/", "/watch/")
+ADMIN_FORMS = ("/add/", "/change/", "/anomaly/", "/raise-alarm/", "/clock/", "/open/", "/watch/")
 
 
 @dataclass(frozen=True)

@@ -211,10 +211,10 @@ def test_injecting_needs_the_sales_permission(client: Client, sandbox: Sandbox) 
     assert client.get(f"{CHANGELIST}{sandbox.pk}/anomaly/", HTTP_HOST="localhost").status_code == 403
 
 
-def test_the_change_page_offers_trigger_event(sales: Client, sandbox: Sandbox) -> None:
+def test_the_change_page_offers_raise_alarm(sales: Client, sandbox: Sandbox) -> None:
     html = sales.get(f"{CHANGELIST}{sandbox.pk}/change/", HTTP_HOST="localhost").content.decode()
 
-    assert f'href="{CHANGELIST}{sandbox.pk}/trigger-event/"' in html
+    assert f'href="{CHANGELIST}{sandbox.pk}/raise-alarm/"' in html
 
 
 @pytest.fixture
@@ -229,12 +229,12 @@ def test_sales_trigger_an_event_that_the_prospect_sees_and_it_is_audited(
 ) -> None:
     with schema_context(sandbox.schema_name):
         boiler = Asset.objects.get(tag="B-201").pk
-    form = sales.get(f"{CHANGELIST}{sandbox.pk}/trigger-event/", HTTP_HOST="localhost")
+    form = sales.get(f"{CHANGELIST}{sandbox.pk}/raise-alarm/", HTTP_HOST="localhost")
     assert form.status_code == 200
     assert b"B-201 (Boiler)" in form.content
 
     response = sales.post(
-        f"{CHANGELIST}{sandbox.pk}/trigger-event/",
+        f"{CHANGELIST}{sandbox.pk}/raise-alarm/",
         {"asset": boiler, "kind": "alarm", "message": "Flame failure on burner 2"},
         HTTP_HOST="localhost",
     )
@@ -274,7 +274,7 @@ def test_a_bad_trigger_is_a_form_error_and_nothing_happens(
         heater = str(Asset.objects.get(tag="H-101").pk)
     data = {key: heater if value == "ASSET" else value for key, value in data.items()}
 
-    response = sales.post(f"{CHANGELIST}{sandbox.pk}/trigger-event/", data, HTTP_HOST="localhost")
+    response = sales.post(f"{CHANGELIST}{sandbox.pk}/raise-alarm/", data, HTTP_HOST="localhost")
 
     assert response.status_code == 400
     assert list(response.context["form"].errors) == [field]
@@ -286,7 +286,7 @@ def test_a_bad_trigger_is_a_form_error_and_nothing_happens(
 def test_triggering_needs_the_sales_permission(client: Client, sandbox: Sandbox) -> None:
     client.force_login(User.objects.create_user(email="intern@vendor.example", password="pw", is_staff=True))
 
-    assert client.get(f"{CHANGELIST}{sandbox.pk}/trigger-event/", HTTP_HOST="localhost").status_code == 403
+    assert client.get(f"{CHANGELIST}{sandbox.pk}/raise-alarm/", HTTP_HOST="localhost").status_code == 403
 
 
 def test_sales_run_the_prospects_plant_faster_during_a_call_and_it_is_audited(sales: Client, sandbox: Sandbox) -> None:

@@ -106,7 +106,7 @@ def test_an_event_raised_by_a_tour_step_or_by_sales_in_the_admin_is_audited_alik
     )
     assert shown.status_code == 200, shown.content
     heater = asset_pk(sandbox, "H-101")
-    through_the_admin(salesperson, sandbox, "trigger-event", {"asset": heater, "kind": "alarm", "message": ALARM})
+    through_the_admin(salesperson, sandbox, "raise-alarm", {"asset": heater, "kind": "alarm", "message": ALARM})
 
     tour, admin = entries(sandbox, "alarm_raised")
     assert {key: tour[key] for key in ("action", "detail")} == {key: admin[key] for key in ("action", "detail")}
