@@ -505,21 +505,8 @@ CHART_KIND_PREFERENCE = ("efficiency", "o2", "nox", "stack_temp", "specific_ener
 
 @dataclass(frozen=True)
 class Kpi(ByKey):
-    """One of the scenario's key figures (``plant_kpis``)."""
-
-    key: str
-    name: str
-    value: float
-    unit: str
-
-    @property
-    def display(self) -> str:
-        return figure(self.value)
-
-
-@dataclass(frozen=True)
-class NowCard:
-    """One figure of "right now" on the home: its key (which the page's script updates), name and unit."""
+    """One of the scenario's key figures (``plant_kpis``), or one figure of "right now" on the home (its key
+    is what the page's script updates)."""
 
     key: str
     name: str
@@ -550,11 +537,11 @@ class PlantNow(ByKey):
         return json.dumps({"meters": self.meters, "price": self.price, "co2_per_mmbtu": self.co2_per_mmbtu})
 
     @property
-    def cards(self) -> tuple[NowCard, ...]:
+    def cards(self) -> tuple[Kpi, ...]:
         return (
-            NowCard("firing", "Fuel input now", self.firing, "MMBtu/h"),
-            NowCard("cost", "Fuel cost now", self.cost, "USD/h"),
-            NowCard("co2", "CO₂ now", self.co2, "t/h"),
+            Kpi("firing", "Fuel input now", self.firing, "MMBtu/h"),
+            Kpi("cost", "Fuel cost now", self.cost, "USD/h"),
+            Kpi("co2", "CO₂ now", self.co2, "t/h"),
         )
 
 
