@@ -46,4 +46,12 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RenameField(model_name="acknowledgement", old_name="event_key", new_name="alarm_key"),
+        # PostgreSQL keeps a renamed table's id sequence under its old name; name them as a new table's would be,
+        # so a migrated schema and a clone of a template are the same (tests/sandboxes/test_lifecycle.py).
+        migrations.RunSQL(
+            "ALTER SEQUENCE IF EXISTS simulation_facility_id_seq RENAME TO simulation_plant_id_seq;"
+            " ALTER SEQUENCE IF EXISTS simulation_triggeredevent_id_seq RENAME TO simulation_raisedalarm_id_seq;",
+            "ALTER SEQUENCE IF EXISTS simulation_plant_id_seq RENAME TO simulation_facility_id_seq;"
+            " ALTER SEQUENCE IF EXISTS simulation_raisedalarm_id_seq RENAME TO simulation_triggeredevent_id_seq;",
+        ),
     ]
