@@ -21,7 +21,7 @@ from demoportal.core.models import User
 from sandboxes.access import access_url
 from sandboxes.models import Domain, Sandbox, SandboxAuditEntry
 from sandboxes.selectors import pool_status, schema_bytes_sql
-from sandboxes.services import audit, sandbox_end, sandbox_extend, sandbox_reset
+from sandboxes.services import sandbox_end, sandbox_extend, sandbox_reset, sandbox_staff_entry
 from sandboxes.usage import storage_warning
 
 
@@ -191,37 +191,28 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
     def watch_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """Watch the prospect's sandbox live, read-only (``sandbox_is_watched_by``): a one-time link into its
         host as the signed-in salesperson, audited."""
+        return self.staff_entry_view(request, object_id, watching=True)
+
+    def open_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Open the sandbox as the signed-in salesperson: a one-time link into its host, audited."""
+        return self.staff_entry_view(request, object_id, watching=False)
+
+    def staff_entry_view(self, request: HttpRequest, object_id: int, *, watching: bool) -> HttpResponse:
         sandbox = self.get_object(request, str(object_id))
         if sandbox is None:
             raise Http404("No such sandbox.")
         if not self.has_change_permission(request, sandbox):
             raise PermissionDenied
         assert isinstance(request.user, User)
-        if sandbox.status != Sandbox.Status.READY or sandbox.owner_id is None:
-            why = f"it is {sandbox.status}" if sandbox.status != Sandbox.Status.READY else "nobody owns it"
-            message = f"Nothing to watch in {sandbox.slug}: {why}."
-            self.message_user(request, message, messages.WARNING)
+        try:
+            sandbox_staff_entry(sandbox=sandbox, actor=request.user, watching=watching)
+        except DomainError as error:
+            self.message_user(request, error.detail, messages.WARNING)
             return redirect("admin:sandboxes_sandbox_change", sandbox.pk)
-        audit(sandbox=sandbox, action="watched_by_staff", before=sandbox.status, actor=request.user)
         return redirect(access_url(sandbox=sandbox, request=request, staff=request.user))
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         return super().changelist_view(request, {**(extra_context or {}), "pool": pool_status()})
-
-    def open_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
-        """Open the sandbox as the signed-in salesperson: a one-time link into its host, audited."""
-        sandbox = self.get_object(request, str(object_id))
-        if sandbox is None:
-            raise Http404("No such sandbox.")
-        if not self.has_change_permission(request, sandbox):
-            raise PermissionDenied
-        assert isinstance(request.user, User)
-        if sandbox.status != Sandbox.Status.READY:
-            message = f"{sandbox.slug} is {sandbox.status}: there is nothing to open."
-            self.message_user(request, message, messages.WARNING)
-            return redirect("admin:sandboxes_sandbox_change", sandbox.pk)
-        audit(sandbox=sandbox, action="opened_by_staff", before=sandbox.status, actor=request.user)
-        return redirect(access_url(sandbox=sandbox, request=request, staff=request.user))
 
     @admin.display(description="company", ordering="owner__company")
     def company(self, sandbox: Sandbox) -> str:

@@ -610,6 +610,20 @@ def choice_errors(*, product: str, industry: str, role: str) -> dict[str, list[s
     return errors
 
 
+def sandbox_staff_entry(*, sandbox: Sandbox, actor: User, watching: bool) -> None:
+    """Let staff into ``sandbox``'s host (the admin's "Open as staff", or "Watch live" read-only on a prospect's
+    sandbox), audited as ``opened_by_staff`` or ``watched_by_staff``; a sandbox with nothing to enter (or, to
+    watch, nobody's) is a DomainError saying why."""
+    if sandbox.status != Status.READY and watching:
+        raise DomainError(f"Nothing to watch in {sandbox.slug}: it is {sandbox.status}.", status_code=409)
+    if sandbox.status != Status.READY:
+        raise DomainError(f"{sandbox.slug} is {sandbox.status}: there is nothing to open.", status_code=409)
+    if watching and sandbox.owner_id is None:
+        raise DomainError(f"Nothing to watch in {sandbox.slug}: nobody owns it.", status_code=409)
+    action = "watched_by_staff" if watching else "opened_by_staff"
+    audit(sandbox=sandbox, action=action, before=sandbox.status, actor=actor)
+
+
 SELF_SERVICE_ACTIONS = ("extend", "reset", "end")
 
 

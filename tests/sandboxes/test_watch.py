@@ -9,8 +9,10 @@ from django_tenants.utils import schema_context
 
 from analytics.models import Event
 from crm.models import PricingRequest
+from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
+from sandboxes.services import sandbox_staff_entry
 from simulation.models import Acknowledgement, AppliedOptimization, Asset, RaisedAlarm
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +163,23 @@ def test_watching_needs_the_sales_permission(client: Client, sandbox: Sandbox, p
 
     assert client.get(f"{CHANGELIST}{sandbox.pk}/watch/", HTTP_HOST="localhost").status_code == 403
     assert not sandbox.audit_entries.filter(action="watched_by_staff").exists()
+
+
+def test_staff_entry_is_a_service_that_audits_and_refuses_what_has_nothing_to_enter(
+    sandbox: Sandbox, prospect: User
+) -> None:
+    seller = User.objects.create_user(email="seller@vendor.example", password="pw", is_staff=True)
+    sandbox.refresh_from_db()  # owned by the prospect now
+
+    sandbox_staff_entry(sandbox=sandbox, actor=seller, watching=True)
+    sandbox_staff_entry(sandbox=sandbox, actor=seller, watching=False)
+
+    actions = list(sandbox.audit_entries.filter(actor=seller).values_list("action", flat=True))
+    assert sorted(actions) == ["opened_by_staff", "watched_by_staff"]
+
+    Sandbox.objects.filter(pk=sandbox.pk).update(status=Sandbox.Status.EXPIRED)
+    sandbox.refresh_from_db()
+    for watching, says in [(True, "Nothing to watch in test-sandbox: it is expired."), (False, "nothing to open")]:
+        with pytest.raises(DomainError, match=says):
+            sandbox_staff_entry(sandbox=sandbox, actor=seller, watching=watching)
+    assert sandbox.audit_entries.filter(actor=seller).count() == 2  # a refusal audits nothing
