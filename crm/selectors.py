@@ -14,7 +14,7 @@ from crm.models import SalesCallSlot
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
 from sandboxes.models import Sandbox
-from simulation.selectors import plant_get, plant_kpis
+from simulation.selectors.plant import plant_get, plant_kpis
 
 SAVINGS_UNIT = "USD/year"
 

@@ -23,7 +23,7 @@ from sandboxes import admin as sandboxes_admin
 from sandboxes.models import Sandbox
 from simulation.engine.assets import ASSET_TYPES
 from simulation.models import ANOMALY_TYPES, RaisedAlarm
-from simulation.selectors import asset_list, plant_get
+from simulation.selectors.plant import asset_list, plant_get
 from simulation.services import (
     ALARM_MESSAGE_MAX,
     MAX_OVERLAY_MINUTES,

@@ -25,20 +25,9 @@ from sandboxes.access import acting_user, sandbox_for
 from sandboxes.authentication import DemoPlantIsReadOnly, SandboxScoped
 from sandboxes.models import Sandbox
 from simulation.models import Plant
-from simulation.selectors import (
-    DEFAULT_ALARMS_DAYS,
-    MAX_POINTS_LIMIT,
-    SERIES_DEFAULT_POINTS,
-    alarm_rows_since,
-    alarms_with_acknowledgement,
-    asset_list,
-    asset_rows,
-    plant_get,
-    plant_kpis,
-    plant_sim_now,
-    sensor_rows,
-    sensor_series_window,
-)
+from simulation.selectors.alarms import DEFAULT_ALARMS_DAYS, alarm_rows_since, alarms_with_acknowledgement
+from simulation.selectors.plant import asset_list, asset_rows, plant_get, plant_kpis, plant_sim_now, sensor_rows
+from simulation.selectors.series import MAX_POINTS_LIMIT, SERIES_DEFAULT_POINTS, sensor_series_window
 from simulation.services import (
     MAX_OVERLAY_MINUTES,
     MAX_TIME_SCALE,

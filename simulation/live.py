@@ -22,7 +22,7 @@ from sandboxes.models import Sandbox
 from simulation.engine.alarms import Limits, Permit, plant_limits, plant_permit
 from simulation.engine.live import LiveMember
 from simulation.models import RaisedAlarm, Sensor
-from simulation.selectors import plant_get, plant_layout, plant_overlays
+from simulation.selectors.plant import plant_get, plant_layout, plant_overlays
 
 VIEWERS_KEY = "live:viewers"
 RELOAD_KEY = "live:reload"  # sandboxes whose plant changed: the simulator reads them again

@@ -29,7 +29,8 @@ from simulation.models import (
     RaisedAlarm,
     Sensor,
 )
-from simulation.selectors import alarm_rows, asset_firing_rate_mmbtu_per_h, plant_get, plant_sim_now, to_minute
+from simulation.selectors.alarms import alarm_rows
+from simulation.selectors.plant import asset_firing_rate_mmbtu_per_h, plant_get, plant_sim_now, to_minute
 
 logger = logging.getLogger(__name__)
 

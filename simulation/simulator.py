@@ -44,7 +44,7 @@ from simulation.live import (
     live_sandboxes_ready,
     sandboxes_viewed,
 )
-from simulation.selectors import from_minute
+from simulation.selectors.plant import from_minute
 
 logger = logging.getLogger(__name__)
 PREFETCH_TICKS = 40  # ticks over which a minute's values are computed ahead (of 60 at 1 s a tick)

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from simulation.selectors import plant_get, plant_kpis
+from simulation.selectors.plant import plant_get, plant_kpis
 
 
 @shared_task

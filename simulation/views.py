@@ -21,14 +21,8 @@ from demoportal.core.webforms import next_path
 from sandboxes.access import host_sandbox, portal_url, sandbox_member_required
 from simulation.forms import DEFAULT_OPERATING_HOURS, O2TrimForm, SavingsForm
 from simulation.models import Asset, Plant
-from simulation.selectors import (
-    O2Trim,
-    SavingsBasis,
-    asset_get,
-    asset_overview,
-    plant_get,
-    plant_home,
-)
+from simulation.selectors.pages import O2Trim, SavingsBasis, asset_overview, plant_home
+from simulation.selectors.plant import asset_get, plant_get
 from simulation.services import (
     SavingsEstimate,
     alarm_acknowledge,

@@ -31,7 +31,8 @@ from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.engine.assets import ASSET_TYPES
 from simulation.models import Sensor
-from simulation.selectors import alarm_rows, plant_get, plant_sim_now, to_minute
+from simulation.selectors.alarms import alarm_rows
+from simulation.selectors.plant import plant_get, plant_sim_now, to_minute
 from tests.conftest import TEST_SANDBOX_SLUG
 
 pytestmark = pytest.mark.django_db

@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from demoportal.core.models import Partner, User
 from sandboxes.models import Sandbox
 from simulation.models import Acknowledgement, Asset, RaisedAlarm
-from simulation.selectors import plant_get, plant_kpis
+from simulation.selectors.plant import plant_get, plant_kpis
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django_tenants.utils import schema_context
 
 from demoportal.tours.definitions import Tour, tour_get, tour_resolve
 from sandboxes.models import Sandbox
-from simulation.selectors import sensor_list
+from simulation.selectors.plant import sensor_list
 
 
 def tour_steps(*, sandbox: Sandbox) -> tuple[Tour, list[dict[str, Any]]]:

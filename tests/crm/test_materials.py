@@ -15,7 +15,7 @@ from demoportal.core import catalogue
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.models import Plant
-from simulation.selectors import plant_kpis
+from simulation.selectors.plant import plant_kpis
 
 
 def pdf_text(content: bytes) -> str:

@@ -11,7 +11,7 @@ from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create
 from simulation.models import Asset, InjectedAnomaly, RaisedAlarm
-from simulation.selectors import plant_get
+from simulation.selectors.plant import plant_get
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/sandboxes/sandbox/"

@@ -14,7 +14,7 @@ from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_provision
 from simulation.models import Acknowledgement
-from simulation.selectors import (
+from simulation.selectors.plant import (
     plant_get,
     plant_kpis,
     plant_sim_now,

@@ -22,7 +22,7 @@ from sandboxes.services import (
     sandboxes_expire,
 )
 from simulation.models import InjectedAnomaly, Plant, Sensor
-from simulation.selectors import plant_get
+from simulation.selectors.plant import plant_get
 
 pytestmark = pytest.mark.django_db
 

@@ -28,7 +28,7 @@ from sandboxes.services import (
 )
 from simulation import services as simulation_services
 from simulation.models import InjectedAnomaly
-from simulation.selectors import plant_get
+from simulation.selectors.plant import plant_get
 
 
 def plant_started(sandbox: Sandbox, hours_ago: float) -> None:

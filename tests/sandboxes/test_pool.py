@@ -20,7 +20,7 @@ from sandboxes.models import Sandbox
 from sandboxes.selectors import pool_status
 from sandboxes.services import pool_claim, pool_refill, sandbox_provision
 from sandboxes.tasks import pool_refill_task
-from simulation.selectors import plant_get
+from simulation.selectors.plant import plant_get
 from simulation.services import template_ensure
 
 Status = Sandbox.Status

@@ -35,7 +35,7 @@ from sandboxes.services import (
 )
 from sandboxes.tasks import pool_refill_task, sandboxes_auto_reset, sandboxes_expire
 from simulation.models import Plant
-from simulation.selectors import plant_get
+from simulation.selectors.plant import plant_get
 from simulation.services import template_ensure
 from tests.conftest import BASE_DIR, subprocess_environment, wait_for
 from tests.conftest import test_database_url as url_of_test_database

@@ -19,7 +19,7 @@ from sandboxes.services import sandbox_create, sandbox_end
 from simulation.apis import AssetOutput, SensorOutput
 from simulation.engine.signals import sensor_values
 from simulation.models import Acknowledgement, Asset, InjectedAnomaly, RaisedAlarm, Sensor
-from simulation.selectors import asset_list, asset_rows, plant_get, plant_layout, sensor_list, sensor_rows
+from simulation.selectors.plant import asset_list, asset_rows, plant_get, plant_layout, sensor_list, sensor_rows
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from sandboxes.tokens import access_token_issue
 from simulation.engine.signals import sensor_values
 from simulation.live import RELOAD_KEY, live_sandbox_load
 from simulation.models import Plant, Sensor
-from simulation.selectors import plant_get, plant_sim_now
+from simulation.selectors.plant import plant_get, plant_sim_now
 from simulation.services import clock_set
 from simulation.simulator import LiveTicker
 

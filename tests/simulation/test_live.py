@@ -23,7 +23,7 @@ from simulation.consumers import LiveConsumer
 from simulation.engine.signals import sensor_values
 from simulation.live import live_group, live_sandbox_load, sandboxes_viewed, viewer_register
 from simulation.models import Sensor
-from simulation.selectors import plant_get, plant_layout
+from simulation.selectors.plant import plant_get, plant_layout
 from simulation.simulator import LiveTicker, live_tick
 from tests.conftest import TEST_SANDBOX_SLUG
 

@@ -14,7 +14,8 @@ from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.live import sandboxes_viewed, viewer_register
 from simulation.models import Asset, Sensor
-from simulation.selectors import alarm_rows, plant_get, to_minute
+from simulation.selectors.alarms import alarm_rows
+from simulation.selectors.plant import plant_get, to_minute
 from simulation.services import alarm_raise, anomaly_inject
 from simulation.simulator import LiveFrame, LiveTicker
 

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from demoportal.core.models import User
 from sandboxes.models import Sandbox, SandboxAuditEntry
 from simulation.models import Asset, InjectedAnomaly, RaisedAlarm
-from simulation.selectors import plant_get
+from simulation.selectors.plant import plant_get
 from simulation.services import alarm_raise, anomaly_inject, clock_set
 
 pytestmark = pytest.mark.django_db

@@ -17,25 +17,19 @@ from demoportal.core.exceptions import DomainError
 from sandboxes.models import Sandbox
 from simulation.engine.signals import sensor_values
 from simulation.models import Acknowledgement, Asset, Plant, RaisedAlarm, Sensor
-from simulation.selectors import (
-    AlarmRow,
-    SensorReading,
-    alarm_rows,
-    alarm_rows_since,
-    alarms_with_acknowledgement,
-    asset_overview,
-    bound,
-    figure,
+from simulation.selectors.alarms import AlarmRow, alarm_rows, alarm_rows_since, alarms_with_acknowledgement
+from simulation.selectors.display import bound, figure
+from simulation.selectors.pages import SensorReading, asset_overview, plant_home
+from simulation.selectors.plant import (
     from_minute,
     history_bounds,
     plant_get,
-    plant_home,
     plant_kpis,
     plant_layout,
     plant_sim_now,
-    sensor_series_window,
     to_minute,
 )
+from simulation.selectors.series import sensor_series_window
 
 pytestmark = pytest.mark.django_db
 

@@ -11,9 +11,9 @@ from django_tenants.utils import schema_context
 
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_provision, sandbox_reset
-from simulation import selectors
 from simulation.models import Plant
-from simulation.selectors import plant_get, plant_kpis
+from simulation.selectors import plant as plant_selectors
+from simulation.selectors.plant import plant_get, plant_kpis
 from simulation.tasks import kpis_warm
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def test_the_worker_fills_the_kpi_cache_in_the_sandboxs_schema(
         def not_again(*args: Any) -> Any:
             raise AssertionError("computed again: the worker's result was not in the cache")
 
-        monkeypatch.setattr(selectors, "scenario_kpis", not_again)
+        monkeypatch.setattr(plant_selectors, "scenario_kpis", not_again)
         plant = plant_get()
         assert plant is not None
         kpis = plant_kpis(plant)

@@ -14,7 +14,7 @@ from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.engine.calculations import annual_fuel_cost_saving, co2_tonnes, fuel_saving_fraction
 from simulation.models import Acknowledgement, AppliedOptimization, Asset, RaisedAlarm
-from simulation.selectors import asset_firing_rate_mmbtu_per_h, plant_get
+from simulation.selectors.plant import asset_firing_rate_mmbtu_per_h, plant_get
 
 pytestmark = pytest.mark.django_db
 HEATER = "/assets/H-101/"

@@ -32,7 +32,7 @@ from sandboxes.access import sandbox_host
 from sandboxes.models import Sandbox
 from sandboxes.selectors import schemas_with_pending_migrations
 from sandboxes.services import portal_tenant_ensure, sandbox_create
-from simulation.selectors import plant_get
+from simulation.selectors.plant import plant_get
 from simulation.services import plant_load, template_ensure
 
 DEMO_SANDBOX_SLUG = "demo"
