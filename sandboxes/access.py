@@ -65,16 +65,22 @@ def acting_on_host(request: HttpRequest) -> Acting | None:
     """Who acts on this host's sandbox: its owner, a colleague in its partner organisation, or staff
     (``sandbox_is_visible_to``); None for anyone else, signed in or not."""
     sandbox, user = host_sandbox(request), request.user
-    if not (isinstance(user, User) and user.is_authenticated and sandbox_is_visible_to(sandbox=sandbox, user=user)):
+    if not (isinstance(user, User) and member_may_see(sandbox=sandbox, user=user)):
         return None
     return Acting(user=user, sandbox=sandbox, watching=sandbox_is_watched_by(sandbox=sandbox, user=user))
 
 
+def member_may_see(*, sandbox: Sandbox, user: Any) -> bool:
+    """The one rule of pages and sockets alike: a signed-in user who may see the sandbox (``sandbox_is_visible_to``:
+    its owner, a colleague in its partner organisation, or staff)."""
+    return isinstance(user, User) and user.is_authenticated and sandbox_is_visible_to(sandbox=sandbox, user=user)
+
+
 def member_allowed(*, sandbox: Sandbox, user: Any, token: str | None) -> bool:
-    """A websocket's rule: the sandbox's own token, or a signed-in user who may see it (``acting_on_host``'s)."""
+    """A websocket's rule: the sandbox's own token, or ``member_may_see``."""
     if token:
         return token_is_for(token, sandbox)
-    return isinstance(user, User) and user.is_authenticated and sandbox_is_visible_to(sandbox=sandbox, user=user)
+    return member_may_see(sandbox=sandbox, user=user)
 
 
 def sandbox_member_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
