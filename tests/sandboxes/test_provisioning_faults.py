@@ -54,23 +54,31 @@ def database_url() -> str:
         return url_of_test_database()
 
 
+def database_url_as(application_name: str) -> str:
+    """The test database's URL for a process whose connections show as ``application_name`` in
+    pg_stat_activity, so the test finds that process's statement and no other's."""
+    return f"{database_url()}?application_name={application_name}"
+
+
 @pytest.fixture
 def start_worker(committed_db: None, tmp_path: Any) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
     """Starts warm-up workers as the Procfile does (solo pool: the process that runs the task is the worker
-    itself), on the test database with a pool size of 1; any still running at the end are stopped."""
+    itself), on the test database with a pool size of 1; any still running at the end are stopped. Worker
+    N's connections are named ``faults-N``."""
     started: list[subprocess.Popen[bytes]] = []
 
     def start() -> subprocess.Popen[bytes]:
-        log_path = tmp_path / f"worker-{len(started)}.log"
+        name = f"faults-{len(started)}"
+        log_path = tmp_path / f"{name}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [
                     *(sys.executable, "-m", "celery", "--app", "demoportal.celery", "worker", "--pool", "solo"),
-                    *("--loglevel", "INFO", "--hostname", f"faults-{len(started)}@%h", "--without-mingle"),
+                    *("--loglevel", "INFO", "--hostname", f"{name}@%h", "--without-mingle"),
                     *("--without-gossip", "--queues", QUEUE),
                 ],
                 cwd=BASE_DIR,
-                env=subprocess_environment(DATABASE_URL=database_url(), SANDBOX_POOL_SIZE="1"),
+                env=subprocess_environment(DATABASE_URL=database_url_as(name), SANDBOX_POOL_SIZE="1"),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -95,21 +103,26 @@ def table_locked(schema: str, table: str = BLOCKING_TABLE) -> Iterator[None]:
         lock_holder.rollback()
 
 
-def backend_blocked_on(statement: str) -> tuple[int, str]:
-    """Wait until a backend's ``statement`` (a regular expression) waits for a lock; its (pid, query)."""
+def blocked_backend(statement: str, application_name: str | None) -> tuple[int, str] | None:
+    """The (pid, query) of a backend of ``application_name`` (any, if None) whose ``statement`` (a regular
+    expression) waits for a lock, if there is one now."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid, query FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND (%s::text IS NULL OR application_name = %s)",
+            [application_name, application_name],
+        )
+        for pid, query in cursor.fetchall():
+            if re.match(statement, query):
+                return int(pid), str(query)
+    return None
 
-    def find() -> tuple[int, str] | None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pid, query FROM pg_stat_activity"
-                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            for pid, query in cursor.fetchall():
-                if re.match(statement, query):
-                    return int(pid), str(query)
-        return None
 
-    found: tuple[int, str] = wait_for(find, f"a statement matching {statement!r} to block")
+def backend_blocked_on(statement: str, application_name: str | None = None) -> tuple[int, str]:
+    """Wait until ``blocked_backend`` finds one; its (pid, query)."""
+    found: tuple[int, str] = wait_for(
+        lambda: blocked_backend(statement, application_name), f"a statement matching {statement!r} to block"
+    )
     return found
 
 
@@ -124,10 +137,13 @@ def backend_gone(pid: int) -> None:
     wait_for(gone, f"backend {pid} to roll back and exit")
 
 
-def kill_mid_statement(victim: subprocess.Popen[bytes], *, locked_schema: str, statement: str) -> str:
-    """SIGKILL ``victim`` while its ``statement`` waits on a lock the test holds; returns that statement."""
+def kill_mid_statement(
+    victim: subprocess.Popen[bytes], *, locked_schema: str, statement: str, application_name: str
+) -> str:
+    """SIGKILL ``victim`` (whose connections are named ``application_name``) while its ``statement`` waits on
+    a lock the test holds; returns that statement."""
     with table_locked(locked_schema):
-        pid, query = backend_blocked_on(statement)
+        pid, query = backend_blocked_on(statement, application_name)
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=30)
     backend_gone(pid)
@@ -160,15 +176,47 @@ def pooled(industry: str) -> list[Sandbox]:
     return list(Sandbox.objects.filter(kind="demo", status=Status.POOLED, industry=industry))
 
 
-@pytest.fixture
-def steel_pool_empty(committed_db: None) -> Iterator[None]:
-    def empty() -> None:
+def steel_demos_delete() -> None:
+    """Remove every steel demo sandbox, once no refill of the steel pool is running anywhere."""
+    with psycopg.connect(database_url()) as waiter:
+        waiter.execute("SELECT pg_advisory_lock(hashtextextended('sandbox-pool-refill:steel', 0))")
         for sandbox in Sandbox.objects.filter(kind="demo", industry="steel"):
             sandbox.delete(force_drop=True)
+        waiter.execute("SELECT pg_advisory_unlock(hashtextextended('sandbox-pool-refill:steel', 0))")
 
-    empty()
+
+@pytest.fixture
+def steel_pool_empty(committed_db: None) -> Iterator[None]:
+    steel_demos_delete()
     yield
-    empty()
+    steel_demos_delete()
+
+
+def kill_refill_mid_clone(worker: subprocess.Popen[bytes], *, application_name: str) -> str:
+    """Send ``worker`` a refill of the empty steel pool and SIGKILL it mid-clone; returns the clone's statement.
+
+    Another worker of the test session (celery_worker_process, on the warm-up queue, pool size 1) may be
+    filling the steel pool at that moment: then this refill rightly makes nothing (the refill lock is taken,
+    or the pool is full by the time it counts) and returns. The test then waits that refill out, empties the
+    pool again and sends another.
+    """
+    for _ in range(3):
+        refill = pool_refill_task.apply_async(kwargs={"industry": "steel"}, queue=QUEUE)
+        with table_locked("template_steel"):
+            found = wait_for(
+                lambda: blocked_backend(STEEL_CLONE, application_name) or refill.ready(),  # noqa: B023
+                "the refill to clone (and block) or to return",
+            )
+            if isinstance(found, tuple):
+                pid, query = int(found[0]), str(found[1])
+                worker.send_signal(signal.SIGKILL)
+                worker.wait(timeout=30)
+        if isinstance(found, tuple):
+            backend_gone(pid)
+            return query
+        assert refill.get(timeout=10) == 0, "a refill that returns without cloning made nothing"
+        steel_demos_delete()
+    pytest.fail("three refills in a row found another worker filling the steel pool")
 
 
 @pytest.mark.usefixtures("steel_pool_empty")
@@ -176,9 +224,8 @@ def test_a_warmup_worker_killed_mid_clone_leaves_no_orphan_and_the_pool_refills(
     start_worker: Callable[[], subprocess.Popen[bytes]],
 ) -> None:
     worker = start_worker()
-    pool_refill_task.apply_async(kwargs={"industry": "steel"}, queue=QUEUE)
 
-    query = kill_mid_statement(worker, locked_schema="template_steel", statement=STEEL_CLONE)
+    query = kill_refill_mid_clone(worker, application_name="faults-0")
 
     assert not schema_exists(clone_target(query))
     assert pooled("steel") == []
@@ -212,7 +259,9 @@ def test_a_worker_killed_mid_reset_leaves_a_sandbox_the_recovery_sweep_puts_back
     worker = start_worker()
     sandboxes_auto_reset.apply_async(queue=QUEUE)
 
-    query = kill_mid_statement(worker, locked_schema="template_steel", statement=STEEL_CLONE)
+    query = kill_mid_statement(
+        worker, locked_schema="template_steel", statement=STEEL_CLONE, application_name="faults-0"
+    )
 
     assert clone_target(query) == steel_sandbox.schema_name  # killed while re-cloning it
     steel_sandbox.refresh_from_db()
@@ -237,7 +286,9 @@ def test_a_worker_killed_mid_expiry_leaves_a_schema_the_recovery_sweep_drops(
     worker = start_worker()
     sandboxes_expire.apply_async(queue=QUEUE)
 
-    kill_mid_statement(worker, locked_schema=steel_sandbox.schema_name, statement=r"DROP SCHEMA")
+    kill_mid_statement(
+        worker, locked_schema=steel_sandbox.schema_name, statement=r"DROP SCHEMA", application_name="faults-0"
+    )
 
     steel_sandbox.refresh_from_db()
     assert steel_sandbox.status == Status.EXPIRED  # committed before the drop
@@ -263,10 +314,10 @@ def test_a_request_killed_mid_provisioning_leaves_neither_login_nor_sandbox() ->
     web = subprocess.Popen(
         [sys.executable, "manage.py", "shell", "--command", provision],
         cwd=BASE_DIR,
-        env=subprocess_environment(DATABASE_URL=database_url(), SANDBOX_POOL_SIZE="0"),
+        env=subprocess_environment(DATABASE_URL=database_url_as("faults-web"), SANDBOX_POOL_SIZE="0"),
     )
     try:
-        kill_mid_statement(web, locked_schema="template_steel", statement=STEEL_CLONE)
+        kill_mid_statement(web, locked_schema="template_steel", statement=STEEL_CLONE, application_name="faults-web")
     finally:
         if web.poll() is None:
             web.kill()
@@ -300,13 +351,13 @@ def test_a_template_rebuild_killed_mid_way_leaves_no_pooled_sandbox_without_its_
             "from simulation.services import template_ensure; template_ensure(industry='steel')",
         ],
         cwd=BASE_DIR,
-        env=subprocess_environment(DATABASE_URL=database_url()),
+        env=subprocess_environment(DATABASE_URL=database_url_as("faults-rebuild")),
     )
     try:
         # Hold the pooled clone's row, so the rebuild blocks deleting it, after its schema is dropped.
         with psycopg.connect(database_url()) as row_holder:
             row_holder.execute("SELECT 1 FROM sandboxes_sandbox WHERE id = %s FOR UPDATE", [stale_steel_template.pk])
-            pid, _ = backend_blocked_on(r'DELETE FROM "sandboxes_sandbox"')
+            pid, _ = backend_blocked_on(r'DELETE FROM "sandboxes_sandbox"', "faults-rebuild")
             rebuild.send_signal(signal.SIGKILL)
             rebuild.wait(timeout=30)
             row_holder.rollback()
