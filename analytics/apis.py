@@ -15,8 +15,8 @@ from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
 
 from analytics.models import EVENT_NAMES, Event
-from analytics.selectors import sandbox_stats
-from analytics.services import event_record
+from analytics.selectors.stats import sandbox_stats
+from analytics.services.events import event_record
 from demoportal.core.openapi import error_response
 from sandboxes.access import acting_user, sandbox_for
 from sandboxes.authentication import SandboxScoped, token_sandbox

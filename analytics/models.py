@@ -99,3 +99,235 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+# LEAD SCORING (docs/scoring.md). A prospect who agreed to be contacted is a lead; what scores them is a
+# versioned rule set; each point is a row of the ledger (ScoreEntry), and the lead's totals are derived
+# from it.
+
+
+class RuleSet(models.Model):
+    """One version of the scoring rules and the thresholds around them. A draft is edited, previewed and
+    applied; an applied version never changes again (editing starts the next version)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        ACTIVE = "active", "in use"
+        RETIRED = "retired", "replaced"
+
+    version = models.PositiveIntegerField(unique=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    note = models.CharField(max_length=200, blank=True, help_text="What this version changes, and why.")
+    # The derived signals' parameters.
+    feature_depth_min = models.PositiveSmallIntegerField(
+        default=6, help_text="Distinct features explored in one product demo that make 'feature depth' (more than 5)."
+    )
+    session_gap_minutes = models.PositiveSmallIntegerField(
+        default=30, help_text="Inactivity that separates two visits ('multiple sessions')."
+    )
+    quick_abandonment_minutes = models.PositiveSmallIntegerField(
+        default=5, help_text="A demo abandoned with less activity than this after it started is a quick abandonment."
+    )
+    # Decay: engagement points halve every half-life, per rule group; fit never decays.
+    intent_half_life_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Half-life of hand-raises and buying signals (days)."
+    )
+    activity_half_life_days = models.PositiveSmallIntegerField(
+        default=30, help_text="Half-life of what the prospect explored (days)."
+    )
+    # The grid: engagement at or above this, with one of these fit grades, makes an MQL.
+    mql_engagement = models.PositiveSmallIntegerField(default=60, help_text="Engagement that makes an MQL.")
+    mql_fit_grades = models.CharField(
+        max_length=4, default="ABC", help_text="Fit grades that can become MQL by engagement (a hand-raise always can)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = "scoring rule set"
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status="active"), name="one_active_rule_set"),
+            models.CheckConstraint(
+                condition=models.Q(intent_half_life_days__gte=1, activity_half_life_days__gte=1),
+                name="rule_set_half_life_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(mql_fit_grades__regex=r"^[A-D]*$"), name="rule_set_mql_grades_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scoring rules v{self.version} ({self.get_status_display()})"
+
+
+class Rule(models.Model):
+    """What one signal is worth in a rule set: a fit attribute (who they are) or an engagement signal (what
+    they did), its points, and how often it may count per lead per product demo."""
+
+    class Kind(models.TextChoices):
+        FIT = "fit"
+        ENGAGEMENT = "engagement"
+
+    class Group(models.TextChoices):
+        INTENT = "intent", "hand-raises and buying signals"
+        ACTIVITY = "activity", "what they explored"
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="rules")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    signal = models.CharField(max_length=40, help_text="The event or derived signal (docs/scoring.md).")
+    points = models.SmallIntegerField()
+    max_per_demo = models.PositiveSmallIntegerField(
+        default=1, help_text="How many times it counts per lead per product demo (engagement only)."
+    )
+    group = models.CharField(max_length=8, choices=Group.choices, default=Group.ACTIVITY)
+    hand_raise = models.BooleanField(default=False, help_text="Makes the lead an MQL at once.")
+
+    class Meta:
+        ordering = ["kind", "-points", "signal"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule_set", "kind", "signal"], name="rule_signal_once_per_set"),
+            models.CheckConstraint(condition=models.Q(points__gte=-100, points__lte=100), name="rule_points_range"),
+            models.CheckConstraint(condition=models.Q(max_per_demo__gte=1), name="rule_counts_at_least_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signal} {self.points:+d}"
+
+
+class Lead(models.Model):
+    """A prospect as sales see them: fit and engagement kept apart, the stage, and the account (the company's
+    e-mail domain) they roll up to. The scores are derived from the ledger (``entries``); the decay of
+    engagement is applied whenever a score is read (``analytics.scoring``)."""
+
+    class Stage(models.TextChoices):
+        LEAD = "lead"
+        MQL = "mql", "MQL"
+        SQL = "sql", "SQL"
+        OPPORTUNITY = "opportunity"
+        RECYCLED = "recycled"
+        DISQUALIFIED = "disqualified"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lead")
+    account_domain = models.CharField(
+        max_length=253, blank=True, db_index=True, help_text="The business e-mail domain; empty for free-mail."
+    )
+    fit_score = models.SmallIntegerField(default=0)
+    fit_grade = models.CharField(max_length=1, default="D")
+    # Engagement points weighted by their age at ``decay_anchor`` (each point halves per half-life of its
+    # group): the engagement at time t is weight × 2^(−(t − anchor) / half-life), summed over the groups.
+    intent_weight = models.FloatField(default=0)
+    activity_weight = models.FloatField(default=0)
+    decay_anchor = models.DateTimeField(null=True, blank=True)
+    engagement_points = models.IntegerField(default=0, help_text="Before decay.")
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.LEAD, db_index=True)
+    stage_changed_at = models.DateTimeField(null=True, blank=True)
+    stage_reason = models.CharField(max_length=300, blank=True)
+    opportunity_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    opportunity_currency = models.CharField(max_length=3, blank=True, default="")
+    recommended_action = models.CharField(
+        max_length=300, blank=True, help_text="Set on every scoring and stage change."
+    )
+    products = models.JSONField(default=list, help_text="Products they have demoed, first one first.")
+    industries = models.JSONField(default=list)
+    last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    rule_set = models.ForeignKey(RuleSet, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_activity_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(fit_grade__in=["A", "B", "C", "D"]), name="lead_fit_grade_known"),
+            models.CheckConstraint(
+                condition=models.Q(opportunity_value__isnull=True) | models.Q(opportunity_value__gte=0),
+                name="lead_opportunity_value_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.email} ({self.get_stage_display()}, fit {self.fit_grade})"
+
+
+class ScoreEntry(models.Model):
+    """One contribution to a lead's score: which rule of which version gave how many points for which event
+    (none for fit), and when. ``key`` makes a contribution count once however often it is derived."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="entries")
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Rule.Kind.choices)
+    signal = models.CharField(max_length=40)
+    group = models.CharField(max_length=8, choices=Rule.Group.choices, blank=True)
+    points = models.SmallIntegerField()
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    product = models.CharField(max_length=30, blank=True)
+    occurred_at = models.DateTimeField()
+    key = models.CharField(max_length=120)
+    explanation = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name_plural = "score entries"
+        constraints = [models.UniqueConstraint(fields=["lead", "rule_set", "key"], name="score_entry_once")]
+
+    def __str__(self) -> str:
+        return f"{self.points:+d} {self.explanation}"
+
+
+class LeadStageChange(models.Model):
+    """The audit of a lead's stage: from what to what, who (None: the scoring), when and why."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="stage_changes")
+    before = models.CharField(max_length=12, choices=Lead.Stage.choices)
+    after = models.CharField(max_length=12, choices=Lead.Stage.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=300)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.before} → {self.after}: {self.reason}"
+
+
+class RescoreJob(models.Model):
+    """A preview or an application of a rule set to every lead, run by the worker, with its progress and
+    (for a preview) what would change."""
+
+    class Mode(models.TextChoices):
+        PREVIEW = "preview"
+        APPLY = "apply"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="jobs")
+    mode = models.CharField(max_length=7, choices=Mode.choices)
+    status = models.CharField(max_length=7, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    leads_total = models.PositiveIntegerField(default=0)
+    leads_done = models.PositiveIntegerField(default=0)
+    summary = models.JSONField(default=dict, blank=True, help_text="What changes: counts and the leads affected.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_mode_display()} of v{self.rule_set.version}: {self.status}"

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.dispatch import receiver
 
-from analytics.services import event_record, sandbox_archive
+from analytics.services.events import event_record, sandbox_archive
 from sandboxes.models import Sandbox
 from sandboxes.signals import demo_started, sandbox_extended, sandbox_purging
 

@@ -14,7 +14,7 @@ from django.utils.text import slugify
 from icalendar import Calendar, vCalAddress, vText
 from icalendar import Event as CalendarEvent
 
-from analytics.services import event_record
+from analytics.services.events import event_record
 from crm import pdf
 from crm.models import PocRequest, PricingRequest, SalesCallBooking, SalesCallSlot
 from crm.selectors import sandbox_findings

@@ -295,11 +295,14 @@ def sandbox_reset(*, sandbox: Sandbox, actor: User | None = None, automatic: boo
     return sandbox
 
 
-def sandbox_extend(*, sandbox: Sandbox, hours: int, actor: User | None = None, reason: str = "") -> Sandbox:
-    """Push expiry back by 1-168 hours: at most 7 days from creation for a prospect, 30 for staff (with a reason)."""
+def sandbox_extend(
+    *, sandbox: Sandbox, hours: int, actor: User | None = None, reason: str = "", on_behalf_of_sales: bool = False
+) -> Sandbox:
+    """Push expiry back by 1-168 hours: at most 7 days from creation for a prospect, 30 for staff (with a reason).
+    ``on_behalf_of_sales``: the system extends as staff would (a qualified lead's sandbox), with a reason."""
     if not 1 <= hours <= 168:
         raise DomainError("Extend by 1 to 168 hours.", errors={"hours": ["Must be between 1 and 168."]})
-    staff = actor is not None and actor.is_staff
+    staff = on_behalf_of_sales or (actor is not None and actor.is_staff)
     if staff and not reason.strip():
         raise DomainError("Staff extensions need a reason.", errors={"reason": ["Say why, for the audit trail."]})
     cap_days = settings.SANDBOX_MAX_DAYS_STAFF if staff else settings.SANDBOX_MAX_DAYS_PROSPECT

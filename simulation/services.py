@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from analytics.services import event_record
+from analytics.services.events import event_record
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User

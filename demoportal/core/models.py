@@ -90,6 +90,12 @@ class UserManager(DjangoUserManager["User"]):
 class User(AbstractUser):
     """Everyone who signs in: prospects, partner users, sales, marketing. Lives in the public schema."""
 
+    class CompanySize(models.TextChoices):
+        SMALL = "1-249", "Fewer than 250 employees"
+        MEDIUM = "250-999", "250 to 999 employees"
+        LARGE = "1000-4999", "1,000 to 4,999 employees"
+        ENTERPRISE = "5000+", "5,000 employees or more"
+
     username = None  # type: ignore[assignment]
     email = models.EmailField("e-mail address", unique=True)
     # The prospect's profile, asked for at sign-up (staff and API-created logins may leave it empty).
@@ -98,6 +104,12 @@ class User(AbstractUser):
     role = models.CharField(max_length=20, blank=True, help_text="executive, engineer, operator or consultant")
     phone = models.CharField(max_length=32, blank=True, help_text="International format, e.g. +44 20 7946 0958.")
     country = CountryField(blank=True)
+    company_size = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=CompanySize.choices,
+        help_text="Optional at sign-up; a pricing request fills it.",
+    )
     contact_consent_at = models.DateTimeField(
         null=True, blank=True, help_text="When they agreed to be contacted (sign-up)."
     )

@@ -23,6 +23,13 @@ STAFF_GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "crm.salescallbooking": ("view", "change"),
         # Sales offer their own call times.
         "crm.salescallslot": ("view", "add", "change", "delete"),
+        # Leads: sales read the score and move the stage (accept, opportunity, recycle, disqualify); the
+        # rules are marketing's.
+        "analytics.lead": ("view", "change"),
+        "analytics.scoreentry": ("view",),
+        "analytics.leadstagechange": ("view",),
+        "analytics.ruleset": ("view",),
+        "analytics.rule": ("view",),
     },
     # Marketing read who tried what, the events and the archive; they change nothing.
     "Marketing": {
@@ -31,6 +38,13 @@ STAFF_GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "demoportal.partner": ("view",),
         "analytics.event": ("view",),
         "analytics.archivedsandbox": ("view",),
+        # Marketing own the scoring rules: new versions, preview, apply.
+        "analytics.lead": ("view",),
+        "analytics.scoreentry": ("view",),
+        "analytics.leadstagechange": ("view",),
+        "analytics.ruleset": ("view", "add", "change"),
+        "analytics.rule": ("view", "add", "change", "delete"),
+        "analytics.rescorejob": ("view", "add"),
     },
 }
 

@@ -287,6 +287,45 @@ LIVE_TICK_SECONDS = env.float("LIVE_TICK_SECONDS", default=1.0)  # how often the
 SANDBOX_LIFETIME_HOURS = env.int("SANDBOX_LIFETIME_HOURS", default=24)
 SANDBOX_MAX_DAYS_PROSPECT = 7  # from creation, however often extended
 SANDBOX_MAX_DAYS_STAFF = 30
+
+# LEAD SCORING (docs/scoring.md)
+# The countries sales cover (ISO 3166 codes): a lead based in one scores fit for it.
+SALES_COUNTRIES = env.list(
+    "SALES_COUNTRIES",
+    default=[
+        "US",
+        "CA",
+        "MX",
+        "BR",
+        "GB",
+        "IE",
+        "DE",
+        "FR",
+        "NL",
+        "BE",
+        "ES",
+        "IT",
+        "PL",
+        "SE",
+        "NO",
+        "DK",
+        "FI",
+        "AT",
+        "CH",
+        "AE",
+        "SA",
+        "IN",
+        "JP",
+        "KR",
+        "AU",
+        "SG",
+    ],
+)
+LEAD_QUALIFIED_EXTENSION_DAYS = 7
+# Where links in e-mails to staff point (the admin's lead page, "Watch live").
+PORTAL_URL = env.str("PORTAL_URL", default=f"http://{PORTAL_HOST}:8000").rstrip(
+    "/"
+)  # a lead's sandboxes get this much more time when it becomes an MQL
 MAX_ACTIVE_SANDBOXES = env.int("MAX_ACTIVE_SANDBOXES", default=100)
 SANDBOX_REQUESTS_PER_MINUTE = env.int("SANDBOX_REQUESTS_PER_MINUTE", default=1000)
 SANDBOX_POOL_SIZE = env.int("SANDBOX_POOL_SIZE", default=2)  # warm sandboxes kept per industry

@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from analytics.models import EVENT_NAMES, Event
-from analytics.services import demos_abandoned_record
+from analytics.services.events import demos_abandoned_record
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_end, sandbox_extend, sandbox_provision

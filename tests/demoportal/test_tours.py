@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from analytics.models import Event
-from analytics.services import event_record
+from analytics.services.events import event_record
 from demoportal.core import catalogue
 from demoportal.core.models import User
 from demoportal.tours.definitions import TOURS_DIR, TourError, asset_for, tour_get, tour_parse, tour_resolve

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from analytics.models import ArchivedSandbox
-from analytics.selectors import sandbox_stats
+from analytics.selectors.stats import sandbox_stats
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
 from sandboxes import services

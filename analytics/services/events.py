@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from analytics.models import EVENT_NAMES, ArchivedSandbox, Event
+from analytics.services.leads import lead_refresh
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
@@ -71,6 +72,8 @@ def event_record(
             )
     except IntegrityError:  # the same key, arriving at the same moment
         return Event.objects.get(user=user, idempotency_key=idempotency_key), False
+    if user is not None:
+        lead_refresh(user=user)  # the lead's score and breakdown, within the same request
     return event, True
 
 

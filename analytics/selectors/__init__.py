@@ -1,0 +1,1 @@
+"""Reads of analytics records, by subject: stats, leads."""

@@ -1,0 +1,1 @@
+"""Writes to analytics records, by subject: events, leads, rules."""
