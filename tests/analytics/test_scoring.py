@@ -190,12 +190,13 @@ def test_the_recommended_action_follows_the_stage_and_the_signals() -> None:
     assert action == (
         "Call today — requested pricing for BoilerOptimizer; their engineer completed the BoilerOptimizer tour"
     )
-    left = scoring.engagement(
-        [fact("demo_started", 0), fact("demo_abandoned", 40)], DEFAULT_RULES, parameters, NAMES
-    )
+    left = scoring.engagement([fact("demo_started", 0), fact("demo_abandoned", 40)], DEFAULT_RULES, parameters, NAMES)
     assert scoring.recommended_action(
         stage="lead", stage_reason="", contributions=left, engagement_now=0, parameters=parameters
     ).startswith("Re-engage — left the BoilerOptimizer demo within 5 minutes")
-    assert scoring.recommended_action(
-        stage="disqualified", stage_reason="student", contributions=[], engagement_now=0, parameters=parameters
-    ) == "None — disqualified (student)"
+    assert (
+        scoring.recommended_action(
+            stage="disqualified", stage_reason="student", contributions=[], engagement_now=0, parameters=parameters
+        )
+        == "None — disqualified (student)"
+    )
