@@ -249,7 +249,8 @@ def qualifying_reason(
     if hand_raises:
         first = min(hand_raises, key=lambda c: c.at)
         return f"Hand-raise: {first.explanation}"
-    if fit_grade in parameters.mql_fit_grades and engagement_now >= parameters.mql_engagement:
+    # The score as shown (rounded): 60 points earned a minute ago have decayed to 59.999, and still make 60.
+    if fit_grade in parameters.mql_fit_grades and round(engagement_now) >= parameters.mql_engagement:
         return f"Engagement {engagement_now:.0f} (at least {parameters.mql_engagement}) with fit {fit_grade}"
     return ""
 

@@ -55,6 +55,9 @@ def pricing_request_create(
             timeframe=timeframe,
             message=message,
         )
+        if not user.company_size:  # what they told us counts for their lead's fit
+            user.company_size = company_size
+            user.save(update_fields=["company_size"])
         event_record(
             name="pricing_requested",
             user=user,

@@ -70,6 +70,9 @@ class Sandbox(TenantMixin):
     ready_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(null=True, blank=True)
     expires_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(null=True, blank=True)
     extensions: models.PositiveIntegerField[int, int] = models.PositiveIntegerField(default=0)
+    extension_notice: models.CharField[str, str] = models.CharField(
+        max_length=120, blank=True, help_text="What the prospect's sandbox bar says of the last extension staff gave."
+    )
     provisioning_ms: models.PositiveIntegerField[int | None, int | None] = models.PositiveIntegerField(
         null=True, blank=True
     )

@@ -322,7 +322,10 @@ def sandbox_extend(
             )
         locked.expires_at = new_expiry
         locked.extensions += 1
-        locked.save(update_fields=["expires_at", "extensions"])
+        if staff:
+            given = f"{hours // 24} more days" if hours % 24 == 0 and hours > 24 else f"{hours} more hours"
+            locked.extension_notice = f"Our sales team gave you {given} to evaluate."
+        locked.save(update_fields=["expires_at", "extensions", "extension_notice"])
         audit(sandbox=locked, action="extend", before=locked.status, actor=actor, hours=hours, reason=reason)
         sandbox_extended.send(sender=Sandbox, sandbox=locked, hours=hours, by_staff=staff)
     sandbox.refresh_from_db()

@@ -135,12 +135,19 @@ class Scored:
         return scoring.engagement_at(self.weights, now, now, scorer.parameters)
 
     def qualifying_reason(self, scorer: Scorer, now: datetime, since: datetime | None) -> str:
-        """Why the grid makes this an MQL at ``now``: hand-raises count only after ``since`` (a recycle)."""
-        hand_raises = [c for c in self.contributions if c.hand_raise and (since is None or c.at > since)]
+        """Why the grid makes this an MQL at ``now``. For a recycled lead (``since``: when it was recycled) only
+        what it did afterwards counts, so old interest does not bring it straight back."""
+        engagement = self.engagement_now(scorer, now)
+        recent = self.contributions
+        if since is not None:
+            recent = [c for c in self.contributions if c.at > since]
+            engagement = scoring.engagement_at(
+                scoring.weights(recent, now, scorer.parameters), now, now, scorer.parameters
+            )
         return scoring.qualifying_reason(
             fit_grade=self.fit_grade,
-            engagement_now=self.engagement_now(scorer, now),
-            hand_raises=hand_raises,
+            engagement_now=engagement,
+            hand_raises=[c for c in recent if c.hand_raise],
             parameters=scorer.parameters,
         )
 

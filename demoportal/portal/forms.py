@@ -34,11 +34,14 @@ class SignupForm(BaseForm):
     version of the wording shown (CONTACT_CONSENT_VERSION).
     """
 
-    field_order = ["email", "password1", "password2", "company", "job_title", "role", "country", "phone"]
+    field_order = ["email", "password1", "password2", "company", "job_title", "role", "company_size", "country", "phone"]
 
     company = forms.CharField(max_length=200)
     job_title = forms.CharField(max_length=200)
     role = forms.ChoiceField(choices=lambda: [("", "Choose your role"), *role_choices()])
+    company_size = forms.ChoiceField(
+        required=False, choices=[("", "Company size (optional)"), *User.CompanySize.choices], label="Company size"
+    )
     country = LazyTypedChoiceField(choices=lambda: [("", "Choose your country"), *countries])
     phone = forms.CharField(
         max_length=32, required=False, help_text="Optional, with the country code: +44 20 7946 0958"
@@ -66,6 +69,7 @@ class SignupForm(BaseForm):
         user.job_title = data["job_title"]
         user.role = data["role"]
         user.country = data["country"]
+        user.company_size = data.get("company_size", "")
         user.phone = data["phone"]
         user.contact_consent_at = timezone.now()
         user.contact_consent_version = settings.CONTACT_CONSENT_VERSION

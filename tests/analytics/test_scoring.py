@@ -172,7 +172,8 @@ def test_the_grid_qualifies_on_a_hand_raise_or_on_engagement_with_fit_a_to_c() -
         "Hand-raise: requested pricing for BoilerOptimizer"
     )
     assert scoring.qualifying_reason(fit_grade="C", engagement_now=60, hand_raises=[], parameters=parameters)
-    assert not scoring.qualifying_reason(fit_grade="C", engagement_now=59.9, hand_raises=[], parameters=parameters)
+    assert scoring.qualifying_reason(fit_grade="C", engagement_now=59.5, hand_raises=[], parameters=parameters)
+    assert not scoring.qualifying_reason(fit_grade="C", engagement_now=59.4, hand_raises=[], parameters=parameters)
     assert not scoring.qualifying_reason(fit_grade="D", engagement_now=99, hand_raises=[], parameters=parameters)
 
 
