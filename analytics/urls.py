@@ -1,7 +1,13 @@
 from django.urls import path
 
-from analytics import apis
+from analytics.apis import events, stats
 
+# Both hosts: what a prospect's page sends (a sandbox's host calls it same-origin).
 urlpatterns = [
-    path("events", apis.EventCreateApi.as_view(), name="events"),
+    path("events", events.EventCreateApi.as_view(), name="events"),
+]
+
+# The portal host only (demoportal/urls.py): staff's reads, which no sandbox host serves.
+portal_urlpatterns = [
+    path("stats", stats.StatsApi.as_view(), name="sandbox-stats"),  # sandbox totals
 ]
