@@ -14,12 +14,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from analytics.services.events import event_record
 from demoportal.core.models import Partner, User
 from sandboxes.models import Sandbox
 from simulation.models import Acknowledgement, Asset, RaisedAlarm
@@ -178,3 +180,56 @@ def test_the_events_api_takes_the_same_queries_for_2_and_22_acknowledged_alarms(
 
     queries_for_2, queries_for_22 = len(two.captured_queries), len(many.captured_queries)
     assert queries_for_22 == queries_for_2
+
+
+def leads_add(*, count: int, first: int) -> list[int]:
+    """``count`` leads, each a consenting prospect at a company of their own (every other one a colleague of
+    the previous) with a demo sandbox and an event in it, scored as in production; their ids."""
+    made = []
+    for n in range(first, first + count):
+        user = User.objects.create_user(
+            email=f"lead-{n}@company-{n // 2}.example", role="engineer", contact_consent_at=timezone.now()
+        )
+        (sandbox,) = Sandbox.objects.bulk_create(
+            [Sandbox(schema_name=f"lead_{n}", slug=f"lead-{n}", name=f"Plant {n}", industry="steel", owner=user)]
+        )
+        event_record(name="demo_started", user=user, sandbox=sandbox)
+        made.append(user.lead.pk)
+    return made
+
+
+def sales_api() -> APIClient:
+    user = User.objects.create_user(email="rep@vendor.example", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Sales"))
+    client = APIClient(HTTP_HOST="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+# tenant (search_path ×2, domain), token with its user, the groups (Sales or Marketing), the active rule set
+# (the decay's half-lives), the count; then the page of leads with their users and rule sets, and their
+# sandboxes (leads), or the page of accounts rolled up in one query (accounts).
+@pytest.mark.parametrize(("path", "ceiling"), [("/api/v1/leads", 9), ("/api/v1/accounts", 8)])
+def test_the_leads_and_accounts_lists_take_the_same_queries_for_2_and_6(
+    db: None, django_assert_max_num_queries: Any, path: str, ceiling: int
+) -> None:
+    sales = sales_api()
+    listed = leads_add(count=2, first=0)
+    ok(sales, path)  # warm-up
+
+    with django_assert_max_num_queries(ceiling) as two:
+        response = ok(sales, path)
+    assert response.json()["count"] == (2 if path.endswith("leads") else 1)
+
+    listed += leads_add(count=4, first=2)
+    with django_assert_max_num_queries(ceiling) as six:
+        response = ok(sales, path)
+    rows = response.json()["results"]
+    if path.endswith("leads"):
+        assert {row["id"] for row in rows} == set(listed)
+        assert all(len(row["sandboxes"]) == 1 for row in rows)
+    else:
+        assert [row["people"] for row in rows] == [2, 2, 2]
+
+    queries_for_2, queries_for_6 = len(two.captured_queries), len(six.captured_queries)
+    assert queries_for_6 == queries_for_2

@@ -1,1 +1,1 @@
-"""The analytics API, by subject: events (both hosts) and stats (the portal, staff)."""
+"""The analytics API, by subject: events (both hosts); stats, leads and accounts (the portal, staff)."""
