@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from analytics import scoring
 from analytics.models import Lead
 from analytics.selectors.leads import ROLES, account_stage, accounts, breakdown_lines, leads_scored, roles_covered
 from demoportal.core import catalogue
@@ -29,6 +30,7 @@ SCORE_LIMIT = 10_000  # |min_score| at most: far beyond any lead's score (fit â‰
 PEOPLE_LIMIT = 10_000
 PAGE_SIZE, PAGE_SIZE_MAX = 50, 200
 ACCOUNT_STAGES = ("lead", "mql", "sql", "opportunity")  # account_stage: its most advanced person's
+FIT_GRADES = (*(letter for letter, _floor in scoring.GRADE_FLOORS), "D")
 
 
 class ReadsLeads(permissions.BasePermission):
@@ -70,7 +72,11 @@ def choice_message(choices: list[str]) -> str:
 
 
 class LeadListInput(serializers.Serializer[Any]):
-    stage = serializers.ChoiceField(choices=Lead.Stage.choices, required=False)
+    stage = serializers.ChoiceField(
+        choices=Lead.Stage.choices,
+        required=False,
+        error_messages={"invalid_choice": choice_message(list(Lead.Stage.values))},
+    )
     product = serializers.ChoiceField(
         choices=[], required=False, help_text="A catalogue product key: leads who demoed it."
     )
@@ -88,16 +94,14 @@ class LeadListInput(serializers.Serializer[Any]):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The catalogue is read when a request (or the schema) needs it, not when the module is imported.
-        choices = {
-            "stage": list(Lead.Stage.values),
+        catalogued = {
             "product": [item["key"] for item in catalogue.products()],
             "industry": sorted(catalogue.scenarios()),
         }
-        for name, keys in choices.items():
+        for name, keys in catalogued.items():
             field = self.fields[name]
             assert isinstance(field, serializers.ChoiceField)
-            if name != "stage":
-                field.choices = keys
+            field.choices = keys
             field.error_messages["invalid_choice"] = choice_message(keys)
 
 
@@ -118,7 +122,7 @@ class LeadOutput(serializers.Serializer[Any]):
     job_title = serializers.CharField(source="user.job_title")
     account_domain = serializers.CharField(help_text="The business e-mail domain; empty for free-mail.")
     role = serializers.CharField(source="user.role", help_text="executive, engineer, operator, consultant or empty.")
-    fit_grade = serializers.ChoiceField(choices=["A", "B", "C", "D"])
+    fit_grade = serializers.ChoiceField(choices=FIT_GRADES)
     fit_score = serializers.IntegerField(help_text="Who they are, 0â€“100; never decays.")
     engagement_score = serializers.IntegerField(help_text="What they did, decayed to the moment of the request.")
     total_score = serializers.IntegerField(help_text="fit_score + engagement_score.")
@@ -240,7 +244,7 @@ class AccountPersonOutput(serializers.Serializer[Any]):
     name = serializers.CharField(source="user.get_full_name")
     role = serializers.CharField(source="user.role")
     stage = serializers.ChoiceField(choices=Lead.Stage.choices)
-    fit_grade = serializers.ChoiceField(choices=["A", "B", "C", "D"])
+    fit_grade = serializers.ChoiceField(choices=FIT_GRADES)
     total_score = serializers.IntegerField()
     last_activity_at = serializers.DateTimeField(allow_null=True)
 
