@@ -293,7 +293,9 @@ class RuleSetAdmin(admin.ModelAdmin[RuleSet]):
         if request.method == "POST" and request.POST.get("confirmed") == "yes":
             return self.start(request, rule_set, RescoreJob.Mode.APPLY)
         if rule_set.status != RuleSet.Status.DRAFT:
-            self.message_user(request, f"v{rule_set.version} is not a draft: it cannot be applied.", messages.ERROR)
+            self.message_user(
+                request, f"Version {rule_set.version} is not a draft: it cannot be applied.", messages.ERROR
+            )
             return redirect("admin:analytics_ruleset_change", rule_set.pk)
         active = RuleSet.objects.filter(status=RuleSet.Status.ACTIVE).first()
         preview = rule_set.jobs.filter(mode=RescoreJob.Mode.PREVIEW, status=RescoreJob.Status.DONE).first()
