@@ -20,7 +20,7 @@ SOURCES = {"generated": "the plant's own", "scripted": "the scenario's", "inject
 
 
 def name_of_asset(tag: str, name: str) -> str:
-    """An asset as people call it: its name, with its tag in front unless the name has it ("H-101 Crude heater",
+    """An asset as people call it: its name, with its tag in front unless the name has it ("K-101 Rotary kiln",
     but "Steam trap ST-991")."""
     return name if tag in name else f"{tag} {name}"
 
