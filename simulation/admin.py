@@ -16,6 +16,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django_tenants.utils import schema_context
 
+from analytics.selectors.leads import leads_scored
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
 from demoportal.core.webforms import BaseForm, bound_data
@@ -131,8 +132,8 @@ class AuditInline(sandboxes_admin.AuditInline):
 
 
 class SandboxAdmin(sandboxes_admin.SandboxAdmin):
-    """The sandbox admin, with the plant's live controls on each running sandbox, and on its page the plant's
-    clock and the anomalies active in it."""
+    """The sandbox admin, with the plant's live controls on each running sandbox, and on its page its owner's
+    lead (score and stage), the plant's clock and the anomalies active in it."""
 
     inlines = [sandboxes_admin.DomainInline, AuditInline]
 
@@ -168,6 +169,8 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
         if obj is not None and obj.status == Sandbox.Status.READY:
             with schema_context(obj.schema_name):
                 context["plant_state"] = plant_state()
+        if obj is not None and obj.owner_id is not None:
+            context["lead"] = leads_scored().filter(user_id=obj.owner_id).first()  # its owner's score and stage
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def plant_change_view(

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from analytics.models import Event
-from analytics.services import event_record
+from analytics.services.events import event_record
 from crm.models import PricingRequest
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User

@@ -11,11 +11,15 @@ from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_tenants.utils import schema_context
 from pytest_django.asserts import assertContains, assertNotContains
 
+from analytics.models import Lead
+from analytics.services.events import event_record
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
+from sandboxes.services import sandbox_provision
 from simulation.engine.assets import ANOMALY_EVENTS, ASSET_TYPES
 from simulation.models import Asset, InjectedAnomaly
 from simulation.selectors.plant import plant_get, plant_sim_now
@@ -198,3 +202,22 @@ def test_the_audit_trail_names_the_asset_by_its_tag(sales: Client, sandbox: Sand
     detail = "type: excess air; minutes: 30; asset: H-101; magnitude: 1.0"  # in jsonb's key order
     assertContains(page, f'<td class="field-details"><p>{detail}</p></td>', html=True)
     assertContains(page, '<td class="field-what"><p>anomaly injected</p></td>', html=True)
+
+
+def test_the_sandbox_page_shows_its_owners_lead_score_and_stage(sales: Client) -> None:
+    owner = User.objects.create_user(
+        email="ada@northwind-steel.example", password="pw", role="engineer", contact_consent_at=timezone.now()
+    )
+    sandbox = sandbox_provision(email=owner.email, product="boileroptimizer", industry="steel").sandbox
+    event_record(name="pricing_requested", user=owner, sandbox=sandbox)
+    lead = Lead.objects.get(user=owner)
+
+    page = sales.get(f"{CHANGELIST}{sandbox.pk}/change/")
+
+    assertContains(page, "<strong>MQL</strong> · fit B (60) · engagement 55 · total 115", html=False)
+    assertContains(page, f'href="/admin/analytics/lead/{lead.pk}/change/"')
+    assertContains(page, "Call today — requested pricing for BoilerOptimizer")
+
+
+def test_a_sandbox_without_a_lead_shows_none(sales: Client, sandbox: Sandbox) -> None:
+    assertNotContains(sales.get(f"{CHANGELIST}{sandbox.pk}/change/"), 'id="sandbox-lead"')
