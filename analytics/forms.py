@@ -166,7 +166,7 @@ def engagement_signals() -> list[tuple[str, str]]:
 NARROW = forms.NumberInput(attrs={"class": "vNarrow"})
 
 
-class RuleForm(forms.ModelForm[Rule]):
+class RuleForm(SingleValueFieldsMixin, forms.ModelForm[Rule]):
     """A rule of a draft: the signal picked from those the scoring knows, and of the rule's kind (a typo
     would silently score nothing)."""
 
