@@ -200,16 +200,25 @@ def entry_of(lead: Lead, rule_set: RuleSet, c: scoring.Contribution) -> ScoreEnt
 COLLEAGUE_SIGNALS = ("demo_completed", "pricing_requested", "sales_contact_requested", "poc_started")
 
 
-def colleagues_by_domain(domains: Iterable[str]) -> dict[str, list[tuple[int, str]]]:
+def colleagues_by_domain(
+    domains: Iterable[str], *, besides: Iterable[tuple[int, str, str, Sequence[scoring.Contribution]]] = ()
+) -> dict[str, list[tuple[int, str]]]:
     """Per account domain, (lead id, "their engineer completed the ThermalCommand tour") for what its people
-    did that tells sales the account is moving: the tour completed, a hand-raise."""
-    out: dict[str, list[tuple[int, str]]] = {}
-    rows = (
+    did that tells sales the account is moving: the tour completed, a hand-raise; the latest first.
+    ``besides``: leads being scored together, as (lead id, account domain, role, contributions), taken as
+    they are now scored rather than as the ledger has them (a rescore's batch)."""
+    scoring_now = [lead for lead in besides if lead[1]]
+    notes = list(
         ScoreEntry.objects.filter(lead__account_domain__in=[d for d in set(domains) if d], signal__in=COLLEAGUE_SIGNALS)
-        .order_by("-occurred_at")
-        .values_list("lead__account_domain", "lead_id", "lead__user__role", "explanation")
+        .exclude(lead_id__in=[lead_id for lead_id, *_ in scoring_now])
+        .values_list("occurred_at", "lead__account_domain", "lead_id", "lead__user__role", "explanation")
     )
-    for domain, lead_id, role, explanation in rows:
+    for lead_id, domain, role, contributions in scoring_now:
+        notes += [
+            (c.at, domain, lead_id, role, c.explanation[:300]) for c in contributions if c.signal in COLLEAGUE_SIGNALS
+        ]
+    out: dict[str, list[tuple[int, str]]] = {}
+    for _at, domain, lead_id, role, explanation in sorted(notes, key=lambda note: note[0], reverse=True):
         out.setdefault(domain, []).append((lead_id, f"their {role or 'colleague'} {explanation}"))
     return out
 
@@ -229,7 +238,22 @@ def lead_apply(
         ScoreEntry.objects.filter(pk__in=stale).delete()
     new = [c for key, c in wanted.items() if key not in existing]
     ScoreEntry.objects.bulk_create([entry_of(lead, rule_set, c) for c in new], ignore_conflicts=True)
-    lead.rule_set = rule_set
+    tell = [f"Hand-raise: {c.explanation}" for c in new if c.hand_raise]
+    change = lead_fields_set(lead=lead, scored=scored, scorer=scorer, now=now, colleagues=colleagues)
+    if change is not None:
+        change.save()
+        tell = [f"New MQL — {change.reason}"]
+    lead.save()
+    return tell
+
+
+def lead_fields_set(
+    *, lead: Lead, scored: Scored, scorer: Scorer, now: datetime, colleagues: Sequence[tuple[int, str]] = ()
+) -> LeadStageChange | None:
+    """Set ``scored`` on ``lead`` in memory, writing nothing: the totals, an MQL when the grid says so (its
+    audit row is returned unsaved, for the caller to save with the lead) and the recommended action. The one
+    place these rules live: ``lead_apply`` and a rescore's batches write what it sets; a preview reads it."""
+    lead.rule_set = scorer.rule_set
     lead.fit_score, lead.fit_grade = scored.fit_score, scored.fit_grade
     lead.intent_weight = scored.weights.get(Rule.Group.INTENT, 0.0)
     lead.activity_weight = scored.weights.get(Rule.Group.ACTIVITY, 0.0)
@@ -237,13 +261,12 @@ def lead_apply(
     lead.engagement_points = scored.engagement_points
     lead.last_activity_at = scored.last_activity_at
     lead.products, lead.industries = scored.products, scored.industries
-    tell = [f"Hand-raise: {c.explanation}" for c in new if c.hand_raise]
+    change = None
     if lead.stage in OPEN_STAGES:
         since = lead.stage_changed_at if lead.stage == Stage.RECYCLED else None
         reason = scored.qualifying_reason(scorer, now, since)
         if reason:
-            stage_change(lead=lead, after=Stage.MQL, actor=None, reason=reason)
-            tell = [f"New MQL — {reason}"]
+            change = stage_change_of(lead=lead, after=Stage.MQL, actor=None, reason=reason)
     lead.recommended_action = scoring.recommended_action(
         stage=lead.stage,
         stage_reason=lead.stage_reason,
@@ -252,8 +275,7 @@ def lead_apply(
         parameters=scorer.parameters,
         colleagues=list(dict.fromkeys(text for lead_id, text in colleagues if lead_id != lead.pk)),
     )[:300]
-    lead.save()
-    return tell
+    return change
 
 
 def lead_refresh(*, user: User, now: datetime | None = None) -> Lead | None:
@@ -285,8 +307,14 @@ def sales_tell_later(*, lead_id: int, reasons: list[str]) -> None:
 
 def stage_change(*, lead: Lead, after: str, actor: User | None, reason: str) -> None:
     """Move ``lead`` (saved by the caller) to stage ``after``, audited."""
-    LeadStageChange.objects.create(lead=lead, before=lead.stage, after=after, actor=actor, reason=reason[:300])
+    stage_change_of(lead=lead, after=after, actor=actor, reason=reason).save()
+
+
+def stage_change_of(*, lead: Lead, after: str, actor: User | None, reason: str) -> LeadStageChange:
+    """Move ``lead`` to stage ``after`` in memory; returns its audit row, unsaved."""
+    change = LeadStageChange(lead=lead, before=lead.stage, after=after, actor=actor, reason=reason[:300])
     lead.stage, lead.stage_changed_at, lead.stage_reason = after, timezone.now(), reason[:300]
+    return change
 
 
 # What sales may do to a lead, from which stages.
