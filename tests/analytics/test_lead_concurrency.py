@@ -49,7 +49,8 @@ def test_two_events_of_one_lead_at_once_are_both_scored(
     lead = Lead.objects.get(user=user)
     assert lead.engagement_points == 90
     assert LeadStageChange.objects.filter(lead=lead, after="mql").count() == 1
-    assert sorted(reason.split(":")[0] for reasons in told for reason in reasons) == [
-        "Hand-raise",
-        "New MQL — Hand-raise",
-    ]
+    # Sales hear of the new MQL once; the other hand-raise is either in that e-mail's breakdown (both events
+    # were committed before the first scoring) or told on its own (the second was scored after the first).
+    reasons = [reason for batch in told for reason in batch]
+    assert len([r for r in reasons if r.startswith("New MQL")]) == 1
+    assert len(reasons) <= 2
