@@ -137,6 +137,11 @@ def test_the_sandbox_list_fits_a_1280_px_screen_with_its_row_actions(running: Ru
         assert box["x"] + box["width"] <= shown["x"] + shown["width"]  # in sight, not under the filters
 
 
+# The watch bar asks every 4 s, after the prospect's page has sent its page view: on a busy machine that can
+# take longer than expect's default 5 s.
+FOLLOW_TIMEOUT = 20_000
+
+
 def test_watch_live_follows_the_prospect_and_leads_back_to_the_admin(running: Running) -> None:
     host = running.enter_link.split("/enter/", 1)[0]
     with journey.chromium() as browser:
@@ -154,18 +159,19 @@ def test_watch_live_follows_the_prospect_and_leads_back_to_the_admin(running: Ru
         watcher.set_default_timeout(20_000)
         watcher.wait_for_url(f"{host}/")
         where = watcher.locator("[data-watch-where]")
-        expect(where).to_contain_text("The prospect is on Plant overview")
-        expect(where).to_contain_text("you are there too")
+        expect(where).to_contain_text("The prospect is on Plant overview", timeout=FOLLOW_TIMEOUT)
+        expect(where).to_contain_text("you are there too", timeout=FOLLOW_TIMEOUT)
 
         prospect.goto(f"{host}/assets/H-101/")
-        expect(where.get_by_role("link", name="go there")).to_have_attribute("href", "/assets/H-101/")
+        go_there = where.get_by_role("link", name="go there")
+        expect(go_there).to_have_attribute("href", "/assets/H-101/", timeout=FOLLOW_TIMEOUT)
         journey.shoot(watcher, ARTEFACTS, "watch-bar-go-there")
 
         watcher.check("[data-watch-follow]")  # from now on the watcher's page follows by itself
         watcher.wait_for_url(f"{host}/assets/H-101/")
         prospect.goto(f"{host}/contact/pricing/")
         watcher.wait_for_url(f"{host}/contact/pricing/")
-        expect(where).to_contain_text("Request pricing")
+        expect(where).to_contain_text("Request pricing", timeout=FOLLOW_TIMEOUT)
         expect(watcher.locator("[data-watch-follow]")).to_be_checked()  # ticked across pages
         journey.shoot(watcher, ARTEFACTS, "watch-bar-following")
 
