@@ -22,15 +22,14 @@ next is told as always, by ``lead_refresh``.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, as_completed, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from psycopg import sql
@@ -156,19 +155,17 @@ def batches(user_ids: Sequence[int]) -> Iterator[list[int]]:
 def batches_run(
     user_ids: Sequence[int], mode: str, scorer: Scorer, now: datetime | None, done: Callable[[list[int], Any], None]
 ) -> None:
-    """Apply or preview (``mode``) ``scorer`` for each batch of ``user_ids``, ``WORKERS`` batches at once in
-    processes of their own, each with its own connection: scoring is Python and holds its interpreter, so two
-    processes use both cores where two threads would take turns. ``done`` is told of each batch and what it
-    returned, in this process. The first failure stops it: batches under way finish, no new one starts, and the
-    error is raised. Inside a caller's transaction (a test's) the batches run in it, here, one after the other."""
+    """Apply or preview (``mode``) ``scorer`` for each batch of ``user_ids``, ``WORKERS`` batches at once on
+    connections of their own: while one batch's statements run in the database, the other is scored in Python.
+    (Not processes, which would score on both cores: a Celery worker's process may not have children.)
+    ``done`` is told of each batch and what it returned, in this thread. The first failure stops it: batches
+    under way finish, no new one starts, and the error is raised. Inside a caller's transaction (a test's) the
+    batches run in it, one after the other."""
     if connection.in_atomic_block or WORKERS == 1:
         for batch in batches(user_ids):
             done(batch, batch_run(mode, scorer, batch, now))
         return
-    # Forked with no connection open, so no child shares this process's. Python 3.11 forks every worker at the
-    # first submit, before this process reconnects (to report progress).
-    connections.close_all()
-    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         running: dict[Future[Any], list[int]] = {}
         for batch in batches(user_ids):
             if len(running) == WORKERS:
@@ -186,7 +183,7 @@ def batch_run(mode: str, scorer: Scorer, batch: list[int], now: datetime | None,
         return preview_batch(batch, scorer, now) if mode == RescoreJob.Mode.PREVIEW else apply_batch(batch, scorer, now)
     finally:
         if close:
-            connections.close_all()  # a worker process's, at the end of its batch
+            connection.close()  # a worker thread's, at the end of its batch
 
 
 @dataclass
