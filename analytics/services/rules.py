@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -51,7 +51,6 @@ from demoportal.core.models import User
 
 BATCH = 2000
 WORKERS = 2  # batches under way at once
-Result = TypeVar("Result")
 PREVIEW_LEADS_LISTED = 200  # the preview lists this many changed leads, the biggest changes first
 # What a batch writes to each lead: what ``lead_fields_set`` sets, the account and the time.
 LEAD_SCORED_FIELDS = (
@@ -154,33 +153,37 @@ def batches(user_ids: Sequence[int]) -> Iterator[list[int]]:
 
 
 def batches_run(
-    user_ids: Sequence[int], work: Callable[[list[int]], Result], done: Callable[[list[int], Result], None]
+    user_ids: Sequence[int], mode: str, scorer: Scorer, now: datetime | None, done: Callable[[list[int], Any], None]
 ) -> None:
-    """``work`` on each batch of ``user_ids``, ``WORKERS`` batches at once on connections of their own (one
-    scores in Python while the database writes the other's); ``done`` is told of each, in this thread. The
-    first failure stops it: batches under way finish, no new one starts, and the error is raised. Inside a
-    caller's transaction (a test's) the batches run in it, one after the other."""
+    """Apply or preview (``mode``) ``scorer`` for each batch of ``user_ids``, ``WORKERS`` batches at once on
+    connections of their own: while one batch's statements run in the database, the other is scored in Python.
+    (Not processes, which would score on both cores: a Celery worker's process may not have children.)
+    ``done`` is told of each batch and what it returned, in this thread. The first failure stops it: batches
+    under way finish, no new one starts, and the error is raised. Inside a caller's transaction (a test's) the
+    batches run in it, one after the other."""
     if connection.in_atomic_block or WORKERS == 1:
         for batch in batches(user_ids):
-            done(batch, work(batch))
+            done(batch, batch_run(mode, scorer, batch, now))
         return
-
-    def on_own_connection(batch: list[int]) -> Result:
-        try:
-            return work(batch)
-        finally:
-            connection.close()  # this thread's
-
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        running: dict[Future[Result], list[int]] = {}
+        running: dict[Future[Any], list[int]] = {}
         for batch in batches(user_ids):
             if len(running) == WORKERS:
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     done(running.pop(future), future.result())
-            running[pool.submit(on_own_connection, batch)] = batch
+            running[pool.submit(batch_run, mode, scorer, batch, now, close=True)] = batch
         for future in as_completed(running):
             done(running[future], future.result())
+
+
+def batch_run(mode: str, scorer: Scorer, batch: list[int], now: datetime | None, *, close: bool = False) -> Any:
+    """One batch of a rescore: the count of leads an application wrote, or what a preview found."""
+    try:
+        return preview_batch(batch, scorer, now) if mode == RescoreJob.Mode.PREVIEW else apply_batch(batch, scorer, now)
+    finally:
+        if close:
+            connection.close()  # a worker thread's, at the end of its batch
 
 
 @dataclass
@@ -213,21 +216,15 @@ def rescore_run(*, job: RescoreJob) -> RescoreJob:
     tally = PreviewTally()
     progress = 0
 
-    def work(batch: list[int]) -> PreviewTally | None:
-        if preview:
-            return preview_batch(batch, scorer)
-        apply_batch(batch, scorer)
-        return None
-
-    def done(batch: list[int], found: PreviewTally | None) -> None:
+    def done(batch: list[int], found: PreviewTally | int) -> None:
         nonlocal progress
         progress += len(batch)
-        if found is not None:
+        if isinstance(found, PreviewTally):
             tally.add(found)
         RescoreJob.objects.filter(pk=job.pk).update(leads_done=progress)
 
     try:
-        batches_run(user_ids, work, done)
+        batches_run(user_ids, job.mode, scorer, None, done)
     except Exception as error:
         RescoreJob.objects.filter(pk=job.pk).update(
             status=RescoreJob.Status.FAILED, error=repr(error), finished_at=timezone.now()
@@ -249,7 +246,7 @@ def leads_rescore(*, user_ids: Sequence[int], rule_set: RuleSet | None = None, n
     leads were written (a user who never did anything gets none)."""
     scorer = Scorer.of(rule_set or rule_set_active())
     written: list[int] = []
-    batches_run(user_ids, lambda batch: apply_batch(batch, scorer, now), lambda _, count: written.append(count))
+    batches_run(user_ids, RescoreJob.Mode.APPLY, scorer, now, lambda _, count: written.append(count))
     return sum(written)
 
 

@@ -18,6 +18,7 @@ from analytics.services.leads import lead_refresh, lead_stage_set, rule_set_acti
 from analytics.services.rules import leads_rescore, rescore_run, rescore_start, rule_set_new_version, scored_users
 from analytics.services.sample import sample_activity_create, sample_activity_remove, sample_users
 from demoportal.core.models import User
+from tests.conftest import wait_for
 
 SEED, LEADS = (
     2,
@@ -245,3 +246,21 @@ def test_outside_a_transaction_the_batches_run_two_at_a_time_each_committed(
     assert (job.status, job.leads_done) == ("done", len(committed_sample))
     assert set(Lead.objects.filter(user__in=committed_sample).values_list("rule_set", flat=True)) == {version.pk}
     assert set(ScoreEntry.objects.filter(signal="demo_started").values_list("points", flat=True)) == {7}
+
+
+def test_the_worker_runs_a_queued_application_to_the_end(
+    committed_sample: list[int], celery_worker_process: str
+) -> None:
+    """The whole path: rescore_start queues the job once committed, and a real prefork worker runs it (its
+    batches on threads of their own: a worker's process may not fork children)."""
+    version = draft()
+
+    job = rescore_start(rule_set=version, mode=RescoreJob.Mode.APPLY, actor=None)
+
+    def finished() -> RescoreJob | None:
+        job.refresh_from_db()
+        return job if job.status in (RescoreJob.Status.DONE, RescoreJob.Status.FAILED) else None
+
+    wait_for(finished, "the rescore job", timeout=120)
+    assert (job.status, job.error, job.leads_done) == ("done", "", len(committed_sample))
+    assert set(Lead.objects.filter(user__in=committed_sample).values_list("rule_set", flat=True)) == {version.pk}
