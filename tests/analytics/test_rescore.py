@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from analytics.models import Event, Lead, LeadStageChange, RescoreJob, Rule, RuleSet, ScoreEntry
@@ -221,13 +221,19 @@ def test_a_failing_batch_marks_the_job_failed_with_the_error_and_keeps_the_batch
 @pytest.fixture
 def committed_sample(committed_db: None) -> Iterator[list[int]]:
     """Sample prospects committed, so that the rescore's batches run on connections of their own."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_database()")
+        name = cursor.fetchone()[0]
+    # committed_db alone, as the first test of a run, was seen on the configured database: never write there.
+    assert name.startswith("test_"), f"refusing to write sample data to {name}, not a test database"
     first = rule_set_active()
+    earlier = list(RuleSet.objects.values_list("pk", flat=True))
     sample_activity_create(leads=12, seed=SEED)
     try:
         yield list(sample_users().order_by("pk").values_list("pk", flat=True))
     finally:
         sample_activity_remove()
-        RuleSet.objects.exclude(pk=first.pk).delete()
+        RuleSet.objects.exclude(pk__in=earlier).delete()
         RuleSet.objects.filter(pk=first.pk).update(status=RuleSet.Status.ACTIVE)
 
 
