@@ -5,22 +5,26 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from crm.models import CtaRequest, PocRequest, PricingRequest, SalesCallBooking, SalesCallSlot
+from demoportal.core import catalogue
+from demoportal.core.admin_filters import IndustryFilter, ProductFilter
 
-REQUEST_LIST = ["created_at", "company", "user_email", "sandbox", "product", "industry", "handled"]
-REQUEST_FILTERS: list[Any] = ["handled", "product", "industry", ("created_at", admin.DateFieldListFilter)]
+REQUEST_LIST = ["created_at", "company", "user_email", "sandbox", "product_name", "industry_name", "handled"]
+REQUEST_FILTERS: list[Any] = ["handled", ProductFilter, IndustryFilter, ("created_at", admin.DateFieldListFilter)]
 REQUEST_SEARCH = ["user__email", "user__company", "user__first_name", "user__last_name", "sandbox__slug", "message"]
-REQUEST_READONLY = ["user", "company", "user_email", "sandbox", "product", "industry", "created_at"]
+REQUEST_READONLY = ["user", "company", "user_email", "sandbox", "product_name", "industry_name", "created_at"]
 
 RequestModel = TypeVar("RequestModel", bound=CtaRequest)
 
 
 class CtaRequestAdmin(admin.ModelAdmin[RequestModel]):
-    """Common to every request: who, from which sandbox, and a "handled" flag sales tick off."""
+    """Common to every request: who, from which sandbox, and a "handled" flag sales tick off. Whoever may only
+    view them (Marketing) reads the same list and pages, with nothing to tick."""
 
     list_display = [*REQUEST_LIST]
     list_filter = REQUEST_FILTERS
@@ -34,9 +38,24 @@ class CtaRequestAdmin(admin.ModelAdmin[RequestModel]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # requests come from prospects' sandboxes, never typed in
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        # Django leaves a view-only user's list without its "handled" boxes and ignores a bulk save posted
+        # anyway; refuse it instead, as the change page refuses a POST.
+        if request.method == "POST" and "_save" in request.POST and not self.has_change_permission(request):
+            raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
     @admin.display(description="company", ordering="user__company")
     def company(self, obj: CtaRequest) -> str:
         return obj.user.company
+
+    @admin.display(description="product", ordering="product")
+    def product_name(self, obj: CtaRequest) -> str:
+        return catalogue.product_name(obj.product)
+
+    @admin.display(description="industry", ordering="industry")
+    def industry_name(self, obj: CtaRequest) -> str:
+        return catalogue.industry_name(obj.industry)
 
     @admin.display(description="e-mail", ordering="user__email")
     def user_email(self, obj: CtaRequest) -> str:
@@ -84,7 +103,7 @@ class SalesCallBookingAdmin(CtaRequestAdmin[SalesCallBooking]):
 
     @admin.display(description="salesperson", ordering="slot__salesperson__email")
     def salesperson(self, booking: SalesCallBooking) -> str:
-        return booking.slot.salesperson.email
+        return booking.slot.salesperson.get_full_name() or booking.slot.salesperson.email
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)  # the prospect has the invitation; cancel by talking to them

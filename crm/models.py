@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models
 
+from demoportal.core import catalogue
+
 
 class CtaRequest(models.Model):
     """Who asked, from which sandbox, about which product; whether sales have dealt with it."""
@@ -26,6 +28,16 @@ class CtaRequest(models.Model):
     class Meta:
         abstract = True
         ordering = ["-created_at", "-pk"]
+
+    @property
+    def requester(self) -> str:
+        """Who asked, by name: "Jane Doe, Northwind" (their e-mail when they gave no name)."""
+        name = self.user.get_full_name() or self.user.email
+        return f"{name}, {self.user.company}" if self.user.company else name
+
+    @property
+    def product_name(self) -> str:
+        return catalogue.product_name(self.product) or "a product"
 
 
 class PricingRequest(CtaRequest):
@@ -51,7 +63,7 @@ class PricingRequest(CtaRequest):
         ]
 
     def __str__(self) -> str:
-        return f"Pricing for {self.product or 'a product'} ({self.user_id}) at {self.created_at:%Y-%m-%d %H:%M}"
+        return f"Pricing for {self.product_name} ({self.requester})"
 
 
 class PocRequest(CtaRequest):
@@ -74,7 +86,7 @@ class PocRequest(CtaRequest):
         ]
 
     def __str__(self) -> str:
-        return f"POC from {self.start_month:%b %Y} ({self.user_id})"
+        return f"POC of {self.product_name} from {self.start_month:%b %Y} ({self.requester})"
 
 
 class SalesCallSlot(models.Model):
@@ -118,4 +130,4 @@ class SalesCallBooking(CtaRequest):
     )
 
     def __str__(self) -> str:
-        return f"Call {self.slot}"
+        return f"Call with {self.requester}: {self.slot}"

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, include, path, re_path
 
-from analytics.apis import StatsApi
+import analytics.urls
 from demoportal.core.apis import UnknownApiPath
 from demoportal.core.openapi import portal_schema_views
 from demoportal.portal import views
@@ -28,7 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("sandboxes.urls")),
-    path("api/v1/stats", StatsApi.as_view(), name="sandbox-stats"),  # sandbox totals (staff), from analytics
+    path("api/v1/", include(analytics.urls.portal_urlpatterns)),  # staff: sandbox totals, leads, accounts
     path("api/v1/", include("simulation.urls")),
     path("api/v1/", include("analytics.urls")),
     re_path(

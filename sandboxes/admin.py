@@ -14,8 +14,12 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
 
+from demoportal.core import catalogue
+from demoportal.core.admin_filters import IndustryFilter, ProductFilter, RoleFilter
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
 from sandboxes.access import access_url
@@ -26,23 +30,51 @@ from sandboxes.usage import storage_warning
 
 
 class DomainInline(admin.TabularInline[Domain, Sandbox]):
+    """The sandbox's host names, made by provisioning: shown, never added, changed or deleted here."""
+
     model = Domain
     extra = 0
     fields = ["domain", "is_primary"]
     readonly_fields = ["domain", "is_primary"]
     can_delete = False
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 class AuditInline(admin.TabularInline[SandboxAuditEntry, Sandbox]):
+    """The sandbox's audit trail, in words: "anomaly injected", "type: excess air; asset: H-101; minutes: 45"."""
+
     model = SandboxAuditEntry
     extra = 0
-    fields = ("at", "action", "from_status", "to_status", "actor_label", "duration_ms", "detail")
+    fields = ("at", "what", "from_status", "to_status", "actor_label", "duration_ms", "details")
     readonly_fields = fields
     can_delete = False
     ordering = ["-at", "-pk"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_formset(self, request: HttpRequest, obj: Sandbox | None = None, **kwargs: Any) -> Any:
+        self.sandbox = obj  # the entries' sandbox, for ``detail_value`` (an inline is made per request)
+        return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description="action")
+    def what(self, entry: SandboxAuditEntry) -> str:
+        return entry.action.replace("_", " ")
+
+    @admin.display(description="detail")
+    def details(self, entry: SandboxAuditEntry) -> str:
+        detail = entry.detail if isinstance(entry.detail, dict) else {}
+        return "; ".join(f"{key.removesuffix('_id')}: {self.detail_value(key, value)}" for key, value in detail.items())
+
+    def detail_value(self, key: str, value: object) -> str:
+        """One detail in words: a type or kind key as words; a row id (``asset_id``) as the subclass can name it."""
+        if key in ("type", "kind") and isinstance(value, str):
+            return value.replace("_", " ")
+        if key.endswith("_id"):
+            return f"#{value}"
+        return str(value)
 
 
 def _each(
@@ -105,59 +137,81 @@ def end(
     return None
 
 
+class StatusFilter(admin.SimpleListFilter):
+    """By status, without "pooled": the warm pool is not listed (its counts follow the list)."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(value, label) for value, label in Sandbox.Status.choices if value != Sandbox.Status.POOLED]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
 # Bytes of each listed sandbox's schema, computed by PostgreSQL for the rows on the page only.
 STORAGE_SQL = schema_bytes_sql("sandboxes_sandbox.schema_name")
 
 
 @admin.register(Sandbox)
 class SandboxAdmin(admin.ModelAdmin[Sandbox]):
+    """The sandboxes sales follow. The list keeps what a salesperson reads at a glance (who, which company,
+    product and industry, state, time left, last activity) and the row's actions, so that it fits a 1280 px
+    screen; the rest is on the change page or in the filters."""
+
     list_display = [
-        "name",
-        "slug",
-        "status",
-        "owner",
+        "prospect",
         "company",
+        "product_name",
+        "industry_name",
+        "state",
+        "expires",
+        "last_activity",
+        "row_actions",
+    ]
+    list_display_links = ["prospect"]
+    list_filter = [
+        StatusFilter,
+        IndustryFilter,
+        ProductFilter,
+        RoleFilter,
         "partner",
         "purpose",
-        "product",
-        "industry",
-        "role",
-        "created_at",
-        "expires_at",
-        "time_left",
-        "last_accessed_at",
-        "provisioning_ms",
-        "storage",
-        "open_link",
+        "auto_reset",
     ]
-    list_filter = ["status", "industry", "product", "role", "partner", "purpose", "auto_reset"]
     search_fields = ["name", "slug", "owner__email", "owner__company", "customer_company", "domains__domain"]
     list_select_related = ["owner", "partner"]
-    readonly_fields = [
-        "schema_name",
-        "slug",
-        "kind",
-        "status",
-        "failure_reason",
-        "owner",
-        "company",
-        "partner",
-        "purpose",
-        "customer_company",
-        "industry",
-        "product",
-        "role",
-        "created_at",
-        "ready_at",
-        "reset_at",
-        "expires_at",
-        "extensions",
-        "provisioning_ms",
-        "last_accessed_at",
-        "storage",
-        "ended_at",
+    fieldsets = [
+        (None, {"fields": ["name", "auto_reset"]}),
+        ("Who", {"fields": ["owner", "company", "partner", "purpose", "customer_company"]}),
+        ("Demo", {"fields": ["product_name", "industry_name", "role_name"]}),
+        (
+            "Lifecycle",
+            {
+                "fields": [
+                    "status",
+                    "failure_reason",
+                    "created_at",
+                    "ready_at",
+                    "reset_at",
+                    "expires_at",
+                    "time_left",
+                    "extensions",
+                    "last_accessed_at",
+                    "ended_at",
+                ]
+            },
+        ),
+        ("Machinery", {"fields": ["slug", "schema_name", "kind", "provisioning_ms", "storage"]}),
     ]
-    fields = ["name", "auto_reset", *readonly_fields]
+    readonly_fields = [
+        *("owner", "company", "partner", "purpose", "customer_company"),
+        *("product_name", "industry_name", "role_name"),
+        *("status", "failure_reason", "created_at", "ready_at", "reset_at", "expires_at", "time_left"),
+        *("extensions", "last_accessed_at", "ended_at"),
+        *("slug", "schema_name", "kind", "provisioning_ms", "storage"),
+    ]
     inlines = [DomainInline, AuditInline]
     actions = [extend_day, extend_week, reset, end]
 
@@ -211,12 +265,69 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
             return redirect("admin:sandboxes_sandbox_change", sandbox.pk)
         return redirect(access_url(sandbox=sandbox, request=request, staff=request.user))
 
+    def get_list_display(self, request: HttpRequest) -> Any:
+        """The row's actions only for whom they work: those who may change sandboxes (Sales)."""
+        shown = list(super().get_list_display(request))
+        return shown if self.has_change_permission(request) else [name for name in shown if name != "row_actions"]
+
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        return super().changelist_view(request, {**(extra_context or {}), "pool": pool_status()})
+        # Without the admin's navigation column the list has the width it needs for its columns and the
+        # row's actions at 1280 px (the app index is a click away in the breadcrumbs).
+        context = {**(extra_context or {}), "pool": pool_status(), "is_nav_sidebar_enabled": False}
+        return super().changelist_view(request, context)
+
+    @admin.display(description="prospect", ordering="owner__email")
+    def prospect(self, sandbox: Sandbox) -> str:
+        """Who the sandbox is for: its owner's name (their e-mail on hover), or the sandbox's name if it has none."""
+        owner = sandbox.owner
+        if owner is None:
+            return format_html("{} <small>(no owner)</small>", sandbox.name)
+        return format_html('<span title="{}">{}</span>', owner.email, owner.get_full_name() or owner.email)
 
     @admin.display(description="company", ordering="owner__company")
     def company(self, sandbox: Sandbox) -> str:
+        """The prospect's company; for a partner's customer demo, the customer and the partner."""
+        if sandbox.purpose == Sandbox.Purpose.CUSTOMER_DEMO and sandbox.customer_company:
+            partner = f" (via {sandbox.partner.name})" if sandbox.partner is not None else ""
+            return f"{sandbox.customer_company}{partner}"
         return sandbox.owner.company if sandbox.owner is not None else ""
+
+    @admin.display(description="product", ordering="product")
+    def product_name(self, sandbox: Sandbox) -> str:
+        return catalogue.product_name(sandbox.product)
+
+    @admin.display(description="industry", ordering="industry")
+    def industry_name(self, sandbox: Sandbox) -> str:
+        return catalogue.industry_name(sandbox.industry)
+
+    @admin.display(description="role", ordering="role")
+    def role_name(self, sandbox: Sandbox) -> str:
+        return catalogue.role_name(sandbox.role)
+
+    @admin.display(description="status", ordering="status")
+    def state(self, sandbox: Sandbox) -> str:
+        """The status, flagged when the sandbox's storage is past the warning size (the figure is on its page)."""
+        label = sandbox.get_status_display()
+        warning = storage_warning(int(getattr(sandbox, "storage_bytes", 0) or 0))
+        return format_html('{} <strong title="{}">⚠</strong>', label, warning) if warning else label
+
+    @admin.display(description="expires", ordering="expires_at")
+    def expires(self, sandbox: Sandbox) -> str:
+        """Time left while it runs (the moment on hover); when it ended, for one that has."""
+        if sandbox.has_ended:
+            return f"ended {sandbox.ended_at:%d %b}" if sandbox.ended_at else "ended"
+        if sandbox.status != Sandbox.Status.READY or sandbox.expires_at is None:
+            return "—"
+        until = f"until {sandbox.expires_at:%d %b %Y %H:%M} UTC"
+        return format_html('<span title="{}">{} left</span>', until, self.time_left(sandbox))
+
+    @admin.display(description="last activity", ordering="last_accessed_at")
+    def last_activity(self, sandbox: Sandbox) -> str:
+        """When the sandbox was last used (its pages or API, by anyone), to the minute the usage flush allows."""
+        if sandbox.last_accessed_at is None:
+            return "never"
+        moment = f"{sandbox.last_accessed_at:%d %b %Y %H:%M} UTC"
+        return format_html('<span title="{}">{} ago</span>', moment, timesince(sandbox.last_accessed_at, depth=1))
 
     @admin.display(description="time left")
     def time_left(self, sandbox: Sandbox) -> str:
@@ -234,9 +345,17 @@ class SandboxAdmin(admin.ModelAdmin[Sandbox]):
         label = f"{size / 1024**2:.1f} MB"
         return format_html('<strong title="{}">⚠ {}</strong>', warning, label) if warning else label
 
-    @admin.display(description="")
-    def open_link(self, sandbox: Sandbox) -> str:
+    def row_links(self, sandbox: Sandbox) -> list[str]:
+        """The row's actions on a running sandbox, each a link: watch the prospect live (or, with no
+        owner, open it as staff). Subclasses add theirs."""
         if sandbox.status != Sandbox.Status.READY:
-            return ""
+            return []
+        if sandbox.owner_id is not None:
+            url = reverse("admin:sandboxes_sandbox_watch", args=[sandbox.pk])
+            return [format_html('<a href="{}" target="_blank" rel="noopener">Watch live</a>', url)]
         url = reverse("admin:sandboxes_sandbox_open", args=[sandbox.pk])
-        return format_html('<a href="{}" target="_blank" rel="noopener">Open as staff</a>', url)
+        return [format_html('<a href="{}" target="_blank" rel="noopener">Open as staff</a>', url)]
+
+    @admin.display(description="actions")
+    def row_actions(self, sandbox: Sandbox) -> str:
+        return format_html_join(mark_safe("<br>"), "{}", ((link,) for link in self.row_links(sandbox)))

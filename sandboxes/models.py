@@ -80,13 +80,18 @@ class Sandbox(TenantMixin):
         null=True, blank=True
     )
     auto_reset: models.BooleanField[bool, bool] = models.BooleanField(
-        default=True, help_text="Reset to the scenario's start every SANDBOX_AUTO_RESET_HOURS (24 h by default)."
+        default=True,
+        help_text="Reset to the scenario's start automatically after a day of running (the period is set for the "
+        "whole portal; 24 hours unless changed).",
     )
     reset_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
         null=True, blank=True, help_text="When the plant last started: ready, claimed or reset."
     )
     ended_at: models.DateTimeField[datetime | None, datetime | None] = models.DateTimeField(
-        null=True, blank=True, help_text="When it expired or was destroyed; purged SANDBOX_RETENTION_DAYS later."
+        null=True,
+        blank=True,
+        help_text="When it expired or was ended. Its record is deleted after the portal's retention period (7 days "
+        "unless changed).",
     )
     seed: models.IntegerField[int, int] = models.IntegerField(
         default=0, help_text="Its plant's random story: drawn when it is made or claimed, kept across resets."
@@ -103,6 +108,7 @@ class Sandbox(TenantMixin):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name_plural = "sandboxes"
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind__in=["portal", "template", "demo"]), name="sandbox_kind_known"
@@ -193,4 +199,5 @@ class SandboxAuditEntry(models.Model):
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
-        return f"{self.action} {self.from_status}→{self.to_status} by {self.actor_label or 'system'}"
+        action = self.action.replace("_", " ")
+        return f"{action} ({self.from_status} → {self.to_status}) by {self.actor_label or 'system'}"

@@ -4,7 +4,7 @@ anomaly, trigger an event and run the clock faster, each a change both sales and
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,6 +16,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django_tenants.utils import schema_context
 
+from analytics.selectors.leads import leads_scored
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
 from demoportal.core.webforms import BaseForm, bound_data
@@ -24,6 +25,7 @@ from sandboxes.models import Sandbox
 from simulation.engine.assets import ASSET_TYPES
 from simulation.models import ANOMALY_TYPES, RaisedAlarm
 from simulation.selectors.plant import asset_list, plant_get
+from simulation.selectors.staff import name_of_asset, plant_state
 from simulation.services import (
     ALARM_MESSAGE_MAX,
     MAX_OVERLAY_MINUTES,
@@ -33,27 +35,60 @@ from simulation.services import (
     clock_set,
 )
 
+Assets = list[tuple[int, str, str, str]]  # the plant's assets: (id, tag, type, name)
+
 
 class PlantChangeForm(BaseForm):
-    """A form of a change sales make in a running plant; it gets the plant's assets (id, tag, type)."""
+    """A form of a change sales make in a running plant; it gets the plant's assets (``Assets``)."""
 
-    def __init__(self, *args: Any, assets: list[tuple[int, str, str]], **kwargs: Any) -> None:
+    # Where a service's field errors go on the form: its ``asset_id`` is the form's ``asset``.
+    service_fields: ClassVar[dict[str, str]] = {"asset_id": "asset"}
+
+    def __init__(self, *args: Any, assets: Assets, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
 
 
-class AnomalyForm(PlantChangeForm):
-    """What sales inject into a prospect's live plant; each asset lists the anomalies its type can have."""
+def anomaly_choices(assets: Assets) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The anomalies each asset can take (the engine's rule, ``AssetType.overlay_refusal``), grouped by asset:
+    ``("Process heater H-101", [("65:excess_air", "H-101 — excess air"), ...])``, the asset's type added when
+    its name does not say it ("Hot-oil heater H-201 (process heater)"). An asset whose type takes none is left out."""
+    groups = []
+    for pk, tag, kind, name in assets:
+        asset_type = ASSET_TYPES.get(kind)
+        if asset_type is None:
+            continue
+        options = [
+            (f"{pk}:{anomaly}", f"{tag} — {label}")
+            for anomaly, label in ANOMALY_TYPES
+            if asset_type.overlay_refusal(anomaly) is None
+        ]
+        if options:
+            kind_name = asset_type.name.lower()
+            label = name_of_asset(tag, name)
+            groups.append((label if kind_name in label.lower() else f"{label} ({kind_name})", options))
+    return groups
 
-    asset = forms.ChoiceField()
-    type = forms.ChoiceField(choices=ANOMALY_TYPES)
+
+class AnomalyForm(PlantChangeForm):
+    """What sales inject into a prospect's live plant: the asset and the anomaly in one choice, grouped by
+    asset, so that only anomalies the asset can have are offered. The service checks the pair again."""
+
+    anomaly = forms.ChoiceField(label="Asset and anomaly", help_text="Only the anomalies each asset can have.")
     duration_minutes = forms.IntegerField(min_value=1, max_value=MAX_OVERLAY_MINUTES, initial=60)
     magnitude = forms.FloatField(min_value=0.1, max_value=3, initial=1.0, help_text="1 is the scenario's typical size.")
 
-    def __init__(self, *args: Any, assets: list[tuple[int, str, str]], **kwargs: Any) -> None:
+    service_fields: ClassVar[dict[str, str]] = {"asset_id": "anomaly", "type": "anomaly"}
+
+    def __init__(self, *args: Any, assets: Assets, **kwargs: Any) -> None:
         super().__init__(*args, assets=assets, **kwargs)
-        cast(forms.ChoiceField, self.fields["asset"]).choices = [
-            (pk, f"{tag} ({', '.join(ASSET_TYPES[kind].anomalies) or 'no anomalies'})") for pk, tag, kind in assets
-        ]
+        cast(forms.ChoiceField, self.fields["anomaly"]).choices = anomaly_choices(assets)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "anomaly" in cleaned:  # one of the offered "<asset id>:<type>", so both parts are there
+            asset, _, anomaly_type = cleaned["anomaly"].partition(":")
+            cleaned["asset"], cleaned["type"] = int(asset), anomaly_type
+        return cleaned
 
 
 class RaiseAlarmForm(PlantChangeForm):
@@ -63,10 +98,10 @@ class RaiseAlarmForm(PlantChangeForm):
     kind = forms.ChoiceField(choices=RaisedAlarm.KIND_CHOICES, initial="alarm")
     message = forms.CharField(max_length=ALARM_MESSAGE_MAX, help_text="What the prospect reads in the plant's alarms.")
 
-    def __init__(self, *args: Any, assets: list[tuple[int, str, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, assets: Assets, **kwargs: Any) -> None:
         super().__init__(*args, assets=assets, **kwargs)
         cast(forms.ChoiceField, self.fields["asset"]).choices = [
-            (pk, f"{tag} ({ASSET_TYPES[kind].name if kind in ASSET_TYPES else kind})") for pk, tag, kind in assets
+            (pk, f"{tag} ({ASSET_TYPES[kind].name if kind in ASSET_TYPES else kind})") for pk, tag, kind, _ in assets
         ]
 
 
@@ -78,8 +113,29 @@ class ClockForm(PlantChangeForm):
     )
 
 
+class AuditInline(sandboxes_admin.AuditInline):
+    """The audit trail, with the assets named by their tags (they live in the sandbox's schema)."""
+
+    def get_formset(self, request: HttpRequest, obj: Sandbox | None = None, **kwargs: Any) -> Any:
+        self.asset_tags: dict[int, str] | None = None  # read from the sandbox's schema at the first asset named
+        return super().get_formset(request, obj, **kwargs)
+
+    def detail_value(self, key: str, value: object) -> str:
+        if key != "asset_id":
+            return super().detail_value(key, value)
+        if self.asset_tags is None:
+            self.asset_tags = {}
+            if self.sandbox is not None and self.sandbox.status == Sandbox.Status.READY:
+                with schema_context(self.sandbox.schema_name):
+                    self.asset_tags = dict(asset_list().values_list("pk", "tag"))
+        return self.asset_tags.get(value, f"#{value}") if isinstance(value, int) else str(value)
+
+
 class SandboxAdmin(sandboxes_admin.SandboxAdmin):
-    """The sandbox admin, with the plant's live controls on each running sandbox."""
+    """The sandbox admin, with the plant's live controls on each running sandbox, and on its page its owner's
+    lead (score and stage), the plant's clock and the anomalies active in it."""
+
+    inlines = [sandboxes_admin.DomainInline, AuditInline]
 
     def get_urls(self) -> list[URLPattern]:
         anomaly = self.admin_site.admin_view(self.anomaly_view)
@@ -92,13 +148,30 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
             *super().get_urls(),
         ]
 
-    @admin.display(description="")
-    def open_link(self, sandbox: Sandbox) -> str:
-        opened = super().open_link(sandbox)
-        if not opened:
-            return opened
-        anomaly = reverse("admin:sandboxes_sandbox_anomaly", args=[sandbox.pk])
-        return format_html('{} · <a href="{}">Inject anomaly</a>', opened, anomaly)
+    def row_links(self, sandbox: Sandbox) -> list[str]:
+        links = super().row_links(sandbox)
+        if links:  # a running sandbox
+            anomaly = reverse("admin:sandboxes_sandbox_anomaly", args=[sandbox.pk])
+            links.append(format_html('<a href="{}">Inject anomaly</a>', anomaly))
+        return links
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Sandbox | None = None,
+    ) -> HttpResponse:
+        """The change page, with the running plant's clock and active anomalies (``plant_state``) above the
+        fields: what sales check before and during a call."""
+        if obj is not None and obj.status == Sandbox.Status.READY:
+            with schema_context(obj.schema_name):
+                context["plant_state"] = plant_state()
+        if obj is not None and obj.owner_id is not None:
+            context["lead"] = leads_scored().filter(user_id=obj.owner_id).first()  # its owner's score and stage
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def plant_change_view(
         self,
@@ -121,7 +194,7 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
             raise PermissionDenied
         assert isinstance(request.user, User)
         with schema_context(sandbox.schema_name):
-            assets = list(asset_list().values_list("pk", "tag", "type"))
+            assets = list(asset_list().values_list("pk", "tag", "type", "name"))
         form = form_class(bound_data(request), assets=assets)
         if request.method == "POST" and form.is_valid():
             try:
@@ -129,7 +202,8 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
                     message = change(sandbox, form.cleaned_data, request.user)
             except DomainError as error:
                 for field, problems in error.errors.items():
-                    form.add_error("asset" if field == "asset_id" else field, problems)
+                    field = form.service_fields.get(field, field)
+                    form.add_error(field if field in form.fields else None, problems)
             else:
                 self.message_user(request, message, messages.SUCCESS)
                 return redirect("admin:sandboxes_sandbox_change", sandbox.pk)

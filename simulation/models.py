@@ -18,7 +18,10 @@ class Plant(models.Model):
     scenario_version = models.CharField(max_length=40)
     name = models.CharField(max_length=200)
     seed = models.BigIntegerField()
-    started_at = models.DateTimeField(help_text="BASE_TS: history is the 12 months before it, live values after.")
+    # BASE_TS in the scenario files' markers ("BASE_TS - 3d").
+    started_at = models.DateTimeField(
+        help_text="When the plant's story starts: its history is the 12 months before, its live values after."
+    )
     # The plant's own clock: simulated now = clock_sim_at + (wall now - clock_wall_at) × time_scale,
     # re-anchored at each change of scale so it never jumps; no anchor yet means wall time.
     time_scale = models.PositiveIntegerField(
@@ -106,6 +109,7 @@ class InjectedAnomaly(models.Model):
 
     class Meta:
         ordering = ["starts_at"]
+        verbose_name_plural = "injected anomalies"
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(magnitude__gt=0) & models.Q(magnitude__lte=3), name="anomaly_magnitude_range"

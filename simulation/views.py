@@ -9,20 +9,21 @@ import dataclasses
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
 from demoportal.core.webforms import next_path
-from sandboxes.access import host_sandbox, portal_url, sandbox_member_required
+from sandboxes.access import host_acting, host_sandbox, portal_url, sandbox_member_required
 from simulation.forms import DEFAULT_OPERATING_HOURS, O2TrimForm, SavingsForm
 from simulation.models import Asset, Plant
 from simulation.selectors.pages import O2Trim, SavingsBasis, asset_overview, plant_home
 from simulation.selectors.plant import asset_get, plant_get
+from simulation.selectors.staff import prospect_page
 from simulation.services import (
     SavingsEstimate,
     alarm_acknowledge,
@@ -147,6 +148,7 @@ def asset_page(
     context = {
         **page_context(overview),
         "sandbox": host_sandbox(request),
+        "portal_url": portal_url(request),  # the layout's "My sandboxes" and the watch bar's way back
         "o2": o2_panel(overview.o2_trim, o2_form),
         "calculator": calculator_panel(overview.savings_basis, savings_form, savings),
         "read_only": getattr(request, "sandbox_read_only", False),
@@ -213,3 +215,21 @@ def asset_savings(request: HttpRequest, tag: str) -> HttpResponse:
         else:
             return asset_page(request, plant, asset, savings_form=form, savings=estimate)
     return asset_page(request, plant, asset, savings_form=form, status=400)
+
+
+@require_GET
+@sandbox_member_required
+def watching_prospect(request: HttpRequest) -> HttpResponse:
+    """For staff watching a prospect's sandbox, the page the prospect is on (``prospect_page``), which the
+    watch bar asks for every few seconds (``static/js/watching.js``): ``{"path", "title", "seen_at"}``, all
+    null before their first page; ``path`` null for a page the bar does not link to. 404 for anyone else."""
+    acting = host_acting(request)
+    if not acting.watching:
+        raise Http404("Only staff watching this sandbox ask where its prospect is.")
+    page = prospect_page(sandbox=acting.sandbox)
+    body: dict[str, str | None] = {"path": None, "title": None, "seen_at": None}
+    if page is not None:
+        body = {"path": page.path, "title": page.title, "seen_at": page.seen_at.isoformat()}
+    response = JsonResponse(body)
+    response["Cache-Control"] = "no-store"
+    return response

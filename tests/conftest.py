@@ -18,6 +18,8 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.db.backends.base.creation import TEST_DATABASE_PREFIX
+from django.test.utils import setup_databases, teardown_databases
 from django_tenants.utils import schema_context
 
 from demoportal.core import catalogue
@@ -45,6 +47,14 @@ def wait_for(predicate: Callable[[], Any], what: str, timeout: float = 30.0) -> 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     with django_db_blocker.unblock():
+        # pytest-django makes the test database only when a collected test is marked django_db or uses `db`; a
+        # run of `committed_db` tests alone (a browser test on its own) would otherwise write to the database
+        # DATABASE_URL names, and empty it of sandboxes at the end.
+        made_here = None
+        if not connection.settings_dict["NAME"].startswith(TEST_DATABASE_PREFIX):
+            made_here = setup_databases(
+                verbosity=0, interactive=False, aliases=dict.fromkeys(["default"]), serialized_aliases=set()
+            )
         portal_tenant_ensure()
         for industry in sorted(catalogue.scenarios()):
             template_ensure(industry=industry)
@@ -66,6 +76,8 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
+        if made_here is not None:
+            teardown_databases(made_here, verbosity=0)
 
 
 @pytest.fixture

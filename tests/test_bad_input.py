@@ -26,7 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import schema_context
 from rest_framework import serializers
 
-from analytics.apis import EventThrottle
+from analytics.apis.events import EventThrottle
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.engine.assets import ASSET_TYPES

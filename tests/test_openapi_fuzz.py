@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.contrib.auth.models import Group
 from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections, transaction
@@ -119,7 +120,9 @@ def owned_sandbox(sandbox: Sandbox, settings: Any) -> Sandbox:
 
 
 def staff_authorization() -> str:
+    """A salesperson's token: staff, and in Sales so that the leads and accounts API answers too."""
     user = User.objects.create_user(email="fuzz@vendor.example", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Sales"))
     return f"Token {Token.objects.create(user=user).key}"
 
 

@@ -14,12 +14,15 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from analytics.models import Lead
+from analytics.services.events import event_record
 from demoportal.core.models import Partner, User
 from sandboxes.models import Sandbox
 from simulation.models import Acknowledgement, Asset, RaisedAlarm
@@ -178,3 +181,145 @@ def test_the_events_api_takes_the_same_queries_for_2_and_22_acknowledged_alarms(
 
     queries_for_2, queries_for_22 = len(two.captured_queries), len(many.captured_queries)
     assert queries_for_22 == queries_for_2
+
+
+def leads_add(*, count: int, first: int) -> list[int]:
+    """``count`` leads, each a consenting prospect at a company of their own (every other one a colleague of
+    the previous) with a demo sandbox and an event in it, scored as in production; their ids."""
+    made = []
+    for n in range(first, first + count):
+        user = User.objects.create_user(
+            email=f"lead-{n}@company-{n // 2}.example", role="engineer", contact_consent_at=timezone.now()
+        )
+        (sandbox,) = Sandbox.objects.bulk_create(
+            [Sandbox(schema_name=f"lead_{n}", slug=f"lead-{n}", name=f"Plant {n}", industry="steel", owner=user)]
+        )
+        event_record(name="demo_started", user=user, sandbox=sandbox)
+        made.append(user.lead.pk)
+    return made
+
+
+def sales_api() -> APIClient:
+    user = User.objects.create_user(email="rep@vendor.example", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Sales"))
+    client = APIClient(HTTP_HOST="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+# tenant (search_path ×2, domain), token with its user, the groups (Sales or Marketing), the active rule set
+# (the decay's half-lives), the count; then the page of leads with their users and rule sets, and their
+# sandboxes (leads), or the page of accounts rolled up in one query (accounts).
+@pytest.mark.parametrize(("path", "ceiling"), [("/api/v1/leads", 9), ("/api/v1/accounts", 8)])
+def test_the_leads_and_accounts_lists_take_the_same_queries_for_2_and_6(
+    db: None, django_assert_max_num_queries: Any, path: str, ceiling: int
+) -> None:
+    sales = sales_api()
+    listed = leads_add(count=2, first=0)
+    ok(sales, path)  # warm-up
+
+    with django_assert_max_num_queries(ceiling) as two:
+        response = ok(sales, path)
+    assert response.json()["count"] == (2 if path.endswith("leads") else 1)
+
+    listed += leads_add(count=4, first=2)
+    with django_assert_max_num_queries(ceiling) as six:
+        response = ok(sales, path)
+    rows = response.json()["results"]
+    if path.endswith("leads"):
+        assert {row["id"] for row in rows} == set(listed)
+        assert all(len(row["sandboxes"]) == 1 for row in rows)
+    else:
+        assert [row["people"] for row in rows] == [2, 2, 2]
+
+    queries_for_2, queries_for_6 = len(two.captured_queries), len(six.captured_queries)
+    assert queries_for_6 == queries_for_2
+
+
+# --- the lead admin: the same count for few leads (or a short history) and for many --------------------
+
+
+def sales_signs_in() -> Client:
+    user = User.objects.create_user(email="sales-counted@vendor.example", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Sales"))
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    return client
+
+
+def admin_leads_add(*, count: int, first: int, domain: str = "plant.example") -> list[User]:
+    """``count`` consenting prospects of one company, each with a sandbox row (no schema) where they started a
+    demo, saw a tour step and asked for pricing: each a lead with fit and engagement lines."""
+    people = []
+    for n in range(first, first + count):
+        user = User.objects.create_user(
+            email=f"lead-{n}@{domain}", password="pw", role="engineer", contact_consent_at=timezone.now()
+        )
+        (sandbox,) = Sandbox.objects.bulk_create(
+            [
+                Sandbox(
+                    schema_name=f"lead_{n}",
+                    slug=f"lead-{n}",
+                    name=f"Lead plant {n}",
+                    industry="cement",
+                    product="thermalcommand",
+                    owner=user,
+                )
+            ]
+        )
+        event_record(name="demo_started", user=user, sandbox=sandbox)
+        event_record(name="feature_viewed", user=user, sandbox=sandbox, properties={"tour": "t", "step": "a"})
+        event_record(name="pricing_requested", user=user, sandbox=sandbox, properties={"sites": n})
+        people.append(user)
+    return people
+
+
+def test_the_leads_list_takes_the_same_queries_for_2_and_6(db: None, django_assert_max_num_queries: Any) -> None:
+    client = sales_signs_in()
+    admin_leads_add(count=2, first=0)
+    ok(client, "/admin/analytics/lead/")  # warm-up
+
+    # tenant (search_path ×2, domain), session, user, permissions (user's and groups'), the rule set in use
+    # (for the decay), the count, the page of leads with their users.
+    with django_assert_max_num_queries(10) as two:
+        response = ok(client, "/admin/analytics/lead/")
+    assert len(response.context["cl"].result_list) == 2
+
+    admin_leads_add(count=4, first=2)
+    with django_assert_max_num_queries(10) as six:
+        response = ok(client, "/admin/analytics/lead/")
+    assert len(response.context["cl"].result_list) == 6
+
+    assert len(six.captured_queries) == len(two.captured_queries)
+
+
+def test_the_lead_page_takes_the_same_queries_for_a_short_and_a_long_history(
+    db: None, django_assert_max_num_queries: Any
+) -> None:
+    client = sales_signs_in()
+    (lead_user,) = admin_leads_add(count=1, first=0)
+    admin_leads_add(count=1, first=1)  # a colleague
+    path = f"/admin/analytics/lead/{Lead.objects.get(user=lead_user).pk}/change/"
+    ok(client, path)  # warm-up
+
+    # tenant (3), session, user, permissions (2), the rule set in use and the lead (get_object), the
+    # breakdown, the sandboxes, their tour events, the calls to action, the rule set in use again and the
+    # committee, the stage history.
+    with django_assert_max_num_queries(16) as short:
+        response = ok(client, path)
+    assert len(response.context["page"].committee) == 1
+
+    admin_leads_add(count=4, first=2)  # more colleagues
+    second = Sandbox.objects.get(owner=lead_user)
+    Sandbox.objects.filter(pk=second.pk).update(status=Sandbox.Status.EXPIRED)
+    (more,) = Sandbox.objects.bulk_create(
+        [Sandbox(schema_name="lead_more", slug="lead-more", name="More", industry="steel", owner=lead_user)]
+    )
+    for name in ("demo_started", "report_generated", "savings_calculated", "sales_contact_requested", "poc_started"):
+        event_record(name=name, user=lead_user, sandbox=more, properties={"tour": "u", "step": name})
+    with django_assert_max_num_queries(16) as long:
+        response = ok(client, path)
+    page = response.context["page"]
+    assert (len(page.committee), len(page.sandboxes), len(page.calls_to_action)) == (5, 2, 3)
+
+    assert len(long.captured_queries) == len(short.captured_queries)

@@ -2,16 +2,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from demoportal.core import catalogue
+from demoportal.core.admin_filters import role_choices
 from demoportal.core.models import Partner, User
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin[User]):
+    """Everyone who signs in. A prospect's profile reads as they gave it, their role by the catalogue's name."""
+
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "company", "partner", "is_staff", "date_joined"]
     list_filter = ["partner", "is_staff", "is_superuser", "is_active", "groups"]
@@ -20,11 +25,42 @@ class UserAdmin(DjangoUserAdmin[User]):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name")}),
+        (
+            "Prospect profile",
+            {
+                "fields": (
+                    *("company", "job_title", "role", "phone", "country", "personal_email"),
+                    *("contact_consent_at", "contact_consent_version"),
+                )
+            },
+        ),
         ("Partner", {"fields": ("partner",)}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+    readonly_fields = ["role_name"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: User | None = None) -> Any:
+        """For whoever may only view a user, the role's name in place of its key."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+
+        def named(field: Any) -> Any:
+            return "role_name" if field == "role" else field
+
+        return [(name, {**options, "fields": tuple(map(named, options["fields"]))}) for name, options in fieldsets]
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "role":  # a catalogue key, chosen by its name
+            choices = [("", "—"), *role_choices()]
+            return forms.ChoiceField(choices=choices, required=False, label="Role", help_text=db_field.help_text)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    @admin.display(description="role")
+    def role_name(self, user: User) -> str:
+        return catalogue.role_name(user.role)
 
 
 class MemberInline(admin.TabularInline[User, Partner]):

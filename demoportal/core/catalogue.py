@@ -33,6 +33,23 @@ def roles() -> list[dict[str, Any]]:
     return list(catalogue()[1]["roles"]["roles"])
 
 
+def product_name(key: str) -> str:
+    """The product's name for a stored key ("emissionsguardian" → "EmissionsGuardian"); an unknown key as it is."""
+    found = product(key)
+    return str(found["name"]) if found is not None else key
+
+
+def industry_name(key: str) -> str:
+    """The industry of a scenario key ("oil_gas" → "Oil & gas"); an unknown key as it is."""
+    scenario = scenarios().get(key)
+    return scenario.industry if scenario is not None else key
+
+
+def role_name(key: str) -> str:
+    """A role's name for its key ("engineer" → "Process engineer"); an unknown key as it is."""
+    return next((str(role["name"]) for role in roles() if role["key"] == key), key)
+
+
 def tour_minutes(*, product: str, role: str) -> int:
     """Estimated length of the guided tour of ``product`` for ``role``, in minutes (``products.json``)."""
     for item in products():

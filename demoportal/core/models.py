@@ -101,7 +101,7 @@ class User(AbstractUser):
     # The prospect's profile, asked for at sign-up (staff and API-created logins may leave it empty).
     company = models.CharField(max_length=200, blank=True)
     job_title = models.CharField(max_length=200, blank=True)
-    role = models.CharField(max_length=20, blank=True, help_text="executive, engineer, operator or consultant")
+    role = models.CharField(max_length=20, blank=True, help_text="The role they chose at sign-up, from the catalogue.")
     phone = models.CharField(max_length=32, blank=True, help_text="International format, e.g. +44 20 7946 0958.")
     country = CountryField(blank=True)
     company_size = models.CharField(
@@ -114,7 +114,7 @@ class User(AbstractUser):
         null=True, blank=True, help_text="When they agreed to be contacted (sign-up)."
     )
     contact_consent_version = models.CharField(
-        max_length=20, blank=True, help_text="Which wording they agreed to (CONTACT_CONSENT_VERSION)."
+        max_length=20, blank=True, help_text="Which version of the consent wording they agreed to."
     )
     personal_email = models.BooleanField(
         default=False, help_text="A free-mail address (gmail.com and the like): allowed, but scores lower."

@@ -11,10 +11,13 @@ from typing import Any
 from django.contrib.auth.management import create_permissions
 
 STAFF_GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    # Sales manage prospects' sandboxes during calls; they never delete users or edit domains by hand.
+    # Sales manage prospects' sandboxes during calls; they never delete users, nor add or edit domains (a
+    # sandbox's host is made with it by provisioning).
     "Sales": {
         "sandboxes.sandbox": ("view", "change"),
         "sandboxes.domain": ("view",),
+        # A sandbox's audit trail, on its page: what was done to it and by whom.
+        "sandboxes.sandboxauditentry": ("view",),
         "demoportal.user": ("view",),
         "demoportal.partner": ("view",),
         # What prospects asked for from their sandbox: sales follow each up and tick it handled.
@@ -45,6 +48,9 @@ STAFF_GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "analytics.ruleset": ("view", "add", "change"),
         "analytics.rule": ("view", "add", "change", "delete"),
         "analytics.rescorejob": ("view", "add"),
+        # The hand-raisers (pricing and POC requests), to judge lead quality; sales alone tick them handled.
+        "crm.pricingrequest": ("view",),
+        "crm.pocrequest": ("view",),
     },
 }
 

@@ -34,7 +34,9 @@ class SignupForm(BaseForm):
     version of the wording shown (CONTACT_CONSENT_VERSION).
     """
 
-    field_order = ["email", "password1", "password2", "company", "job_title", "role", "company_size", "country", "phone"]
+    field_order = [
+        *("email", "password1", "password2", "company", "job_title", "role", "company_size", "country", "phone"),
+    ]
 
     company = forms.CharField(max_length=200)
     job_title = forms.CharField(max_length=200)

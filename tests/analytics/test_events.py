@@ -113,7 +113,7 @@ def test_a_time_far_from_now_is_refused(prospect: tuple[APIClient, User], occurr
 def test_the_endpoint_is_rate_limited(
     prospect: tuple[APIClient, User], settings: Any, test_redis: redis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from analytics.apis import EventThrottle
+    from analytics.apis.events import EventThrottle
 
     monkeypatch.setattr(EventThrottle, "THROTTLE_RATES", {"events": "3/min"})
     client, _ = prospect

@@ -59,7 +59,7 @@ def test_starting_a_demo_makes_a_lead_with_fit_and_engagement_apart(demo: tuple[
         ["steel"],
     )
     assert lead.stage == Lead.Stage.LEAD
-    scored = leads_scored().get(pk=lead.pk)
+    scored: Any = leads_scored().get(pk=lead.pk)  # with its annotations
     assert (scored.engagement_score, scored.total_score) == (5, 75)
 
 
@@ -131,7 +131,8 @@ def test_old_points_are_worth_less_when_read(demo: tuple[User, Sandbox]) -> None
     # the demo's start and the second visit it now makes (5 + 10) halve in a month; the tour done a day
     # earlier has halved a little more
     assert engagement_now(lead, month_later) == pytest.approx(15 / 2 + 20 * 0.5 ** (31 / 30), rel=0.001)
-    assert leads_scored(month_later).get(pk=lead.pk).engagement_score == round(engagement_now(lead, month_later))
+    shown: Any = leads_scored(month_later).get(pk=lead.pk)
+    assert shown.engagement_score == round(engagement_now(lead, month_later))
     assert lead.fit_score == 70  # fit never decays
 
 

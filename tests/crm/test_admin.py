@@ -117,10 +117,78 @@ def test_a_booked_slot_cannot_be_deleted(sales_client: Client, requests_made: di
     assert SalesCallSlot.objects.filter(pk=slot.pk).exists()
 
 
-def test_marketing_does_not_see_the_requests(client: Client, requests_made: dict[str, object]) -> None:
+@pytest.fixture
+def marketing_client(client: Client, db: None) -> Client:
     marketer = User.objects.create_user(email="m@vendor.example", password="pw", is_staff=True)
     marketer.groups.add(Group.objects.get(name="Marketing"))
     client.force_login(marketer)
     client.defaults["HTTP_HOST"] = "localhost"
+    return client
 
-    assert client.get("/admin/crm/pricingrequest/").status_code == 403
+
+@pytest.mark.parametrize("model", ["pricingrequest", "pocrequest"])
+def test_marketing_read_the_hand_raisers_but_change_nothing(
+    marketing_client: Client, requests_made: dict[str, object], model: str
+) -> None:
+    request = requests_made[model]
+    assert isinstance(request, PricingRequest | PocRequest)
+
+    listing = marketing_client.get(f"/admin/crm/{model}/")
+    detail = marketing_client.get(f"/admin/crm/{model}/{request.pk}/change/")
+    posted = marketing_client.post(f"/admin/crm/{model}/{request.pk}/change/", {"handled": "on"})
+    bulk = marketing_client.post(
+        f"/admin/crm/{model}/",
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": request.pk,
+            "form-0-handled": "on",
+            "_save": "1",
+        },
+    )
+    action = marketing_client.post(f"/admin/crm/{model}/", {"action": "mark_handled", "_selected_action": [request.pk]})
+
+    assert (listing.status_code, detail.status_code) == (200, 200)
+    assert b"Gulf Refining" in listing.content
+    assert b'name="form-0-handled"' not in listing.content  # no box to tick
+    assert b"mark_handled" not in listing.content  # nor the action
+    assert b'name="_save"' not in detail.content  # no save button
+    assert b'name="handled"' not in detail.content
+    assert (posted.status_code, bulk.status_code) == (403, 403)
+    assert action.status_code in (200, 302)  # Django's "no action selected", not the action
+    request.refresh_from_db()
+    assert not request.handled
+
+
+def test_marketing_see_no_call_bookings_or_slots(marketing_client: Client, requests_made: dict[str, object]) -> None:
+    assert marketing_client.get("/admin/crm/salescallbooking/").status_code == 403
+    assert marketing_client.get("/admin/crm/salescallslot/").status_code == 403
+
+
+def test_requests_read_with_names_not_keys(sales_client: Client, requests_made: dict[str, object]) -> None:
+    pricing, poc, booking = (requests_made[m] for m in ("pricingrequest", "pocrequest", "salescallbooking"))
+
+    listing = sales_client.get("/admin/crm/pricingrequest/")
+    html = listing.content.decode()
+    filters = {
+        spec.title: [c["display"] for c in spec.choices(listing.context["cl"])]
+        for spec in listing.context["cl"].filter_specs
+    }
+
+    assert str(pricing) == "Pricing for ThermalCommand (Ada Buyer, Gulf Refining)"
+    assert str(poc) == "POC of ThermalCommand from Jan 2030 (Ada Buyer, Gulf Refining)"
+    assert str(booking).startswith("Call with Ada Buyer, Gulf Refining: ")
+    assert '<td class="field-product_name">ThermalCommand</td>' in html
+    assert '<td class="field-industry_name">Oil &amp; gas</td>' in html
+    assert ">thermalcommand<" not in html
+    assert ">oil_gas<" not in html
+    assert "EmissionsGuardian" in filters["product"]
+    assert "Oil & gas" in filters["industry"]
+
+
+def test_a_request_of_a_prospect_without_a_name_or_company_reads_their_e_mail(db: None) -> None:
+    anonymous = User.objects.create_user(email="someone@plant.example", password="pw")
+
+    pricing = PricingRequest(user=anonymous, product="", company_size="1-249", sites=1, timeframe="0-3m")
+
+    assert str(pricing) == "Pricing for a product (someone@plant.example)"

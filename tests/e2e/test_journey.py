@@ -53,6 +53,16 @@ def rows(sql: str, email: str) -> list[tuple[Any, ...]]:
         return conn.execute(sql, [email]).fetchall()
 
 
+def lead_of(email: str) -> tuple[str, str]:
+    """The stage of the prospect's lead, and why."""
+    ((stage, reason),) = rows(
+        "SELECT l.stage, l.stage_reason FROM analytics_lead l JOIN demoportal_user u ON u.id = l.user_id"
+        " WHERE u.email = %s",
+        email,
+    )
+    return stage, reason
+
+
 def events_of(email: str) -> list[str]:
     found = rows(
         "SELECT e.name FROM analytics_event e JOIN demoportal_user u ON u.id = e.user_id"
@@ -100,12 +110,22 @@ def test_a_prospect_signs_up_verifies_starts_a_demo_books_a_call_and_signs_out(p
                 journey.shoot(phone, ARTEFACTS, "too-wide")  # the artefact shows what sticks out
             assert width <= 360, f"{url} is {width} px wide on a 360 px phone: {phone.evaluate(WIDER_THAN_THE_SCREEN)}"
 
+        home = page.url
         booked = journey.book_call(page, ARTEFACTS)
         assert "The invitation is in your inbox" in booked
         invitation = journey.mailbox_message(page, portal, "Your call with").inner_text()
         assert f"To {EMAIL}" in invitation
         assert "The invitation is attached" in invitation
-        page.go_back()
+
+        # Booking a call is a hand-raise: the lead is an MQL at once, the Sales login is told by e-mail with
+        # the breakdown, and the prospect's sandbox gets a week more, which its bar shows.
+        assert lead_of(EMAIL) == ("mql", "Hand-raise: booked a sales call about ThermalCommand")
+        told = journey.mailbox_message(page, portal, "New MQL").inner_text()
+        assert "To sales@example.com" in told
+        assert "+40 booked a sales call about ThermalCommand" in told
+        page.goto(home)
+        expect(page.locator(".extension-notice")).to_have_text("Our sales team gave you 7 more days to evaluate.")
+        journey.shoot(page, ARTEFACTS, "08-sandbox-extended-for-a-qualified-lead")
 
         journey.sign_out(page)
         assert page.get_by_role("link", name="Sign in").first.is_visible()

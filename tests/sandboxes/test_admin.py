@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
+from pytest_django.asserts import assertContains
 
-from demoportal.core.models import User
+from demoportal.core.models import Partner, User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create
-from simulation.models import Asset, InjectedAnomaly, RaisedAlarm
+from simulation.models import Asset, RaisedAlarm
 from simulation.selectors.plant import plant_get
 
 pytestmark = pytest.mark.django_db
@@ -94,15 +101,131 @@ def test_marketing_cannot_run_actions(client: Client) -> None:
     assert not sandbox.audit_entries.filter(action="reset").exists()
 
 
-def test_the_list_shows_company_storage_and_last_access(sales: Client) -> None:
-    owner = User.objects.create_user(email="buyer@steel.example", password="pw", company="Northern Steel")
-    sandbox_create(slug="columns-one", name="Columns", scenario="steel", owner=owner, product="thermalcommand")
+def test_the_list_keeps_the_columns_a_salesperson_needs_and_the_row_actions(sales: Client) -> None:
+    owner = User.objects.create_user(
+        email="buyer@steel.example", password="pw", first_name="Ada", last_name="Steel", company="Northern Steel"
+    )
+    sandbox_create(slug="columns-one", name="Columns", scenario="steel", owner=owner, product="wasteheatrecovery")
+    sandbox_create(slug="columns-nobody", name="Nobody's", scenario="cement")
+
+    page = sales.get(f"{CHANGELIST}?q=columns", HTTP_HOST="localhost")
+
+    assert page.context["cl"].list_display == [
+        *("action_checkbox", "prospect", "company", "product_name", "industry_name", "state", "expires"),
+        *("last_activity", "row_actions"),
+    ]
+    html = page.content.decode()
+    assert '<span title="buyer@steel.example">Ada Steel</span>' in html
+    assert "Northern Steel" in html
+    assert "WasteHeatRecovery</td>" in html
+    assert "Steel</td>" in html
+    assert "never</td>" in html  # no activity yet
+    assert "Watch live" in html  # the prospect's, read-only
+    assert "Open as staff" in html  # the one nobody owns
+    assert html.count(">Inject anomaly</a>") == 2
+    assert page.context["is_nav_sidebar_enabled"] is False  # the width goes to the columns
+
+
+def test_the_list_names_products_industries_and_statuses_never_their_keys(sales: Client) -> None:
+    owner = User.objects.create_user(email="plant@food.example", password="pw")
+    sandbox_create(slug="keys-one", name="Keys", scenario="food_beverage", owner=owner, product="emissionsguardian")
 
     page = sales.get(CHANGELIST, HTTP_HOST="localhost")
+    row = page.content.decode().split('class="field-prospect"', 2)[1]  # the first row
 
-    assert b"Northern Steel" in page.content
-    assert b" MB</td>" in page.content  # the schema's size
-    assert b"Open as staff" in page.content
+    assert "EmissionsGuardian" in row
+    assert "Food &amp; beverage" in row
+    assert "Ready" in row
+    assert "emissionsguardian" not in row
+    assert "food_beverage" not in row
+    filters = {
+        spec.title: [choice["display"] for choice in spec.choices(page.context["cl"])]
+        for spec in page.context["cl"].filter_specs
+    }
+    assert "Oil & gas" in filters["industry"]
+    assert "oil_gas" not in filters["industry"]
+    assert "Process engineer" in filters["role"]
+    assert "Pooled" not in filters["status"]  # the pool is not listed
+
+
+def test_the_list_filters_by_the_catalogue_key_behind_a_name(sales: Client) -> None:
+    sandbox_create(slug="filter-steel", name="Steel", scenario="steel")
+    sandbox_create(slug="filter-cement", name="Cement", scenario="cement")
+
+    page = sales.get(f"{CHANGELIST}?industry=steel", HTTP_HOST="localhost")
+
+    assert [s.slug for s in page.context["cl"].result_list] == ["filter-steel"]
+
+
+def test_the_list_shows_time_left_last_activity_and_flags_a_sandbox_past_its_storage(
+    sales: Client, settings: Any
+) -> None:
+    sandbox = sandbox_create(slug="busy-one", name="Busy", scenario="cement")
+    Sandbox.objects.filter(pk=sandbox.pk).update(last_accessed_at=timezone.now() - timedelta(minutes=5))
+    settings.SANDBOX_STORAGE_WARNING_BYTES = 1024  # any schema is more
+
+    html = sales.get(CHANGELIST, HTTP_HOST="localhost").content.decode()
+    change_page = sales.get(f"{CHANGELIST}{sandbox.pk}/change/", HTTP_HOST="localhost").content.decode()
+
+    assert "5\xa0minutes ago" in html  # timesince joins with a no-break space
+    assert "min left</span>" in html
+    assert 'Ready <strong title="Uses ' in html  # ⚠ beside the status; the size is on the change page
+    assert " MB</strong>" in change_page
+
+
+def test_marketing_sees_the_list_without_the_actions_it_may_not_take(client: Client) -> None:
+    marketer = User.objects.create_user(email="mkt-list@vendor.example", password="pw", is_staff=True)
+    marketer.groups.add(Group.objects.get(name="Marketing"))
+    client.force_login(marketer)
+    sandbox_create(slug="mkt-list", name="Mkt", scenario="cement", owner=marketer)
+
+    page = sales_list = client.get(CHANGELIST, HTTP_HOST="localhost")
+
+    assert "row_actions" not in page.context["cl"].list_display
+    assert b"Watch live" not in sales_list.content
+
+
+def test_the_change_page_names_the_demo_by_the_catalogue(sales: Client) -> None:
+    owner = User.objects.create_user(email="exec@cement.example", password="pw")
+    sandbox = sandbox_create(
+        slug="named-one", name="Named", scenario="cement", owner=owner, product="boileroptimizer", role="executive"
+    )
+
+    html = sales.get(f"{CHANGELIST}{sandbox.pk}/change/", HTTP_HOST="localhost").content.decode()
+
+    for name in ("BoilerOptimizer", "Cement", "Executive"):
+        assert f'<div class="readonly">{name}</div>' in html
+    assert '<div class="readonly">boileroptimizer</div>' not in html
+
+
+def test_sales_see_the_audit_trail_in_words(sales: Client) -> None:
+    sandbox = sandbox_create(slug="audit-words", name="Audit", scenario="cement")
+    act(sales, "extend_24h", sandbox)
+
+    page = sales.get(f"{CHANGELIST}{sandbox.pk}/change/", HTTP_HOST="localhost")
+
+    assertContains(page, '<td class="field-what"><p>extend</p></td>', html=True)
+    assertContains(
+        page, '<td class="field-details"><p>hours: 24; reason: Extended by sales in the admin</p></td>', html=True
+    )
+    assertContains(page, "extend (ready → ready) by sales@vendor.example")
+
+
+def test_nobody_adds_a_domain_in_the_admin(sales: Client, admin_client: Client) -> None:
+    """Domains are made with their sandbox by provisioning: Sales hold no permission to add, change or delete
+    one, there is no domain admin page to add one on, and the sandbox's page offers no "Add another"."""
+    sandbox = sandbox_create(slug="domains-one", name="Domains", scenario="cement")
+    codenames = set(Group.objects.get(name="Sales").permissions.values_list("codename", flat=True))
+
+    assert {"add_domain", "change_domain", "delete_domain"}.isdisjoint(codenames)
+    assert sales.get("/admin/sandboxes/domain/add/", HTTP_HOST="localhost").status_code == 404
+    assert (
+        sales.post("/admin/sandboxes/domain/add/", {"domain": "x.localhost"}, HTTP_HOST="localhost").status_code == 404
+    )
+    for client in (sales, admin_client):
+        page = client.get(f"{CHANGELIST}{sandbox.pk}/change/", HTTP_HOST="localhost")
+        assert b"domains-one.localhost" in page.content
+        assert page.context["inline_admin_formsets"][0].has_add_permission is False
 
 
 def test_open_as_staff_signs_the_salesperson_into_the_sandbox_and_is_audited(sales: Client) -> None:
@@ -165,44 +288,6 @@ def test_auto_reset_is_a_per_sandbox_setting_in_the_admin(sales: Client) -> None
 
     sandbox.refresh_from_db()
     assert not sandbox.auto_reset
-
-
-def test_sales_inject_an_anomaly_from_the_admin_and_it_is_audited(sales: Client, sandbox: Sandbox) -> None:
-    with schema_context(sandbox.schema_name):
-        heater = Asset.objects.get(tag="H-101").pk
-    page = sales.get(f"{CHANGELIST}{sandbox.pk}/anomaly/", HTTP_HOST="localhost")
-    assert page.status_code == 200
-    assert b"H-101 (" in page.content
-
-    response = sales.post(
-        f"{CHANGELIST}{sandbox.pk}/anomaly/",
-        {"asset": heater, "type": "excess_air", "duration_minutes": 45, "magnitude": 1.5},
-        HTTP_HOST="localhost",
-    )
-
-    assert response.status_code == 302
-    with schema_context(sandbox.schema_name):
-        injected = InjectedAnomaly.objects.get()
-    assert (injected.type, injected.magnitude, injected.created_by) == ("excess_air", 1.5, "sales@vendor.example")
-    assert sandbox.audit_entries.filter(action="anomaly_injected", detail__type="excess_air").exists()
-
-
-def test_an_anomaly_the_asset_cannot_have_is_a_form_error_and_nothing_is_injected(
-    sales: Client, sandbox: Sandbox
-) -> None:
-    with schema_context(sandbox.schema_name):
-        heater = Asset.objects.get(tag="H-101").pk
-
-    response = sales.post(
-        f"{CHANGELIST}{sandbox.pk}/anomaly/",
-        {"asset": heater, "type": "trap_failure", "duration_minutes": 45, "magnitude": 1},
-        HTTP_HOST="localhost",
-    )
-
-    assert response.status_code == 400
-    assert "type" in response.context["form"].errors
-    with schema_context(sandbox.schema_name):
-        assert not InjectedAnomaly.objects.exists()
 
 
 def test_injecting_needs_the_sales_permission(client: Client, sandbox: Sandbox) -> None:
@@ -315,3 +400,34 @@ def test_a_clock_out_of_range_is_a_form_error_and_the_plant_keeps_its_pace(
         assert plant is not None
         assert plant.time_scale == 1
     assert not sandbox.audit_entries.filter(action="clock_set").exists()
+
+
+def test_the_list_takes_the_same_queries_for_1_and_4_sandboxes(
+    sales: Client, django_assert_max_num_queries: Any
+) -> None:
+    def listed() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert sales.get(CHANGELIST, HTTP_HOST="localhost").status_code == 200
+        return len(captured)
+
+    partner = Partner.objects.create(name="Acme Integration", slug="acme")
+    owner = User.objects.create_user(email="first@plant.example", password="pw", company="First Plant")
+    sandbox_create(slug="count-0", name="Count", scenario="cement", owner=owner, product="thermalcommand")
+    listed()  # warm-up
+    one = listed()
+    for n in range(1, 4):
+        someone = User.objects.create_user(email=f"p{n}@partner.example", password="pw", partner=partner)
+        sandbox_create(
+            slug=f"count-{n}",
+            name="Count",
+            scenario="steel",
+            owner=someone,
+            product="boileroptimizer",
+            partner=partner,
+            purpose=Sandbox.Purpose.CUSTOMER_DEMO,
+            customer_company=f"Customer {n}",
+        )
+
+    with django_assert_max_num_queries(one):  # owners and partners come with the page: no query per row
+        page = sales.get(CHANGELIST, HTTP_HOST="localhost")
+    assert b"Customer 3 (via Acme Integration)" in page.content

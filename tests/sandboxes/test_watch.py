@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from analytics.models import Event
+from analytics.services.events import event_record
 from crm.models import PricingRequest
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
@@ -183,3 +188,117 @@ def test_staff_entry_is_a_service_that_audits_and_refuses_what_has_nothing_to_en
         with pytest.raises(DomainError, match=says):
             sandbox_staff_entry(sandbox=sandbox, actor=seller, watching=watching)
     assert sandbox.audit_entries.filter(actor=seller).count() == 2  # a refusal audits nothing
+
+
+# --- the watch bar: back to the admin, and where the prospect is ------------------------------------
+
+WHERE = "/watching/prospect"
+
+
+def page_viewed(user: User, sandbox: Sandbox | None, path: str, minutes_ago: int) -> None:
+    """What the page's script records when ``user`` opens ``path`` in ``sandbox`` (static/js/sandbox.js)."""
+    occurred_at = timezone.now() - timedelta(minutes=minutes_ago)
+    event_record(
+        name="page_view",
+        user=user,
+        sandbox=sandbox,
+        properties={"path": path},
+        occurred_at=occurred_at,
+        source="client",
+    )
+
+
+def test_the_watch_bar_leads_back_to_the_sandbox_in_the_admin(sales: Client, sandbox: Sandbox, prospect: User) -> None:
+    admin_page = reverse("admin:sandboxes_sandbox_change", args=[sandbox.pk], urlconf="demoportal.urls")
+    back = f'<a href="http://localhost{admin_page}" id="watch-back-to-admin">Back to the admin</a>'
+
+    for path in ("/", "/assets/H-101/", "/contact/pricing/", "/materials/"):
+        html = sales.get(path, HTTP_HOST=HOST).content.decode()
+        assert back in html, path
+        assert 'data-watch-url="/watching/prospect"' in html
+        assert "js/watching.js" in html
+
+
+def test_the_owner_has_no_watch_bar(client: Client, sandbox: Sandbox, prospect: User) -> None:
+    client.force_login(prospect)
+
+    html = client.get("/", HTTP_HOST=HOST).content.decode()
+
+    assert "watch-back-to-admin" not in html
+    assert "watching.js" not in html
+
+
+def test_a_watcher_learns_the_page_the_prospect_is_on(sales: Client, sandbox: Sandbox, prospect: User) -> None:
+    assert sales.get(WHERE, HTTP_HOST=HOST).json() == {"path": None, "title": None, "seen_at": None}
+
+    page_viewed(prospect, sandbox, "/assets/H-101/", minutes_ago=3)
+    on_the_heater = sales.get(WHERE, HTTP_HOST=HOST)
+    page_viewed(prospect, sandbox, "/contact/pricing/", minutes_ago=1)
+    on_pricing = sales.get(WHERE, HTTP_HOST=HOST).json()
+
+    with schema_context(sandbox.schema_name):
+        heater = Asset.objects.get(tag="H-101")
+    assert on_the_heater.status_code == 200
+    assert on_the_heater["Cache-Control"] == "no-store"
+    assert (on_the_heater.json()["path"], on_the_heater.json()["title"]) == ("/assets/H-101/", heater.name)
+    assert (on_pricing["path"], on_pricing["title"]) == ("/contact/pricing/", "Request pricing")
+    assert on_pricing["seen_at"].startswith(str(timezone.now().year))
+
+
+def test_only_the_owners_own_page_views_in_this_sandbox_count(sales: Client, sandbox: Sandbox, prospect: User) -> None:
+    page_viewed(prospect, sandbox, "/", minutes_ago=10)
+    colleague = User.objects.create_user(email="colleague@refinery.example", password="pw")
+    page_viewed(colleague, sandbox, "/contact/poc/", minutes_ago=1)  # someone else in the sandbox
+    page_viewed(prospect, None, "/materials/", minutes_ago=1)  # the owner, outside this sandbox
+
+    where = sales.get(WHERE, HTTP_HOST=HOST).json()
+
+    assert (where["path"], where["title"]) == ("/", "Plant overview")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "https://elsewhere.example/",
+        "//elsewhere.example/",
+        "javascript:alert(1)",
+        "/enter/a-one-time-token",  # a hand-off link must never be followed
+        "/sign-out",
+        "/api/v1/sandboxes",
+        "/no/such/page/",
+        "/assets/NO-SUCH/",
+        "/\\elsewhere.example",
+        "/" + "a" * 400,
+        "",
+    ],
+)
+def test_a_page_the_watcher_may_not_be_sent_to_gets_no_link(
+    sales: Client, sandbox: Sandbox, prospect: User, path: str
+) -> None:
+    page_viewed(prospect, sandbox, path, minutes_ago=1)
+
+    where = sales.get(WHERE, HTTP_HOST=HOST).json()
+
+    assert where["path"] is None
+    assert where["title"] == "a page the watch bar cannot take you to"
+
+
+def test_a_page_view_without_a_path_gets_no_link(sales: Client, sandbox: Sandbox, prospect: User) -> None:
+    event_record(name="page_view", user=prospect, sandbox=sandbox, properties={"path": ["/"]})
+
+    assert sales.get(WHERE, HTTP_HOST=HOST).json()["path"] is None
+
+
+def test_only_a_watcher_asks_where_the_prospect_is(client: Client, sandbox: Sandbox, prospect: User) -> None:
+    page_viewed(prospect, sandbox, "/", minutes_ago=1)
+    assert client.get(WHERE, HTTP_HOST=HOST).status_code == 302  # not signed in: to the portal's sign-in
+
+    client.force_login(prospect)
+    assert client.get(WHERE, HTTP_HOST=HOST).status_code == 404  # the owner is not watching anyone
+
+    client.force_login(User.objects.create_user(email="stranger@plant.example", password="pw"))
+    assert client.get(WHERE, HTTP_HOST=HOST).status_code == 404
+
+
+def test_nobody_watches_a_sandbox_nobody_owns(sales: Client, sandbox: Sandbox) -> None:
+    assert sales.get(WHERE, HTTP_HOST=HOST).status_code == 404  # staff on it have control, not a watch bar

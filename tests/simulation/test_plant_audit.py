@@ -71,7 +71,7 @@ def test_an_anomaly_injected_through_the_api_or_the_admin_is_audited_alike(sales
         salesperson,
         sandbox,
         "anomaly",
-        {"asset": heater, "type": "excess_air", "duration_minutes": 45, "magnitude": 1.5},
+        {"anomaly": f"{heater}:excess_air", "duration_minutes": 45, "magnitude": 1.5},
     )
 
     api, admin = entries(sandbox, "anomaly_injected")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('demoportal', '0008_tour_progress_moved'),
+        ('demoportal', '0009_user_help_texts_in_words'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sandboxes', '0007_sandbox_seed'),
+        ('sandboxes', '0008_sandbox_plural_and_help_texts'),
     ]
 
     operations = [

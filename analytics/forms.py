@@ -1,0 +1,246 @@
+"""The admin's forms for leads and scoring rules.
+
+The stage forms only read what was typed (a number is a number); whether the move is allowed — a reason
+given, a value above 0, a currency code, the lead's stage — is the service's rule (``lead_stage_set``),
+and its ``DomainError`` messages are put back on these forms, beside the field they name.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django import forms
+
+from analytics.models import EVENT_NAMES, Rule, RuleSet
+from analytics.scoring import DERIVED_SIGNALS
+from analytics.services.leads import COMPANY_SIZE_SIGNALS
+from demoportal.core import catalogue
+from demoportal.core.exceptions import DomainError
+from demoportal.core.webforms import BaseForm, SingleValueFieldsMixin
+
+REASON_MAX = 300  # LeadStageChange.reason
+
+
+class StageForm(BaseForm):
+    """One of sales' stage actions on a lead (``analytics.services.leads.STAGE_ACTIONS``)."""
+
+    action: ClassVar[str]
+    title: ClassVar[str]
+    submit: ClassVar[str]
+    help: ClassVar[str] = ""
+    danger: ClassVar[bool] = False
+
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_MAX,
+        label="Note",
+        widget=forms.TextInput(attrs={"placeholder": "Optional", "size": 34}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", self.action)
+        super().__init__(*args, **kwargs)
+
+    def service_arguments(self) -> dict[str, Any]:
+        """What ``lead_stage_set`` takes from this form (after ``is_valid``)."""
+        return {"reason": self.cleaned_data["reason"]}
+
+    def add_domain_error(self, error: DomainError) -> None:
+        """Put the service's refusal on the form: a message per field it names, the rest above the form."""
+        named = {"opportunity_value": "value"}
+        for field, problems in error.errors.items():
+            target = named.get(field, field)
+            if target in self.fields:
+                self.add_error(target, problems)
+            else:
+                self.add_error(None, error.detail)
+                break
+        if not error.errors:
+            self.add_error(None, error.detail)
+
+
+class AcceptForm(StageForm):
+    action = "accept"
+    title = "Accept"
+    submit = "Accept as SQL"
+    help = "Sales take it on: the lead becomes a sales-qualified lead."
+
+
+class OpportunityForm(StageForm):
+    action = "opportunity"
+    title = "Record an opportunity"
+    submit = "Record opportunity"
+    help = "Its value is what the dashboards add up."
+
+    value = forms.DecimalField(
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        label="Value",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "e.g. 120000", "size": 12}),
+    )
+    currency = forms.CharField(
+        required=False,
+        initial="USD",
+        label="Currency",
+        widget=forms.TextInput(attrs={"size": 4, "maxlength": 3, "autocapitalize": "characters"}),
+    )
+    field_order = ["value", "currency", "reason"]
+
+    def service_arguments(self) -> dict[str, Any]:
+        return {
+            **super().service_arguments(),
+            "opportunity_value": self.cleaned_data["value"],
+            "currency": self.cleaned_data["currency"].strip(),
+        }
+
+
+class RecycleForm(StageForm):
+    action = "recycle"
+    title = "Recycle"
+    submit = "Recycle"
+    help = "Back to marketing's nurturing; a new hand-raise brings the lead back."
+
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_MAX,
+        label="Reason",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. no budget until next year", "size": 34}),
+    )
+
+
+class DisqualifyForm(StageForm):
+    action = "disqualify"
+    title = "Disqualify"
+    submit = "Disqualify"
+    help = "Not a prospect (a competitor, a student, a wrong fit); reopen it if that was wrong."
+    danger = True
+
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_MAX,
+        label="Reason",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. competitor", "size": 34}),
+    )
+
+
+class ReopenForm(StageForm):
+    action = "reopen"
+    title = "Reopen"
+    submit = "Reopen as lead"
+    help = "Back to an open lead, scored as before."
+
+
+STAGE_FORMS: dict[str, type[StageForm]] = {
+    form.action: form for form in (AcceptForm, OpportunityForm, RecycleForm, DisqualifyForm, ReopenForm)
+}
+
+
+# SCORING RULES
+
+
+def fit_signals() -> list[tuple[str, str]]:
+    """The fit attributes a rule may score (``analytics.scoring.fit``), as (signal, label)."""
+    roles = [(f"role_{role['key']}", f"role: {role['name']}") for role in catalogue.roles()]
+    sizes = [(f"company_size_{size}", f"company size: {size}") for size in COMPANY_SIZE_SIGNALS.values()]
+    industries = [
+        (f"industry_{key}", f"industry demoed: {scenario.industry}")
+        for key, scenario in sorted(catalogue.scenarios().items())
+    ]
+    others = [
+        ("business_email", "business e-mail"),
+        ("free_mail", "free-mail address"),
+        ("country_sales_region", "country in a sales region"),
+        ("partner_user", "works for a partner"),
+    ]
+    return [*roles, *sizes, *industries, *others]
+
+
+def engagement_signals() -> list[tuple[str, str]]:
+    """The events and derived signals an engagement rule may score (``analytics.scoring.engagement``)."""
+    events = [(name, name.replace("_", " ")) for name in EVENT_NAMES if name != "demo_abandoned"]
+    derived = [(name, f"{name.replace('_', ' ')} (derived)") for name in DERIVED_SIGNALS]
+    return [*events, *derived]
+
+
+NARROW = forms.NumberInput(attrs={"class": "vNarrow"})
+
+
+class RuleForm(SingleValueFieldsMixin, forms.ModelForm[Rule]):
+    """A rule of a draft: the signal picked from those the scoring knows, and of the rule's kind (a typo
+    would silently score nothing)."""
+
+    signal = forms.ChoiceField(choices=())
+    points = forms.IntegerField(min_value=-100, max_value=100, widget=NARROW)
+    max_per_demo = forms.IntegerField(min_value=1, max_value=100, initial=1, label="Max per demo", widget=NARROW)
+
+    class Meta:
+        model = Rule
+        fields = ["kind", "signal", "points", "max_per_demo", "group", "hand_raise"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fit, engagement = fit_signals(), engagement_signals()
+        known = {signal for signal, _ in (*fit, *engagement)}
+        choices: list[Any] = [("", "---------"), ("Fit", fit), ("Engagement", engagement)]
+        if self.instance.pk and self.instance.signal not in known:
+            choices.append(("Kept from an earlier version", [(self.instance.signal, self.instance.signal)]))
+        self.fields["signal"].choices = choices  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        kind, signal = data.get("kind"), data.get("signal")
+        if kind and signal:
+            fit = {name for name, _ in fit_signals()}
+            engagement = {name for name, _ in engagement_signals()}
+            if kind == Rule.Kind.FIT and signal in engagement:
+                self.add_error("signal", f"“{signal}” is an engagement signal: choose kind engagement.")
+            elif kind == Rule.Kind.ENGAGEMENT and signal in fit:
+                self.add_error("signal", f"“{signal}” is a fit attribute: choose kind fit.")
+            if kind == Rule.Kind.FIT and data.get("hand_raise"):
+                self.add_error("hand_raise", "Only an engagement signal can be a hand-raise.")
+        return data
+
+
+def at_least_one(label: str, help_text: str) -> forms.IntegerField:
+    return forms.IntegerField(min_value=1, max_value=32767, label=label, help_text=help_text)
+
+
+class RuleSetForm(SingleValueFieldsMixin, forms.ModelForm[RuleSet]):
+    """A draft's note and parameters (a half-life, a gap or a depth of 0 would divide by nothing or mean
+    nothing: at least 1)."""
+
+    intent_half_life_days = at_least_one("Intent half-life (days)", "Hand-raises and buying signals halve this often.")
+    activity_half_life_days = at_least_one("Activity half-life (days)", "What they explored halves this often.")
+    feature_depth_min = at_least_one("Feature depth", "Distinct features explored in one product demo that earn it.")
+    session_gap_minutes = at_least_one("Session gap (minutes)", "Quiet time that separates two visits.")
+
+    class Meta:
+        model = RuleSet
+        fields = [
+            "note",
+            "mql_engagement",
+            "mql_fit_grades",
+            "intent_half_life_days",
+            "activity_half_life_days",
+            "feature_depth_min",
+            "session_gap_minutes",
+            "quick_abandonment_minutes",
+        ]
+        # Also the labels of an applied (read-only) version's page: the admin reads them from here.
+        labels = {
+            "mql_engagement": "MQL at engagement",
+            "mql_fit_grades": "MQL fit grades",
+            "intent_half_life_days": "Intent half-life (days)",
+            "activity_half_life_days": "Activity half-life (days)",
+            "feature_depth_min": "Feature depth",
+            "session_gap_minutes": "Session gap (minutes)",
+            "quick_abandonment_minutes": "Quick abandonment (minutes)",
+        }
+
+    def clean_mql_fit_grades(self) -> str:
+        grades = "".join(str(self.cleaned_data["mql_fit_grades"]).upper().split())
+        unknown = sorted(set(grades) - set("ABCD"))
+        if unknown:
+            raise forms.ValidationError(f"Fit grades are A, B, C and D; not {', '.join(unknown)}.")
+        return "".join(sorted(set(grades)))
