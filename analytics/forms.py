@@ -21,6 +21,16 @@ from demoportal.core.webforms import BaseForm, SingleValueFieldsMixin
 REASON_MAX = 300  # LeadStageChange.reason
 
 
+def reason_field(*, label: str, placeholder: str) -> forms.CharField:
+    """The free text a stage change is recorded with (required or not, the service decides)."""
+    return forms.CharField(
+        required=False,
+        max_length=REASON_MAX,
+        label=label,
+        widget=forms.TextInput(attrs={"placeholder": placeholder, "size": 34}),
+    )
+
+
 class StageForm(BaseForm):
     """One of sales' stage actions on a lead (``analytics.services.leads.STAGE_ACTIONS``)."""
 
@@ -30,12 +40,7 @@ class StageForm(BaseForm):
     help: ClassVar[str] = ""
     danger: ClassVar[bool] = False
 
-    reason = forms.CharField(
-        required=False,
-        max_length=REASON_MAX,
-        label="Note",
-        widget=forms.TextInput(attrs={"placeholder": "Optional", "size": 34}),
-    )
+    reason = reason_field(label="Note", placeholder="Optional")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", self.action)
@@ -101,12 +106,7 @@ class RecycleForm(StageForm):
     submit = "Recycle"
     help = "Back to marketing's nurturing; a new hand-raise brings the lead back."
 
-    reason = forms.CharField(
-        required=False,
-        max_length=REASON_MAX,
-        label="Reason",
-        widget=forms.TextInput(attrs={"placeholder": "e.g. no budget until next year", "size": 34}),
-    )
+    reason = reason_field(label="Reason", placeholder="e.g. no budget until next year")
 
 
 class DisqualifyForm(StageForm):
@@ -116,12 +116,7 @@ class DisqualifyForm(StageForm):
     help = "Not a prospect (a competitor, a student, a wrong fit); reopen it if that was wrong."
     danger = True
 
-    reason = forms.CharField(
-        required=False,
-        max_length=REASON_MAX,
-        label="Reason",
-        widget=forms.TextInput(attrs={"placeholder": "e.g. competitor", "size": 34}),
-    )
+    reason = reason_field(label="Reason", placeholder="e.g. competitor")
 
 
 class ReopenForm(StageForm):
