@@ -286,10 +286,8 @@ def lead_refresh(*, user: User, now: datetime | None = None) -> Lead | None:
     now = now or timezone.now()
     scorer = Scorer.of(rule_set_active())
     with transaction.atomic():
-        lead, _ = Lead.objects.select_for_update().get_or_create(
-            user=user, defaults={"account_domain": account_domain_of(user)}
-        )
-        lead.account_domain = account_domain_of(user)
+        lead, _ = Lead.objects.select_for_update().get_or_create(user=user)
+        lead.account_domain = account_domain_of(user)  # saved with the scores (lead_apply)
         scored = score(user=user, rows=list(fact_rows([user.pk])), scorer=scorer, now=now)
         colleagues = colleagues_by_domain([lead.account_domain]).get(lead.account_domain, [])
         tell = lead_apply(lead=lead, scored=scored, scorer=scorer, now=now, colleagues=colleagues)
