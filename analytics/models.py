@@ -259,8 +259,10 @@ class ScoreEntry(models.Model):
     """One contribution to a lead's score: which rule of which version gave how many points for which event
     (none for fit), and when. ``key`` makes a contribution count once however often it is derived."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="entries")
-    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="+")
+    # No index of their own: the unique (lead, rule set, key) serves every read by lead, and a rescore writes a
+    # million rows, each index write a cost (docs/benchmarks.md, "Lead scoring").
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="entries", db_index=False)
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="+", db_index=False)
     kind = models.CharField(max_length=10, choices=Rule.Kind.choices)
     signal = models.CharField(max_length=40)
     group = models.CharField(max_length=8, choices=Rule.Group.choices, blank=True)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, ExpressionWrapper, F, FloatField, Max, Q, QuerySet, Sum, Value
-from django.db.models.functions import Extract, Power, Round
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Func, Max, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Extract, Power
 from django.utils import timezone
 
 from analytics import scoring
@@ -32,9 +32,9 @@ def engagement_now(lead: Lead, now: datetime | None = None) -> float:
 
 def engagement_expression(rule_set: RuleSet, now: datetime) -> ExpressionWrapper[Any]:
     """``engagement_now`` as SQL, for the active rule set (every lead is on it once a rescore is done)."""
-    age_days = ExpressionWrapper(
-        Extract(Value(now) - F("decay_anchor"), "epoch") / DAY_SECONDS, output_field=FloatField()
-    )
+    # In double precision throughout: EXTRACT returns numeric, and power() in numeric arithmetic over
+    # 100,000 rows costs ten times the float version (docs/benchmarks.md, "Lead scoring").
+    age_days = Cast(Extract(Value(now) - F("decay_anchor"), "epoch"), FloatField()) / Value(DAY_SECONDS)
 
     def decayed(weight: str, half_life_days: int) -> ExpressionWrapper[Any]:
         return ExpressionWrapper(F(weight) * Power(Value(0.5), age_days / half_life_days), output_field=FloatField())
@@ -46,16 +46,24 @@ def engagement_expression(rule_set: RuleSet, now: datetime) -> ExpressionWrapper
     )
 
 
+def rounded(expression: Any) -> Func:
+    """``round()`` of a double in SQL, to the nearest even on a tie as Python's ``round`` (Django's ``Round``
+    casts to numeric first)."""
+    return Func(expression, function="ROUND", output_field=FloatField())
+
+
 def leads_scored(now: datetime | None = None) -> QuerySet[Lead]:
     """Leads with ``engagement_score`` and ``total_score`` (fit + engagement) as of ``now``, rounded."""
     now = now or timezone.now()
     engagement = engagement_expression(rule_set_active(), now)
     return (
-        Lead.objects.select_related("user", "rule_set")
+        # Prefetched, not joined: a join above the ORDER BY score LIMIT 25 makes PostgreSQL sort every row in full
+        # (to disk at 100,000 leads) instead of keeping the top 25 (docs/benchmarks.md, "Lead scoring").
+        Lead.objects.prefetch_related("user", "rule_set")
         .annotate(engagement_exact=engagement)
         .annotate(
-            engagement_score=Round(F("engagement_exact")),
-            total_score=Round(F("engagement_exact") + F("fit_score")),
+            engagement_score=rounded(F("engagement_exact")),
+            total_score=rounded(F("engagement_exact") + F("fit_score")),
         )
     )
 
@@ -104,7 +112,7 @@ def accounts(now: datetime | None = None) -> QuerySet[Lead, dict[str, Any]]:
         .values("account_domain")
         .annotate(
             people=Count("pk"),
-            engagement=Round(Sum("engagement_exact")),
+            engagement=rounded(Sum("engagement_exact")),
             last_activity_at=Max("last_activity_at"),
             **{f"has_{role}": Count("pk", filter=Q(user__role=role)) for role in ROLES},
             mqls=Count("pk", filter=Q(stage=Lead.Stage.MQL)),
