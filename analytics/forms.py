@@ -15,7 +15,6 @@ from analytics.models import EVENT_NAMES, Rule, RuleSet
 from analytics.scoring import DERIVED_SIGNALS
 from analytics.services.leads import COMPANY_SIZE_SIGNALS
 from demoportal.core import catalogue
-from demoportal.core.exceptions import DomainError
 from demoportal.core.webforms import BaseForm, SingleValueFieldsMixin
 
 REASON_MAX = 300  # LeadStageChange.reason
@@ -49,19 +48,6 @@ class StageForm(BaseForm):
     def service_arguments(self) -> dict[str, Any]:
         """What ``lead_stage_set`` takes from this form (after ``is_valid``)."""
         return {"reason": self.cleaned_data["reason"]}
-
-    def add_domain_error(self, error: DomainError) -> None:
-        """Put the service's refusal on the form: a message per field it names, the rest above the form."""
-        named = {"opportunity_value": "value"}
-        for field, problems in error.errors.items():
-            target = named.get(field, field)
-            if target in self.fields:
-                self.add_error(target, problems)
-            else:
-                self.add_error(None, error.detail)
-                break
-        if not error.errors:
-            self.add_error(None, error.detail)
 
 
 class AcceptForm(StageForm):

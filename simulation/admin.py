@@ -19,7 +19,7 @@ from django_tenants.utils import schema_context
 from analytics.selectors.leads import leads_scored
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
-from demoportal.core.webforms import BaseForm, bound_data
+from demoportal.core.webforms import BaseForm, bound_data, domain_error_show
 from sandboxes import admin as sandboxes_admin
 from sandboxes.models import Sandbox
 from simulation.engine.assets import ASSET_TYPES
@@ -201,9 +201,7 @@ class SandboxAdmin(sandboxes_admin.SandboxAdmin):
                 with schema_context(sandbox.schema_name):
                     message = change(sandbox, form.cleaned_data, request.user)
             except DomainError as error:
-                for field, problems in error.errors.items():
-                    field = form.service_fields.get(field, field)
-                    form.add_error(field if field in form.fields else None, problems)
+                domain_error_show(form, error, fields=form.service_fields)
             else:
                 self.message_user(request, message, messages.SUCCESS)
                 return redirect("admin:sandboxes_sandbox_change", sandbox.pk)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
-from demoportal.core.webforms import next_path
+from demoportal.core.webforms import domain_error_show, next_path
 from sandboxes.access import host_acting, host_sandbox, portal_url, sandbox_member_required
 from simulation.forms import DEFAULT_OPERATING_HOURS, O2TrimForm, SavingsForm
 from simulation.models import Asset, Plant
@@ -210,8 +210,7 @@ def asset_savings(request: HttpRequest, tag: str) -> HttpResponse:
         try:
             estimate = savings_calculate(sandbox=sandbox, plant=plant, asset=asset, actor=user, **form.cleaned_data)
         except DomainError as error:
-            for field, problems in error.errors.items():
-                form.add_error(field if field in form.fields else None, problems)
+            domain_error_show(form, error)
         else:
             return asset_page(request, plant, asset, savings_form=form, savings=estimate)
     return asset_page(request, plant, asset, savings_form=form, status=400)

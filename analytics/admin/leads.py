@@ -43,7 +43,7 @@ from analytics.selectors.leads import account_stage, accounts, leads_scored, rol
 from analytics.services.leads import STAGE_ACTIONS, lead_refresh, lead_stage_set
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
-from demoportal.core.webforms import bound_data
+from demoportal.core.webforms import bound_data, domain_error_show
 
 LEAD_ORDERING = ["-total_score", "-pk"]  # best first; total_score is leads_scored()'s annotation
 ACTION_SHOWN = 70  # characters of the recommended action in the list; the whole text on hover
@@ -299,7 +299,7 @@ class LeadAdmin(admin.ModelAdmin[Lead]):
             try:
                 changed = lead_stage_set(lead=lead, action=action, actor=request.user, **form.service_arguments())
             except DomainError as error:
-                form.add_domain_error(error)
+                domain_error_show(form, error, fields={"opportunity_value": "value"})
             else:
                 self.message_user(request, f"{lead.user.email} is now {stage_label(changed.stage)}.", messages.SUCCESS)
                 return redirect("admin:analytics_lead_change", lead.pk)

@@ -57,9 +57,9 @@ def leads_scored(now: datetime | None = None) -> QuerySet[Lead]:
     now = now or timezone.now()
     engagement = engagement_expression(rule_set_active(), now)
     return (
-        # Prefetched, not joined: a join above the ORDER BY score LIMIT 25 makes PostgreSQL sort every row in full
+        # Users prefetched, not joined: a join above the ORDER BY score LIMIT 25 makes PostgreSQL sort every row in full
         # (to disk at 100,000 leads) instead of keeping the top 25 (docs/benchmarks.md, "Lead scoring").
-        Lead.objects.prefetch_related("user", "rule_set")
+        Lead.objects.prefetch_related("user")
         .annotate(engagement_exact=engagement)
         .annotate(
             engagement_score=rounded(F("engagement_exact")),

@@ -7,11 +7,12 @@
 - ``bound_data``: the data to bind a form to: the POST even when empty (then every required field says so),
   ``None`` on a GET.
 - ``next_path``: where to go back to after a form, validated before anything is stored.
+- ``domain_error_show``: a service's refusal (``DomainError``) on the form that asked for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
@@ -19,6 +20,8 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.datastructures import MultiValueDict
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from demoportal.core.exceptions import DomainError
 
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # Widgets that read a list of values under one name; every other field takes one.
@@ -48,6 +51,24 @@ class BaseForm(SingleValueFieldsMixin, forms.Form):
 def bound_data(request: HttpRequest) -> QueryDict | None:
     """What to bind a form to: the POST, even an empty one (a blank form would hide that nothing came)."""
     return request.POST if request.method == "POST" else None
+
+
+def domain_error_show(form: forms.BaseForm, error: DomainError, *, fields: Mapping[str, str] | None = None) -> None:
+    """Put a service's refusal on ``form``: each message beside the field it names (``fields`` maps the
+    service's argument names to the form's, e.g. ``{"asset_id": "asset"}``), a message for anything else above
+    the form; when no message names a field of the form, the refusal's sentence goes above it as well."""
+    fields = fields or {}
+    above: list[str] = []
+    for field, problems in error.errors.items():
+        target = fields.get(field, field)
+        if target in form.fields:
+            form.add_error(target, problems)
+        else:
+            above += problems
+    if len(above) == sum(len(problems) for problems in error.errors.values()):  # none beside a field
+        above.insert(0, error.detail)
+    for message in dict.fromkeys(above):  # once each, in order
+        form.add_error(None, message)
 
 
 def next_path(request: HttpRequest, *, default: str) -> str:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
-from demoportal.core.webforms import bound_data
+from demoportal.core.webforms import bound_data, domain_error_show
 from demoportal.portal.forms import DemoSelectionForm
 from sandboxes.access import access_url
 from sandboxes.models import Sandbox
@@ -80,11 +80,7 @@ def demo_new(request: HttpRequest) -> HttpResponse:
                 customer_company=form.cleaned_data.get("customer_company", ""),
             )
         except DomainError as error:
-            for field, messages_ in error.errors.items():
-                if field in form.fields:
-                    form.add_error(field, messages_)
-            if not any(field in form.fields for field in error.errors):
-                form.add_error(None, error.detail)
+            domain_error_show(form, error)
         else:
             # The prospect goes in by the link; the API token the sandbox got is for API callers, never shown here.
             return redirect(access_url(sandbox=provisioned.sandbox, request=request))

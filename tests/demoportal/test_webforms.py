@@ -1,5 +1,6 @@
 """One behaviour for bad input on every HTML form (demoportal/core/webforms.py): a field sent twice is an error
-naming it; a body that is no form is 415; ``next`` is a path on this host or the default."""
+naming it; a body that is no form is 415; ``next`` is a path on this host or the default; a service's refusal
+lands beside the field it names."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from django.test import Client
 from django.utils.module_loading import import_string
 
 from demoportal import urls, urls_sandbox  # noqa: F401  # loads every view, and so every form class
+from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
-from demoportal.core.webforms import BaseForm, SingleValueFieldsMixin
+from demoportal.core.webforms import BaseForm, SingleValueFieldsMixin, domain_error_show
 
 PROJECT_APPS = ("analytics", "crm", "demoportal", "sandboxes", "simulation")
 
@@ -103,3 +105,44 @@ def test_a_json_body_to_a_portal_form_is_415_and_json_to_the_api_is_not(client: 
     assert page.status_code == 415
     assert b"This page takes a form" in page.content
     assert api.status_code == 400
+
+
+class Slot(BaseForm):
+    slot = forms.IntegerField()
+    note = forms.CharField(required=False)
+
+
+def bound_valid_slot() -> Slot:
+    form = Slot({"slot": "3"})
+    assert form.is_valid()
+    return form
+
+
+def test_a_refusal_naming_a_field_of_the_form_is_shown_beside_it_and_not_above() -> None:
+    form = bound_valid_slot()
+    domain_error_show(
+        form,
+        DomainError("Someone has just booked this time.", errors={"slot_id": ["Taken."]}),
+        fields={"slot_id": "slot"},
+    )
+    assert form.errors == {"slot": ["Taken."]}
+
+
+def test_a_refusal_naming_no_field_of_the_form_is_shown_above_with_its_sentence_once() -> None:
+    form = bound_valid_slot()
+    error = DomainError("Version 3 is active.", errors={"rule_set": ["Only a draft.", "Version 3 is active."]})
+    domain_error_show(form, error)
+    assert form.non_field_errors() == ["Version 3 is active.", "Only a draft."]
+    assert "slot" not in form.errors
+
+
+def test_a_refusal_naming_one_field_of_the_form_and_another_shows_the_other_above_without_the_sentence() -> None:
+    form = bound_valid_slot()
+    domain_error_show(form, DomainError("Two problems.", errors={"slot": ["Gone."], "sandbox": ["Ended."]}))
+    assert form.errors == {"slot": ["Gone."], "__all__": ["Ended."]}
+
+
+def test_a_refusal_with_no_field_messages_is_its_sentence_above_the_form() -> None:
+    form = bound_valid_slot()
+    domain_error_show(form, DomainError("The plant is stopped."))
+    assert form.errors == {"__all__": ["The plant is stopped."]}
