@@ -24,6 +24,9 @@ class ArchivedSandbox(models.Model):
     requests = models.PositiveIntegerField(default=0)
     provisioning_ms = models.PositiveIntegerField(null=True, blank=True)
     archived_at = models.DateTimeField(auto_now_add=True)
+    sample = models.BooleanField(
+        default=False, help_text="A sandbox of the sample data (manage.py sample_activity): removed with it."
+    )
 
     class Meta:
         ordering = ["-ended_at"]

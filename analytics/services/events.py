@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from analytics.models import EVENT_NAMES, ArchivedSandbox, Event
 from analytics.services.leads import lead_refresh
+from analytics.services.sample import SAMPLE_SLUG_PREFIX
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
@@ -31,6 +32,7 @@ def sandbox_archive(*, sandbox: Sandbox) -> ArchivedSandbox:
         resets=sandbox.audit_entries.filter(action__in=["reset", "auto_reset"]).count(),
         requests=requests_of(sandbox=sandbox),
         provisioning_ms=sandbox.provisioning_ms,
+        sample=sandbox.slug.startswith(SAMPLE_SLUG_PREFIX),
     )
 
 

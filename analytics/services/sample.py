@@ -45,7 +45,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from psycopg import sql
 
-from analytics.models import Event, Lead, LeadStageChange, ScoreEntry
+from analytics.models import ArchivedSandbox, Event, Lead, LeadStageChange, ScoreEntry
 from analytics.services.bulk import copy_rows, execute, objects_copy, rows_delete
 from analytics.services.rules import leads_rescore
 from demoportal.core import catalogue
@@ -678,5 +678,7 @@ def sample_activity_remove() -> dict[str, int]:
             [Sandbox.Kind.DEMO, list(ENDED_STATUSES), *marker, f"{SAMPLE_SLUG_PREFIX}%"],
         )
         removed[User._meta.label] = rows_delete(User, sql.SQL("email LIKE %s"), marker)
+        # What beat's purge kept of ended sample sandboxes (their numbers, no owner): marked when archived.
+        removed[ArchivedSandbox._meta.label] = rows_delete(ArchivedSandbox, sql.SQL("sample"), [])
         removed[Partner._meta.label] = Partner.objects.filter(slug__startswith=SAMPLE_SLUG_PREFIX).delete()[0]
     return {label: count for label, count in sorted(removed.items()) if count}

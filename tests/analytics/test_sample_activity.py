@@ -155,8 +155,35 @@ def test_ended_sample_sandboxes_are_purged_like_any_other(planned: tuple[list[Jo
     purged = sandboxes_purge(now=now + timedelta(days=90))
 
     assert purged == count
-    assert ArchivedSandbox.objects.count() == count
+    assert ArchivedSandbox.objects.filter(sample=True).count() == count
     assert not Sandbox.objects.filter(owner__in=sample_users()).exists()
+
+    removed = sample_activity_remove()  # what the purge kept of them goes with the sample
+
+    assert removed["analytics.ArchivedSandbox"] == count
+    assert not ArchivedSandbox.objects.exists()
+
+
+def test_a_real_sandbox_is_archived_unmarked_and_stays_when_the_sample_is_removed() -> None:
+    owner = User.objects.create_user(email="ada@northwind-steel.example", password="pw")
+    ended = timezone.now() - timedelta(days=30)
+    Sandbox.objects.bulk_create(
+        [
+            Sandbox(
+                schema_name="real_one",
+                slug="real-one",
+                name="Real",
+                industry="steel",
+                owner=owner,
+                status=Sandbox.Status.EXPIRED,
+                ended_at=ended,
+            )
+        ]
+    )
+
+    assert sandboxes_purge(now=timezone.now()) == 1
+    assert sample_activity_remove() == {}
+    assert ArchivedSandbox.objects.get().sample is False
 
 
 def test_a_second_run_replaces_the_first(planned: tuple[list[Journey], datetime]) -> None:
