@@ -321,11 +321,29 @@ SALES_COUNTRIES = env.list(
         "SG",
     ],
 )
-LEAD_QUALIFIED_EXTENSION_DAYS = 7
-# Where links in e-mails to staff point (the admin's lead page, "Watch live").
-PORTAL_URL = env.str("PORTAL_URL", default=f"http://{PORTAL_HOST}:8000").rstrip(
-    "/"
-)  # a lead's sandboxes get this much more time when it becomes an MQL
+LEAD_QUALIFIED_EXTENSION_DAYS = 7  # a lead's sandboxes get this much more time when it becomes an MQL
+# Where links in e-mails to staff and in CRM records point (the admin's lead page, "Watch live").
+PORTAL_URL = env.str("PORTAL_URL", default=f"http://{PORTAL_HOST}:8000").rstrip("/")
+
+# CRM SYNC (docs/crm.md). Either CRM, both or neither: a CRM is configured when its credentials are set; until
+# then its sync rows wait, and are delivered once it is.
+SALESFORCE_USERNAME = env.str("SALESFORCE_USERNAME", default="")
+SALESFORCE_PASSWORD = env.str("SALESFORCE_PASSWORD", default="")
+SALESFORCE_SECURITY_TOKEN = env.str("SALESFORCE_SECURITY_TOKEN", default="")
+SALESFORCE_DOMAIN = env.str("SALESFORCE_DOMAIN", default="login")  # "login" (production) or "test" (sandbox org)
+SALESFORCE_API_VERSION = env.str("SALESFORCE_API_VERSION", default="59.0")
+# Our external-id fields in the org (Text, External ID, Unique): the Lead's and the Task's.
+SALESFORCE_LEAD_ID_FIELD = env.str("SALESFORCE_LEAD_ID_FIELD", default="Demo_Portal_Id__c")
+SALESFORCE_TASK_ID_FIELD = env.str("SALESFORCE_TASK_ID_FIELD", default="Demo_Portal_Activity_Id__c")
+# Slow down when the org's rolling 24-hour API allowance (Sforce-Limit-Info) is this far used; stop at 95 %.
+SALESFORCE_API_USAGE_SLOWDOWN = env.float("SALESFORCE_API_USAGE_SLOWDOWN", default=0.8)
+HUBSPOT_ACCESS_TOKEN = env.str("HUBSPOT_ACCESS_TOKEN", default="")  # a private app's token
+HUBSPOT_API_BASE = env.str("HUBSPOT_API_BASE", default="https://api.hubapi.com").rstrip("/")
+CRM_SYNC_TIMEOUT = env.float("CRM_SYNC_TIMEOUT", default=10.0)  # seconds, per CRM call
+# A sync that keeps failing is dead after this many attempts and this long since its first: then only a
+# person retries it (the admin's "Retry now").
+CRM_SYNC_MAX_ATTEMPTS = env.int("CRM_SYNC_MAX_ATTEMPTS", default=12)
+CRM_SYNC_DEAD_AFTER_HOURS = env.int("CRM_SYNC_DEAD_AFTER_HOURS", default=24)
 MAX_ACTIVE_SANDBOXES = env.int("MAX_ACTIVE_SANDBOXES", default=100)
 SANDBOX_REQUESTS_PER_MINUTE = env.int("SANDBOX_REQUESTS_PER_MINUTE", default=1000)
 SANDBOX_POOL_SIZE = env.int("SANDBOX_POOL_SIZE", default=2)  # warm sandboxes kept per industry
@@ -340,6 +358,7 @@ CELERY_BEAT_SCHEDULE = {
     "sandbox-purge": {"task": "sandboxes.tasks.sandboxes_purge", "schedule": 3600.0},
     "sandbox-last-access-flush": {"task": "sandboxes.tasks.last_access_flush", "schedule": 60.0},
     "demos-abandoned": {"task": "analytics.tasks.demos_abandoned", "schedule": 300.0},
+    "crm-sync-sweep": {"task": "crm.tasks.syncs_sweep", "schedule": 30.0},
 }
 # Work that gets sandboxes ready ahead of time (pool clones, KPIs) runs on its own queue and worker, one task
 # at a time: at most one core of background work, so requests keep the others.
