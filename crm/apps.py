@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class CrmConfig(AppConfig):
     name = "crm"
     verbose_name = "CRM sync"
+
+    def ready(self) -> None:
+        # A lead scored because of a triggering event is synced to the CRMs (analytics/signals.py).
+        from crm import receivers  # noqa: F401

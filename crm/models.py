@@ -131,3 +131,105 @@ class SalesCallBooking(CtaRequest):
 
     def __str__(self) -> str:
         return f"Call with {self.requester}: {self.slot}"
+
+
+class Crm(models.TextChoices):
+    SALESFORCE = "salesforce", "Salesforce"
+    HUBSPOT = "hubspot", "HubSpot"
+
+
+class CrmSync(models.Model):
+    """One delivery of a lead to one CRM: the outbox row a trigger writes in its own transaction, and then the
+    log of what became of it (``crm/sync/outbox.py``, ``docs/crm.md``).
+
+    Triggers for a lead that arrive while its row still waits are added to that row (coalesced): the worker
+    delivers the lead's state as it is at delivery, once. A lead has at most one waiting row per CRM (a partial
+    unique constraint) and is delivered by one worker at a time (``claimed_until``)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERING = "delivering", "Delivering"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed, will retry"
+        DEAD = "dead", "Dead: retry by hand"
+        SUPERSEDED = "superseded", "Superseded by a newer sync"  # its triggers went to the lead's newer row
+
+    WAITING = (State.PENDING, State.FAILED)  # rows a trigger adds to, and the worker takes
+
+    lead = models.ForeignKey("analytics.Lead", on_delete=models.CASCADE, related_name="crm_syncs")
+    crm = models.CharField(max_length=12, choices=Crm.choices)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PENDING)
+    triggers = models.JSONField(default=list, help_text='What asked for it: [{"name": "pricing_requested", "at": …}].')
+    created_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField(help_text="Not delivered before this (backoff after a failure).")
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is delivering it until then; after that, the sweep takes it back."
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True, help_text="The last attempt's CRM call.")
+    record_id = models.CharField(max_length=64, blank=True, help_text="The CRM's id of the lead or contact.")
+    record_url = models.URLField(max_length=400, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "CRM sync"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "crm"], condition=models.Q(state__in=["pending", "failed"]), name="crm_sync_one_waiting"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["crm", "due_at"], condition=models.Q(state__in=["pending", "failed"]), name="crm_sync_due"
+            ),
+            models.Index(fields=["state", "crm"], name="crm_sync_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_crm_display()} sync of lead {self.lead_id} ({self.get_state_display()})"
+
+    @property
+    def trigger_names(self) -> list[str]:
+        return list(dict.fromkeys(t["name"] for t in self.triggers))
+
+
+class CrmRecord(models.Model):
+    """Where a lead lives in a CRM: its record id and its activities' ids, passed back on every delivery so an
+    update never creates a second record."""
+
+    lead = models.ForeignKey("analytics.Lead", on_delete=models.CASCADE, related_name="crm_records")
+    crm = models.CharField(max_length=12, choices=Crm.choices)
+    record_id = models.CharField(max_length=64)
+    record_url = models.URLField(max_length=400, blank=True)
+    activity_ids = models.JSONField(default=dict, help_text="Our activity key → the CRM's id (Task, note).")
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "CRM record"
+        constraints = [models.UniqueConstraint(fields=["lead", "crm"], name="crm_record_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_crm_display()} {self.record_id}"
+
+
+class CrmStatus(models.Model):
+    """Each CRM's health as the worker last saw it: the last success and error, and its API allowance used."""
+
+    crm = models.CharField(max_length=12, choices=Crm.choices, unique=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    api_used = models.PositiveIntegerField(null=True, blank=True)
+    api_limit = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "CRM status"
+        verbose_name_plural = "CRM status"
+
+    def __str__(self) -> str:
+        return self.get_crm_display()

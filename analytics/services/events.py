@@ -60,22 +60,24 @@ def event_record(
         existing = Event.objects.filter(user=user, idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing, False
-    try:
-        with transaction.atomic():
-            event = Event.objects.create(
-                name=name,
-                user=user,
-                sandbox=sandbox,
-                partner_id=event_partner_id(user=user, sandbox=sandbox),
-                properties=properties or {},
-                occurred_at=occurred_at or timezone.now(),
-                idempotency_key=idempotency_key,
-                source=source,
-            )
-    except IntegrityError:  # the same key, arriving at the same moment
-        return Event.objects.get(user=user, idempotency_key=idempotency_key), False
-    if user is not None:
-        lead_refresh(user=user)  # the lead's score and breakdown, within the same request
+    # The event, its lead's new score and what that sets off (the CRM outbox row) commit together.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = Event.objects.create(
+                    name=name,
+                    user=user,
+                    sandbox=sandbox,
+                    partner_id=event_partner_id(user=user, sandbox=sandbox),
+                    properties=properties or {},
+                    occurred_at=occurred_at or timezone.now(),
+                    idempotency_key=idempotency_key,
+                    source=source,
+                )
+        except IntegrityError:  # the same key, arriving at the same moment
+            return Event.objects.get(user=user, idempotency_key=idempotency_key), False
+        if user is not None:
+            lead_refresh(user=user, event=event)  # the lead's score and breakdown, within the same request
     return event, True
 
 

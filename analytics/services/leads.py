@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from analytics import scoring
 from analytics.models import Event, Lead, LeadStageChange, Rule, RuleSet, ScoreEntry
+from analytics.signals import lead_scored
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
@@ -278,9 +279,10 @@ def lead_fields_set(
     return change
 
 
-def lead_refresh(*, user: User, now: datetime | None = None) -> Lead | None:
+def lead_refresh(*, user: User, now: datetime | None = None, event: Event | None = None) -> Lead | None:
     """Score ``user`` from all their events under the active rule set and store it (None: not a lead, see
-    ``is_scored``). Sales are told, once committed, of a new MQL or a new hand-raise."""
+    ``is_scored``). Sales are told, once committed, of a new MQL or a new hand-raise; ``lead_scored`` is sent
+    inside the transaction (``event``: what caused it)."""
     if not is_scored(user):
         return None
     now = now or timezone.now()
@@ -291,6 +293,7 @@ def lead_refresh(*, user: User, now: datetime | None = None) -> Lead | None:
         scored = score(user=user, rows=list(fact_rows([user.pk])), scorer=scorer, now=now)
         colleagues = colleagues_by_domain([lead.account_domain]).get(lead.account_domain, [])
         tell = lead_apply(lead=lead, scored=scored, scorer=scorer, now=now, colleagues=colleagues)
+        lead_scored.send(sender=Lead, lead=lead, event=event, told=tell)
         if tell:
             lead_id = lead.pk
             transaction.on_commit(lambda: sales_tell_later(lead_id=lead_id, reasons=tell))

@@ -358,7 +358,7 @@ CELERY_BEAT_SCHEDULE = {
     "sandbox-purge": {"task": "sandboxes.tasks.sandboxes_purge", "schedule": 3600.0},
     "sandbox-last-access-flush": {"task": "sandboxes.tasks.last_access_flush", "schedule": 60.0},
     "demos-abandoned": {"task": "analytics.tasks.demos_abandoned", "schedule": 300.0},
-    "crm-sync-sweep": {"task": "crm.tasks.syncs_sweep", "schedule": 30.0},
+    "crm-sync-sweep": {"task": "crm.tasks.syncs_sweep_task", "schedule": 30.0},
 }
 # Work that gets sandboxes ready ahead of time (pool clones, KPIs) runs on its own queue and worker, one task
 # at a time: at most one core of background work, so requests keep the others.
