@@ -150,3 +150,7 @@ class SalesCallSlotAdmin(admin.ModelAdmin[SalesCallSlot]):
         if obj is not None and hasattr(obj, "booking"):
             return False  # a booked slot stays; the booking holds it (PROTECT)
         return super().has_delete_permission(request, obj)
+
+
+# The CRM sync log (crm/sync/admin.py).
+from crm.sync import admin as sync_admin  # noqa: E402, F401

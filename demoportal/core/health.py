@@ -158,6 +158,12 @@ CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
 }
 
 
+def health_check_add(name: str, check: Callable[[], dict[str, Any]]) -> None:
+    """An app above this one reports in /healthz too (``crm``: each CRM's last success and backlog); its
+    ``AppConfig.ready`` adds its check here, as the one-way house lets it (docs/architecture.md)."""
+    CHECKS[name] = check
+
+
 def health_report() -> tuple[bool, dict[str, dict[str, Any]]]:
     """Run every check; a check that raises is reported as failing with the error, never propagated."""
     results: dict[str, dict[str, Any]] = {}

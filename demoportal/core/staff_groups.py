@@ -33,6 +33,10 @@ STAFF_GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "analytics.leadstagechange": ("view",),
         "analytics.ruleset": ("view",),
         "analytics.rule": ("view",),
+        # The CRM sync log: sales retry a failed sync and resync a lead (change); the rest is read.
+        "crm.crmsync": ("view", "change"),
+        "crm.crmrecord": ("view",),
+        "crm.crmstatus": ("view",),
     },
     # Marketing read who tried what, the events and the archive; they change nothing.
     "Marketing": {
@@ -51,6 +55,8 @@ STAFF_GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         # The hand-raisers (pricing and POC requests), to judge lead quality; sales alone tick them handled.
         "crm.pricingrequest": ("view",),
         "crm.pocrequest": ("view",),
+        # Whether leads reach the CRMs.
+        "crm.crmsync": ("view",),
     },
 }
 

@@ -482,3 +482,21 @@ def test_a_lead_without_names_or_company_still_has_what_salesforce_requires() ->
     record = lead_records([lead.pk])[lead.pk]
 
     assert (record.last_name, record.company, list(record.activities)) == ("j.smith", "[not provided]", [])
+
+
+def test_healthz_reports_each_crms_backlog_and_stays_ok_while_rows_wait(client: Any) -> None:
+    assert client.get("/healthz", HTTP_HOST="localhost").json()["checks"]["crm"] == {"ok": True}
+    pending_lead()
+
+    checks = client.get("/healthz", HTTP_HOST="localhost").json()["checks"]
+
+    assert checks["crm"]["ok"] is True
+    assert checks["crm"]["salesforce"] | {"oldest_waiting_seconds": 0} == {
+        "configured": False,
+        "last_success_at": None,
+        "waiting": 1,
+        "oldest_waiting_seconds": 0,
+        "failed": 0,
+        "dead": 0,
+    }
+    assert checks["crm"]["hubspot"]["waiting"] == 1

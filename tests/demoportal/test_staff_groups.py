@@ -28,12 +28,14 @@ def test_groups_exist_with_their_permissions() -> None:
         *("view_salescallbooking", "change_salescallbooking"),
         *("view_salescallslot", "add_salescallslot", "change_salescallslot", "delete_salescallslot"),
         *("view_lead", "change_lead", "view_scoreentry", "view_leadstagechange", "view_ruleset", "view_rule"),
+        *("view_crmsync", "change_crmsync", "view_crmrecord", "view_crmstatus"),  # retry, resync
     }
     assert marketing == {
         *("view_sandbox", "view_user", "view_partner", "view_event", "view_archivedsandbox"),
         *("view_lead", "view_scoreentry", "view_leadstagechange", "view_ruleset", "add_ruleset", "change_ruleset"),
         *("view_rule", "add_rule", "change_rule", "delete_rule", "view_rescorejob", "add_rescorejob"),
         *("view_pricingrequest", "view_pocrequest"),  # read-only: sales tick them handled
+        "view_crmsync",
     }
 
 
