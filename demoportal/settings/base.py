@@ -365,6 +365,9 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_TASK_ROUTES = {
     "sandboxes.tasks.pool_refill_task": {"queue": "warmup"},
     "simulation.tasks.kpis_warm": {"queue": "warmup"},
+    # CRM deliveries wait on other companies' servers: a queue of their own, so a slow CRM never holds up
+    # sandbox work (the ordinary worker takes both; production may give it workers of its own).
+    "crm.tasks.syncs_deliver_task": {"queue": "crm"},
 }
 
 # AUTH
