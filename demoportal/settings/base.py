@@ -335,6 +335,10 @@ SALESFORCE_API_VERSION = env.str("SALESFORCE_API_VERSION", default="59.0")
 # Our external-id fields in the org (Text, External ID, Unique): the Lead's and the Task's.
 SALESFORCE_LEAD_ID_FIELD = env.str("SALESFORCE_LEAD_ID_FIELD", default="Demo_Portal_Id__c")
 SALESFORCE_TASK_ID_FIELD = env.str("SALESFORCE_TASK_ID_FIELD", default="Demo_Portal_Activity_Id__c")
+# The Lead's fields laid over the defaults (docs/crm-salesforce.md, "Mapping"): {"Salesforce field": a source, or
+# None to leave a default field out}, e.g. {"Demo_Score__c": "total_score", "Country": None, "CountryCode": "country"}.
+# Set in code (a settings module of the deployment), not in the environment; None keeps the defaults.
+SALESFORCE_FIELD_MAP: dict[str, str | None] | None = None
 # Slow down when the org's rolling 24-hour API allowance (Sforce-Limit-Info) is this far used; stop at 95 %.
 SALESFORCE_API_USAGE_SLOWDOWN = env.float("SALESFORCE_API_USAGE_SLOWDOWN", default=0.8)
 HUBSPOT_ACCESS_TOKEN = env.str("HUBSPOT_ACCESS_TOKEN", default="")  # a private app's token

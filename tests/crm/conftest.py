@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from django.utils import timezone
 from crm.models import SalesCallSlot
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
+from tests.crm.fake_salesforce import FakeSalesforceOrg
 
 HOST = "test-sandbox.localhost"
 
@@ -67,3 +69,10 @@ def make_slot(salesperson: User):
         return SalesCallSlot.objects.create(starts_at=starts_at, salesperson=salesperson, **fields)
 
     return make
+
+
+@pytest.fixture
+def fake_salesforce() -> Iterator[FakeSalesforceOrg]:
+    """A Salesforce org in memory answering every thread's requests (tests/crm/fake_salesforce.py); no database."""
+    with FakeSalesforceOrg() as org:
+        yield org
