@@ -29,6 +29,12 @@ def client_for(crm: str) -> CrmClient | None:
     raise ValueError(f"Unknown CRM {crm!r}: use one of {', '.join(Crm.values)}.")
 
 
+def clients_forget() -> None:
+    """Drop the clients made so far (their sessions, API usage and pauses): the tests' fresh start."""
+    salesforce_client.cache_clear()
+    hubspot_client.cache_clear()
+
+
 def configured() -> list[str]:
     return [crm for crm in Crm.values if client_for(crm) is not None]
 

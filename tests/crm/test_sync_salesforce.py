@@ -1,0 +1,153 @@
+"""The outbox through the real Salesforce client (simple-salesforce) against the fake org: a trigger becomes a
+Lead and its Tasks; an hour's outage and a worker that died after Salesforce answered leave exactly one of each.
+
+Deliveries run in this process (``syncs_deliver``), the clock is passed in; ``test_sync_worker.py`` runs them
+through a real Celery worker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from analytics.models import Lead
+from analytics.services.events import event_record
+from crm.models import CrmRecord, CrmStatus, CrmSync
+from crm.sync import outbox
+from crm.sync.clients import client_for, clients_forget
+from crm.sync.lead_records import lead_records
+from crm.sync.records import Target
+from crm.sync.salesforce import SalesforceClient
+from demoportal.core.models import User
+from sandboxes.models import Sandbox
+from tests.crm.fake_salesforce import UNAVAILABLE, FakeSalesforceOrg
+
+pytestmark = pytest.mark.django_db
+State = CrmSync.State
+
+
+@pytest.fixture
+def org(
+    fake_salesforce: FakeSalesforceOrg, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeSalesforceOrg]:
+    """Salesforce configured on the fake org, HubSpot not; deliveries run by the test, none queued."""
+    for name, value in fake_salesforce.settings().items():
+        setattr(settings, name, value)
+    settings.HUBSPOT_ACCESS_TOKEN = ""
+    clients_forget()
+    monkeypatch.setattr(outbox, "deliver_later", lambda crms=None: None)
+    yield fake_salesforce
+    clients_forget()
+
+
+def prospects(count: int) -> list[Lead]:
+    leads = []
+    for n in range(count):
+        user = User.objects.create_user(
+            email=f"buyer{n}@plant{n}.example",
+            password="pw",
+            first_name="Ada",
+            last_name=f"Buyer{n}",
+            company=f"Plant {n}",
+            role="engineer",
+            country="US",
+            contact_consent_at=timezone.now(),
+        )
+        (sandbox,) = Sandbox.objects.bulk_create(
+            [
+                Sandbox(
+                    schema_name=f"sf_{n}",
+                    slug=f"sf-{n}",
+                    name="Plant",
+                    industry="cement",
+                    product="thermalcommand",
+                    owner=user,
+                )
+            ]
+        )
+        event_record(name="demo_started", user=user, sandbox=sandbox)
+        event_record(name="pricing_requested", user=user, sandbox=sandbox)
+        leads.append(Lead.objects.get(user=user))
+    return leads
+
+
+def deliver_until_done(at: datetime, *, rounds: int = 30) -> datetime:
+    """Run the sweep and deliveries as beat and the worker would, each time at the next row's due time, until
+    nothing waits."""
+    for _ in range(rounds):
+        outbox.syncs_sweep(now=at)
+        outbox.syncs_deliver(crm="salesforce", now=at)
+        waiting = CrmSync.objects.filter(crm="salesforce", state__in=CrmSync.WAITING).order_by("due_at").first()
+        if waiting is None:
+            return at
+        at = max(at + timedelta(seconds=1), waiting.due_at)
+    return at
+
+
+def test_a_pricing_request_becomes_a_lead_with_its_score_and_a_task_per_demo(org: FakeSalesforceOrg) -> None:
+    (lead,) = prospects(1)
+
+    assert outbox.syncs_deliver(crm="salesforce") == 1
+
+    sf_lead = org.lead(f"lead-{lead.pk}")
+    assert sf_lead is not None
+    assert (sf_lead["Email"], sf_lead["LastName"], sf_lead["Company"], sf_lead["Rating"]) == (
+        "buyer0@plant0.example",
+        "Buyer0",
+        "Plant 0",
+        "Hot",
+    )
+    assert "+50 requested pricing for ThermalCommand" in sf_lead["Description"]
+    (task,) = org.tasks_of(sf_lead["Id"])
+    assert task["Subject"] == "Demo: ThermalCommand (Cement)"
+    row = CrmSync.objects.get(lead=lead, crm="salesforce")
+    assert (row.state, row.record_id) == (State.DELIVERED, sf_lead["Id"])
+    assert row.record_url.endswith(f"/lightning/r/Lead/{sf_lead['Id']}/view")
+    assert CrmStatus.objects.get(crm="salesforce").api_used == org.api_used
+    assert CrmSync.objects.get(lead=lead, crm="hubspot").state == State.PENDING  # not configured: it waits
+
+
+def test_an_hours_outage_then_every_pending_sync_is_delivered_exactly_once(org: FakeSalesforceOrg) -> None:
+    leads = prospects(5)
+    start = timezone.now()
+    org.down = UNAVAILABLE
+    at = start
+    while at < start + timedelta(hours=1):  # beat and the worker keep trying every minute
+        outbox.syncs_sweep(now=at)
+        outbox.syncs_deliver(crm="salesforce", now=at)
+        at += timedelta(minutes=1)
+    rows = CrmSync.objects.filter(crm="salesforce")
+    assert {r.state for r in rows} == {State.FAILED}
+    assert all(3 <= r.attempts <= 9 for r in rows)  # backed off, not hammered 60 times
+    assert "503" in rows[0].last_error
+
+    org.down = None
+    deliver_until_done(at)
+
+    assert {r.state for r in CrmSync.objects.filter(crm="salesforce")} == {State.DELIVERED}
+    assert org.created["Lead"] == 5
+    assert org.created["Task"] == 5
+    for lead in leads:
+        assert sum(1 for sf in org.leads.values() if sf.get("Demo_Portal_Id__c") == f"lead-{lead.pk}") == 1
+
+
+def test_a_worker_that_died_after_salesforce_answered_is_delivered_again_without_a_duplicate(
+    org: FakeSalesforceOrg,
+) -> None:
+    (lead,) = prospects(1)
+    start = timezone.now()
+    (claimed,) = outbox.syncs_claim(crm="salesforce", limit=10, now=start)
+    client = client_for("salesforce")
+    assert isinstance(client, SalesforceClient)
+    client.deliver([Target(lead_records([lead.pk])[lead.pk])])  # Salesforce has it; then the worker is killed
+
+    later = start + outbox.lease() + timedelta(seconds=1)
+    assert outbox.syncs_sweep(now=later)["taken_back"] == 1
+    deliver_until_done(later)
+
+    assert CrmSync.objects.get(pk=claimed).state == State.DELIVERED
+    assert (org.created["Lead"], org.created["Task"]) == (1, 1)
+    assert CrmRecord.objects.get(lead=lead, crm="salesforce").record_id == org.lead(f"lead-{lead.pk}")["Id"]  # type: ignore[index]
