@@ -12,10 +12,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_POST
 
+from analytics.admin.display import WIDE_PAGE
 from analytics.models import Lead
 from crm.models import Crm, CrmSync
 from crm.sync.clients import client_for
@@ -36,17 +38,7 @@ STATE_TONES = {
 
 @admin.register(CrmSync)
 class CrmSyncAdmin(admin.ModelAdmin[CrmSync]):
-    list_display = [
-        "created_at",
-        "lead_shown",
-        "crm",
-        "state_shown",
-        "triggers_shown",
-        "attempts",
-        "error_shown",
-        "record_shown",
-        "delivered_at",
-    ]
+    list_display = ["when", "lead_shown", "state_shown", "triggers_shown", "error_shown", "record_shown"]
     list_filter = ["crm", "state", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["lead__user__email", "lead__user__company", "record_id"]
     list_select_related = ["lead__user"]
@@ -93,6 +85,8 @@ class CrmSyncAdmin(admin.ModelAdmin[CrmSync]):
             ],
             "log_lead": lead,
             "can_resync": self.has_change_permission(request),
+            "title": f"CRM sync log of {lead.user.email}" if lead else "CRM sync log",
+            **WIDE_PAGE,
             **(extra_context or {}),
         }
         return super().changelist_view(request, context)
@@ -128,27 +122,41 @@ class CrmSyncAdmin(admin.ModelAdmin[CrmSync]):
 
     # THE LIST
 
+    @admin.display(description="triggered", ordering="created_at")
+    def when(self, sync: CrmSync) -> str:
+        return f"{timezone.localtime(sync.created_at):%-d %b %H:%M:%S}"
+
     @admin.display(description="lead", ordering="lead__user__email")
     def lead_shown(self, sync: CrmSync) -> SafeString:
         user = sync.lead.user
         log = f"{reverse('admin:crm_crmsync_changelist')}?lead__id__exact={sync.lead_id}"
-        return format_html('<a href="{}">{}</a><span class="lead-sub">{}</span>', log, user.email, user.company)
+        local, _, domain = user.email.rpartition("@")
+        # A long address breaks after the @ when the column is narrow.
+        return format_html(
+            '<a href="{}">{}@<wbr>{}</a><span class="lead-sub">{}</span>', log, local, domain, user.company
+        )
 
-    @admin.display(description="state", ordering="state")
+    @admin.display(description="CRM · state", ordering="state")
     def state_shown(self, sync: CrmSync) -> SafeString:
         label = sync.get_state_display()
         tone = STATE_TONES[State(sync.state)]
         if sync.state == State.PENDING and client_for(sync.crm) is None:
             label, tone = "Waiting for configuration", "quiet"
-        return format_html('<span class="sync-state sync-state-{}">{}</span>', tone, label)
+        return format_html(
+            '<strong>{}</strong><br><span class="sync-state sync-state-{}">{}</span>',
+            sync.get_crm_display(),
+            tone,
+            label,
+        )
 
     @admin.display(description="triggers")
     def triggers_shown(self, sync: CrmSync) -> str:
         return ", ".join(name.replace("_", " ") for name in sync.trigger_names)
 
-    @admin.display(description="last error")
-    def error_shown(self, sync: CrmSync) -> str:
-        return sync.last_error[:140] + ("…" if len(sync.last_error) > 140 else "")
+    @admin.display(description="attempts · last error", ordering="attempts")
+    def error_shown(self, sync: CrmSync) -> SafeString:
+        error = sync.last_error[:140] + ("…" if len(sync.last_error) > 140 else "")
+        return format_html('{}<span class="sync-error">{}</span>', sync.attempts, f" · {error}" if error else "")
 
     @admin.display(description="in the CRM")
     def record_shown(self, sync: CrmSync) -> SafeString | str:
@@ -156,7 +164,12 @@ class CrmSyncAdmin(admin.ModelAdmin[CrmSync]):
             return "—"
         if not sync.record_url:
             return sync.record_id
-        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', sync.record_url, sync.record_id)
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener" title="{} {}">Open ↗</a>',
+            sync.record_url,
+            sync.get_crm_display(),
+            sync.record_id,
+        )
 
 
 def usage_pct(row: dict[str, Any]) -> int | None:

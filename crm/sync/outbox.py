@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from analytics.models import Lead
 from crm.models import Crm, CrmRecord, CrmStatus, CrmSync
@@ -92,9 +93,12 @@ def deliver_later(crms: Sequence[str] | None = None) -> None:
     """Queue a delivery for each configured CRM (of ``crms``, default all)."""
     from crm.tasks import syncs_deliver_task  # the tasks module imports this one
 
-    for crm in crms or Crm.values:
-        if client_for(crm) is not None:
-            syncs_deliver_task.delay(crm=crm)
+    # Sent from the public schema: a task carries the schema it was sent from (tenant-schemas-celery), and a
+    # trigger may come from a sandbox's host whose schema is gone by the time the task runs.
+    with schema_context(get_public_schema_name()):
+        for crm in crms or Crm.values:
+            if client_for(crm) is not None:
+                syncs_deliver_task.delay(crm=crm)
 
 
 def lease() -> timedelta:
