@@ -67,3 +67,15 @@ def make_slot(salesperson: User):
         return SalesCallSlot.objects.create(starts_at=starts_at, salesperson=salesperson, **fields)
 
     return make
+
+
+# HUBSPOT (CRM sync) ────────────────────────────────────────────────────────────────────────────────────────────
+# A fake HubSpot API on 127.0.0.1 (tests/crm/fake_hubspot.py), the HUBSPOT_* settings pointing at it. Imported here
+# rather than at the top, so that this section stands alone.
+
+
+@pytest.fixture
+def fake_hubspot(settings):  # -> Iterator[FakeHubSpot]
+    from tests.crm.fake_hubspot import running
+
+    yield from running(settings)
