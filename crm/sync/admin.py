@@ -175,4 +175,4 @@ class CrmSyncAdmin(admin.ModelAdmin[CrmSync]):
 def usage_pct(row: dict[str, Any]) -> int | None:
     if not row.get("api_limit"):
         return None
-    return round(100 * row["api_used"] / row["api_limit"])
+    return round(100 * int(row["api_used"] or 0) / int(row["api_limit"]))

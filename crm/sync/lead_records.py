@@ -146,7 +146,8 @@ def activities(leads: Sequence[Lead]) -> dict[int, list[Activity]]:
 
 def portal_url(name: str, *args: Any) -> str:
     """An absolute link into the portal (its admin lives in the public schema's URLs, not a sandbox's)."""
-    return settings.PORTAL_URL + reverse(name, args=args, urlconf=settings.PUBLIC_SCHEMA_URLCONF)
+    base: str = settings.PORTAL_URL
+    return base + reverse(name, args=args, urlconf=settings.PUBLIC_SCHEMA_URLCONF)
 
 
 def feature_name(key: str) -> str:

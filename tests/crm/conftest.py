@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
@@ -13,6 +14,7 @@ from django.utils import timezone
 from crm.models import SalesCallSlot
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
+from tests.crm.fake_hubspot import FakeHubSpot, running
 from tests.crm.fake_salesforce import FakeSalesforceOrg
 
 HOST = "test-sandbox.localhost"
@@ -76,3 +78,9 @@ def fake_salesforce() -> Iterator[FakeSalesforceOrg]:
     """A Salesforce org in memory answering every thread's requests (tests/crm/fake_salesforce.py); no database."""
     with FakeSalesforceOrg() as org:
         yield org
+
+
+@pytest.fixture
+def fake_hubspot(settings: Any) -> Iterator[FakeHubSpot]:
+    """A HubSpot CRM v3 API on 127.0.0.1 (tests/crm/fake_hubspot.py), the HUBSPOT_* settings pointing at it."""
+    yield from running(settings)

@@ -70,7 +70,10 @@ class RecordingClient:
 @pytest.fixture
 def crms(monkeypatch: pytest.MonkeyPatch) -> dict[str, RecordingClient]:
     """Both CRMs configured as recording clients; deliveries are run by the test, not queued."""
-    clients = {Crm.SALESFORCE: RecordingClient("salesforce"), Crm.HUBSPOT: RecordingClient("hubspot", batch_size=100)}
+    clients: dict[str, RecordingClient] = {
+        Crm.SALESFORCE: RecordingClient("salesforce"),
+        Crm.HUBSPOT: RecordingClient("hubspot", batch_size=100),
+    }
     monkeypatch.setattr(outbox, "client_for", clients.get)
     queued: list[str] = []
     monkeypatch.setattr(outbox, "deliver_later", lambda crms=None: queued.extend(crms or Crm.values))
@@ -103,7 +106,8 @@ def demo_of(user: User, n: int = 1, status: str = Sandbox.Status.READY) -> Sandb
             )
         ]
     )
-    return sandbox
+    made: Sandbox = sandbox
+    return made
 
 
 def syncs(user: User) -> list[tuple[str, str, list[str]]]:

@@ -37,7 +37,7 @@ def synced_lead(email: str = "ada@northwind-steel.example") -> Lead:
 
 
 def test_sales_see_each_crms_backlog_and_rows_waiting_for_configuration() -> None:
-    lead = synced_lead()
+    synced_lead()
     CrmStatus.objects.create(crm="salesforce", api_used=4100, api_limit=5000)
 
     page = staff_client("Sales").get(LOG)
