@@ -18,6 +18,7 @@ CRM answered — updates what the first delivery made.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import time
@@ -25,6 +26,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import redis
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Min, Q
@@ -44,6 +46,7 @@ from crm.sync.records import (
     Target,
 )
 from demoportal.core.exceptions import DomainError
+from demoportal.core.health import redis_client
 from demoportal.core.models import User
 
 logger = logging.getLogger(__name__)
@@ -89,16 +92,36 @@ def sync_request(*, lead: Lead, triggers: Sequence[str], now: datetime | None = 
     return rows
 
 
-def deliver_later(crms: Sequence[str] | None = None) -> None:
-    """Queue a delivery for each configured CRM (of ``crms``, default all)."""
+QUEUED_KEY = "crm:delivery-queued:{crm}"  # (cache Redis) a delivery task of this CRM is queued, not yet started
+QUEUED_FOR = 60  # seconds: a flag whose task was lost stops holding others back after this
+
+
+def deliver_later(crms: Sequence[str] | None = None, *, always: bool = False) -> None:
+    """Queue a delivery for each configured CRM (of ``crms``, default all) — unless one is already queued and
+    has not started (a burst of 5,000 triggers queues a handful of tasks, not 10,000): a task clears its flag
+    before it claims rows, so a row committed after that queues another. ``always``: queue regardless (the sweep,
+    a task handing on its backlog)."""
     from crm.tasks import syncs_deliver_task  # the tasks module imports this one
 
     # Sent from the public schema: a task carries the schema it was sent from (tenant-schemas-celery), and a
     # trigger may come from a sandbox's host whose schema is gone by the time the task runs.
     with schema_context(get_public_schema_name()):
         for crm in crms or Crm.values:
-            if client_for(crm) is not None:
+            if client_for(crm) is not None and (always or delivery_flag_set(crm)):
                 syncs_deliver_task.delay(crm=crm)
+
+
+def delivery_flag_set(crm: str) -> bool:
+    """Set the "queued" flag of ``crm``; False when it was set already. Redis failing: True (queue anyway)."""
+    try:
+        return bool(redis_client().set(QUEUED_KEY.format(crm=crm), 1, nx=True, ex=QUEUED_FOR))
+    except redis.RedisError:
+        return True
+
+
+def delivery_flag_clear(crm: str) -> None:
+    with contextlib.suppress(redis.RedisError):  # it expires by itself
+        redis_client().delete(QUEUED_KEY.format(crm=crm))
 
 
 def lease() -> timedelta:
@@ -137,6 +160,7 @@ def syncs_deliver(*, crm: str, now: datetime | None = None) -> int:
     client = client_for(crm)
     if client is None:
         return 0
+    delivery_flag_clear(crm)  # rows committed from now on queue another task
     delivered = 0
     for _ in range(BATCHES_PER_TASK):
         moment = now or timezone.now()
@@ -146,7 +170,7 @@ def syncs_deliver(*, crm: str, now: datetime | None = None) -> int:
         delivered += batch_deliver(client, claimed, moment)
         if len(claimed) < client.batch_size:
             return delivered
-    deliver_later([crm])
+    deliver_later([crm], always=True)
     return delivered
 
 
@@ -280,7 +304,7 @@ def syncs_sweep(*, now: datetime | None = None) -> dict[str, int]:
         sync_failed(sync, now, "The worker stopped during the delivery; delivering again.", retry_after=0)
     due = CrmSync.objects.filter(state__in=CrmSync.WAITING, due_at__lte=now).values_list("crm", flat=True).distinct()
     queued = [crm for crm in due if client_for(crm) is not None]
-    deliver_later(queued)
+    deliver_later(queued, always=True)
     return {"taken_back": len(stale), "crms_queued": len(queued)}
 
 
@@ -311,7 +335,7 @@ def sync_retry(*, sync: CrmSync, actor: User, now: datetime | None = None) -> Cr
             sync.attempts = 0
         sync.triggers = [*sync.triggers, {"name": "retried", "at": now.isoformat(), "by": actor.email}]
         sync.save(update_fields=["state", "due_at", "attempts", "triggers"])
-        transaction.on_commit(lambda: deliver_later([sync.crm]))
+        transaction.on_commit(lambda: deliver_later([sync.crm], always=True))
     return sync
 
 

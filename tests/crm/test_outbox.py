@@ -76,7 +76,7 @@ def crms(monkeypatch: pytest.MonkeyPatch) -> dict[str, RecordingClient]:
     }
     monkeypatch.setattr(outbox, "client_for", clients.get)
     queued: list[str] = []
-    monkeypatch.setattr(outbox, "deliver_later", lambda crms=None: queued.extend(crms or Crm.values))
+    monkeypatch.setattr(outbox, "deliver_later", lambda crms=None, always=False: queued.extend(crms or Crm.values))
     return clients
 
 
@@ -394,7 +394,7 @@ def test_rows_wait_while_no_crm_is_configured_and_are_delivered_once_one_is(
 ) -> None:
     monkeypatch.setattr(outbox, "client_for", lambda crm: None)
     queued: list[str] = []
-    monkeypatch.setattr(outbox, "deliver_later", lambda crms=None: queued.extend(crms or []))
+    monkeypatch.setattr(outbox, "deliver_later", lambda crms=None, always=False: queued.extend(crms or []))
     pending_lead()
 
     assert outbox.syncs_deliver(crm=Crm.SALESFORCE) == 0
@@ -504,3 +504,25 @@ def test_healthz_reports_each_crms_backlog_and_stays_ok_while_rows_wait(client: 
         "dead": 0,
     }
     assert checks["crm"]["hubspot"]["waiting"] == 1
+
+
+def test_a_burst_of_triggers_queues_one_delivery_until_it_starts_then_the_next_queues_another(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from crm import tasks
+
+    monkeypatch.setattr(outbox, "client_for", {"salesforce": RecordingClient("salesforce")}.get)
+    sent: list[str] = []
+    monkeypatch.setattr(tasks.syncs_deliver_task, "delay", lambda crm: sent.append(crm))
+    outbox.delivery_flag_clear("salesforce")
+
+    for _ in range(50):
+        outbox.deliver_later()
+    assert sent == ["salesforce"]  # HubSpot is not configured: nothing for it
+
+    outbox.syncs_deliver(crm="salesforce")  # the task starts: its flag goes before it claims
+    outbox.deliver_later()
+    assert sent == ["salesforce", "salesforce"]
+    outbox.deliver_later(["salesforce"], always=True)  # the sweep queues regardless
+    assert sent == ["salesforce"] * 3
+    outbox.delivery_flag_clear("salesforce")

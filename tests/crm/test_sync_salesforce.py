@@ -38,7 +38,7 @@ def org(
         setattr(settings, name, value)
     settings.HUBSPOT_ACCESS_TOKEN = ""
     clients_forget()
-    monkeypatch.setattr(outbox, "deliver_later", lambda crms=None: None)
+    monkeypatch.setattr(outbox, "deliver_later", lambda crms=None, always=False: None)
     yield fake_salesforce
     clients_forget()
 
