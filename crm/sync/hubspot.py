@@ -1,4 +1,4 @@
-"""HubSpot: leads delivered as contacts, demos as notes on them, through hubspot-api-client (docs/crm-hubspot.md).
+"""HubSpot: leads delivered as contacts, demos as notes on them, through hubspot-api-client (docs/crm.md, "HubSpot").
 
 One ``deliver`` makes, in this order:
 
@@ -69,7 +69,7 @@ from crm.sync.records import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://api.hubapi.com"
-# What the private app must be granted (docs/crm-hubspot.md): contacts and their notes, and the contact properties.
+# What the private app must be granted (docs/crm.md, "HubSpot"): contacts and their notes, and the contact properties.
 SCOPES = (
     "crm.objects.contacts.read",
     "crm.objects.contacts.write",
@@ -425,7 +425,7 @@ class HubSpotClient:
         if status == 401:
             return _TokenRefusedError(
                 f"HubSpot refused the access token while {what} (401 {error}). Set HUBSPOT_ACCESS_TOKEN to the "
-                f"access token of a private app granted the scopes {scopes} (docs/crm-hubspot.md)."
+                f"access token of a private app granted the scopes {scopes} (docs/crm.md, HubSpot)."
             )
         if status == 403:
             missing = error.scopes_required()
@@ -881,7 +881,7 @@ def _malformed(what: str, detail: str) -> CrmUnavailableError:
 
 
 def _refused(rejected: _RejectedError) -> CrmRefusedError:
-    return CrmRefusedError(f"HubSpot refused {rejected.what} ({rejected}): see docs/crm-hubspot.md")
+    return CrmRefusedError(f"HubSpot refused {rejected.what} ({rejected}): see docs/crm.md, HubSpot")
 
 
 def _excerpt(raw: bytes | str) -> str:

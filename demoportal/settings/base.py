@@ -335,7 +335,7 @@ SALESFORCE_API_VERSION = env.str("SALESFORCE_API_VERSION", default="59.0")
 # Our external-id fields in the org (Text, External ID, Unique): the Lead's and the Task's.
 SALESFORCE_LEAD_ID_FIELD = env.str("SALESFORCE_LEAD_ID_FIELD", default="Demo_Portal_Id__c")
 SALESFORCE_TASK_ID_FIELD = env.str("SALESFORCE_TASK_ID_FIELD", default="Demo_Portal_Activity_Id__c")
-# The Lead's fields laid over the defaults (docs/crm-salesforce.md, "Mapping"): {"Salesforce field": a source, or
+# The Lead's fields laid over the defaults (docs/crm.md, "Salesforce", "Mapping"): {"Salesforce field": a source, or
 # None to leave a default field out}, e.g. {"Demo_Score__c": "total_score", "Country": None, "CountryCode": "country"}.
 # Set in code (a settings module of the deployment), not in the environment; None keeps the defaults.
 SALESFORCE_FIELD_MAP: dict[str, str | None] | None = None
