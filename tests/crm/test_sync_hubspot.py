@@ -17,6 +17,7 @@ from analytics.services.events import event_record
 from crm.models import CrmRecord, CrmSync
 from crm.sync import outbox
 from crm.sync.clients import clients_forget
+from crm.sync.hubspot import HubSpotRetry
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from tests.crm.fake_hubspot import FakeHubSpot
@@ -31,6 +32,9 @@ def hubspot(fake_hubspot: FakeHubSpot, settings: Any, monkeypatch: pytest.Monkey
     settings.SALESFORCE_USERNAME = ""
     clients_forget()
     monkeypatch.setattr(outbox, "deliver_later", lambda crms=None, always=False: None)
+    # urllib3's pauses between a call's own retries (0, 1, 2 s) are real sleeps: skipped here, where the outbox's
+    # clock is simulated anyway; the retries themselves still happen (test_hubspot_client.py times nothing).
+    monkeypatch.setattr(HubSpotRetry, "sleep", lambda self, response=None: None)
     yield fake_hubspot
     clients_forget()
 
