@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from crm.sync.hubspot import DEMO_PROPERTIES, SCOPES, HubSpotClient
+from crm.sync.hubspot import DEMO_PROPERTIES, SCOPES, HubSpotClient, HubSpotRetry
 from crm.sync.records import (
     Activity,
     ApiUsage,
@@ -85,6 +85,19 @@ def hubspot() -> HubSpotClient:
 def delivered(answer: Delivered | RecordError) -> Delivered:
     assert isinstance(answer, Delivered), answer
     return answer
+
+
+@pytest.fixture(autouse=True)
+def no_backoff_pauses(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """urllib3's pauses between a call's retries (its backoff, a short Retry-After) are recorded, not slept: the
+    retries themselves happen, and the suite does not wait through them."""
+    pauses: list[float] = []
+
+    def sleep(self: HubSpotRetry, response: Any = None) -> None:
+        pauses.append(self.get_backoff_time())
+
+    monkeypatch.setattr(HubSpotRetry, "sleep", sleep)
+    return pauses
 
 
 @pytest.fixture(autouse=True)

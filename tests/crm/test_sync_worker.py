@@ -22,6 +22,8 @@ import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings as django_settings
+from django.contrib.auth.models import Group
+from django.test import Client
 from django.utils import timezone
 
 from analytics.models import Lead
@@ -91,6 +93,18 @@ def test_a_pricing_request_reaches_hubspot_and_salesforce_through_the_worker_wit
         "hubspot": fake_hubspot.contact_id(prospect.email),
     }
     print(f"pricing request → HubSpot and Salesforce: {took:.2f} s")
+
+    sales = User.objects.create_user(email="jane.seller@vendor.example", password="pw", is_staff=True)
+    try:
+        sales.groups.add(Group.objects.get(name="Sales"))
+        browser = Client(HTTP_HOST="localhost")
+        browser.force_login(sales)
+        log = browser.get(f"/admin/crm/crmsync/?lead__id__exact={lead.pk}").content.decode()
+    finally:
+        sales.delete()
+    assert log.count("Delivered</span>") == 2  # both rows in the sync log, each with its CRM record's link
+    assert f"Salesforce {sf_lead['Id']}" in log
+    assert f"HubSpot {fake_hubspot.contact_id(prospect.email)}" in log
 
 
 # --- a worker of its own ---------------------------------------------------------------------------------
