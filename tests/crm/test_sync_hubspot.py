@@ -6,21 +6,19 @@ Deliveries run in this process (``syncs_deliver``), the clock is passed in."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from analytics.models import Lead
 from analytics.services.events import event_record
 from crm.models import CrmRecord, CrmSync
 from crm.sync import outbox
 from crm.sync.clients import clients_forget
 from crm.sync.hubspot import HubSpotRetry
-from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from tests.crm.fake_hubspot import FakeHubSpot
+from tests.crm.syncing import deliver_until_done, keep_trying, prospects_asking_for_pricing
 
 pytestmark = pytest.mark.django_db
 State = CrmSync.State
@@ -39,50 +37,16 @@ def hubspot(fake_hubspot: FakeHubSpot, settings: Any, monkeypatch: pytest.Monkey
     clients_forget()
 
 
-def prospects(count: int) -> list[Lead]:
-    leads = []
-    for n in range(count):
-        user = User.objects.create_user(
-            email=f"buyer{n}@plant{n}.example",
-            password="pw",
-            last_name=f"Buyer{n}",
-            company=f"Plant {n}",
-            role="engineer",
-            contact_consent_at=timezone.now(),
-        )
-        (sandbox,) = Sandbox.objects.bulk_create(
-            [Sandbox(schema_name=f"hs_{n}", slug=f"hs-{n}", name="Plant", industry="steel", owner=user)]
-        )
-        event_record(name="demo_started", user=user, sandbox=sandbox)
-        event_record(name="pricing_requested", user=user, sandbox=sandbox)
-        leads.append(Lead.objects.get(user=user))
-    return leads
-
-
-def deliver_until_done(at: datetime, *, rounds: int = 30) -> None:
-    for _ in range(rounds):
-        outbox.syncs_sweep(now=at)
-        outbox.syncs_deliver(crm="hubspot", now=at)
-        waiting = CrmSync.objects.filter(crm="hubspot", state__in=CrmSync.WAITING).order_by("due_at").first()
-        if waiting is None:
-            return
-        at = max(at + timedelta(seconds=1), waiting.due_at)
-
-
 def test_an_hours_outage_then_every_pending_sync_is_delivered_exactly_once(hubspot: FakeHubSpot) -> None:
-    leads = prospects(4)
-    start = at = timezone.now()
+    leads = prospects_asking_for_pricing(4)
     hubspot.down = True
-    while at < start + timedelta(hours=1):
-        outbox.syncs_sweep(now=at)
-        outbox.syncs_deliver(crm="hubspot", now=at)
-        at += timedelta(minutes=1)
+    at = keep_trying("hubspot", timezone.now(), hours=1)
     rows = list(CrmSync.objects.filter(crm="hubspot"))
     assert {r.state for r in rows} == {State.FAILED}
     assert all(3 <= r.attempts <= 9 for r in rows)
 
     hubspot.down = False
-    deliver_until_done(at)
+    deliver_until_done("hubspot", at)
 
     assert {r.state for r in CrmSync.objects.filter(crm="hubspot")} == {State.DELIVERED}
     assert len(hubspot.contacts) == 4
@@ -94,7 +58,7 @@ def test_an_hours_outage_then_every_pending_sync_is_delivered_exactly_once(hubsp
 
 
 def test_a_second_delivery_updates_the_contact_and_its_note_and_adds_none(hubspot: FakeHubSpot) -> None:
-    (lead,) = prospects(1)
+    (lead,) = prospects_asking_for_pricing(1)
     outbox.syncs_deliver(crm="hubspot")
     event_record(name="demo_completed", user=lead.user, sandbox=Sandbox.objects.get(owner=lead.user))
 

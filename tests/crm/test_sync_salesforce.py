@@ -7,23 +7,20 @@ through a real Celery worker."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.utils import timezone
 
-from analytics.models import Lead
-from analytics.services.events import event_record
 from crm.models import CrmRecord, CrmStatus, CrmSync
 from crm.sync import outbox
 from crm.sync.clients import client_for, clients_forget
 from crm.sync.lead_records import lead_records
 from crm.sync.records import Target
 from crm.sync.salesforce import SalesforceClient
-from demoportal.core.models import User
-from sandboxes.models import Sandbox
 from tests.crm.fake_salesforce import UNAVAILABLE, FakeSalesforceOrg
+from tests.crm.syncing import deliver_until_done, keep_trying, prospects_asking_for_pricing
 
 pytestmark = pytest.mark.django_db
 State = CrmSync.State
@@ -43,52 +40,8 @@ def org(
     clients_forget()
 
 
-def prospects(count: int) -> list[Lead]:
-    leads = []
-    for n in range(count):
-        user = User.objects.create_user(
-            email=f"buyer{n}@plant{n}.example",
-            password="pw",
-            first_name="Ada",
-            last_name=f"Buyer{n}",
-            company=f"Plant {n}",
-            role="engineer",
-            country="US",
-            contact_consent_at=timezone.now(),
-        )
-        (sandbox,) = Sandbox.objects.bulk_create(
-            [
-                Sandbox(
-                    schema_name=f"sf_{n}",
-                    slug=f"sf-{n}",
-                    name="Plant",
-                    industry="cement",
-                    product="thermalcommand",
-                    owner=user,
-                )
-            ]
-        )
-        event_record(name="demo_started", user=user, sandbox=sandbox)
-        event_record(name="pricing_requested", user=user, sandbox=sandbox)
-        leads.append(Lead.objects.get(user=user))
-    return leads
-
-
-def deliver_until_done(at: datetime, *, rounds: int = 30) -> datetime:
-    """Run the sweep and deliveries as beat and the worker would, each time at the next row's due time, until
-    nothing waits."""
-    for _ in range(rounds):
-        outbox.syncs_sweep(now=at)
-        outbox.syncs_deliver(crm="salesforce", now=at)
-        waiting = CrmSync.objects.filter(crm="salesforce", state__in=CrmSync.WAITING).order_by("due_at").first()
-        if waiting is None:
-            return at
-        at = max(at + timedelta(seconds=1), waiting.due_at)
-    return at
-
-
 def test_a_pricing_request_becomes_a_lead_with_its_score_and_a_task_per_demo(org: FakeSalesforceOrg) -> None:
-    (lead,) = prospects(1)
+    (lead,) = prospects_asking_for_pricing(1)
 
     assert outbox.syncs_deliver(crm="salesforce") == 1
 
@@ -111,21 +64,16 @@ def test_a_pricing_request_becomes_a_lead_with_its_score_and_a_task_per_demo(org
 
 
 def test_an_hours_outage_then_every_pending_sync_is_delivered_exactly_once(org: FakeSalesforceOrg) -> None:
-    leads = prospects(5)
-    start = timezone.now()
+    leads = prospects_asking_for_pricing(5)
     org.down = UNAVAILABLE
-    at = start
-    while at < start + timedelta(hours=1):  # beat and the worker keep trying every minute
-        outbox.syncs_sweep(now=at)
-        outbox.syncs_deliver(crm="salesforce", now=at)
-        at += timedelta(minutes=1)
+    at = keep_trying("salesforce", timezone.now(), hours=1)
     rows = CrmSync.objects.filter(crm="salesforce")
     assert {r.state for r in rows} == {State.FAILED}
     assert all(3 <= r.attempts <= 9 for r in rows)  # backed off, not hammered 60 times
     assert "503" in rows[0].last_error
 
     org.down = None
-    deliver_until_done(at)
+    deliver_until_done("salesforce", at)
 
     assert {r.state for r in CrmSync.objects.filter(crm="salesforce")} == {State.DELIVERED}
     assert org.created["Lead"] == 5
@@ -137,7 +85,7 @@ def test_an_hours_outage_then_every_pending_sync_is_delivered_exactly_once(org: 
 def test_a_worker_that_died_after_salesforce_answered_is_delivered_again_without_a_duplicate(
     org: FakeSalesforceOrg,
 ) -> None:
-    (lead,) = prospects(1)
+    (lead,) = prospects_asking_for_pricing(1)
     start = timezone.now()
     (claimed,) = outbox.syncs_claim(crm="salesforce", limit=10, now=start)
     client = client_for("salesforce")
@@ -146,7 +94,7 @@ def test_a_worker_that_died_after_salesforce_answered_is_delivered_again_without
 
     later = start + outbox.lease() + timedelta(seconds=1)
     assert outbox.syncs_sweep(now=later)["taken_back"] == 1
-    deliver_until_done(later)
+    deliver_until_done("salesforce", later)
 
     assert CrmSync.objects.get(pk=claimed).state == State.DELIVERED
     assert (org.created["Lead"], org.created["Task"]) == (1, 1)
