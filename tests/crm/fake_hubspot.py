@@ -35,7 +35,6 @@ from werkzeug import Request, Response
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-TOKEN = "pat-na1-00000000-fake-0000-0000-hubspot00000"
 PORTAL_ID = 24681357
 ALL_SCOPES = frozenset(
     {
@@ -169,12 +168,14 @@ class FakeHubSpot:
     def __init__(
         self,
         *,
-        token: str = TOKEN,
+        token: str = "",
         rate_limit: int = 100,
         rate_window: float = RATE_LIMIT_INTERVAL_MS / 1000,
         daily_limit: int = 250_000,
     ) -> None:
-        self.token = token
+        # A token of its own: the client knows per process which (API base, token) has our properties, and a
+        # later test's fake may get an earlier one's port.
+        self.token = token or f"pat-na1-{uuid.uuid4()}"
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self.daily_limit = daily_limit
