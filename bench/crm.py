@@ -100,39 +100,11 @@ def measure(args: argparse.Namespace, org: FakeSalesforceOrg, hubspot: FakeHubSp
 
 
 def trickle(count: int, org: FakeSalesforceOrg, hubspot: FakeHubSpot) -> list[tuple[str, str]]:
-    from django.utils import timezone
-
     from analytics.models import Lead
     from analytics.services.events import event_record
-    from demoportal.core.models import User
-    from sandboxes.models import Sandbox
+    from tests.crm.syncing import prospects_with_a_demo
 
-    people = []
-    for n in range(count):
-        user = User.objects.create_user(
-            email=f"trickle{n}@plant{n}.example",
-            password=None,
-            first_name="Ada",
-            last_name=f"Trickle{n}",
-            company=f"Plant {n}",
-            role="engineer",
-            country="US",
-            contact_consent_at=timezone.now(),
-        )
-        (sandbox,) = Sandbox.objects.bulk_create(
-            [
-                Sandbox(
-                    schema_name=f"t_{n}",
-                    slug=f"t-{n}",
-                    name="Plant",
-                    industry="steel",
-                    product="boileroptimizer",
-                    owner=user,
-                )
-            ]
-        )
-        event_record(name="demo_started", user=user, sandbox=sandbox)
-        people.append((user, sandbox))
+    people = prospects_with_a_demo(count)
     sent: dict[str, float] = {}
     seen: dict[str, dict[str, float]] = {"salesforce": {}, "hubspot": {}}
     keys: dict[str, str] = {}

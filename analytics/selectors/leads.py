@@ -7,8 +7,9 @@ A lead stores each rule group's engagement weighted at ``decay_anchor``; the eng
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Func, Max, Q, QuerySet, Sum, Value
@@ -85,19 +86,17 @@ class BreakdownLine:
         return f"{self.entry.points:+d} {self.entry.explanation}{when} (rule v{self.entry.rule_set.version})"
 
 
+def breakdown_line(entry: ScoreEntry, now: datetime, half_lives: Mapping[str, timedelta]) -> BreakdownLine:
+    """``entry`` with its points as they count at ``now``: fit never decays, engagement halves per half-life."""
+    if entry.kind == Rule.Kind.FIT:
+        return BreakdownLine(entry, float(entry.points))
+    return BreakdownLine(entry, scoring.decayed(entry.points, entry.occurred_at, now, half_lives[entry.group]))
+
+
 def breakdown_lines(lead: Lead, now: datetime | None = None) -> list[BreakdownLine]:
     now = now or timezone.now()
-    rule_set = lead.rule_set or rule_set_active()
-    half_lives = parameters_of(rule_set).half_lives
-    lines = []
-    for entry in breakdown(lead):
-        if entry.kind == Rule.Kind.FIT:
-            lines.append(BreakdownLine(entry, float(entry.points)))
-        else:
-            lines.append(
-                BreakdownLine(entry, scoring.decayed(entry.points, entry.occurred_at, now, half_lives[entry.group]))
-            )
-    return lines
+    half_lives = parameters_of(lead.rule_set or rule_set_active()).half_lives
+    return [breakdown_line(entry, now, half_lives) for entry in breakdown(lead)]
 
 
 ROLES = ("executive", "engineer", "operator", "consultant")

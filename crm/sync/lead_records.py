@@ -16,10 +16,9 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from analytics import scoring
 from analytics.models import Event, Lead, ScoreEntry
 from analytics.scoring import FEATURE_EVENTS, VALUE_MOMENTS
-from analytics.selectors.leads import BreakdownLine, leads_scored
+from analytics.selectors.leads import breakdown_line, leads_scored
 from analytics.services.leads import parameters_of, rule_set_active
 from crm.sync.records import Activity, LeadRecord
 from demoportal.core import catalogue
@@ -82,10 +81,7 @@ def breakdowns(leads: Sequence[Lead], now: datetime) -> dict[int, list[str]]:
     for entry in entries:
         if len(lines[entry.lead_id]) >= BREAKDOWN_LINES:
             continue
-        if entry.kind == "fit":
-            line = BreakdownLine(entry, float(entry.points))
-        else:
-            line = BreakdownLine(entry, scoring.decayed(entry.points, entry.occurred_at, now, half_lives[entry.group]))
+        line = breakdown_line(entry, now, half_lives)
         worth = round(line.decayed_points)
         lines[entry.lead_id].append(line.text + (f" — worth {worth:+d} now" if worth != entry.points else ""))
     return lines

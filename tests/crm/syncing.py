@@ -1,5 +1,5 @@
-"""What the outbox tests against each CRM's fake share: prospects who asked for pricing, and the sweep and
-deliveries run on a simulated clock as beat and the worker would."""
+"""What the outbox tests against each CRM's fake (and bench/crm.py) share: prospects with a demo, who asked for
+pricing in it, and the sweep and deliveries run on a simulated clock as beat and the worker would."""
 
 from __future__ import annotations
 
@@ -15,10 +15,9 @@ from demoportal.core.models import User
 from sandboxes.models import Sandbox
 
 
-def prospects_asking_for_pricing(count: int) -> list[Lead]:
-    """``count`` consenting prospects, each with a ThermalCommand demo (a sandbox row, no schema) in which they
-    asked for pricing: each a lead with a sync waiting for every CRM."""
-    leads = []
+def prospects_with_a_demo(count: int) -> list[tuple[User, Sandbox]]:
+    """``count`` consenting prospects, each with a ThermalCommand demo begun (a sandbox row, no schema)."""
+    people = []
     for n in range(count):
         user = User.objects.create_user(
             email=f"buyer{n}@plant{n}.example",
@@ -43,6 +42,14 @@ def prospects_asking_for_pricing(count: int) -> list[Lead]:
             ]
         )
         event_record(name="demo_started", user=user, sandbox=sandbox)
+        people.append((user, sandbox))
+    return people
+
+
+def prospects_asking_for_pricing(count: int) -> list[Lead]:
+    """``prospects_with_a_demo`` who asked for pricing in it: each a lead with a sync waiting for every CRM."""
+    leads = []
+    for user, sandbox in prospects_with_a_demo(count):
         event_record(name="pricing_requested", user=user, sandbox=sandbox)
         leads.append(Lead.objects.get(user=user))
     return leads
