@@ -1,4 +1,4 @@
-"""The admin's forms for leads and scoring rules.
+"""The admin's forms for leads, scoring rules and the dashboards' filters.
 
 The stage forms only read what was typed (a number is a number); whether the move is allowed — a reason
 given, a value above 0, a currency code, the lead's stage — is the service's rule (``lead_stage_set``),
@@ -7,14 +7,19 @@ and its ``DomainError`` messages are put back on these forms, beside the field t
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from django import forms
+from django.utils import timezone
 
-from analytics.models import EVENT_NAMES, Rule, RuleSet
+from analytics.models import EVENT_NAMES, DemoSource, Rule, RuleSet
 from analytics.scoring import DERIVED_SIGNALS
+from analytics.selectors.dashboards import Filters
 from analytics.services.leads import COMPANY_SIZE_SIGNALS
+from analytics.services.rollups import day_of
 from demoportal.core import catalogue
+from demoportal.core.models import Partner
 from demoportal.core.webforms import BaseForm, SingleValueFieldsMixin
 
 REASON_MAX = 300  # LeadStageChange.reason
@@ -225,3 +230,85 @@ class RuleSetForm(SingleValueFieldsMixin, forms.ModelForm[RuleSet]):
         if unknown:
             raise forms.ValidationError(f"Fit grades are A, B, C and D; not {', '.join(unknown)}.")
         return "".join(sorted(set(grades)))
+
+
+# The dashboards' filters (docs/dashboards.md): one parser for the pages and the API, which answers its errors
+# with a 400 naming each field.
+
+MAX_RANGE_DAYS = 731
+
+
+def dimension_choices() -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(field, label, choices) of the catalogue's dimensions."""
+    return [
+        ("product", "Product", [(p["key"], p["name"]) for p in catalogue.products()]),
+        ("industry", "Industry", [(key, s.industry) for key, s in sorted(catalogue.scenarios().items())]),
+        ("role", "Role", [(r["key"], r["name"]) for r in catalogue.roles()]),
+    ]
+
+
+class DashboardFilterForm(BaseForm):
+    """``from``, ``to`` (YYYY-MM-DD, both included; default the last 30 days), ``product``, ``industry``, ``role``,
+    ``partner`` (its slug), ``source``, ``interval`` (day or week). ``filters()`` after ``is_valid``."""
+
+    partner = forms.ModelChoiceField(
+        queryset=Partner.objects.order_by("name"),
+        to_field_name="slug",
+        required=False,
+        label="Partner",
+        empty_label="All partners",
+        error_messages={"invalid_choice": "No partner has this slug."},
+    )
+    source = forms.ChoiceField(required=False, label="Source", choices=[("", "All sources"), *DemoSource.choices])
+    interval = forms.ChoiceField(
+        required=False, label="Chart by", choices=[("", "Automatic"), ("day", "Day"), ("week", "Week")]
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        date_errors = {"invalid": "Enter a date as YYYY-MM-DD."}
+        for name, label in (("from", "From"), ("to", "To")):
+            widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            self.fields[name] = forms.DateField(required=False, label=label, widget=widget, error_messages=date_errors)
+        for name, label, choices in dimension_choices():
+            keys = ", ".join(key for key, _ in choices)
+            self.fields[name] = forms.ChoiceField(
+                required=False,
+                label=label,
+                choices=[("", f"All {label.lower()}s" if name != "industry" else "All industries"), *choices],
+                error_messages={"invalid_choice": f"Use one of: {keys}."},
+            )
+        self.fields["source"].error_messages["invalid_choice"] = f"Use one of: {', '.join(DemoSource.values)}."
+        self.fields["interval"].error_messages["invalid_choice"] = "Use one of: day, week."
+        self.order_fields(["from", "to", "product", "industry", "role", "partner", "source", "interval"])
+        for name, field in self.fields.items():
+            field.widget.attrs.setdefault("id", f"filter-{name}")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("from"), data.get("to")
+        if "from" in self.errors or "to" in self.errors:
+            return data
+        today = day_of(timezone.now())
+        end = end or (start + timedelta(days=29) if start else today)
+        start = start or end - timedelta(days=29)
+        if start > end:
+            self.add_error("to", "Must be on or after “from”.")
+        elif (end - start).days + 1 > MAX_RANGE_DAYS:
+            self.add_error("from", f"A range of at most {MAX_RANGE_DAYS} days.")
+        data["from"], data["to"] = start, end
+        return data
+
+    def filters(self) -> Filters:
+        data = self.cleaned_data
+        partner = data.get("partner")
+        return Filters(
+            start=data["from"],
+            end=data["to"],
+            product=data.get("product") or "",
+            industry=data.get("industry") or "",
+            role=data.get("role") or "",
+            partner_id=partner.pk if partner is not None else None,
+            source=data.get("source") or "",
+            interval=data.get("interval") or "",
+        )

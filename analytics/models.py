@@ -232,6 +232,13 @@ class Lead(models.Model):
     stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.LEAD, db_index=True)
     stage_changed_at = models.DateTimeField(null=True, blank=True)
     stage_reason = models.CharField(max_length=300, blank=True)
+    mql_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the lead first became an MQL (or was accepted without being one)."
+    )
+    sql_at = models.DateTimeField(null=True, blank=True, help_text="When sales first accepted the lead.")
+    source = models.CharField(
+        max_length=12, blank=True, help_text="Who made the sandbox of the lead's first demo (docs/dashboards.md)."
+    )
     opportunity_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     opportunity_currency = models.CharField(max_length=3, blank=True, default="")
     recommended_action = models.CharField(
@@ -336,3 +343,179 @@ class RescoreJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_mode_display()} of v{self.rule_set.version}: {self.status}"
+
+
+# MARKETING'S DASHBOARDS (docs/dashboards.md). Each demo is summarised in one row (DemoSummary), rebuilt from its
+# events whenever one arrives; the summaries are added up per day and segment (the *Day tables), which is all a
+# dashboard reads. Days are dates in DASHBOARD_TIME_ZONE.
+
+
+class DemoSource(models.TextChoices):
+    """Who made a demo's sandbox. (``Event.source`` is something else: whether the server or the page recorded
+    an event.)"""
+
+    SELF_SERVICE = "self_service", "Self-service"
+    PARTNER = "partner", "Partner"
+    SALES = "sales", "Sales-made"
+
+
+class DemoSummary(models.Model):
+    """One demo (a sandbox's use by its prospect, from ``demo_started``) as the dashboards count it, derived
+    from the demo's events by ``demo_summaries_refresh``. It outlives the sandbox's record (``sandbox_id`` is a
+    plain number) and, anonymous, the prospect's erasure (``user`` is then emptied)."""
+
+    sandbox_id = models.BigIntegerField(primary_key=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    day = models.DateField(db_index=True, help_text="The day it started, in DASHBOARD_TIME_ZONE.")
+    product = models.CharField(max_length=30)
+    industry = models.CharField(max_length=20)
+    role = models.CharField(max_length=20, blank=True)
+    partner = models.ForeignKey(
+        "demoportal.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=12, choices=DemoSource.choices)
+    completed = models.BooleanField(default=False, help_text="Its tour was finished (demo_completed).")
+    abandoned = models.BooleanField(default=False, help_text="Left idle (demo_abandoned) and never completed.")
+    pricing = models.PositiveIntegerField(default=0, help_text="Pricing requests made in it.")
+    meetings = models.PositiveIntegerField(default=0, help_text="Sales calls booked from it.")
+    pocs = models.PositiveIntegerField(default=0, help_text="Proofs of concept requested in it.")
+    duration_seconds = models.PositiveIntegerField(default=0, help_text="Active time: the sum of its visits.")
+    visits = models.PositiveSmallIntegerField(default=1)
+    tour = models.CharField(max_length=60, blank=True)
+    steps = models.JSONField(default=list, help_text="The tour's steps it reached, in the order reached.")
+    features = models.JSONField(default=dict, help_text="Feature → how many times it was used.")
+    exit_path = models.CharField(max_length=200, blank=True, help_text="The last page seen, for an abandoned demo.")
+    refreshed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name_plural = "demos"
+        verbose_name = "demo"
+
+    def __str__(self) -> str:
+        return f"{self.product} / {self.industry} demo of {self.started_at:%Y-%m-%d}"
+
+    @property
+    def converted(self) -> bool:
+        return bool(self.pricing or self.meetings or self.pocs)
+
+
+class DemoStale(models.Model):
+    """A demo whose summary must be rebuilt: written with each of its events, in the event's transaction, and
+    taken by the next refresh (beat, every minute)."""
+
+    sandbox_id = models.BigIntegerField(primary_key=True)
+    marked_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"sandbox {self.sandbox_id}, stale since {self.marked_at:%Y-%m-%d %H:%M:%S}"
+
+
+class SegmentDay(models.Model):
+    """What one day's demos of one segment (product × industry × role × partner × source) add up to."""
+
+    day = models.DateField()
+    product = models.CharField(max_length=30)
+    industry = models.CharField(max_length=20)
+    role = models.CharField(max_length=20, blank=True)
+    partner = models.ForeignKey(
+        "demoportal.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=12, choices=DemoSource.choices)
+
+    class Meta:
+        abstract = True
+
+
+class DemoDay(SegmentDay):
+    demos = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+    converted = models.PositiveIntegerField(default=0)
+    abandoned = models.PositiveIntegerField(default=0)
+    pricing = models.PositiveIntegerField(default=0)
+    meetings = models.PositiveIntegerField(default=0)
+    pocs = models.PositiveIntegerField(default=0)
+    duration_seconds = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product}/{self.industry}/{self.role}: {self.demos}"
+
+
+class FeatureDay(SegmentDay):
+    feature = models.CharField(max_length=100)
+    demos = models.PositiveIntegerField(default=0, help_text="Demos that used it.")
+    uses = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product}/{self.industry}/{self.role}: {self.feature}"
+
+
+class TourStepDay(SegmentDay):
+    tour = models.CharField(max_length=60)
+    step = models.CharField(max_length=60)
+    reached = models.PositiveIntegerField(default=0)
+    left = models.PositiveIntegerField(default=0, help_text="Demos not completed whose last step reached this was.")
+    position_sum = models.PositiveIntegerField(default=0, help_text="Σ the step's place in each demo's order.")
+
+    class Meta:
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product}/{self.industry}/{self.role}: {self.step}"
+
+
+class ExitPageDay(SegmentDay):
+    path = models.CharField(max_length=200)
+    demos = models.PositiveIntegerField(default=0, help_text="Abandoned demos whose last page this was.")
+
+    class Meta:
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product}/{self.industry}/{self.role}: {self.path}"
+
+
+class LaunchTargets(models.Model):
+    """The specification's post-launch targets and the launch date they count from: one row, edited in the
+    admin by marketing."""
+
+    launch_date = models.DateField(help_text="Actuals count from this day (in DASHBOARD_TIME_ZONE).")
+    demos_started_30 = models.PositiveIntegerField("demos started, 30 days", default=500)
+    demos_started_90 = models.PositiveIntegerField("demos started, 90 days", default=2000)
+    completion_rate_30 = models.DecimalField("completion rate, 30 days (%)", max_digits=5, decimal_places=1, default=60)
+    completion_rate_90 = models.DecimalField("completion rate, 90 days (%)", max_digits=5, decimal_places=1, default=70)
+    leads_generated_30 = models.PositiveIntegerField("leads generated, 30 days", default=200)
+    leads_generated_90 = models.PositiveIntegerField("leads generated, 90 days", default=800)
+    mql_rate_30 = models.DecimalField("MQL rate, 30 days (%)", max_digits=5, decimal_places=1, default=25)
+    mql_rate_90 = models.DecimalField("MQL rate, 90 days (%)", max_digits=5, decimal_places=1, default=30)
+    meetings_booked_30 = models.PositiveIntegerField("sales meetings booked, 30 days", default=50)
+    meetings_booked_90 = models.PositiveIntegerField("sales meetings booked, 90 days", default=200)
+    pipeline_30 = models.DecimalField("pipeline, 30 days (USD)", max_digits=14, decimal_places=0, default=5_000_000)
+    pipeline_90 = models.DecimalField("pipeline, 90 days (USD)", max_digits=14, decimal_places=0, default=20_000_000)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "launch targets"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    completion_rate_30__lte=100, completion_rate_90__lte=100, mql_rate_30__lte=100, mql_rate_90__lte=100
+                ),
+                name="launch_targets_rates_are_percentages",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Launch targets from {self.launch_date:%Y-%m-%d}"

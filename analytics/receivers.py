@@ -7,13 +7,21 @@ from typing import Any
 
 from django.dispatch import receiver
 
+from analytics.models import DemoSource
 from analytics.services.events import event_record, sandbox_archive
+from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.signals import demo_started, sandbox_extended, sandbox_purging
 
 
 @receiver(demo_started, dispatch_uid="analytics.demo_started")
-def demo_started_record(sender: Any, sandbox: Sandbox, from_pool: bool, **_: Any) -> None:
+def demo_started_record(sender: Any, sandbox: Sandbox, from_pool: bool, actor: User | None = None, **_: Any) -> None:
+    if sandbox.partner_id is not None:
+        source = DemoSource.PARTNER
+    elif actor is not None and actor.is_staff and actor.pk != sandbox.owner_id:
+        source = DemoSource.SALES  # staff made it for the prospect
+    else:
+        source = DemoSource.SELF_SERVICE
     event_record(
         name="demo_started",
         user=sandbox.owner,
@@ -23,6 +31,7 @@ def demo_started_record(sender: Any, sandbox: Sandbox, from_pool: bool, **_: Any
             "industry": sandbox.industry,
             "role": sandbox.role,
             "from_pool": from_pool,
+            "source": source,
         },
     )
 

@@ -3,6 +3,7 @@ from celery import shared_task
 from analytics.models import RescoreJob
 from analytics.services.events import demos_abandoned_record
 from analytics.services.leads import lead_sales_notify as lead_sales_notify_service
+from analytics.services.rollups import rollups_refresh as rollups_refresh_service
 from analytics.services.rules import rescore_run
 
 
@@ -23,3 +24,9 @@ def rescore(job_id: int) -> str:
     """A rule set's preview or application over every lead (``analytics.services.rules.rescore_run``)."""
     job = rescore_run(job=RescoreJob.objects.select_related("rule_set").get(pk=job_id))
     return str(job.status)
+
+
+@shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
+def rollups_refresh() -> int:
+    """Beat, every minute: the dashboards' rollups of the demos that had events since (docs/dashboards.md)."""
+    return rollups_refresh_service()

@@ -565,7 +565,7 @@ def _provision(
             customer_company=customer_company,
         )
     token = access_token_issue(sandbox=sandbox)
-    demo_started.send(sender=Sandbox, sandbox=sandbox, from_pool=from_pool)
+    demo_started.send(sender=Sandbox, sandbox=sandbox, from_pool=from_pool, actor=actor)
     if settings.SANDBOX_POOL_SIZE:
         transaction.on_commit(lambda: pool_refill_later(industry))
     return Provisioned(sandbox=sandbox, password=password, created=True, access_token=token)

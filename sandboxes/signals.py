@@ -12,7 +12,8 @@ from django.dispatch import Signal
 # Sent in the sandbox's schema. kwargs: sandbox (its ``seed`` and ``reset_at`` say which story and from when).
 sandbox_started = Signal()
 
-# A prospect's demo began in ``sandbox`` (``sandbox_provision``). kwargs: sandbox, from_pool.
+# A prospect's demo began in ``sandbox`` (``sandbox_provision``). kwargs: sandbox, from_pool, actor (who
+# made it: the prospect, a partner user, or staff for the prospect; None for the system).
 demo_started = Signal()
 
 # Someone gave ``sandbox`` more time (``sandbox_extend``). kwargs: sandbox, hours, by_staff.

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from analytics.models import EVENT_NAMES, ArchivedSandbox, Event
 from analytics.services.leads import lead_refresh
+from analytics.services.rollups import demo_stale_mark
 from analytics.services.sample import SAMPLE_SLUG_PREFIX
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
@@ -76,6 +77,8 @@ def event_record(
                 )
         except IntegrityError:  # the same key, arriving at the same moment
             return Event.objects.get(user=user, idempotency_key=idempotency_key), False
+        if sandbox is not None:
+            demo_stale_mark(sandbox_id=sandbox.pk)  # the dashboards' rollups take it within the minute
         if user is not None:
             lead_refresh(user=user, event=event)  # the lead's score and breakdown, within the same request
     return event, True

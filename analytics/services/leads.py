@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from analytics import scoring
-from analytics.models import Event, Lead, LeadStageChange, Rule, RuleSet, ScoreEntry
+from analytics.models import DemoSource, Event, Lead, LeadStageChange, Rule, RuleSet, ScoreEntry
 from analytics.signals import lead_scored
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
@@ -131,6 +131,7 @@ class Scored:
     last_activity_at: datetime | None
     products: list[str]
     industries: list[str]
+    source: str = ""  # who made the sandbox of their first demo
 
     def engagement_now(self, scorer: Scorer, now: datetime) -> float:
         return scoring.engagement_at(self.weights, now, now, scorer.parameters)
@@ -179,7 +180,18 @@ def score(*, user: User, rows: Sequence[tuple[Any, ...]], scorer: Scorer, now: d
         last_activity_at=max((f.at for f in facts if f.name != "demo_abandoned"), default=None),
         products=products,
         industries=industries,
+        source=source_of(user, facts),
     )
+
+
+def source_of(user: User, facts: Sequence[scoring.Fact]) -> str:
+    """Who made the sandbox of the lead's first demo (``DemoSource``); a start recorded before sources were
+    recorded counts as the partner's for a partner's user, else as self-service. Empty without a demo."""
+    first = next((fact for fact in facts if fact.name == "demo_started"), None)
+    if first is None:
+        return ""
+    fallback = DemoSource.PARTNER if user.partner_id is not None else DemoSource.SELF_SERVICE
+    return str(first.properties.get("source") or fallback)
 
 
 def entry_of(lead: Lead, rule_set: RuleSet, c: scoring.Contribution) -> ScoreEntry:
@@ -261,7 +273,7 @@ def lead_fields_set(
     lead.decay_anchor = now
     lead.engagement_points = scored.engagement_points
     lead.last_activity_at = scored.last_activity_at
-    lead.products, lead.industries = scored.products, scored.industries
+    lead.products, lead.industries, lead.source = scored.products, scored.industries, scored.source
     change = None
     if lead.stage in OPEN_STAGES:
         since = lead.stage_changed_at if lead.stage == Stage.RECYCLED else None
@@ -315,6 +327,11 @@ def stage_change_of(*, lead: Lead, after: str, actor: User | None, reason: str) 
     """Move ``lead`` to stage ``after`` in memory; returns its audit row, unsaved."""
     change = LeadStageChange(lead=lead, before=lead.stage, after=after, actor=actor, reason=reason[:300])
     lead.stage, lead.stage_changed_at, lead.stage_reason = after, timezone.now(), reason[:300]
+    # When the lead first qualified, and when sales first accepted it: the dashboards' MQL and SQL rates.
+    if after in (Stage.MQL, Stage.SQL, Stage.OPPORTUNITY) and lead.mql_at is None:
+        lead.mql_at = lead.stage_changed_at
+    if after in (Stage.SQL, Stage.OPPORTUNITY) and lead.sql_at is None:
+        lead.sql_at = lead.stage_changed_at
     return change
 
 

@@ -68,12 +68,15 @@ LEAD_SCORED_FIELDS = (
     "stage",
     "stage_changed_at",
     "stage_reason",
+    "mql_at",
+    "sql_at",
+    "source",
     "recommended_action",
     "updated_at",
 )
 # What scoring reads of a user (``profile_of``, ``account_domain_of``, ``score``) and of a lead (``lead_fields_set``).
 PROFILE_FIELDS = ("email", "role", "personal_email", "company_size", "country", "date_joined", "partner__name")
-LEAD_READ_FIELDS = ("user_id", "account_domain", "stage", "stage_changed_at", "stage_reason")
+LEAD_READ_FIELDS = ("user_id", "account_domain", "stage", "stage_changed_at", "stage_reason", "mql_at", "sql_at")
 LEDGER_COLUMNS = (
     "lead_id",
     "rule_set_id",

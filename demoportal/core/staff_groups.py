@@ -57,6 +57,9 @@ STAFF_GROUP_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "crm.pocrequest": ("view",),
         # Whether leads reach the CRMs.
         "crm.crmsync": ("view",),
+        # The dashboards (docs/dashboards.md): the demos behind each figure; the launch targets are theirs to set.
+        "analytics.demosummary": ("view",),
+        "analytics.launchtargets": ("view", "add", "change"),
     },
 }
 

@@ -348,6 +348,9 @@ CRM_SYNC_TIMEOUT = env.float("CRM_SYNC_TIMEOUT", default=10.0)  # seconds, per C
 # person retries it (the admin's "Retry now").
 CRM_SYNC_MAX_ATTEMPTS = env.int("CRM_SYNC_MAX_ATTEMPTS", default=12)
 CRM_SYNC_DEAD_AFTER_HOURS = env.int("CRM_SYNC_DEAD_AFTER_HOURS", default=24)
+# MARKETING'S DASHBOARDS (docs/dashboards.md): their days are dates in this zone. After changing it, run
+# `manage.py dashboards_rebuild`.
+DASHBOARD_TIME_ZONE = env.str("DASHBOARD_TIME_ZONE", default="UTC")
 MAX_ACTIVE_SANDBOXES = env.int("MAX_ACTIVE_SANDBOXES", default=100)
 SANDBOX_REQUESTS_PER_MINUTE = env.int("SANDBOX_REQUESTS_PER_MINUTE", default=1000)
 SANDBOX_POOL_SIZE = env.int("SANDBOX_POOL_SIZE", default=2)  # warm sandboxes kept per industry
@@ -363,6 +366,7 @@ CELERY_BEAT_SCHEDULE = {
     "sandbox-last-access-flush": {"task": "sandboxes.tasks.last_access_flush", "schedule": 60.0},
     "demos-abandoned": {"task": "analytics.tasks.demos_abandoned", "schedule": 300.0},
     "crm-sync-sweep": {"task": "crm.tasks.syncs_sweep_task", "schedule": 30.0},
+    "dashboard-rollups": {"task": "analytics.tasks.rollups_refresh", "schedule": 60.0},
 }
 # Work that gets sandboxes ready ahead of time (pool clones, KPIs) runs on its own queue and worker, one task
 # at a time: at most one core of background work, so requests keep the others.
