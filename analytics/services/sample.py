@@ -35,18 +35,30 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.text import slugify
 from psycopg import sql
 
-from analytics.models import ArchivedSandbox, Event, Lead, LeadStageChange, ScoreEntry
+from analytics.models import (
+    ArchivedSandbox,
+    DemoSource,
+    DemoStale,
+    DemoSummary,
+    Event,
+    Lead,
+    LeadStageChange,
+    ScoreEntry,
+)
 from analytics.services.bulk import copy_rows, execute, objects_copy, rows_delete
+from analytics.services.leads import stage_change_of
+from analytics.services.rollups import days_rollup, rollups_refresh
 from analytics.services.rules import leads_rescore
 from demoportal.core import catalogue
 from demoportal.core.models import Partner, User
@@ -141,6 +153,8 @@ TOUR_STEPS = (
     ("report", "feature_viewed"),
     ("next-steps", "feature_viewed"),
 )
+# The page a tour step takes the prospect to (demoportal/urls_sandbox.py), where it is not the one before.
+TOUR_STEP_PAGES = {"history": "/assets/{tag}/", "o2-trim": "/assets/{tag}/o2-trim", "savings": "/assets/{tag}/savings"}
 HAND_RAISES = (("pricing_requested", 50), ("sales_contact_requested", 35), ("poc_started", 15))
 SERVER_EVENTS = frozenset(
     {"demo_started", "demo_completed", "demo_abandoned", "demo_extended", "pricing_requested", "poc_started"}
@@ -331,6 +345,12 @@ class Planner:
                 demo.purpose = Sandbox.Purpose.TRAINING
         return journey
 
+    def source(self, person: Person) -> str:
+        """Who made the sandbox: a partner's user their own; a few prospects' were made by sales."""
+        if person.partner:
+            return DemoSource.PARTNER
+        return DemoSource.SALES if self.rng.random() < 0.06 else DemoSource.SELF_SERVICE
+
     def product_for(self, industry: str) -> str:
         weights = PRODUCT_WEIGHTS.get(industry, {})
         return str(self.rng.choices(self.products, [weights.get(key, 10) for key in self.products])[0])
@@ -369,7 +389,13 @@ class Planner:
                 demo,
                 "demo_started",
                 started,
-                {"product": product, "industry": industry, "role": person.role, "from_pool": rng.random() < 0.85},
+                {
+                    "product": product,
+                    "industry": industry,
+                    "role": person.role,
+                    "from_pool": rng.random() < 0.85,
+                    "source": self.source(person),
+                },
             )
         )
         kind = rng.choices(("quick_abandon", "browser", "explorer", "tour"), (18, 30, 24, 28))[0]
@@ -378,8 +404,10 @@ class Planner:
             at = self.visit(demo, steps, started, features=rng.randint(0, 2), moments=0, within=timedelta(minutes=4))
             self.abandoned(demo, steps, at)
             return
+        finished = False
         if kind == "tour":
             at = self.tour(demo, steps, started)
+            finished = steps[-1].name == "demo_completed"
         else:
             features = rng.randint(1, 3) if kind == "browser" else rng.randint(4, 7)
             moments = rng.randint(0, 1) if kind == "browser" else rng.randint(1, 3)
@@ -389,14 +417,14 @@ class Planner:
             demo.extensions = 1
             at += timedelta(seconds=rng.uniform(20, 120))
             steps.append(Step(demo, "demo_extended", at, {"hours": 24, "by_staff": False}))
-        if kind != "tour":
+        if not finished:
             self.abandoned(demo, steps, at)
         if rng.random() < 0.25:
             back = at + timedelta(minutes=rng.uniform(45, 20 * 60))
             if back + timedelta(hours=1) < demo.expires_at:
                 journey.kinds.add("returner")
                 at = self.visit(demo, steps, back, features=rng.randint(1, 3), moments=rng.randint(0, 1))
-                if kind != "tour":
+                if not finished:
                     self.abandoned(demo, steps, at)
         hand_raise_odds = 0.35 if kind == "tour" and person.role == "executive" else 0.1
         if rng.random() < hand_raise_odds:
@@ -436,17 +464,27 @@ class Planner:
         tour = f"{demo.product}.{demo.person.role}"
         minutes = catalogue.tour_minutes(product=demo.product, role=demo.person.role)
         at = self.visit(demo, steps, at, features=0, moments=0)
-        shown = rng.randint(5, len(TOUR_STEPS))
+        # Most finish (some steps skipped, as a plant without the step's element does); some leave on the way.
+        leaves = rng.random() < 0.3
+        shown = rng.randint(1, len(TOUR_STEPS) - 2) if leaves else rng.randint(5, len(TOUR_STEPS))
         for step, records in TOUR_STEPS[:shown]:
             at += timedelta(seconds=rng.uniform(0.5, 1.5) * minutes * 60 / len(TOUR_STEPS))
+            if step in TOUR_STEP_PAGES:
+                steps.append(Step(demo, "page_view", at, {"path": self.tour_page(step, demo)}))
             steps.append(Step(demo, records, at, {"feature": f"tour.{step}", "tour": tour, "step": step}))
             moment = {"o2-trim": "optimization_applied", "savings": "savings_calculated"}.get(step)
             if moment is not None and rng.random() < 0.75:
                 steps.append(Step(demo, moment, at + timedelta(seconds=30), self.moment(moment, demo)))
+        if leaves:
+            return at
         at += timedelta(seconds=rng.uniform(20, 90))
         properties = {"tour": tour, "steps_done": shown, "steps_missing": len(TOUR_STEPS) - shown}
         steps.append(Step(demo, "demo_completed", at, properties))
         return at
+
+    def tour_page(self, step: str, demo: Demo) -> str:
+        page = TOUR_STEP_PAGES[step]
+        return page.format(tag=self.asset_tag(demo)[1]) if "{tag}" in page else page
 
     def abandoned(self, demo: Demo, steps: list[Step], last: datetime) -> None:
         """What the beat records once the demo has been idle half an hour (if the sandbox still runs then)."""
@@ -505,6 +543,7 @@ class SampleSummary:
     removed: dict[str, int] = field(default_factory=dict)
     write_seconds: float = 0.0
     score_seconds: float = 0.0
+    rollup_seconds: float = 0.0
 
 
 def sample_users() -> Any:
@@ -536,10 +575,45 @@ def sample_activity_create(*, leads: int, seed: int, now: datetime | None = None
     started = time.monotonic()
     user_ids = list(sample_users().order_by("pk").values_list("pk", flat=True))
     summary.leads = leads_rescore(user_ids=user_ids, now=now)
+    sales_decisions(planner, now)
     analyze(Lead, ScoreEntry)
     summary.mqls = Lead.objects.filter(user__in=sample_users(), stage=Lead.Stage.MQL).count()
     summary.score_seconds = time.monotonic() - started
+    # The dashboards: the sample's demos summarised and their days added up (bulk writes mark nothing stale).
+    started = time.monotonic()
+    sample_sandboxes = Sandbox.objects.filter(slug__startswith=SAMPLE_SLUG_PREFIX).values_list("pk", flat=True)
+    DemoStale.objects.bulk_create([DemoStale(sandbox_id=pk) for pk in sample_sandboxes.iterator()], batch_size=10000)
+    rollups_refresh(batch=20000)
+    summary.rollup_seconds = time.monotonic() - started
     return summary
+
+
+def sales_decisions(planner: Planner, now: datetime) -> None:
+    """What sales made of the sample MQLs: some accepted (SQL), some of those opportunities with a value in USD.
+    Each lead is dated from its person's sign-up, as a lead is made by its first event."""
+    execute(
+        sql.SQL(
+            "UPDATE analytics_lead AS lead SET created_at = u.date_joined FROM demoportal_user AS u"
+            " WHERE u.id = lead.user_id AND u.email LIKE %s"
+        ),
+        [f"%.{SAMPLE_DOMAIN}"],
+    )
+    rng = planner.rng
+    leads, changes = [], []
+    for lead in Lead.objects.filter(user__in=sample_users(), stage=Lead.Stage.MQL).order_by("pk"):
+        if rng.random() >= 0.4:
+            continue
+        changes.append(stage_change_of(lead=lead, after=Lead.Stage.SQL, actor=None, reason="Accepted by sales"))
+        if rng.random() < 0.35:
+            lead.opportunity_value = Decimal(round(rng.uniform(40_000, 900_000), -3))
+            lead.opportunity_currency = "USD"
+            reason = f"Opportunity of USD {lead.opportunity_value:,.2f}"
+            changes.append(stage_change_of(lead=lead, after=Lead.Stage.OPPORTUNITY, actor=None, reason=reason))
+        lead.recommended_action = "Work the opportunity" if lead.opportunity_value else "Follow up the accepted lead"
+        leads.append(lead)
+    fields = ["stage", "stage_changed_at", "stage_reason", "mql_at", "sql_at", "opportunity_value"]
+    Lead.objects.bulk_update(leads, [*fields, "opportunity_currency", "recommended_action"], batch_size=2000)
+    LeadStageChange.objects.bulk_create(changes, batch_size=2000)
 
 
 def analyze(*models: type[Model]) -> None:
@@ -661,6 +735,14 @@ def sample_activity_remove() -> dict[str, int]:
     leads = sql.SQL("SELECT id FROM {} WHERE user_id IN ({})").format(sql.Identifier(Lead._meta.db_table), users)
     removed: dict[str, int] = {}
     with transaction.atomic():
+        # The dashboards' summaries of sample demos, then the days they were counted in.
+        summaries = DemoSummary.objects.filter(
+            Q(user__email__endswith=f".{SAMPLE_DOMAIN}")
+            | Q(sandbox_id__in=Sandbox.objects.filter(slug__startswith=SAMPLE_SLUG_PREFIX).values("pk"))
+        )
+        days = set(summaries.values_list("day", flat=True).distinct())
+        DemoStale.objects.filter(sandbox_id__in=summaries.values("sandbox_id")).delete()
+        removed[DemoSummary._meta.label] = summaries.delete()[0]
         for model, column, rows in (
             (ScoreEntry, "lead_id", leads),
             (LeadStageChange, "lead_id", leads),
@@ -681,4 +763,5 @@ def sample_activity_remove() -> dict[str, int]:
         # What beat's purge kept of ended sample sandboxes (their numbers, no owner): marked when archived.
         removed[ArchivedSandbox._meta.label] = rows_delete(ArchivedSandbox, sql.SQL("sample"), [])
         removed[Partner._meta.label] = Partner.objects.filter(slug__startswith=SAMPLE_SLUG_PREFIX).delete()[0]
+        days_rollup(days)
     return {label: count for label, count in sorted(removed.items()) if count}

@@ -40,5 +40,6 @@ class Command(BaseCommand):
             f"{summary.people:,} sample prospects ({summary.companies:,} companies, {summary.free_mail:,} free-mail,"
             f" {summary.partner_users:,} partner users), {summary.sandboxes:,} ended sandboxes,"
             f" {summary.events:,} events in {summary.write_seconds:.1f} s\nJourneys: {journeys}\n"
-            f"Scored {summary.leads:,} leads ({summary.mqls:,} MQL) in {summary.score_seconds:.1f} s"
+            f"Scored {summary.leads:,} leads ({summary.mqls:,} MQL) in {summary.score_seconds:.1f} s\n"
+            f"Dashboards' rollups in {summary.rollup_seconds:.1f} s"
         )
