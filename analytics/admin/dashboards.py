@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Ht
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 
 from analytics.admin.display import WIDE_PAGE, industry_names, product_names, stage_label
 from analytics.admin.exports import csv_response, xlsx_response
@@ -33,7 +35,7 @@ from analytics.selectors.dashboards import (
 from demoportal.core import catalogue
 
 DASHBOARD_PERMISSION = "analytics.view_demosummary"
-SHOWN_ROWS = 25  # rows of a long table on the page; the export has them all
+SHOWN_ROWS = 15  # rows of a long table on the page; the export has them all
 
 
 # How figures read.
@@ -444,6 +446,8 @@ def cells_shown(header: Sequence[str], row: Sequence[Any]) -> list[str]:
             shown.append("yes" if value else "no")
         elif isinstance(value, int | float) and not isinstance(value, bool):
             shown.append(count(value))
+        elif isinstance(value, datetime):
+            shown.append(timezone.localtime(value).strftime("%Y-%m-%d %H:%M"))
         elif isinstance(value, list):
             shown.append(" → ".join(str(v) for v in value))
         else:
