@@ -75,9 +75,9 @@ class Command(BaseCommand):
         if settings.DEMO_SANDBOX:
             self.ensure_demo_sandbox()
         if settings.DEMO_SAMPLE_ACTIVITY and not sample_users().exists():
-            made = sample_activity_create(leads=settings.DEMO_SAMPLE_ACTIVITY, seed=14)
+            sample = sample_activity_create(leads=settings.DEMO_SAMPLE_ACTIVITY, seed=14)
             self.stdout.write(
-                f"sample activity: {made.people:,} sample prospects (at *.{SAMPLE_DOMAIN}), {made.events:,} events"
+                f"sample activity: {sample.people:,} sample prospects (at *.{SAMPLE_DOMAIN}), {sample.events:,} events"
                 " for the leads and dashboards; remove with `manage.py sample_activity --remove`"
             )
 
