@@ -369,7 +369,7 @@ class DemoSummary(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     started_at = models.DateTimeField()
-    day = models.DateField(db_index=True, help_text="The day it started, in DASHBOARD_TIME_ZONE.")
+    day = models.DateField(db_index=True, help_text="The day it started, in the dashboards' time zone.")
     product = models.CharField(max_length=30)
     industry = models.CharField(max_length=20)
     role = models.CharField(max_length=20, blank=True)
@@ -463,7 +463,7 @@ class TourStepDay(SegmentDay):
     tour = models.CharField(max_length=60)
     step = models.CharField(max_length=60)
     reached = models.PositiveIntegerField(default=0)
-    left = models.PositiveIntegerField(default=0, help_text="Demos not completed whose last step reached this was.")
+    left = models.PositiveIntegerField(default=0, help_text="Abandoned demos whose last step reached this was.")
     position_sum = models.PositiveIntegerField(default=0, help_text="Σ the step's place in each demo's order.")
 
     class Meta:
@@ -488,7 +488,7 @@ class LaunchTargets(models.Model):
     """The specification's post-launch targets and the launch date they count from: one row, edited in the
     admin by marketing."""
 
-    launch_date = models.DateField(help_text="Actuals count from this day (in DASHBOARD_TIME_ZONE).")
+    launch_date = models.DateField(help_text="Actuals count from this day, in the dashboards' time zone.")
     demos_started_30 = models.PositiveIntegerField("demos started, 30 days", default=500)
     demos_started_90 = models.PositiveIntegerField("demos started, 90 days", default=2000)
     completion_rate_30 = models.DecimalField("completion rate, 30 days (%)", max_digits=5, decimal_places=1, default=60)

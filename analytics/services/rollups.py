@@ -238,7 +238,7 @@ class DayTally:
             counts = self.steps.setdefault((*key, s["tour"], step), Counter())
             counts["reached"] += 1
             counts["position_sum"] += position
-            counts["left"] += position == len(s["steps"]) - 1 and not s["completed"]
+            counts["left"] += position == len(s["steps"]) - 1 and s["abandoned"]
         if s["abandoned"]:
             self.exits[(*key, s["exit_path"] or "(no page)")] += 1
 

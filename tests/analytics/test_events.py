@@ -133,6 +133,7 @@ def test_the_server_records_demo_started_and_demo_extended() -> None:
         "industry": "steel",
         "role": "",
         "from_pool": False,
+        "source": "self_service",
     }
     assert events["demo_extended"].properties == {"hours": 2, "by_staff": False}
     assert events["demo_started"].user == sandbox.owner
