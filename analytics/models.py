@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -484,6 +485,9 @@ class ExitPageDay(SegmentDay):
         return f"{self.day} {self.product}/{self.industry}/{self.role}: {self.path}"
 
 
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+
+
 class LaunchTargets(models.Model):
     """The specification's post-launch targets and the launch date they count from: one row, edited in the
     admin by marketing."""
@@ -491,12 +495,20 @@ class LaunchTargets(models.Model):
     launch_date = models.DateField(help_text="Actuals count from this day, in the dashboards' time zone.")
     demos_started_30 = models.PositiveIntegerField("demos started, 30 days", default=500)
     demos_started_90 = models.PositiveIntegerField("demos started, 90 days", default=2000)
-    completion_rate_30 = models.DecimalField("completion rate, 30 days (%)", max_digits=5, decimal_places=1, default=60)
-    completion_rate_90 = models.DecimalField("completion rate, 90 days (%)", max_digits=5, decimal_places=1, default=70)
+    completion_rate_30 = models.DecimalField(
+        "completion rate, 30 days (%)", max_digits=5, decimal_places=1, default=60, validators=PERCENT
+    )
+    completion_rate_90 = models.DecimalField(
+        "completion rate, 90 days (%)", max_digits=5, decimal_places=1, default=70, validators=PERCENT
+    )
     leads_generated_30 = models.PositiveIntegerField("leads generated, 30 days", default=200)
     leads_generated_90 = models.PositiveIntegerField("leads generated, 90 days", default=800)
-    mql_rate_30 = models.DecimalField("MQL rate, 30 days (%)", max_digits=5, decimal_places=1, default=25)
-    mql_rate_90 = models.DecimalField("MQL rate, 90 days (%)", max_digits=5, decimal_places=1, default=30)
+    mql_rate_30 = models.DecimalField(
+        "MQL rate, 30 days (%)", max_digits=5, decimal_places=1, default=25, validators=PERCENT
+    )
+    mql_rate_90 = models.DecimalField(
+        "MQL rate, 90 days (%)", max_digits=5, decimal_places=1, default=30, validators=PERCENT
+    )
     meetings_booked_30 = models.PositiveIntegerField("sales meetings booked, 30 days", default=50)
     meetings_booked_90 = models.PositiveIntegerField("sales meetings booked, 90 days", default=200)
     pipeline_30 = models.DecimalField("pipeline, 30 days (USD)", max_digits=14, decimal_places=0, default=5_000_000)

@@ -529,11 +529,12 @@ def view(function: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespons
     return admin.site.admin_view(function)
 
 
+app_name = "dashboards"
 urlpatterns: list[URLPattern] = [
-    path("targets/", view(targets_page), name="dashboard-targets"),
-    path("targets/export.<str:fmt>", view(targets_export), name="dashboard-targets-export"),
-    path("<slug:dashboard>/", view(dashboard_page), name="dashboard"),
-    path("<slug:dashboard>/export/<slug:table>.<str:fmt>", view(export), name="dashboard-export"),
+    path("targets/", view(targets_page), name="targets"),
+    path("targets/export.<str:fmt>", view(targets_export), name="targets-export"),
+    path("<slug:dashboard>/", view(dashboard_page), name="page"),
+    path("<slug:dashboard>/export/<slug:table>.<str:fmt>", view(export), name="export"),
 ]
 
 
@@ -633,7 +634,7 @@ class LaunchTargetsAdmin(admin.ModelAdmin[LaunchTargets]):
         super().save_model(request, obj, form, change)
 
     def response_post_save_change(self, request: HttpRequest, obj: LaunchTargets) -> HttpResponseRedirect:
-        return redirect("dashboard-targets")
+        return redirect("dashboards:targets")
 
     def response_post_save_add(self, request: HttpRequest, obj: LaunchTargets) -> HttpResponseRedirect:
         return self.response_post_save_change(request, obj)
