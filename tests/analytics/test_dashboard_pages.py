@@ -253,3 +253,32 @@ def test_the_rebuild_command_summarises_every_demo_again(story: Story, settings:
     assert "Rebuilt the rollups of 8 demos" in out.getvalue()
     a = DemoSummary.objects.get(sandbox_id=story.demos["A"].pk)
     assert a.day == story.d0 + timedelta(days=1)
+
+
+def test_each_table_row_links_to_the_list_behind_it(story: Story, marketing: Client) -> None:
+    """A day of the series, a segment, a feature, an exit page, a fit grade, an account: each row's link lists
+    as many demos or leads as the row counts."""
+
+    def rows(dashboard: str, table: str) -> list[dict[str, Any]]:
+        page = marketing.get(f"/admin/dashboards/{dashboard}/?{story_query(story)}")
+        return next(t["rows"] for t in page.context["tables"] if t["table"].name == table)
+
+    def listed(href: str) -> int:
+        response = marketing.get(href)
+        assert response.status_code == 200, href
+        return int(response.context["cl"].result_count)
+
+    d0 = next(row for row in rows("demo-performance", "series") if row["cells"][0] == story.d0.isoformat())
+    assert listed(d0["href"]) == int(d0["cells"][1]) == 3  # A, B and G started on d0
+    for row in rows("demo-performance", "segments"):
+        assert listed(row["href"]) == int(row["cells"][3])
+    for row in rows("product-engagement", "features"):
+        assert listed(row["href"]) == int(row["cells"][1]), row["cells"][0]
+    [exit_page] = rows("product-engagement", "exit-pages")
+    assert listed(exit_page["href"]) == int(exit_page["cells"][1]) == 1
+    for row in rows("lead-quality", "top-accounts"):
+        assert listed(row["href"]) == int(row["cells"][1])
+    grades = {row["cells"][0]: row["href"] for row in rows("lead-quality", "score-distribution")}
+    figures = lead_quality(story.filters())["score_distribution"]["grid"]
+    for grade in figures:
+        assert listed(grades[grade["fit_grade"]]) == sum(grade["counts"])
