@@ -9,6 +9,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379")
 os.environ["REDIS_BROKER_DB"] = "10"
 os.environ["REDIS_CACHE_DB"] = "11"
 os.environ["REDIS_CHANNELS_DB"] = "12"
+os.environ["DASHBOARD_TIME_ZONE"] = "UTC"  # the dashboards' days; a test of another zone sets its own
 os.environ["HEARTBEAT_INTERVAL"] = "0.5"
 os.environ["LIVE_TICK_SECONDS"] = "0.5"
 os.environ.setdefault("SANDBOX_POOL_SIZE", "0")  # tests that use the pool set its size themselves

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from analytics.selectors.dashboards import demo_performance, lead_quality, product_engagement, targets_progress
 from demoportal.core.models import User
-from tests.analytics.test_dashboards import Story, prospect, staff, story_make
+from tests.analytics.test_dashboards import Story, prospect, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -25,16 +25,6 @@ ENDPOINTS = (
     "/api/v1/dashboards/targets",
 )
 FILTERED = ENDPOINTS[:3]
-
-
-@pytest.fixture(autouse=True)
-def utc_days(settings: Any) -> None:
-    settings.DASHBOARD_TIME_ZONE = "UTC"
-
-
-@pytest.fixture
-def story() -> Story:
-    return story_make()
 
 
 def api(user: User | None = None) -> APIClient:

@@ -18,21 +18,11 @@ from analytics.admin.dashboards import count, percent
 from analytics.models import DemoSummary, LaunchTargets
 from analytics.selectors.dashboards import demo_performance, lead_quality
 from demoportal.core.models import User
-from tests.analytics.test_dashboards import Story, staff, story_make
+from tests.analytics.test_dashboards import Story, staff
 
 pytestmark = pytest.mark.django_db
 
 PAGES = ("demo-performance", "lead-quality", "product-engagement")
-
-
-@pytest.fixture(autouse=True)
-def utc_days(settings: Any) -> None:
-    settings.DASHBOARD_TIME_ZONE = "UTC"
-
-
-@pytest.fixture
-def story() -> Story:
-    return story_make()
 
 
 def signed_in(user: User) -> Client:
@@ -160,7 +150,8 @@ def test_the_xlsx_export_opens_in_a_spreadsheet_with_the_same_rows_as_the_csv(st
 
     assert response.streaming
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    sheet = load_workbook(io.BytesIO(body_of(response)), read_only=True).active
+    sheet = load_workbook(io.BytesIO(body_of(response)), read_only=True).worksheets[0]
+    assert sheet.title == "Leads"
     rows = [["" if value is None else str(value) for value in row] for row in sheet.iter_rows(values_only=True)]
     assert rows[0] == as_csv[0]
     assert [row[1] for row in rows[1:]] == [row[1] for row in as_csv[1:]]  # the e-mails, in order

@@ -72,11 +72,6 @@ from tests.conftest import wait_for
 slugs = count(1)
 
 
-@pytest.fixture(autouse=True)
-def utc_days(settings: Any) -> None:
-    settings.DASHBOARD_TIME_ZONE = "UTC"
-
-
 def at(day: date, hh_mm: str) -> datetime:
     hours, minutes = (int(part) for part in hh_mm.split(":"))
     return datetime.combine(day, time(hours, minutes), tzinfo=UTC)
@@ -240,11 +235,6 @@ def story_make() -> Story:
     u["fay"].delete()  # erasure: demo G stays, anonymous; fay's lead goes
     rollups_refresh()
     return Story(today=today, d0=d0, now=timezone.now(), users=users, demos=demos, partner=partner)
-
-
-@pytest.fixture
-def story(db: None) -> Story:
-    return story_make()
 
 
 def no_demos() -> dict[str, Any]:
