@@ -32,6 +32,7 @@ from analytics.selectors.dashboards import (
     product_engagement,
     targets_progress,
 )
+from analytics.services.sample import SAMPLE_DOMAIN, sample_users
 from demoportal.core import catalogue
 
 DASHBOARD_PERMISSION = "analytics.view_demosummary"
@@ -420,6 +421,7 @@ def dashboard_page(request: HttpRequest, dashboard: str) -> HttpResponse:
         "names": names_of(filters),
         "query": request.GET.urlencode(),
         "shown_rows": SHOWN_ROWS,
+        **sample_notice(),
         "data": data,
         "tables": [
             {
@@ -451,6 +453,11 @@ def dashboard_page(request: HttpRequest, dashboard: str) -> HttpResponse:
         context["feature_max"] = max((row["demos"] for row in data["feature_usage"]), default=0)
     request.current_app = admin.site.name
     return TemplateResponse(request, "admin/analytics/dashboards/page.html", context)
+
+
+def sample_notice() -> dict[str, Any]:
+    """Whether the figures include the labelled sample activity (manage.py sample_activity)."""
+    return {"sample_domain": SAMPLE_DOMAIN if sample_users().exists() else ""}
 
 
 def cells_shown(header: Sequence[str], row: Sequence[Any]) -> list[str]:
@@ -501,6 +508,7 @@ def targets_page(request: HttpRequest) -> HttpResponse:
         if targets
         else reverse("admin:analytics_launchtargets_add"),
         "can_edit": request.user.has_perm("analytics.change_launchtargets"),
+        **sample_notice(),
     }
     request.current_app = admin.site.name
     return TemplateResponse(request, "admin/analytics/dashboards/targets.html", context)

@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 from analytics.admin.dashboards import count, percent
 from analytics.models import DemoSummary, LaunchTargets
 from analytics.selectors.dashboards import demo_performance, lead_quality
+from analytics.services.sample import sample_activity_create, sample_activity_remove
 from demoportal.core.models import User
 from tests.analytics.test_dashboards import Story, staff
 
@@ -273,3 +274,12 @@ def test_each_table_row_links_to_the_list_behind_it(story: Story, marketing: Cli
     figures = lead_quality(story.filters())["score_distribution"]["grid"]
     for grade in figures:
         assert listed(grades[grade["fit_grade"]]) == sum(grade["counts"])
+
+
+def test_sample_activity_is_labelled_on_every_dashboard(marketing: Client) -> None:
+    assert b"Sample data." not in marketing.get("/admin/dashboards/demo-performance/").content
+    sample_activity_create(leads=6, seed=3)
+    for page in (*PAGES, "targets"):
+        assert b"Sample data." in marketing.get(f"/admin/dashboards/{page}/").content, page
+    sample_activity_remove()
+    assert b"Sample data." not in marketing.get("/admin/dashboards/targets/").content
