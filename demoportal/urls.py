@@ -1,9 +1,14 @@
 """URLs of the portal host (the public schema): portal pages, admin, accounts, API."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import URLPattern, include, path, re_path
 
+import analytics.admin.dashboards
 import analytics.urls
 from demoportal.core.apis import UnknownApiPath
 from demoportal.core.openapi import portal_schema_views
@@ -11,6 +16,17 @@ from demoportal.portal import views
 
 admin.site.site_header = "Demo portal administration"
 admin.site.site_title = "Demo portal admin"
+admin_index = admin.site.index
+
+
+def marketing_lands_on_dashboards(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    """The admin's home for someone who reads the dashboards and is not a superuser: Demo Performance."""
+    if request.user.has_perm(analytics.admin.dashboards.DASHBOARD_PERMISSION) and not request.user.is_superuser:
+        return redirect("dashboard", dashboard="demo-performance")
+    return admin_index(request, extra_context)
+
+
+admin.site.index = marketing_lands_on_dashboards  # type: ignore[method-assign,assignment]
 
 portal_patterns: list[URLPattern] = [
     path("", views.landing, name="landing"),
@@ -25,6 +41,7 @@ api_schema, api_docs = portal_schema_views()
 
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
+    path("admin/dashboards/", include(analytics.admin.dashboards.urlpatterns)),  # marketing's (docs/dashboards.md)
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("sandboxes.urls")),

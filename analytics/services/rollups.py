@@ -63,8 +63,17 @@ def day_of(moment: datetime) -> date:
 
 
 def demo_stale_mark(*, sandbox_id: int) -> None:
-    """Mark the demo in this sandbox for the next refresh (in the caller's transaction)."""
-    DemoStale.objects.bulk_create([DemoStale(sandbox_id=sandbox_id)], ignore_conflicts=True)
+    """Mark the demo in this sandbox for the next refresh (in the caller's transaction).
+
+    An upsert, not an insert that ignores a conflict: a demo already marked has its row locked until the caller
+    commits, so a refresh taking that row waits and then reads the caller's event. Ignoring the conflict takes no
+    lock: the refresh would take the mark without seeing the event, and nothing would mark the demo again."""
+    DemoStale.objects.bulk_create(
+        [DemoStale(sandbox_id=sandbox_id)],
+        update_conflicts=True,
+        unique_fields=["sandbox_id"],
+        update_fields=["marked_at"],
+    )
 
 
 # One demo's summary, from its events.

@@ -440,6 +440,9 @@ SOCIALACCOUNT_STORE_TOKENS = False  # we read the profile once; no LinkedIn API 
 DEMO_ADMIN_EMAIL = env.str("DEMO_ADMIN_EMAIL", default="admin@example.com")
 DEMO_ADMIN_PASSWORD = env.str("DEMO_ADMIN_PASSWORD", default="")
 DEMO_STAFF_USERS = env.bool("DEMO_STAFF_USERS", default=False)
+# Sample prospects and their activity for the leads and dashboards (manage.py sample_activity), made by bootstrap
+# when there is none: how many. 0 (production's default): none. Removed with `manage.py sample_activity --remove`.
+DEMO_SAMPLE_ACTIVITY = env.int("DEMO_SAMPLE_ACTIVITY", default=0)
 DEMO_SANDBOX = env.bool("DEMO_SANDBOX", default=False)
 
 # EMAIL

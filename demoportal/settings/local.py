@@ -14,6 +14,7 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379")
 os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")  # reuse connections, as in production
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 os.environ.setdefault("DEMO_STAFF_USERS", "true")
+os.environ.setdefault("DEMO_SAMPLE_ACTIVITY", "1000")  # labelled sample leads for the dashboards (make run)
 os.environ.setdefault("DEMO_SANDBOX", "true")
 
 from demoportal.settings.base import *  # noqa: E402,F403

@@ -4,7 +4,8 @@
   migration, so a start with nothing to migrate does not pay for it;
 - the public tenant (the portal) and its domains, and one template per scenario (cloned for new sandboxes);
 - the demo superuser, and with DEMO_STAFF_USERS the demo Sales and Marketing users;
-- with DEMO_SANDBOX a sandbox at demo.<DEMO_DOMAIN> to try the live connection on.
+- with DEMO_SANDBOX a sandbox at demo.<DEMO_DOMAIN> to try the live connection on;
+- with DEMO_SAMPLE_ACTIVITY, that many labelled sample prospects for the leads and dashboards, once.
 
 A password comes from DEMO_ADMIN_PASSWORD or is generated; a generated one is printed when the user is
 created and, with --credentials-file, kept there so later runs can print it again (development only).
@@ -25,6 +26,7 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from analytics.services.sample import SAMPLE_DOMAIN, sample_activity_create, sample_users
 from crm.services import demo_slots_ensure
 from demoportal.core import catalogue
 from demoportal.core.models import User
@@ -72,6 +74,12 @@ class Command(BaseCommand):
             template_ensure(industry=industry)  # cheap when current; rebuilt when its scenario changed
         if settings.DEMO_SANDBOX:
             self.ensure_demo_sandbox()
+        if settings.DEMO_SAMPLE_ACTIVITY and not sample_users().exists():
+            sample = sample_activity_create(leads=settings.DEMO_SAMPLE_ACTIVITY, seed=14)
+            self.stdout.write(
+                f"sample activity: {sample.people:,} sample prospects (at *.{SAMPLE_DOMAIN}), {sample.events:,} events"
+                " for the leads and dashboards; remove with `manage.py sample_activity --remove`"
+            )
 
         shown_password = password if (created_any or settings.DEMO_ADMIN_PASSWORD or known) else None
         self.print_banner(port, [email for email, _ in logins], shown_password)
