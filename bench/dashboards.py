@@ -45,7 +45,7 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.system import ADMIN_DATABASE, healthy  # noqa: E402  (after the path is set)
+from bench.system import ADMIN_DATABASE  # noqa: E402  (after the path is set)
 from bench.table import print_table  # noqa: E402
 
 REDIS_DBS = (3, 4, 5)
@@ -120,12 +120,14 @@ def fill(args: argparse.Namespace) -> list[tuple[str, str]]:
     from analytics.models import DemoSummary, Event
     from analytics.services.rollups import rollups_rebuild
     from analytics.services.sample import sample_activity_create
+    from sandboxes.services import portal_tenant_ensure
 
     wanted = TEN_MILLION if args.ten_million else args.events
     generated = min(wanted, args.events)
     connection.close()
     database_ensure(args.database, fresh=not args.reuse)
-    call_command("migrate", verbosity=0)
+    call_command("migrate_schemas", shared=True, verbosity=0)  # the sample's sandboxes have no schema to migrate
+    portal_tenant_ensure()  # the portal's hosts, 127.0.0.1 among them (not `bootstrap`: it makes sample data)
     rows: list[tuple[str, str]] = []
     if Event.objects.count() < wanted * 0.95:
         sample = sample_activity_create(leads=round(generated / EVENTS_PER_LEAD), seed=args.seed)
@@ -191,7 +193,8 @@ def demos_copy(copies: int) -> None:
                 "INSERT INTO analytics_event (name, user_id, sandbox_id, partner_id, properties, occurred_at,"
                 " received_at, source, idempotency_key)"
                 " SELECT e.name, e.user_id, c.id, e.partner_id, e.properties, e.occurred_at - %s::interval,"
-                " e.received_at - %s::interval, e.source, e.idempotency_key FROM analytics_event AS e JOIN copied AS c ON c.original = e.sandbox_id",
+                " e.received_at - %s::interval, e.source, e.idempotency_key"
+                " FROM analytics_event AS e JOIN copied AS c ON c.original = e.sandbox_id",
                 [f"{COPY_SHIFT.total_seconds() * n:.0f} seconds"] * 2,
             )
             cursor.execute("DROP TABLE copied")
@@ -217,7 +220,7 @@ def web_process(port: int) -> Iterator[subprocess.Popen[bytes]]:
     )
     try:
         deadline = time.monotonic() + 120
-        while not healthy(port):
+        while not answers(port):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the web process did not become healthy (exit {process.returncode})")
             time.sleep(0.3)
@@ -229,6 +232,14 @@ def web_process(port: int) -> Iterator[subprocess.Popen[bytes]]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def answers(port: int) -> bool:
+    """Whether the web process answers ``/healthz`` (503 included: no worker or simulator runs here)."""
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code in (200, 503)
+    except requests.RequestException:
+        return False
 
 
 def rss_mb(pid: int) -> float:
