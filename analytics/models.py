@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 
@@ -369,7 +370,7 @@ class DemoSummary(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     started_at = models.DateTimeField()
-    day = models.DateField(db_index=True, help_text="The day it started, in DASHBOARD_TIME_ZONE.")
+    day = models.DateField(db_index=True, help_text="The day it started, in the dashboards' time zone.")
     product = models.CharField(max_length=30)
     industry = models.CharField(max_length=20)
     role = models.CharField(max_length=20, blank=True)
@@ -463,7 +464,7 @@ class TourStepDay(SegmentDay):
     tour = models.CharField(max_length=60)
     step = models.CharField(max_length=60)
     reached = models.PositiveIntegerField(default=0)
-    left = models.PositiveIntegerField(default=0, help_text="Demos not completed whose last step reached this was.")
+    left = models.PositiveIntegerField(default=0, help_text="Abandoned demos whose last step reached this was.")
     position_sum = models.PositiveIntegerField(default=0, help_text="Σ the step's place in each demo's order.")
 
     class Meta:
@@ -484,19 +485,30 @@ class ExitPageDay(SegmentDay):
         return f"{self.day} {self.product}/{self.industry}/{self.role}: {self.path}"
 
 
+PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
+
+
 class LaunchTargets(models.Model):
     """The specification's post-launch targets and the launch date they count from: one row, edited in the
     admin by marketing."""
 
-    launch_date = models.DateField(help_text="Actuals count from this day (in DASHBOARD_TIME_ZONE).")
+    launch_date = models.DateField(help_text="Actuals count from this day, in the dashboards' time zone.")
     demos_started_30 = models.PositiveIntegerField("demos started, 30 days", default=500)
     demos_started_90 = models.PositiveIntegerField("demos started, 90 days", default=2000)
-    completion_rate_30 = models.DecimalField("completion rate, 30 days (%)", max_digits=5, decimal_places=1, default=60)
-    completion_rate_90 = models.DecimalField("completion rate, 90 days (%)", max_digits=5, decimal_places=1, default=70)
+    completion_rate_30 = models.DecimalField(
+        "completion rate, 30 days (%)", max_digits=5, decimal_places=1, default=60, validators=PERCENT
+    )
+    completion_rate_90 = models.DecimalField(
+        "completion rate, 90 days (%)", max_digits=5, decimal_places=1, default=70, validators=PERCENT
+    )
     leads_generated_30 = models.PositiveIntegerField("leads generated, 30 days", default=200)
     leads_generated_90 = models.PositiveIntegerField("leads generated, 90 days", default=800)
-    mql_rate_30 = models.DecimalField("MQL rate, 30 days (%)", max_digits=5, decimal_places=1, default=25)
-    mql_rate_90 = models.DecimalField("MQL rate, 90 days (%)", max_digits=5, decimal_places=1, default=30)
+    mql_rate_30 = models.DecimalField(
+        "MQL rate, 30 days (%)", max_digits=5, decimal_places=1, default=25, validators=PERCENT
+    )
+    mql_rate_90 = models.DecimalField(
+        "MQL rate, 90 days (%)", max_digits=5, decimal_places=1, default=30, validators=PERCENT
+    )
     meetings_booked_30 = models.PositiveIntegerField("sales meetings booked, 30 days", default=50)
     meetings_booked_90 = models.PositiveIntegerField("sales meetings booked, 90 days", default=200)
     pipeline_30 = models.DecimalField("pipeline, 30 days (USD)", max_digits=14, decimal_places=0, default=5_000_000)

@@ -22,7 +22,7 @@ admin_index = admin.site.index
 def marketing_lands_on_dashboards(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
     """The admin's home for someone who reads the dashboards and is not a superuser: Demo Performance."""
     if request.user.has_perm(analytics.admin.dashboards.DASHBOARD_PERMISSION) and not request.user.is_superuser:
-        return redirect("dashboard", dashboard="demo-performance")
+        return redirect("dashboards:page", dashboard="demo-performance")
     return admin_index(request, extra_context)
 
 
@@ -41,7 +41,7 @@ api_schema, api_docs = portal_schema_views()
 
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
-    path("admin/dashboards/", include(analytics.admin.dashboards.urlpatterns)),  # marketing's (docs/dashboards.md)
+    path("admin/dashboards/", include(analytics.admin.dashboards)),  # marketing's (docs/dashboards.md)
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("sandboxes.urls")),

@@ -6,8 +6,8 @@ superusers (``analytics.view_demosummary``); a Marketing login lands here (``dem
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,7 +35,7 @@ from analytics.selectors.dashboards import (
 from demoportal.core import catalogue
 
 DASHBOARD_PERMISSION = "analytics.view_demosummary"
-SHOWN_ROWS = 15  # rows of a long table on the page; the export has them all
+SHOWN_ROWS = 15  # rows of a list of demos or leads on the page; the export has them all
 
 
 # How figures read.
@@ -127,6 +127,19 @@ class Table:
     header: Sequence[str]
     rows: Callable[[Filters, dict[str, Any]], Iterable[Sequence[Any]]]
     note: str = ""
+    link: Callable[[Filters, Sequence[Any]], str] | None = None  # the list behind a row, on the page
+
+    @property
+    def lists(self) -> bool:
+        """A table of single demos or leads, not of figures: the page shows its first rows, the export all."""
+        return self.rows in (demo_rows, lead_rows)
+
+
+def period_of(filters: Filters, row: Sequence[Any]) -> Filters:
+    """The filters narrowed to the period of a series row (its first day is the row's first cell)."""
+    first = date.fromisoformat(row[0])
+    last = first + timedelta(days=0 if filters.grain == "day" else 6)
+    return replace(filters, start=max(first, filters.start), end=min(last, filters.end))
 
 
 def demo_rows(filters: Filters, _: dict[str, Any]) -> Iterable[Sequence[Any]]:
@@ -179,12 +192,13 @@ def lead_rows(filters: Filters, _: dict[str, Any]) -> Iterable[Sequence[Any]]:
     )
 
 
-def series_table(names: Sequence[str]) -> Table:
+def series_table(names: Sequence[str], link: Callable[[Filters, Sequence[Any]], str]) -> Table:
     return Table(
         "series",
         "By period",
         ["period", *names],
         lambda _f, data: ([row["period"], *(row[name] for name in names)] for row in data["series"]),
+        link=link,
     )
 
 
@@ -194,7 +208,7 @@ SEGMENT_COLUMNS = ("demos_started", "completion_rate", "avg_duration", "conversi
 
 TABLES: dict[str, list[Table]] = {
     "demo-performance": [
-        series_table(DEMO_SERIES),
+        series_table(DEMO_SERIES, lambda f, row: demos_list(period_of(f, row))),
         Table(
             "segments",
             "By product × industry × role",
@@ -203,6 +217,7 @@ TABLES: dict[str, list[Table]] = {
                 [row["product"], row["industry"], row["role"], *(row[n] for n in SEGMENT_COLUMNS)]
                 for row in data["segments"]
             ),
+            link=lambda f, row: demos_list(replace(f, product=row[0], industry=row[1], role=row[2])),
         ),
         Table(
             "demos",
@@ -230,7 +245,7 @@ TABLES: dict[str, list[Table]] = {
         ),
     ],
     "lead-quality": [
-        series_table(LEAD_SERIES),
+        series_table(LEAD_SERIES, lambda f, row: leads_list(period_of(f, row))),
         Table(
             "score-distribution",
             "Score distribution",
@@ -240,6 +255,7 @@ TABLES: dict[str, list[Table]] = {
                 for row in data["score_distribution"]["grid"]
                 for band, n in zip(data["score_distribution"]["bands"], row["counts"], strict=True)
             ),
+            link=lambda f, row: leads_list(f, fit_grade=row[0]),
         ),
         Table(
             "top-accounts",
@@ -249,6 +265,7 @@ TABLES: dict[str, list[Table]] = {
                 [row[c] for c in ("account", "people", "engagement", "stage", "last_activity_at")]
                 for row in data["top_accounts"]
             ),
+            link=lambda f, row: leads_list(f, account_domain=row[0]),
         ),
         Table(
             "leads",
@@ -279,6 +296,7 @@ TABLES: dict[str, list[Table]] = {
             "Feature usage",
             ["feature", "demos", "uses", "share_of_demos"],
             lambda _f, data: ([r["feature"], r["demos"], r["uses"], r["share"]] for r in data["feature_usage"]),
+            link=lambda f, row: demos_list(f, features__has_key=row[0]),
         ),
         Table(
             "tour-steps",
@@ -295,6 +313,7 @@ TABLES: dict[str, list[Table]] = {
             "Pages abandoned demos were left on",
             ["page", "abandoned_demos"],
             lambda _f, data: ([r["path"], r["demos"]] for r in data["drop_off_points"]["exit_pages"]),
+            link=lambda f, row: demos_list(f, outcome="abandoned", exit_path=row[0]),
         ),
     ],
 }
@@ -403,7 +422,13 @@ def dashboard_page(request: HttpRequest, dashboard: str) -> HttpResponse:
         "shown_rows": SHOWN_ROWS,
         "data": data,
         "tables": [
-            {"table": table, "rows": [cells_shown(table.header, row) for row in islice_rows(table.rows(filters, data))]}
+            {
+                "table": table,
+                "rows": [
+                    {"cells": cells_shown(table.header, row), "href": table.link(filters, row) if table.link else ""}
+                    for row in islice_rows(table.rows(filters, data), SHOWN_ROWS if table.lists else None)
+                ],
+            }
             for table in TABLES[dashboard]
         ],
     }
@@ -455,9 +480,9 @@ def cells_shown(header: Sequence[str], row: Sequence[Any]) -> list[str]:
     return shown
 
 
-def islice_rows(rows: Iterable[Sequence[Any]]) -> Iterable[Sequence[Any]]:
+def islice_rows(rows: Iterable[Sequence[Any]], limit: int | None) -> Iterable[Sequence[Any]]:
     for number, row in enumerate(rows):
-        if number >= SHOWN_ROWS:
+        if limit is not None and number >= limit:
             return
         yield row
 
@@ -491,8 +516,7 @@ def export(request: HttpRequest, dashboard: str, table: str, fmt: str) -> HttpRe
         messages = "; ".join(f"{field}: {' '.join(str(e) for e in errors)}" for field, errors in form.errors.items())
         return HttpResponse(f"Bad filters — {messages}", status=400, content_type="text/plain; charset=utf-8")
     filters = form.filters()
-    needs_data = found.rows not in (demo_rows, lead_rows)
-    data = COMPUTE[dashboard](filters) if needs_data else {}
+    data = {} if found.lists else COMPUTE[dashboard](filters)  # a list streams from the database alone
     rows = found.rows(filters, data)
     filename = f"{dashboard}-{table}-{filters.start}-{filters.end}.{fmt}"
     if fmt == "csv":
@@ -529,11 +553,12 @@ def view(function: Callable[..., HttpResponseBase]) -> Callable[..., HttpRespons
     return admin.site.admin_view(function)
 
 
+app_name = "dashboards"
 urlpatterns: list[URLPattern] = [
-    path("targets/", view(targets_page), name="dashboard-targets"),
-    path("targets/export.<str:fmt>", view(targets_export), name="dashboard-targets-export"),
-    path("<slug:dashboard>/", view(dashboard_page), name="dashboard"),
-    path("<slug:dashboard>/export/<slug:table>.<str:fmt>", view(export), name="dashboard-export"),
+    path("targets/", view(targets_page), name="targets"),
+    path("targets/export.<str:fmt>", view(targets_export), name="targets-export"),
+    path("<slug:dashboard>/", view(dashboard_page), name="page"),
+    path("<slug:dashboard>/export/<slug:table>.<str:fmt>", view(export), name="export"),
 ]
 
 
@@ -577,7 +602,8 @@ class DemoSummaryAdmin(admin.ModelAdmin[DemoSummary]):
     date_hierarchy = "day"
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
-        return lookup in ("day__gte", "day__lte") or super().lookup_allowed(lookup, value, request)
+        dashboards = ("day__gte", "day__lte", "features__has_key", "exit_path")  # the dashboards' row links
+        return lookup in dashboards or super().lookup_allowed(lookup, value, request)
 
     @admin.display(description="converted", boolean=True)
     def converted_shown(self, summary: DemoSummary) -> bool:
@@ -633,7 +659,7 @@ class LaunchTargetsAdmin(admin.ModelAdmin[LaunchTargets]):
         super().save_model(request, obj, form, change)
 
     def response_post_save_change(self, request: HttpRequest, obj: LaunchTargets) -> HttpResponseRedirect:
-        return redirect("dashboard-targets")
+        return redirect("dashboards:targets")
 
     def response_post_save_add(self, request: HttpRequest, obj: LaunchTargets) -> HttpResponseRedirect:
         return self.response_post_save_change(request, obj)

@@ -141,7 +141,7 @@ class LeadAdmin(admin.ModelAdmin[Lead]):
     # The dashboards' links open this list on the leads behind a figure (analytics/admin/dashboards.py, leads_list).
     DASHBOARD_LOOKUPS = frozenset({
         "created_at__gte", "created_at__lt", "products__0", "industries__0", "user__role", "source",
-        "user__partner__id__exact", "mql_at__isnull", "sql_at__isnull",
+        "user__partner__id__exact", "mql_at__isnull", "sql_at__isnull", "account_domain",
     })  # fmt: skip
 
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:

@@ -256,10 +256,10 @@ DAY_ROLLUPS = (
         "CROSS JOIN LATERAL jsonb_each(s.features) AS f",
         "f.key",
     ),
-    (  # each step a demo reached, its place in the demo's order, and whether the demo left the tour there
+    (  # each step a demo reached, its place in the demo's order, and whether an abandoned demo left there
         TourStepDay,
         'tour, step, reached, "left", position_sum',
-        "s.tour, st.step, count(*), count(*) FILTER (WHERE st.n = jsonb_array_length(s.steps) AND NOT s.completed),"
+        "s.tour, st.step, count(*), count(*) FILTER (WHERE st.n = jsonb_array_length(s.steps) AND s.abandoned),"
         " sum(st.n - 1)",
         "CROSS JOIN LATERAL jsonb_array_elements_text(s.steps) WITH ORDINALITY AS st(step, n)",
         "s.tour, st.step",

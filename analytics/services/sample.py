@@ -211,7 +211,8 @@ class Step:
 
 @dataclass
 class Journey:
-    """One person's activity, and what kind of prospect it shows (``explorer``, ``tour``, ``quick_abandon``,
+    """One person's activity, and what kind of prospect it shows (``explorer``, ``tour``, ``tour_left`` (left the
+    tour on the way), ``quick_abandon``,
     ``browser``, ``returner``, ``extended``, ``hand_raiser``)."""
 
     person: Person
@@ -398,16 +399,15 @@ class Planner:
                 },
             )
         )
-        kind = rng.choices(("quick_abandon", "browser", "explorer", "tour"), (18, 30, 24, 28))[0]
+        kind = rng.choices(("quick_abandon", "browser", "explorer", "tour", "tour_left"), (18, 30, 24, 20, 8))[0]
         journey.kinds.add(kind)
         if kind == "quick_abandon":
             at = self.visit(demo, steps, started, features=rng.randint(0, 2), moments=0, within=timedelta(minutes=4))
             self.abandoned(demo, steps, at)
             return
-        finished = False
-        if kind == "tour":
-            at = self.tour(demo, steps, started)
-            finished = steps[-1].name == "demo_completed"
+        finished = kind == "tour"
+        if kind in ("tour", "tour_left"):
+            at = self.tour(demo, steps, started, leaves=kind == "tour_left")
         else:
             features = rng.randint(1, 3) if kind == "browser" else rng.randint(4, 7)
             moments = rng.randint(0, 1) if kind == "browser" else rng.randint(1, 3)
@@ -458,14 +458,13 @@ class Planner:
             steps.append(Step(demo, moment, at, self.moment(moment, demo)))
         return at
 
-    def tour(self, demo: Demo, steps: list[Step], at: datetime) -> datetime:
+    def tour(self, demo: Demo, steps: list[Step], at: datetime, *, leaves: bool = False) -> datetime:
         """The guided tour for the person's role, step by step, with its value moments, then completed."""
         rng = self.rng
         tour = f"{demo.product}.{demo.person.role}"
         minutes = catalogue.tour_minutes(product=demo.product, role=demo.person.role)
         at = self.visit(demo, steps, at, features=0, moments=0)
         # Most finish (some steps skipped, as a plant without the step's element does); some leave on the way.
-        leaves = rng.random() < 0.3
         shown = rng.randint(1, len(TOUR_STEPS) - 2) if leaves else rng.randint(5, len(TOUR_STEPS))
         for step, records in TOUR_STEPS[:shown]:
             at += timedelta(seconds=rng.uniform(0.5, 1.5) * minutes * 60 / len(TOUR_STEPS))

@@ -494,9 +494,9 @@ def test_the_tour_funnel_shows_the_steps_reached_and_left_in_order(story: Story)
 
     assert drop_off["tours"] == [
         {
-            "tour": "boileroptimizer.engineer",  # A (completed) and C (left at welcome)
+            "tour": "boileroptimizer.engineer",  # A (completed) and C (stopped at welcome, not abandoned: not left)
             "steps": [
-                {"step": "welcome", "reached": 2, "left": 1, "reached_share": 1.0},
+                {"step": "welcome", "reached": 2, "left": 0, "reached_share": 1.0},
                 {"step": "history", "reached": 1, "left": 0, "reached_share": 0.5},
             ],
         },
@@ -521,9 +521,9 @@ def test_the_funnel_orders_steps_by_where_demos_reached_them_not_by_name(story: 
 
     [funnel] = [t for t in product_engagement(story.filters())["drop_off_points"]["tours"] if "engineer" in t["tour"]]
     assert [(s["step"], s["reached"], s["left"]) for s in funnel["steps"]] == [
-        ("welcome", 3, 1),
+        ("welcome", 3, 0),
         ("history", 2, 0),
-        ("alarms", 1, 1),
+        ("alarms", 1, 0),  # neither C nor the later demo was abandoned: still going, not left
     ]
 
 

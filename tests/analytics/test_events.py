@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from analytics.models import EVENT_NAMES, Event
 from analytics.services.events import demos_abandoned_record
-from demoportal.core.models import User
+from demoportal.core.models import Partner, User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_end, sandbox_extend, sandbox_provision
 
@@ -133,9 +133,35 @@ def test_the_server_records_demo_started_and_demo_extended() -> None:
         "industry": "steel",
         "role": "",
         "from_pool": False,
+        "source": "self_service",
     }
     assert events["demo_extended"].properties == {"hours": 2, "by_staff": False}
     assert events["demo_started"].user == sandbox.owner
+
+
+def test_demo_started_records_who_made_the_sandbox(db: None) -> None:
+    """Its source: the prospect themselves, staff for the prospect (sales-made), or a partner's user."""
+    salesperson = User.objects.create_user(email="rep@vendor.example", is_staff=True)
+    partner = Partner.objects.create(name="Heatwise", slug="heatwise")
+    partner_user = User.objects.create_user(email="pat@heatwise.example", partner=partner)
+    made = {
+        "self_service": sandbox_provision(email="own@plant.example", product="boileroptimizer", industry="cement"),
+        "sales": sandbox_provision(
+            email="for@plant.example", product="boileroptimizer", industry="cement", actor=salesperson
+        ),
+        "partner": sandbox_provision(
+            email=partner_user.email,
+            product="boileroptimizer",
+            industry="cement",
+            actor=partner_user,
+            partner=partner,
+            purpose=Sandbox.Purpose.TRAINING,
+        ),
+    }
+
+    for source, provisioned in made.items():
+        event = Event.objects.get(sandbox=provisioned.sandbox, name="demo_started")
+        assert event.properties["source"] == source
 
 
 def test_a_demo_idle_for_thirty_minutes_is_recorded_abandoned_once() -> None:

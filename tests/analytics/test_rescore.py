@@ -25,7 +25,10 @@ SEED, LEADS = (
     40,
 )  # committees, free-mail people, partner users, hand-raisers (tests/analytics/test_sample_activity.py)
 # What a rescore writes to a lead, but the times that say when it was written.
-LEAD_FIELDS = [name for name in rules.LEAD_SCORED_FIELDS if name not in ("updated_at", "stage_changed_at")]
+# The moments of a stage change are the clock's when it happens, on either path.
+LEAD_FIELDS = [
+    name for name in rules.LEAD_SCORED_FIELDS if name not in ("updated_at", "stage_changed_at", "mql_at", "sql_at")
+]
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def days_added_up_here() -> dict[str, Counter[tuple[Any, ...]]]:
         for position, step in enumerate(s.steps):
             sums["step"][(*key, s.tour, step, "reached")] += 1
             sums["step"][(*key, s.tour, step, "position_sum")] += position
-            sums["step"][(*key, s.tour, step, "left")] += position == len(s.steps) - 1 and not s.completed
+            sums["step"][(*key, s.tour, step, "left")] += position == len(s.steps) - 1 and s.abandoned
         if s.abandoned:
             sums["exit"][(*key, s.exit_path or "(no page)", "demos")] += 1
     return sums

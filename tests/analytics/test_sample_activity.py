@@ -112,7 +112,10 @@ def test_the_journeys_score_as_promised(planned: tuple[list[Journey], datetime])
 
     hand_raisers = [journey.person.email for journey in journeys if "hand_raiser" in journey.kinds]
     assert hand_raisers
-    assert set(Lead.objects.filter(user__email__in=hand_raisers).values_list("stage", flat=True)) == {"mql"}
+    # Hand-raisers are MQLs, some of them since accepted by sales (the sample's sales decisions).
+    stages = set(Lead.objects.filter(user__email__in=hand_raisers).values_list("stage", flat=True))
+    assert "mql" in stages
+    assert stages <= {"mql", "sql", "opportunity"}
     extensions = Event.objects.filter(user__in=sample_users(), name="demo_extended")
     assert extensions.exists()
     assert not any(event.properties["by_staff"] for event in extensions)
