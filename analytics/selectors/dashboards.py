@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Func, IntegerField, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
@@ -169,6 +169,15 @@ def engagement_band(score: float) -> str:
     raise AssertionError("unreachable")
 
 
+def engagement_band_number(engagement: Any) -> Func:
+    """The place in ENGAGEMENT_BANDS of an engagement score, from 1 (0: below the first band, in none), in SQL:
+    ``width_bucket`` over the bands' lower bounds, each band [low, high)."""
+    lows = "{" + ",".join(str(low) for low, _ in ENGAGEMENT_BANDS) + "}"
+    return Func(
+        engagement, Value(lows), template="WIDTH_BUCKET(%(expressions)s::float8[])", output_field=IntegerField()
+    )
+
+
 def band_labels() -> list[str]:
     return [f"{low}+" if high is None else f"{low}–{high - 1}" for low, high in ENGAGEMENT_BANDS]
 
@@ -218,14 +227,12 @@ def lead_quality(filters: Filters, now: datetime | None = None) -> dict[str, Any
         by_period[start] = row
     series = [{"period": start.isoformat(), **lead_metrics(by_period.get(start, {}))} for start in periods(filters)]
     rule_set = rule_set_active()
-    scored = leads.annotate(engagement=rounded(engagement_expression(rule_set, now)))
     grid = {grade: dict.fromkeys(band_labels(), 0) for grade in GRADES}
-    band_cases = {
-        label: Count("pk", filter=Q(engagement__gte=low) & (Q() if high is None else Q(engagement__lt=high)))
-        for label, (low, high) in zip(band_labels(), ENGAGEMENT_BANDS, strict=True)
-    }
-    for row in scored.values("fit_grade").annotate(**band_cases).order_by():
-        grid[row["fit_grade"]] = {label: row[label] for label in band_labels()}
+    # Each lead's band from its engagement computed once (a FILTER per band computed it once per band: five times).
+    banded = leads.annotate(band=engagement_band_number(rounded(engagement_expression(rule_set, now))))
+    for row in banded.values("fit_grade", "band").annotate(n=Count("pk")).order_by():
+        if row["band"]:  # a score below the first band (or none) counts in no band
+            grid[row["fit_grade"]][band_labels()[row["band"] - 1]] = row["n"]
     accounts = [
         {
             "account": row["account_domain"],

@@ -15,11 +15,13 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+import psycopg
 from django.db import connection, models
 from psycopg import adapters, sql
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 from psycopg.pq import Format
+from psycopg.types.json import set_json_loads
 
 # Fields whose values psycopg adapts as Django would (strings, numbers, booleans, aware times, ids): written as
 # they are. Any other field (JSON, a subclass such as django-countries' field) goes through ``get_db_prep_save``.
@@ -99,6 +101,23 @@ def values_rows(queryset: models.QuerySet[Any, Any]) -> list[tuple[Any, ...]]:
         raw.adapters.register_loader(timestamptz, adapters.get_loader(timestamptz, Format.TEXT))  # only this cursor's
         raw.adapters.register_loader("jsonb", _JsonObjectLoader)
         raw.execute(query, params)
+        return list(raw.fetchall())
+
+
+def _json_loads(data: str | bytes) -> Any:
+    return json.loads(
+        data.decode() if isinstance(data, bytes) else data
+    )  # from str: json.loads of bytes first guesses their encoding
+
+
+def rows_read(query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """The rows of a raw ``query`` (``%s`` placeholders), fetched in PostgreSQL's binary format and loaded by
+    psycopg in C: aware UTC datetimes, JSON parsed. Django's cursor would fetch text, parse times in Python and
+    hand JSON over as text; for a million rows that is most of the time spent reading them."""
+    with connection.cursor() as cursor:  # Django's first: the tenant's search path is set on the connection
+        raw = psycopg.Cursor(cursor.connection)  # binds parameters on the server, so results can be binary
+        set_json_loads(_json_loads, raw)
+        raw.execute(query, params, binary=True)
         return list(raw.fetchall())
 
 

@@ -17,14 +17,17 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
-from typing import Any
+from itertools import groupby
+from operator import itemgetter
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Min
+from django.utils import timezone
 
 from analytics.models import (
     DemoDay,
@@ -37,6 +40,7 @@ from analytics.models import (
     TourStepDay,
 )
 from analytics.scoring import FEATURE_EVENTS
+from analytics.services.bulk import copy_rows, rows_read
 from sandboxes.models import Sandbox
 
 logger = logging.getLogger(__name__)
@@ -45,6 +49,7 @@ VISIT_GAP = timedelta(minutes=30)  # inactivity that ends a visit, as the scorin
 HAND_RAISES = {"pricing_requested": "pricing", "sales_contact_requested": "meetings", "poc_started": "pocs"}
 SYSTEM_EVENTS = frozenset({"demo_abandoned"})  # recorded after the prospect left: not activity
 REFRESH_BATCH = 2000  # stale demos taken per transaction
+BULK_BATCH = 200_000  # … after bulk writes: their days are then added up once per this many demos, not per 2,000
 ROLLUP_LOCK = 7_314_001  # pg advisory lock: one refresh at a time (beat's, a rebuild's)
 
 
@@ -74,8 +79,7 @@ def demo_stale_mark(*, sandbox_id: int) -> None:
 # One demo's summary, from its events.
 
 
-@dataclass
-class DemoEvent:
+class DemoEvent(NamedTuple):
     sandbox_id: int
     user_id: int | None
     name: str
@@ -84,7 +88,37 @@ class DemoEvent:
     partner_id: int | None
 
 
-def summary_of(events: Sequence[DemoEvent], sandbox: Sandbox | None) -> DemoSummary | None:
+@dataclass(slots=True)
+class Summary:
+    """A demo's ``DemoSummary`` row (its columns by name; ``refreshed_at`` is the writing's): a plain object, many
+    times cheaper to make than a model instance."""
+
+    sandbox_id: int
+    user_id: int | None
+    started_at: datetime
+    day: date
+    product: str
+    industry: str
+    role: str
+    partner_id: int | None
+    source: str
+    completed: bool = False
+    abandoned: bool = False
+    pricing: int = 0
+    meetings: int = 0
+    pocs: int = 0
+    duration_seconds: int = 0
+    visits: int = 1
+    tour: str = ""
+    steps: list[str] = field(default_factory=list)
+    features: dict[str, int] = field(default_factory=dict)
+    exit_path: str = ""
+
+
+SUMMARY_COLUMNS = (*(column.name for column in fields(Summary)), "refreshed_at")
+
+
+def summary_of(events: Sequence[DemoEvent], sandbox: Sandbox | None) -> Summary | None:
     """The summary of one sandbox's demo from its events (in time order), or None without a ``demo_started``.
 
     Only the events of the person who started it count (a colleague or staff watching are not the prospect)."""
@@ -93,7 +127,7 @@ def summary_of(events: Sequence[DemoEvent], sandbox: Sandbox | None) -> DemoSumm
         return None
     own = [event for event in events if event.user_id == started.user_id]
     props = started.properties
-    summary = DemoSummary(
+    summary = Summary(
         sandbox_id=started.sandbox_id,
         user_id=started.user_id,
         started_at=started.at,
@@ -107,8 +141,8 @@ def summary_of(events: Sequence[DemoEvent], sandbox: Sandbox | None) -> DemoSumm
     names = [event.name for event in own]
     summary.completed = "demo_completed" in names
     summary.abandoned = "demo_abandoned" in names and not summary.completed
-    for name, field in HAND_RAISES.items():
-        setattr(summary, field, names.count(name))
+    for name, counted in HAND_RAISES.items():
+        setattr(summary, counted, names.count(name))
     activity = [event.at for event in own if event.name not in SYSTEM_EVENTS]
     summary.duration_seconds, summary.visits = active_time(activity)
     features: Counter[str] = Counter()
@@ -145,117 +179,117 @@ def active_time(moments: Sequence[datetime]) -> tuple[int, int]:
 
 
 def demo_events(sandbox_ids: Sequence[int]) -> dict[int, list[DemoEvent]]:
-    rows = (
-        Event.objects.filter(sandbox_id__in=sandbox_ids)
-        .order_by("occurred_at", "pk")
-        .values_list("sandbox_id", "user_id", "name", "occurred_at", "properties", "partner_id")
-    )
+    """These sandboxes' events, each sandbox's in time order: plain tuples, read with psycopg's own loaders (C for
+    times and JSON) rather than through the ORM's per-row conversions."""
     out: dict[int, list[DemoEvent]] = {}
-    for row in rows.iterator(chunk_size=5000):
-        out.setdefault(row[0], []).append(DemoEvent(*row))
+    for sandbox_id, rows in groupby(
+        rows_read(
+            "SELECT sandbox_id, user_id, name, occurred_at, properties, partner_id FROM analytics_event"
+            # The range as well: the index is then read in order, and only each sandbox's events are sorted.
+            " WHERE sandbox_id = ANY(%s) AND sandbox_id BETWEEN %s AND %s ORDER BY sandbox_id, occurred_at, id",
+            [list(sandbox_ids), min(sandbox_ids), max(sandbox_ids)],
+        ),
+        key=itemgetter(0),
+    ):
+        out[sandbox_id] = [DemoEvent._make(row) for row in rows]
     return out
 
 
+def needs_sandbox(events: Sequence[DemoEvent]) -> bool:
+    """Whether the demo's ``demo_started`` lacks a segment ``summary_of`` then takes from the sandbox's record."""
+    started = next((event for event in events if event.name == "demo_started"), None)
+    return started is not None and not all(started.properties.get(name) for name in ("product", "industry", "role"))
+
+
+SUMMARY_CHUNK = 5000  # demos whose events are read at once
+
+
 def summaries_rebuild(sandbox_ids: Sequence[int]) -> set[date]:
-    """Rebuild these demos' summaries from their events; returns the days whose rollups they change."""
+    """Rebuild these demos' summaries from their events, a chunk of sandboxes at a time; returns the days whose
+    rollups they change."""
+    ordered = sorted(set(sandbox_ids))
+    days: set[date] = set()
+    for start in range(0, len(ordered), SUMMARY_CHUNK):
+        days |= summaries_chunk_rebuild(ordered[start : start + SUMMARY_CHUNK])
+    return days
+
+
+def summaries_chunk_rebuild(sandbox_ids: Sequence[int]) -> set[date]:
     events = demo_events(sandbox_ids)
-    sandboxes = Sandbox.objects.in_bulk(list(events))
-    old_days = set(DemoSummary.objects.filter(sandbox_id__in=sandbox_ids).values_list("day", flat=True).distinct())
+    lacking = [sandbox_id for sandbox_id, demo in events.items() if needs_sandbox(demo)]
+    sandboxes = Sandbox.objects.in_bulk(lacking) if lacking else {}
     summaries = [
         summary
         for sandbox_id, demo in events.items()
         if (summary := summary_of(demo, sandboxes.get(sandbox_id))) is not None
     ]
-    gone = [sandbox_id for sandbox_id in sandbox_ids if sandbox_id not in {s.sandbox_id for s in summaries}]
-    # A sandbox whose events no longer name it (purged) keeps its summary; one whose events exist but hold no
-    # demo_started has none.
-    DemoSummary.objects.filter(sandbox_id__in=[pk for pk in gone if pk in events]).delete()
-    DemoSummary.objects.bulk_create(
-        summaries,
-        update_conflicts=True,
-        unique_fields=["sandbox_id"],
-        update_fields=[f.name for f in DemoSummary._meta.concrete_fields if not f.primary_key],
+    # Deleted and written again, by COPY. A sandbox whose events no longer name it (purged) keeps its summary
+    # (its days do not change); one whose events exist but hold no demo_started has none.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM analytics_demosummary WHERE sandbox_id = ANY(%s) RETURNING day", [list(events)])
+        old_days = {row[0] for row in cursor.fetchall()}
+    now = timezone.now()
+    copy_rows(
+        DemoSummary._meta.db_table,
+        SUMMARY_COLUMNS,
+        ([*(getattr(summary, name) for name in SUMMARY_COLUMNS[:-1]), now] for summary in summaries),
     )
     return old_days | {summary.day for summary in summaries}
 
 
-# The days: what one day's summaries add up to, per segment.
+# The days: what one day's summaries add up to, per segment, added up by the database.
 
-SEGMENT = ("product", "industry", "role", "partner_id", "source")
-SUMMARY_FIELDS = (
-    *SEGMENT,
-    "day",
-    "completed",
-    "abandoned",
-    "pricing",
-    "meetings",
-    "pocs",
-    "duration_seconds",
-    "tour",
-    "steps",
-    "features",
-    "exit_path",
+SEGMENT = "s.day, s.product, s.industry, s.role, s.partner_id, s.source"
+DAY_ROLLUPS = (
+    (
+        DemoDay,
+        "demos, completed, converted, abandoned, pricing, meetings, pocs, duration_seconds",
+        "count(*), count(*) FILTER (WHERE completed), count(*) FILTER (WHERE pricing > 0 OR meetings > 0 OR pocs > 0),"
+        " count(*) FILTER (WHERE abandoned), sum(pricing), sum(meetings), sum(pocs), sum(duration_seconds)",
+        "",
+        "",
+    ),
+    (  # each feature a demo used: the demo, and its uses
+        FeatureDay,
+        "feature, demos, uses",
+        "f.key, count(*), sum(f.value::bigint)",
+        "CROSS JOIN LATERAL jsonb_each(s.features) AS f",
+        "f.key",
+    ),
+    (  # each step a demo reached, its place in the demo's order, and whether an abandoned demo left there
+        TourStepDay,
+        'tour, step, reached, "left", position_sum',
+        "s.tour, st.step, count(*), count(*) FILTER (WHERE st.n = jsonb_array_length(s.steps) AND s.abandoned),"
+        " sum(st.n - 1)",
+        "CROSS JOIN LATERAL jsonb_array_elements_text(s.steps) WITH ORDINALITY AS st(step, n)",
+        "s.tour, st.step",
+    ),
+    (  # the last page of each abandoned demo
+        ExitPageDay,
+        "path, demos",
+        "coalesce(nullif(s.exit_path, ''), '(no page)'), count(*)",
+        "",
+        "coalesce(nullif(s.exit_path, ''), '(no page)')",
+    ),
 )
 
 
 def days_rollup(days: Iterable[date]) -> None:
     """Recompute the rollups of these days from their summaries (in the caller's transaction)."""
     days = sorted(set(days))
-    for start in range(0, len(days), 31):
-        chunk = days[start : start + 31]
-        for model in (DemoDay, FeatureDay, TourStepDay, ExitPageDay):
-            model.objects.filter(day__in=chunk).delete()
-        rows = DemoSummary.objects.filter(day__in=chunk).order_by().values_list(*SUMMARY_FIELDS)
-        tally = DayTally()
-        for row in rows.iterator(chunk_size=10000):
-            tally.add(dict(zip(SUMMARY_FIELDS, row, strict=True)))
-        tally.write()
-
-
-class DayTally:
-    """Sums of summaries by day and segment, then written as rollup rows."""
-
-    def __init__(self) -> None:
-        self.demos: dict[tuple[Any, ...], Counter[str]] = {}
-        self.features: dict[tuple[Any, ...], Counter[str]] = {}
-        self.steps: dict[tuple[Any, ...], Counter[str]] = {}
-        self.exits: Counter[tuple[Any, ...]] = Counter()
-
-    def add(self, s: dict[str, Any]) -> None:
-        key = (s["day"], *(s[name] for name in SEGMENT))
-        kpis = self.demos.setdefault(key, Counter())
-        kpis["demos"] += 1
-        kpis["completed"] += s["completed"]
-        kpis["abandoned"] += s["abandoned"]
-        kpis["converted"] += bool(s["pricing"] or s["meetings"] or s["pocs"])
-        for name in ("pricing", "meetings", "pocs", "duration_seconds"):
-            kpis[name] += s[name]
-        for feature, uses in s["features"].items():
-            counts = self.features.setdefault((*key, feature), Counter())
-            counts["demos"] += 1
-            counts["uses"] += uses
-        for position, step in enumerate(s["steps"]):
-            counts = self.steps.setdefault((*key, s["tour"], step), Counter())
-            counts["reached"] += 1
-            counts["position_sum"] += position
-            counts["left"] += position == len(s["steps"]) - 1 and s["abandoned"]
-        if s["abandoned"]:
-            self.exits[(*key, s["exit_path"] or "(no page)")] += 1
-
-    def write(self) -> None:
-        def segment(key: tuple[Any, ...]) -> dict[str, Any]:
-            return dict(zip(("day", *SEGMENT), key[:6], strict=True))
-
-        DemoDay.objects.bulk_create([DemoDay(**segment(k), **c) for k, c in self.demos.items()], batch_size=5000)
-        FeatureDay.objects.bulk_create(
-            [FeatureDay(**segment(k), feature=k[6], **c) for k, c in self.features.items()], batch_size=5000
-        )
-        TourStepDay.objects.bulk_create(
-            [TourStepDay(**segment(k), tour=k[6], step=k[7], **c) for k, c in self.steps.items()], batch_size=5000
-        )
-        ExitPageDay.objects.bulk_create(
-            [ExitPageDay(**segment(k), path=k[6], demos=n) for k, n in self.exits.items()], batch_size=5000
-        )
+    if not days:
+        return
+    with connection.cursor() as cursor:
+        for model, columns, values, join, by in DAY_ROLLUPS:
+            table = model._meta.db_table
+            where = "s.abandoned AND " if model is ExitPageDay else ""
+            cursor.execute(f"DELETE FROM {table} WHERE day = ANY(%s)", [days])  # noqa: S608  (names from here)
+            cursor.execute(
+                f"INSERT INTO {table} ({SEGMENT.replace('s.', '')}, {columns})"  # noqa: S608
+                f" SELECT {SEGMENT}, {values} FROM analytics_demosummary AS s {join}"
+                f" WHERE {where}s.day = ANY(%s) GROUP BY {SEGMENT}{', ' + by if by else ''}",
+                [days],
+            )
 
 
 # Refresh and rebuild.
@@ -295,7 +329,7 @@ def rollups_rebuild() -> int:
             " AND sandbox_id IS NOT NULL ON CONFLICT DO NOTHING"
         )
     count = started.values("sandbox_id").distinct().count()
-    rollups_refresh(batch=20000)
+    rollups_refresh(batch=BULK_BATCH)
     # Days no stale demo touched (a time zone change moves every day; purged demos' days) are recomputed too.
     with transaction.atomic():
         with connection.cursor() as cursor:

@@ -58,7 +58,7 @@ from analytics.models import (
 )
 from analytics.services.bulk import copy_rows, execute, objects_copy, rows_delete
 from analytics.services.leads import stage_change_of
-from analytics.services.rollups import days_rollup, rollups_refresh
+from analytics.services.rollups import BULK_BATCH, days_rollup, rollups_refresh
 from analytics.services.rules import leads_rescore
 from demoportal.core import catalogue
 from demoportal.core.models import Partner, User
@@ -582,7 +582,7 @@ def sample_activity_create(*, leads: int, seed: int, now: datetime | None = None
     started = time.monotonic()
     sample_sandboxes = Sandbox.objects.filter(slug__startswith=SAMPLE_SLUG_PREFIX).values_list("pk", flat=True)
     DemoStale.objects.bulk_create([DemoStale(sandbox_id=pk) for pk in sample_sandboxes.iterator()], batch_size=10000)
-    rollups_refresh(batch=20000)
+    rollups_refresh(batch=BULK_BATCH)
     summary.rollup_seconds = time.monotonic() - started
     return summary
 
