@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.core.management import call_command
 from django.test import Client
 from openpyxl import load_workbook
 
 from analytics.admin.dashboards import count, percent
+from analytics.admin.exports import STREAM_CHUNK, chunks_of
 from analytics.models import DemoSummary, LaunchTargets
 from analytics.selectors.dashboards import demo_performance, lead_quality
 from analytics.services.sample import sample_activity_create, sample_activity_remove
@@ -38,7 +41,15 @@ def marketing() -> Client:
 
 
 def body_of(response: Any) -> bytes:
-    return b"".join(response.streaming_content) if response.streaming else bytes(response.content)
+    """The whole body; an export's is an async stream, read as the ASGI server reads it."""
+    if not response.streaming:
+        return bytes(response.content)
+    assert response.is_async  # under ASGI a synchronous stream would be read whole before its first byte is sent
+
+    async def read() -> bytes:
+        return b"".join([chunk async for chunk in response.streaming_content])
+
+    return bytes(async_to_sync(read)())
 
 
 def story_query(story: Story, **more: str) -> str:
@@ -283,3 +294,22 @@ def test_sample_activity_is_labelled_on_every_dashboard(marketing: Client) -> No
         assert b"Sample data." in marketing.get(f"/admin/dashboards/{page}/").content, page
     sample_activity_remove()
     assert b"Sample data." not in marketing.get("/admin/dashboards/targets/").content
+
+
+def test_an_export_hands_out_its_first_rows_before_reading_the_rest() -> None:
+    """The stream pulls STREAM_CHUNK pieces at a time: the first reaches the server while the rows still come."""
+    pulled = 0
+
+    def rows() -> Iterator[str]:
+        nonlocal pulled
+        for n in range(10 * STREAM_CHUNK):
+            pulled += 1
+            yield f"row {n}\n"
+
+    async def first() -> tuple[str, int]:
+        stream = chunks_of(rows())
+        return await anext(stream), pulled
+
+    piece, pulled_then = async_to_sync(first)()
+    assert piece == "row 0\n"
+    assert pulled_then == STREAM_CHUNK
