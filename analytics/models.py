@@ -249,7 +249,7 @@ class Lead(models.Model):
     industries = models.JSONField(default=list)
     last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
     rule_set = models.ForeignKey(RuleSet, null=True, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)  # the dashboards count leads by it
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
