@@ -135,6 +135,15 @@ class Table:
         """A table of single demos or leads, not of figures: the page shows its first rows, the export all."""
         return self.rows in (demo_rows, lead_rows)
 
+    def rows_shown(self, filters: Filters, data: dict[str, Any]) -> Iterable[Sequence[Any]]:
+        rows = self.rows(filters, data)
+        return rows[:SHOWN_ROWS] if isinstance(rows, QuerySet) else rows
+
+    def rows_exported(self, filters: Filters, data: dict[str, Any]) -> Iterable[Sequence[Any]]:
+        """Every row; a list's from a server-side cursor, a few thousand rows in memory at a time."""
+        rows = self.rows(filters, data)
+        return rows.iterator(chunk_size=2000) if isinstance(rows, QuerySet) else rows
+
 
 def period_of(filters: Filters, row: Sequence[Any]) -> Filters:
     """The filters narrowed to the period of a series row (its first day is the row's first cell)."""
@@ -146,7 +155,7 @@ def period_of(filters: Filters, row: Sequence[Any]) -> Filters:
 def demo_rows(filters: Filters, _: dict[str, Any]) -> Iterable[Sequence[Any]]:
     return (
         DemoSummary.objects.filter(filters.segment())
-        .order_by("started_at", "sandbox_id")
+        .order_by("day", "started_at", "sandbox_id")
         .values_list(
             "started_at",
             "product",
@@ -165,7 +174,6 @@ def demo_rows(filters: Filters, _: dict[str, Any]) -> Iterable[Sequence[Any]]:
             "steps",
             "exit_path",
         )
-        .iterator(chunk_size=2000)
     )
 
 
@@ -189,7 +197,6 @@ def lead_rows(filters: Filters, _: dict[str, Any]) -> Iterable[Sequence[Any]]:
             "products",
             "industries",
         )
-        .iterator(chunk_size=2000)
     )
 
 
@@ -428,7 +435,7 @@ def dashboard_page(request: HttpRequest, dashboard: str) -> HttpResponse:
                 "table": table,
                 "rows": [
                     {"cells": cells_shown(table.header, row), "href": table.link(filters, row) if table.link else ""}
-                    for row in islice_rows(table.rows(filters, data), SHOWN_ROWS if table.lists else None)
+                    for row in table.rows_shown(filters, data)
                 ],
             }
             for table in TABLES[dashboard]
@@ -487,13 +494,6 @@ def cells_shown(header: Sequence[str], row: Sequence[Any]) -> list[str]:
     return shown
 
 
-def islice_rows(rows: Iterable[Sequence[Any]], limit: int | None) -> Iterable[Sequence[Any]]:
-    for number, row in enumerate(rows):
-        if limit is not None and number >= limit:
-            return
-        yield row
-
-
 def targets_page(request: HttpRequest) -> HttpResponse:
     marketing_only(request)
     targets = LaunchTargets.objects.first()
@@ -525,7 +525,7 @@ def export(request: HttpRequest, dashboard: str, table: str, fmt: str) -> HttpRe
         return HttpResponse(f"Bad filters — {messages}", status=400, content_type="text/plain; charset=utf-8")
     filters = form.filters()
     data = {} if found.lists else COMPUTE[dashboard](filters)  # a list streams from the database alone
-    rows = found.rows(filters, data)
+    rows = found.rows_exported(filters, data)
     filename = f"{dashboard}-{table}-{filters.start}-{filters.end}.{fmt}"
     if fmt == "csv":
         return csv_response(filename, found.header, rows)

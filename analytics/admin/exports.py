@@ -46,15 +46,26 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
         yield writer.writerow([cell_text(value) for value in row])
 
 
-STREAM_CHUNK = 200  # pieces (lines, or parts of the zip) handed to the server at a time
+STREAM_CHUNK = 200  # pieces (CSV lines, parts of the zip) handed to the server at a time, at most
+STREAM_BYTES = 64 * 1024  # or fewer, once they add up to this
 
 
 async def chunks_of(content: Iterator[Any]) -> AsyncIterator[Any]:
-    """``content`` as an async iterator, a few hundred pieces at a time. Under ASGI Django reads a synchronous
-    iterator to its end before it sends a byte (``sync_to_async(list)``); this sends as the rows come. The pieces
-    are pulled on the request's thread (``thread_sensitive``), where the database cursor lives."""
-    take = sync_to_async(lambda: list(islice(content, STREAM_CHUNK)), thread_sensitive=True)
-    while pieces := await take():
+    """``content`` as an async iterator, a few hundred lines or 64 KiB at a time. Under ASGI Django reads a
+    synchronous iterator to its end before it sends a byte (``sync_to_async(list)``); this sends as the rows come.
+    The pieces are pulled on the request's thread (``thread_sensitive``), where the database cursor lives."""
+
+    def take() -> list[Any]:
+        pieces, size = [], 0
+        for piece in islice(content, STREAM_CHUNK):
+            pieces.append(piece)
+            size += len(piece)
+            if size >= STREAM_BYTES:
+                break
+        return pieces
+
+    pull = sync_to_async(take, thread_sensitive=True)
+    while pieces := await pull():
         for piece in pieces:
             yield piece
 

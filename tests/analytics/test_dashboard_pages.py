@@ -313,3 +313,20 @@ def test_an_export_hands_out_its_first_rows_before_reading_the_rest() -> None:
     piece, pulled_then = async_to_sync(first)()
     assert piece == "row 0\n"
     assert pulled_then == STREAM_CHUNK
+
+
+def test_an_export_hands_out_large_pieces_as_soon_as_they_make_64_kib() -> None:
+    """An XLSX's pieces are parts of the zip, tens of KiB each: two already make a handful to send."""
+    pulled = 0
+
+    def parts() -> Iterator[bytes]:
+        nonlocal pulled
+        for _ in range(50):
+            pulled += 1
+            yield b"x" * 40_000
+
+    async def first() -> int:
+        await anext(chunks_of(parts()))
+        return pulled
+
+    assert async_to_sync(first)() == 2
