@@ -13,12 +13,13 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Func, IntegerField, Max, Q, QuerySet, Sum, Value
+from django.db import connection
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
-from analytics.models import DemoDay, ExitPageDay, FeatureDay, LaunchTargets, Lead, TourStepDay
-from analytics.selectors.leads import account_stage, engagement_expression, rounded
+from analytics.models import DemoDay, ExitPageDay, FeatureDay, LaunchTargets, Lead, RuleSet, TourStepDay
+from analytics.selectors.leads import account_stage, engagement_expression
 from analytics.services.leads import rule_set_active
 from analytics.services.rollups import dashboard_zone, day_of
 
@@ -162,22 +163,6 @@ def demo_performance(filters: Filters) -> dict[str, Any]:
 # Lead Quality
 
 
-def engagement_band(score: float) -> str:
-    for low, high in ENGAGEMENT_BANDS:
-        if high is None or score < high:
-            return f"{low}+" if high is None else f"{low}–{high - 1}"
-    raise AssertionError("unreachable")
-
-
-def engagement_band_number(engagement: Any) -> Func:
-    """The place in ENGAGEMENT_BANDS of an engagement score, from 1 (0: below the first band, in none), in SQL:
-    ``width_bucket`` over the bands' lower bounds, each band [low, high)."""
-    lows = "{" + ",".join(str(low) for low, _ in ENGAGEMENT_BANDS) + "}"
-    return Func(
-        engagement, Value(lows), template="WIDTH_BUCKET(%(expressions)s::float8[])", output_field=IntegerField()
-    )
-
-
 def band_labels() -> list[str]:
     return [f"{low}+" if high is None else f"{low}–{high - 1}" for low, high in ENGAGEMENT_BANDS]
 
@@ -240,6 +225,51 @@ def lead_totals(filters: Filters, days: dict[date, dict[str, int]] | None = None
     return {**lead_metrics(counts), "opportunity_value": opportunity_value(leads)}
 
 
+GRID_AND_ACCOUNTS = """
+WITH scored AS MATERIALIZED ({leads})
+SELECT 'grid', fit_grade, WIDTH_BUCKET(ROUND(engagement), %s::float8[]), count(*), NULL, NULL, 0, 0, 0 FROM scored
+GROUP BY 2, 3
+UNION ALL (
+    SELECT 'account', account_domain, NULL, count(*), ROUND(sum(engagement)), max(last_activity_at),
+        count(*) FILTER (WHERE stage = 'mql'), count(*) FILTER (WHERE stage = 'sql'),
+        count(*) FILTER (WHERE stage = 'opportunity')
+    FROM scored WHERE account_domain <> '' GROUP BY account_domain ORDER BY 5 DESC, 2 LIMIT %s
+)"""
+
+
+def grid_and_accounts(
+    leads: QuerySet[Lead], rule_set: RuleSet, now: datetime
+) -> tuple[dict[str, list[int]], list[dict[str, Any]]]:
+    """The score distribution (per fit grade, the leads per engagement band) and the TOP accounts by combined
+    engagement, from one pass over ``leads``: each lead's engagement now is computed once, in SQL, for both."""
+    scored = leads.annotate(engagement=engagement_expression(rule_set, now)).values(
+        "fit_grade", "account_domain", "stage", "last_activity_at", "engagement"
+    )
+    sql, params = scored.query.sql_with_params()
+    lows = [float(low) for low, _ in ENGAGEMENT_BANDS]
+    grid = {grade: [0] * len(ENGAGEMENT_BANDS) for grade in GRADES}
+    accounts = []
+    with connection.cursor() as cursor:
+        cursor.execute(GRID_AND_ACCOUNTS.format(leads=sql), [*params, lows, TOP])
+        for kind, key, band, people, engagement, last_activity_at, mqls, sqls, opportunities in cursor.fetchall():
+            if kind == "grid":
+                if band:  # a score below the first band counts in no band
+                    grid[key][band - 1] = people
+                continue
+            stage = account_stage({"mqls": mqls, "sqls": sqls, "opportunities": opportunities})
+            accounts.append(
+                {
+                    "account": key,
+                    "people": people,
+                    "engagement": engagement,
+                    "stage": stage,
+                    "last_activity_at": last_activity_at.isoformat() if last_activity_at else None,
+                }
+            )
+    accounts.sort(key=lambda row: (-row["engagement"], row["account"]))
+    return grid, accounts
+
+
 def lead_quality(filters: Filters, now: datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     leads = Lead.objects.filter(filters.lead_segment())
@@ -252,32 +282,7 @@ def lead_quality(filters: Filters, now: datetime | None = None) -> dict[str, Any
         for start in periods(filters)
     ]
     rule_set = rule_set_active()
-    grid = {grade: dict.fromkeys(band_labels(), 0) for grade in GRADES}
-    # Each lead's band from its engagement computed once (a FILTER per band computed it once per band: five times).
-    banded = leads.annotate(band=engagement_band_number(rounded(engagement_expression(rule_set, now))))
-    for row in banded.values("fit_grade", "band").annotate(n=Count("pk")).order_by():
-        if row["band"]:  # a score below the first band (or none) counts in no band
-            grid[row["fit_grade"]][band_labels()[row["band"] - 1]] = row["n"]
-    accounts = [
-        {
-            "account": row["account_domain"],
-            "people": row["people"],
-            "engagement": row["engagement"],
-            "stage": account_stage(row),
-            "last_activity_at": row["last_activity_at"].isoformat() if row["last_activity_at"] else None,
-        }
-        for row in leads.exclude(account_domain="")
-        .values("account_domain")
-        .annotate(
-            people=Count("pk"),
-            engagement=rounded(Sum(engagement_expression(rule_set, now))),
-            last_activity_at=Max("last_activity_at"),
-            mqls=Count("pk", filter=Q(stage=Lead.Stage.MQL)),
-            sqls=Count("pk", filter=Q(stage=Lead.Stage.SQL)),
-            opportunities=Count("pk", filter=Q(stage=Lead.Stage.OPPORTUNITY)),
-        )
-        .order_by("-engagement", "account_domain")[:TOP]
-    ]
+    grid, accounts = grid_and_accounts(leads, rule_set, now)
     return {
         **lead_totals(filters, days),
         "previous": lead_totals(previous, days),
@@ -285,7 +290,7 @@ def lead_quality(filters: Filters, now: datetime | None = None) -> dict[str, Any
         "score_distribution": {
             "bands": band_labels(),
             "mql_engagement": rule_set.mql_engagement,
-            "grid": [{"fit_grade": grade, "counts": list(grid[grade].values())} for grade in GRADES],
+            "grid": [{"fit_grade": grade, "counts": grid[grade]} for grade in GRADES],
         },
         "top_accounts": accounts,
     }
