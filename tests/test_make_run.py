@@ -84,6 +84,18 @@ def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[i
         drop_database()
 
 
+def manage_shell(code: str) -> str:
+    """What ``code`` prints, run by `manage.py shell` against the system's database."""
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
+        cwd=BASE_DIR,
+        env=system_environment(),
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout.strip()
+
+
 def health(port: int) -> dict[str, object] | None:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
@@ -117,18 +129,22 @@ def test_make_run_brings_up_web_worker_beat_and_simulator_then_stopping_it_stops
         rf"sandbox    http://localhost:{port}/admin/sandboxes/sandbox/\d+/open/  \(opens demo.localhost", log
     )
     assert f"mailbox    http://localhost:{port}/dev/mailbox/" in log  # verify a sign-up without SMTP
+    # Labelled sample activity fills the dashboards, which the Marketing login reads.
+    assert re.search(r"sample activity: 1,000 sample prospects \(at \*\.sample\.example\)", log)
+    token = manage_shell(
+        "from rest_framework.authtoken.models import Token; from demoportal.core.models import User;"
+        " print(Token.objects.get_or_create(user=User.objects.get(email='marketing@example.com'))[0].key)"
+    )
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/dashboards/demo-performance", headers={"Authorization": f"Token {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310  (an http URL made here)
+        assert json.loads(response.read())["demos_started"] > 0
 
     # /ws/ping/ answers the sandbox's members only: here, with a token of the demo sandbox.
     issue = "from sandboxes.tokens import access_token_issue as i; from sandboxes.models import Sandbox as S;"
     issue += " print(i(sandbox=S.objects.get(slug='demo')))"
-    token = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", issue],
-        cwd=BASE_DIR,
-        env=system_environment(),
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout.strip()
+    token = manage_shell(issue)
 
     async def ping() -> dict[str, str]:
         origin = websockets.Origin(f"http://demo.localhost:{port}")
