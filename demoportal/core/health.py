@@ -159,8 +159,9 @@ CHECKS: dict[str, Callable[[], dict[str, Any]]] = {
 
 
 def health_check_add(name: str, check: Callable[[], dict[str, Any]]) -> None:
-    """An app above this one reports in /healthz too (``crm``: each CRM's last success and backlog); its
-    ``AppConfig.ready`` adds its check here, as the one-way house lets it (docs/architecture.md)."""
+    """An app above this one reports in /healthz too (``crm``: each CRM's last success and backlog;
+    ``analytics``: the dashboards' stale demos); its ``AppConfig.ready`` adds its check here, as the one-way
+    house lets it (docs/architecture.md)."""
     CHECKS[name] = check
 
 

@@ -854,3 +854,18 @@ def test_an_event_recorded_while_a_refresh_runs_is_not_lost(committed_db: None) 
         for model in (DemoDay, FeatureDay, TourStepDay, ExitPageDay):
             model.objects.filter(day=day).delete()
         Sandbox.objects.filter(pk=sandbox.pk).delete()
+
+
+def test_healthz_reports_the_demos_waiting_for_the_refresh(db: None, client: Any) -> None:
+    user = prospect("wait@plant.example", "engineer")
+    demo = ended_demo(user, "boileroptimizer", "cement", "engineer")
+    started(user, demo, timezone.now() - timedelta(minutes=5))
+
+    waiting = client.get("/healthz", HTTP_HOST="localhost").json()["checks"]["dashboards"]
+    rollups_refresh()
+    done = client.get("/healthz", HTTP_HOST="localhost").json()["checks"]["dashboards"]
+
+    assert waiting["ok"] is True
+    assert waiting["stale_demos"] == 1
+    assert waiting["oldest_stale_seconds"] >= 0
+    assert done == {"ok": True, "stale_demos": 0, "oldest_stale_seconds": None}
