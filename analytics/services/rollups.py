@@ -65,9 +65,9 @@ def day_of(moment: datetime) -> date:
 def demo_stale_mark(*, sandbox_id: int) -> None:
     """Mark the demo in this sandbox for the next refresh (in the caller's transaction).
 
-    An upsert, not an insert that ignores a conflict: a demo already marked has its row locked until the caller
-    commits, so a refresh taking that row waits and then reads the caller's event. Ignoring the conflict takes no
-    lock: the refresh would take the mark without seeing the event, and nothing would mark the demo again."""
+    An upsert that moves the mark's time, not an insert that ignores a conflict: a refresh that read the demo
+    before this event deletes the mark only if it is still the one it read (``rollups_refresh``), so the demo stays
+    marked for the next round. Kept as it was, the mark would go with the event unread."""
     DemoStale.objects.bulk_create(
         [DemoStale(sandbox_id=sandbox_id)],
         update_conflicts=True,
@@ -305,17 +305,24 @@ def rollups_refresh(*, batch: int = REFRESH_BATCH) -> int:
                 cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ROLLUP_LOCK])
                 if not cursor.fetchone()[0]:
                     return done
-                # Taken and deleted at once; an event recorded meanwhile marks its demo again (it waits for this
-                # transaction, then inserts), so the next round sees it.
+                # Read, not locked: a prospect's event never waits for a refresh. The marks go last, and only those
+                # still as they were read: an event recorded meanwhile has moved its mark (``demo_stale_mark``), so
+                # its demo stays stale for the next round (had it not committed yet, the delete waits a moment for
+                # it, then finds the mark moved).
                 cursor.execute(
-                    "DELETE FROM analytics_demostale WHERE sandbox_id IN"
-                    " (SELECT sandbox_id FROM analytics_demostale ORDER BY marked_at LIMIT %s) RETURNING sandbox_id",
-                    [batch],
+                    "SELECT sandbox_id, marked_at FROM analytics_demostale ORDER BY marked_at LIMIT %s", [batch]
                 )
-                sandbox_ids = [row[0] for row in cursor.fetchall()]
-            if not sandbox_ids:
+                taken = cursor.fetchall()
+            if not taken:
                 return done
+            sandbox_ids = [sandbox_id for sandbox_id, _ in taken]
             days_rollup(summaries_rebuild(sandbox_ids))
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "DELETE FROM analytics_demostale AS s USING unnest(%s::bigint[], %s::timestamptz[]) AS t(id, at)"
+                    " WHERE s.sandbox_id = t.id AND s.marked_at = t.at",
+                    [sandbox_ids, [marked_at for _, marked_at in taken]],
+                )
             done += len(sandbox_ids)
 
 

@@ -60,6 +60,7 @@ from analytics.selectors.dashboards import (
 )
 from analytics.selectors.leads import engagement_now
 from analytics.services import events as event_services
+from analytics.services import rollups
 from analytics.services.events import event_record
 from analytics.services.leads import lead_stage_set, rule_set_active
 from analytics.services.rollups import day_of, rollups_rebuild, rollups_refresh
@@ -846,6 +847,53 @@ def test_an_event_recorded_while_a_refresh_runs_is_not_lost(committed_db: None) 
         summary = DemoSummary.objects.get(sandbox_id=sandbox.pk)
         assert summary.completed
         assert summary.duration_seconds == 120
+    finally:
+        day = day_of(begun)
+        Event.objects.filter(sandbox_id=sandbox.pk).delete()
+        DemoStale.objects.filter(sandbox_id=sandbox.pk).delete()
+        DemoSummary.objects.filter(sandbox_id=sandbox.pk).delete()
+        for model in (DemoDay, FeatureDay, TourStepDay, ExitPageDay):
+            model.objects.filter(day=day).delete()
+        Sandbox.objects.filter(pk=sandbox.pk).delete()
+
+
+def test_an_event_is_not_held_up_by_a_refresh_in_progress(committed_db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refresh that has read a stale demo holds no lock on its mark while it works: the prospect's next event is
+    recorded at once (here within a 1 s lock timeout), and the demo stays stale for the refresh's next round."""
+    sandbox = ended_demo(None, "boileroptimizer", "cement", "engineer")
+    begun = timezone.now() - timedelta(hours=1)
+    reading, go_on = threading.Event(), threading.Event()
+    rebuild = rollups.summaries_rebuild
+
+    def slow_rebuild(sandbox_ids: Any) -> Any:
+        reading.set()
+        go_on.wait(30)
+        return rebuild(sandbox_ids)
+
+    try:
+        started(None, sandbox, begun)
+        monkeypatch.setattr(rollups, "summaries_rebuild", slow_rebuild)
+
+        def refresh() -> None:
+            try:
+                rollups.rollups_refresh()
+            finally:
+                connection.close()
+
+        refresher = threading.Thread(target=refresh)
+        refresher.start()
+        assert reading.wait(30)
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '1s'")
+                did(None, "demo_completed", sandbox, begun + timedelta(minutes=3))
+        finally:
+            go_on.set()
+            refresher.join(30)
+
+        # The refresh's first round left the moved mark; its next round (it runs until no demo is stale) took it.
+        assert DemoSummary.objects.get(sandbox_id=sandbox.pk).completed
+        assert not DemoStale.objects.filter(sandbox_id=sandbox.pk).exists()
     finally:
         day = day_of(begun)
         Event.objects.filter(sandbox_id=sandbox.pk).delete()
