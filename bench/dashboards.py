@@ -10,9 +10,10 @@ flushed). In order:
 
 1. ``sample_activity_create`` with ``--events`` / 11.3 leads (about 11 events each), written, scored and rolled
    up in this process; the rollups are then rebuilt from scratch (``rollups_rebuild``) and timed alone.
-   ``--ten-million``: 10,000,000 events, reached by **copies** of the sample's demos (each sandbox copied with
-   its events, by ``INSERT … SELECT``, shifted back by a few hours per copy, so the 30- and 90-day ranges
-   hold ten times the demos) where generating them would take too long; the copies are labelled as such;
+   ``--ten-million``: 10,000,000 events, reached by **copies** of the sample's people and demos (each person
+   copied with their lead, each sandbox with its events, by ``INSERT … SELECT``, shifted back by a few hours
+   per copy, so the 30- and 90-day ranges hold ten times the demos and the leads) where generating them would
+   take too long; the copies are labelled as such;
 2. one web process as the Procfile starts it (uvicorn, local settings), with no worker, beat or simulator
    (beat's minute refresh would otherwise take the stale demos under the bench's own);
 3. ``--requests`` GETs of each API endpoint by a superuser's token: the default range (30 days), 90 days, each
@@ -117,7 +118,7 @@ def fill(args: argparse.Namespace) -> list[tuple[str, str]]:
     from django.core.management import call_command
     from django.db import connection
 
-    from analytics.models import DemoSummary, Event
+    from analytics.models import DemoSummary, Event, Lead
     from analytics.services.rollups import rollups_rebuild
     from analytics.services.sample import sample_activity_create
     from sandboxes.services import portal_tenant_ensure
@@ -144,8 +145,9 @@ def fill(args: argparse.Namespace) -> list[tuple[str, str]]:
             demos_copy(copies)
             rows.append(
                 (
-                    f"… copied {copies}×, to {Event.objects.count():,} events (**copies**, each"
-                    f" {COPY_SHIFT.total_seconds() / 3600:.0f} h earlier; leads not copied)",
+                    f"… copied {copies}×, to {Event.objects.count():,} events and {Lead.objects.count():,} leads"
+                    f" (**copies** of the sample's people and demos, each {COPY_SHIFT.total_seconds() / 3600:.0f} h"
+                    " earlier)",
                     f"{time.monotonic() - started:.0f} s by INSERT … SELECT",
                 )
             )
@@ -162,21 +164,51 @@ def fill(args: argparse.Namespace) -> list[tuple[str, str]]:
     return rows
 
 
+def columns_of(cursor: Any, table: str, besides: tuple[str, ...]) -> str:
+    cursor.execute(
+        "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute"
+        " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped AND attname <> ALL(%s)",
+        [table, list(besides)],
+    )
+    return str(cursor.fetchone()[0])
+
+
 def demos_copy(copies: int) -> None:
-    """``copies`` copies of every sample sandbox and its events, each copy shifted ``COPY_SHIFT`` earlier than
-    the one before (same users: the leads are not copied); marked stale for the rebuild that follows."""
+    """``copies`` copies of every sample sandbox and its events, and of every sample person and their lead, each
+    copy shifted ``COPY_SHIFT`` earlier than the one before (a copy's events are its copied person's, so the
+    leads grow with the events as real ones would); marked stale for the rebuild that follows."""
     from django.db import connection, transaction
 
-    from analytics.services.sample import SAMPLE_SLUG_PREFIX
+    from analytics.services.sample import SAMPLE_DOMAIN, SAMPLE_SLUG_PREFIX
 
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute"
-            " WHERE attrelid = 'sandboxes_sandbox'::regclass AND attnum > 0 AND NOT attisdropped"
-            " AND attname NOT IN ('id', 'slug', 'schema_name')"
-        )
-        (columns,) = cursor.fetchone()
+        columns = columns_of(cursor, "sandboxes_sandbox", ("id", "slug", "schema_name"))
+        user_columns = columns_of(cursor, "demoportal_user", ("id", "email"))
+        lead_columns = columns_of(cursor, "analytics_lead", ("id", "user_id"))
         for n in range(1, copies + 1):
+            shift = f"{COPY_SHIFT.total_seconds() * n:.0f} seconds"
+            cursor.execute(
+                "CREATE TEMPORARY TABLE copied_users ON COMMIT DROP AS SELECT id AS original,"
+                " nextval(pg_get_serial_sequence('demoportal_user', 'id')) AS id"
+                " FROM demoportal_user WHERE email LIKE %s AND email NOT LIKE %s",
+                [f"%.{SAMPLE_DOMAIN}", "%+copy%"],
+            )
+            cursor.execute(
+                f"INSERT INTO demoportal_user (id, email, {user_columns})"  # noqa: S608
+                f" SELECT c.id, replace(u.email, '@', '+copy' || %s || '@'), {user_columns}"
+                " FROM copied_users AS c JOIN demoportal_user AS u ON u.id = c.original",
+                [n],
+            )
+            cursor.execute(
+                f"INSERT INTO analytics_lead (user_id, {lead_columns})"  # noqa: S608
+                f" SELECT c.id, {lead_columns} FROM copied_users AS c"
+                " JOIN analytics_lead AS l ON l.user_id = c.original"
+            )
+            cursor.execute(
+                "UPDATE analytics_lead SET created_at = created_at - %s::interval"
+                " WHERE user_id IN (SELECT id FROM copied_users)",
+                [shift],
+            )
             cursor.execute(
                 "CREATE TEMPORARY TABLE copied ON COMMIT DROP AS SELECT id AS original,"
                 " nextval(pg_get_serial_sequence('sandboxes_sandbox', 'id')) AS id"
@@ -192,13 +224,17 @@ def demos_copy(copies: int) -> None:
             cursor.execute(
                 "INSERT INTO analytics_event (name, user_id, sandbox_id, partner_id, properties, occurred_at,"
                 " received_at, source, idempotency_key)"
-                " SELECT e.name, e.user_id, c.id, e.partner_id, e.properties, e.occurred_at - %s::interval,"
-                " e.received_at - %s::interval, e.source, e.idempotency_key"
-                " FROM analytics_event AS e JOIN copied AS c ON c.original = e.sandbox_id",
-                [f"{COPY_SHIFT.total_seconds() * n:.0f} seconds"] * 2,
+                " SELECT e.name, coalesce(u.id, e.user_id), c.id, e.partner_id, e.properties,"
+                " e.occurred_at - %s::interval, e.received_at - %s::interval, e.source, e.idempotency_key"
+                " FROM analytics_event AS e JOIN copied AS c ON c.original = e.sandbox_id"
+                " LEFT JOIN copied_users AS u ON u.original = e.user_id",
+                [shift] * 2,
             )
             cursor.execute("DROP TABLE copied")
+            cursor.execute("DROP TABLE copied_users")
         cursor.execute("ANALYZE analytics_event")
+        cursor.execute("ANALYZE analytics_lead")
+        cursor.execute("ANALYZE demoportal_user")
 
 
 # 2. The web process
