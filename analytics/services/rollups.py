@@ -34,7 +34,6 @@ from analytics.models import (
     DemoSource,
     DemoStale,
     DemoSummary,
-    Event,
     ExitPageDay,
     FeatureDay,
     TourStepDay,
@@ -328,15 +327,13 @@ def rollups_refresh(*, batch: int = REFRESH_BATCH) -> int:
 
 def rollups_rebuild() -> int:
     """Summarise every demo again from its events and recompute every day. Returns the number of demos."""
-    started = Event.objects.filter(name="demo_started", sandbox_id__isnull=False)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO analytics_demostale (sandbox_id, marked_at)"
             " SELECT DISTINCT sandbox_id, now() FROM analytics_event WHERE name = 'demo_started'"
             " AND sandbox_id IS NOT NULL ON CONFLICT DO NOTHING"
         )
-    count = started.values("sandbox_id").distinct().count()
-    rollups_refresh(batch=BULK_BATCH)
+    count = rollups_refresh(batch=BULK_BATCH)
     # Days no stale demo touched (a time zone change moves every day; purged demos' days) are recomputed too.
     with transaction.atomic():
         with connection.cursor() as cursor:
