@@ -347,10 +347,12 @@ def marketing_only(request: HttpRequest) -> None:
 
 
 def filters_from(request: HttpRequest) -> tuple[DashboardFilterForm, Filters]:
-    form = DashboardFilterForm(request.GET or None)
+    """The filters asked for; without any, or with a wrong one, the last 30 days (the dates shown in the form)."""
+    default = default_filters()
+    form = DashboardFilterForm(request.GET or None, initial={"from": default.start, "to": default.end})
     if request.GET and form.is_valid():
         return form, form.filters()
-    return form, default_filters()  # unbound, or wrong: the last 30 days, and the errors on the form
+    return form, default
 
 
 def names_of(filters: Filters) -> dict[str, str]:

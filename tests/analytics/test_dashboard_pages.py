@@ -330,3 +330,11 @@ def test_an_export_hands_out_large_pieces_as_soon_as_they_make_64_kib() -> None:
         return pulled
 
     assert async_to_sync(first)() == 2
+
+
+def test_the_filters_show_the_range_the_page_shows(marketing: Client) -> None:
+    page = marketing.get("/admin/dashboards/demo-performance/")
+    filters = page.context["filters"]
+
+    assert f'value="{filters.start.isoformat()}"'.encode() in page.content
+    assert f'value="{filters.end.isoformat()}"'.encode() in page.content
