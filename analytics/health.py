@@ -14,7 +14,7 @@ from analytics.models import DemoStale
 
 
 def check_dashboards() -> dict[str, Any]:
-    stale = DemoStale.objects.aggregate(demos=Count("pk"), oldest=Min("marked_at"))
+    stale = DemoStale.objects.aggregate(demos=Count("sandbox_id", distinct=True), oldest=Min("marked_at"))
     oldest = stale["oldest"]
     return {
         "ok": True,

@@ -407,10 +407,11 @@ class DemoSummary(models.Model):
 
 
 class DemoStale(models.Model):
-    """A demo whose summary must be rebuilt: written with each of its events, in the event's transaction, and
-    taken by the next refresh (beat, every minute)."""
+    """A mark that a demo's summary must be rebuilt: one row per event in a sandbox, inserted in the event's
+    transaction and never updated, so writers take no lock on each other; the refresh deletes the marks it read
+    once it has rebuilt their demos (``rollups_refresh``)."""
 
-    sandbox_id = models.BigIntegerField(primary_key=True)
+    sandbox_id = models.BigIntegerField(db_index=True)
     marked_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

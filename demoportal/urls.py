@@ -1,7 +1,5 @@
 """URLs of the portal host (the public schema): portal pages, admin, accounts, API."""
 
-from typing import Any
-
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
@@ -16,17 +14,14 @@ from demoportal.portal import views
 
 admin.site.site_header = "Demo portal administration"
 admin.site.site_title = "Demo portal admin"
-admin_index = admin.site.index
 
 
-def marketing_lands_on_dashboards(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-    """The admin's home for someone who reads the dashboards and is not a superuser: Demo Performance."""
+def admin_home(request: HttpRequest) -> HttpResponse:
+    """The admin's home; for someone who reads the dashboards and is not a superuser, Demo Performance."""
     if request.user.has_perm(analytics.admin.dashboards.DASHBOARD_PERMISSION) and not request.user.is_superuser:
         return redirect("dashboards:page", dashboard="demo-performance")
-    return admin_index(request, extra_context)
+    return admin.site.index(request)
 
-
-admin.site.index = marketing_lands_on_dashboards  # type: ignore[method-assign,assignment]
 
 portal_patterns: list[URLPattern] = [
     path("", views.landing, name="landing"),
@@ -42,6 +37,7 @@ api_schema, api_docs = portal_schema_views()
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("admin/dashboards/", include(analytics.admin.dashboards)),  # marketing's (docs/dashboards.md)
+    path("admin/", admin.site.admin_view(admin_home)),  # before the admin's own home, which it calls
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("sandboxes.urls")),

@@ -64,15 +64,10 @@ def day_of(moment: datetime) -> date:
 def demo_stale_mark(*, sandbox_id: int) -> None:
     """Mark the demo in this sandbox for the next refresh (in the caller's transaction).
 
-    An upsert that moves the mark's time, not an insert that ignores a conflict: a refresh that read the demo
-    before this event deletes the mark only if it is still the one it read (``rollups_refresh``), so the demo stays
-    marked for the next round. Kept as it was, the mark would go with the event unread."""
-    DemoStale.objects.bulk_create(
-        [DemoStale(sandbox_id=sandbox_id)],
-        update_conflicts=True,
-        unique_fields=["sandbox_id"],
-        update_fields=["marked_at"],
-    )
+    A row of its own for each event, never an update of an existing mark: an upsert would lock the mark, and
+    two transactions marking the same demo while locking a lead or a sandbox in the other order deadlock. A
+    refresh deletes only the marks it read (``rollups_refresh``), so one inserted meanwhile stays for the next."""
+    DemoStale.objects.create(sandbox_id=sandbox_id)
 
 
 # One demo's summary, from its events.
@@ -304,24 +299,16 @@ def rollups_refresh(*, batch: int = REFRESH_BATCH) -> int:
                 cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [ROLLUP_LOCK])
                 if not cursor.fetchone()[0]:
                     return done
-                # Read, not locked: a prospect's event never waits for a refresh. The marks go last, and only those
-                # still as they were read: an event recorded meanwhile has moved its mark (``demo_stale_mark``), so
-                # its demo stays stale for the next round (had it not committed yet, the delete waits a moment for
-                # it, then finds the mark moved).
-                cursor.execute(
-                    "SELECT sandbox_id, marked_at FROM analytics_demostale ORDER BY marked_at LIMIT %s", [batch]
-                )
+                # Read, not locked: a prospect's event never waits for a refresh. Only the marks read go, last: one
+                # an event inserted meanwhile (committed or not yet) stays, and its demo is rebuilt next round.
+                cursor.execute("SELECT id, sandbox_id FROM analytics_demostale ORDER BY id LIMIT %s", [batch])
                 taken = cursor.fetchall()
             if not taken:
                 return done
-            sandbox_ids = [sandbox_id for sandbox_id, _ in taken]
+            sandbox_ids = sorted({sandbox_id for _, sandbox_id in taken})
             days_rollup(summaries_rebuild(sandbox_ids))
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "DELETE FROM analytics_demostale AS s USING unnest(%s::bigint[], %s::timestamptz[]) AS t(id, at)"
-                    " WHERE s.sandbox_id = t.id AND s.marked_at = t.at",
-                    [sandbox_ids, [marked_at for _, marked_at in taken]],
-                )
+                cursor.execute("DELETE FROM analytics_demostale WHERE id = ANY(%s)", [[pk for pk, _ in taken]])
             done += len(sandbox_ids)
 
 
@@ -331,7 +318,7 @@ def rollups_rebuild() -> int:
         cursor.execute(
             "INSERT INTO analytics_demostale (sandbox_id, marked_at)"
             " SELECT DISTINCT sandbox_id, now() FROM analytics_event WHERE name = 'demo_started'"
-            " AND sandbox_id IS NOT NULL ON CONFLICT DO NOTHING"
+            " AND sandbox_id IS NOT NULL"
         )
     count = rollups_refresh(batch=BULK_BATCH)
     # Days no stale demo touched (a time zone change moves every day; purged demos' days) are recomputed too.

@@ -36,6 +36,7 @@ def test_groups_exist_with_their_permissions() -> None:
         *("view_rule", "add_rule", "change_rule", "delete_rule", "view_rescorejob", "add_rescorejob"),
         *("view_pricingrequest", "view_pocrequest"),  # read-only: sales tick them handled
         "view_crmsync",
+        *("view_demosummary", "view_launchtargets", "add_launchtargets", "change_launchtargets"),  # dashboards
     }
 
 
