@@ -8,6 +8,7 @@ from django.urls import URLPattern, include, path, re_path
 
 import analytics.admin.dashboards
 import analytics.urls
+from analytics.selectors.dashboards import DASHBOARD_PERMISSION
 from demoportal.core.apis import UnknownApiPath
 from demoportal.core.openapi import portal_schema_views
 from demoportal.portal import views
@@ -18,7 +19,7 @@ admin.site.site_title = "Demo portal admin"
 
 def admin_home(request: HttpRequest) -> HttpResponse:
     """The admin's home; for someone who reads the dashboards and is not a superuser, Demo Performance."""
-    if request.user.has_perm(analytics.admin.dashboards.DASHBOARD_PERMISSION) and not request.user.is_superuser:
+    if request.user.has_perm(DASHBOARD_PERMISSION) and not request.user.is_superuser:
         return redirect("dashboards:page", dashboard="demo-performance")
     return admin.site.index(request)
 

@@ -20,11 +20,12 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
-from analytics.admin.display import WIDE_PAGE, industry_names, product_names, stage_label
+from analytics.admin.display import WIDE_PAGE, industry_names, product_names
 from analytics.admin.exports import csv_response, xlsx_response
 from analytics.forms import DashboardFilterForm
 from analytics.models import DemoSource, DemoSummary, LaunchTargets, Lead
 from analytics.selectors.dashboards import (
+    DASHBOARD_PERMISSION,
     Filters,
     default_filters,
     demo_performance,
@@ -35,7 +36,6 @@ from analytics.selectors.dashboards import (
 from analytics.services.sample import SAMPLE_DOMAIN, sample_users
 from demoportal.core import catalogue
 
-DASHBOARD_PERMISSION = "analytics.view_demosummary"
 SHOWN_ROWS = 15  # rows of a list of demos or leads on the page; the export has them all
 
 
@@ -455,11 +455,9 @@ def dashboard_page(request: HttpRequest, dashboard: str) -> HttpResponse:
         context["charts"] = [
             chart("Leads and MQLs", data["series"], [("leads_generated", "Leads", "count"), ("mqls", "MQLs", "count")])
         ]
-        context["stage_names"] = {stage: stage_label(stage) for stage in Lead.Stage.values}
     else:
         context["cards"] = []
         context["charts"] = []
-        context["feature_max"] = max((row["demos"] for row in data["feature_usage"]), default=0)
     request.current_app = admin.site.name
     return TemplateResponse(request, "admin/analytics/dashboards/page.html", context)
 

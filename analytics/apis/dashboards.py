@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from analytics.forms import DashboardFilterForm
 from analytics.models import DemoSource
 from analytics.selectors.dashboards import (
+    DASHBOARD_PERMISSION,
     Filters,
     demo_performance,
     lead_quality,
@@ -26,8 +27,6 @@ from analytics.selectors.dashboards import (
     targets_progress,
 )
 from sandboxes.authentication import RefusesSandboxTokens
-
-DASHBOARD_PERMISSION = "analytics.view_demosummary"  # Marketing's (demoportal/core/staff_groups.py), superusers
 
 
 class ReadsDashboards(permissions.BasePermission):

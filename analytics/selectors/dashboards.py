@@ -23,6 +23,7 @@ from analytics.selectors.leads import account_stage, engagement_expression
 from analytics.services.leads import rule_set_active
 from analytics.services.rollups import dashboard_zone, day_of
 
+DASHBOARD_PERMISSION = "analytics.view_demosummary"  # who reads them: Marketing (staff_groups.py), superusers
 WEEKLY_AFTER_DAYS = 62  # a longer range is charted by week
 ENGAGEMENT_BANDS = ((0, 20), (20, 40), (40, 60), (60, 80), (80, None))  # [low, high) of the engagement score
 GRADES = ("A", "B", "C", "D")
@@ -394,8 +395,9 @@ def targets_progress(today: date | None = None) -> dict[str, Any]:
     for window in (30, 90):
         end = min(today, targets.launch_date + timedelta(days=window - 1))
         filters = Filters(start=targets.launch_date, end=max(end, targets.launch_date))
-        demos, leads = demo_totals(filters), lead_totals(filters)
-        if elapsed == 0:
+        if elapsed:
+            demos, leads = demo_totals(filters), lead_totals(filters)
+        else:  # the launch is still to come: nothing to count
             demos, leads = demo_metrics({}), {**lead_metrics({}), "opportunity_value": {}}
         actuals: dict[str, float | None] = {
             "demos_started": demos["demos_started"],

@@ -14,7 +14,6 @@ demo still counts, anonymously, as its events do.
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
@@ -41,8 +40,6 @@ from analytics.models import (
 from analytics.scoring import FEATURE_EVENTS
 from analytics.services.bulk import copy_rows, rows_read
 from sandboxes.models import Sandbox
-
-logger = logging.getLogger(__name__)
 
 VISIT_GAP = timedelta(minutes=30)  # inactivity that ends a visit, as the scoring's default session gap
 HAND_RAISES = {"pricing_requested": "pricing", "sales_contact_requested": "meetings", "poc_started": "pocs"}
