@@ -488,6 +488,57 @@ class ExitPageDay(SegmentDay):
         return f"{self.day} {self.product}/{self.industry}/{self.role}: {self.path}"
 
 
+class LeadDay(SegmentDay):
+    """The leads made on one day in one segment (their first demo's product and industry, their role, partner
+    and source), of one fit grade and one engagement band, as of the last lead snapshot (``leads_snapshot``).
+    Engagement decays, so the rows are taken again whole by every refresh."""
+
+    fit_grade = models.CharField(max_length=1)
+    band = models.PositiveSmallIntegerField(help_text="The engagement band now: 1 is the first; 0 below it.")
+    currency = models.CharField(max_length=3, blank=True, help_text="Of the opportunities' value; blank: none.")
+    leads = models.PositiveIntegerField(default=0)
+    mqls = models.PositiveIntegerField(default=0, help_text="Leads that ever qualified.")
+    sqls = models.PositiveIntegerField(default=0, help_text="Leads sales ever accepted.")
+    opportunities = models.PositiveIntegerField(default=0)
+    opportunity_value = models.DecimalField(max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product}/{self.industry}/{self.role} {self.fit_grade}{self.band}: {self.leads}"
+
+
+class AccountDay(SegmentDay):
+    """One account's leads (people of one e-mail domain) made on one day in one segment, as of the last lead
+    snapshot: the top accounts add these up over the range."""
+
+    account_domain = models.CharField(max_length=253)
+    people = models.PositiveIntegerField(default=0)
+    engagement = models.FloatField(default=0, help_text="Σ their engagement at the snapshot.")
+    mqls = models.PositiveIntegerField(default=0, help_text="Of them, at the MQL stage now.")
+    sqls = models.PositiveIntegerField(default=0, help_text="… at the SQL stage now.")
+    opportunities = models.PositiveIntegerField(default=0, help_text="… at the opportunity stage now.")
+    last_activity_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.account_domain}: {self.people}"
+
+
+class LeadSnapshot(models.Model):
+    """When the lead rollups (``LeadDay``, ``AccountDay``) were last taken: one row."""
+
+    taken_at = models.DateTimeField()
+    leads = models.PositiveIntegerField(default=0, help_text="Leads read.")
+    seconds = models.FloatField(default=0, help_text="How long it took.")
+
+    def __str__(self) -> str:
+        return f"Leads as of {self.taken_at:%Y-%m-%d %H:%M:%S}"
+
+
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 
 

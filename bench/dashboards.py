@@ -9,7 +9,8 @@ end, so a second run measures the pages again without filling) and Redis databas
 flushed). In order:
 
 1. ``sample_activity_create`` with ``--events`` / 11.3 leads (about 11 events each), written, scored and rolled
-   up in this process; the rollups are then rebuilt from scratch (``rollups_rebuild``) and timed alone.
+   up in this process; the rollups are then rebuilt from scratch (``rollups_rebuild``) and timed alone, then
+   the lead snapshot every refresh takes (``leads_snapshot``), five times.
    ``--ten-million``: 10,000,000 events, reached by **copies** of the sample's people and demos (each person
    copied with their lead, each sandbox with its events, by ``INSERT … SELECT``, shifted back by a few hours
    per copy, so the 30- and 90-day ranges hold ten times the demos and the leads) where generating them would
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -55,6 +57,7 @@ TEN_MILLION = 10_000_000
 COPY_SHIFT = timedelta(hours=3)  # each copy of the sample's demos starts this much earlier than the one before
 ADMIN_PAGES = ("demo-performance", "lead-quality", "product-engagement")
 EXPORTS = ("demos.csv", "demos.xlsx")
+SNAPSHOTS = 5  # lead snapshots timed
 
 
 def environment(database: str) -> dict[str, str]:
@@ -119,7 +122,7 @@ def fill(args: argparse.Namespace) -> list[tuple[str, str]]:
     from django.db import connection
 
     from analytics.models import DemoSummary, Event, Lead
-    from analytics.services.rollups import rollups_rebuild
+    from analytics.services.rollups import leads_snapshot, rollups_rebuild
     from analytics.services.sample import sample_activity_create
     from sandboxes.services import portal_tenant_ensure
 
@@ -159,6 +162,18 @@ def fill(args: argparse.Namespace) -> list[tuple[str, str]]:
         (
             f"`rollups_rebuild`: {demos:,} demos of {events:,} events summarised, every day rolled up",
             f"{took:.1f} s ({DemoSummary.objects.count() / took:,.0f} demos/s)",
+        )
+    )
+    # What every refresh does on top of its stale demos, even with none: the lead snapshot, taken whole.
+    timings = []
+    for _ in range(SNAPSHOTS):
+        started = time.monotonic()
+        leads = leads_snapshot()
+        timings.append(time.monotonic() - started)
+    rows.append(
+        (
+            f"`leads_snapshot` (each refresh): {leads:,} leads by day × segment × grade × band, and by account",
+            f"median {statistics.median(timings):.2f} s, max {max(timings):.2f} s of {SNAPSHOTS}",
         )
     )
     return rows

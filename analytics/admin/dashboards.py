@@ -19,6 +19,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from analytics.admin.display import WIDE_PAGE, industry_names, product_names
 from analytics.admin.exports import csv_response, xlsx_response
@@ -452,6 +453,7 @@ def dashboard_page(request: HttpRequest, dashboard: str) -> HttpResponse:
         ]  # fmt: skip
     elif dashboard == "lead-quality":
         context["cards"] = lead_cards(filters, data)
+        context["as_of"] = parse_datetime(data["as_of"]) if data["as_of"] else None
         context["charts"] = [
             chart("Leads and MQLs", data["series"], [("leads_generated", "Leads", "count"), ("mqls", "MQLs", "count")])
         ]

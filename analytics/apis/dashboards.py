@@ -151,6 +151,9 @@ LEAD_QUALITY = inline_serializer(
     "LeadQuality",
     fields={
         "filters": FILTERS_OUTPUT,
+        "as_of": serializers.DateTimeField(
+            allow_null=True, help_text="When the lead figures were taken (every minute); null before the first time."
+        ),
         **LEAD_FIGURES,
         "previous": inline_serializer("LeadFiguresBefore", fields=LEAD_FIGURES),
         "series": listed("LeadPeriod", {"period": serializers.DateField(), **LEAD_COUNTS}),

@@ -13,19 +13,26 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db import connection
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate, TruncWeek
+from django.db.models import F, Max, Q, Sum
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from analytics.models import DemoDay, ExitPageDay, FeatureDay, LaunchTargets, Lead, RuleSet, TourStepDay
-from analytics.selectors.leads import account_stage, engagement_expression
+from analytics.models import (
+    AccountDay,
+    DemoDay,
+    ExitPageDay,
+    FeatureDay,
+    LaunchTargets,
+    LeadDay,
+    LeadSnapshot,
+    TourStepDay,
+)
+from analytics.selectors.leads import account_stage
 from analytics.services.leads import rule_set_active
-from analytics.services.rollups import dashboard_zone, day_of
+from analytics.services.rollups import ENGAGEMENT_BANDS, dashboard_zone, day_of
 
 DASHBOARD_PERMISSION = "analytics.view_demosummary"  # who reads them: Marketing (staff_groups.py), superusers
 WEEKLY_AFTER_DAYS = 62  # a longer range is charted by week
-ENGAGEMENT_BANDS = ((0, 20), (20, 40), (40, 60), (60, 80), (80, None))  # [low, high) of the engagement score
 GRADES = ("A", "B", "C", "D")
 TOP = 10
 
@@ -168,44 +175,34 @@ def band_labels() -> list[str]:
     return [f"{low}+" if high is None else f"{low}–{high - 1}" for low, high in ENGAGEMENT_BANDS]
 
 
-LEAD_SUMS = {
-    "leads_generated": Count("pk"),
-    "mqls": Count("pk", filter=Q(mql_at__isnull=False)),
-    "sqls": Count("pk", filter=Q(sql_at__isnull=False)),
-    "opportunities": Count("pk", filter=Q(stage=Lead.Stage.OPPORTUNITY)),
-}
+LEAD_SUMS = {name: Sum(name) for name in ("leads", "mqls", "sqls", "opportunities")}
 
 
 def lead_metrics(sums: dict[str, Any]) -> dict[str, Any]:
     counts = {name: int(sums.get(name) or 0) for name in LEAD_SUMS}
     return {
-        "leads_generated": counts["leads_generated"],
-        "mql_rate": ratio(counts["mqls"], counts["leads_generated"]),
+        "leads_generated": counts["leads"],
+        "mql_rate": ratio(counts["mqls"], counts["leads"]),
         "sql_rate": ratio(counts["sqls"], counts["mqls"]),
         **{name: counts[name] for name in ("mqls", "sqls", "opportunities")},
     }
 
 
-def opportunity_value(leads: QuerySet[Lead]) -> dict[str, float]:
+def opportunity_value(filters: Filters) -> dict[str, float]:
     """The opportunities' amounts, by currency (never converted)."""
     rows = (
-        leads.filter(stage=Lead.Stage.OPPORTUNITY, opportunity_value__isnull=False)
-        .values("opportunity_currency")
+        LeadDay.objects.filter(filters.segment())
+        .exclude(currency="")
+        .values("currency")
         .annotate(total=Sum("opportunity_value"))
-        .order_by("opportunity_currency")
+        .order_by("currency")
     )
-    return {row["opportunity_currency"] or "USD": float(row["total"]) for row in rows}
+    return {row["currency"]: float(row["total"]) for row in rows}
 
 
 def lead_days(filters: Filters) -> dict[date, dict[str, int]]:
-    """The lead counts of each day of the range that has leads, in one pass over them."""
-    rows = (
-        Lead.objects.filter(filters.lead_segment())
-        .annotate(day=TruncDate("created_at", tzinfo=dashboard_zone()))
-        .values("day")
-        .annotate(**LEAD_SUMS)
-        .order_by()
-    )
+    """The lead counts of each day of the range that has leads."""
+    rows = LeadDay.objects.filter(filters.segment()).values("day").annotate(**LEAD_SUMS).order_by()
     return {row.pop("day"): row for row in rows}
 
 
@@ -214,7 +211,7 @@ def counts_between(days: dict[date, dict[str, int]], start: date, end: date) -> 
     for day, counts in days.items():
         if start <= day <= end:
             for name in LEAD_SUMS:
-                totals[name] += counts[name]
+                totals[name] += counts[name] or 0
     return totals
 
 
@@ -222,59 +219,54 @@ def lead_totals(filters: Filters, days: dict[date, dict[str, int]] | None = None
     """The lead figures of the range (``days``: its ``lead_days`` when already read)."""
     days = lead_days(filters) if days is None else days
     counts = counts_between(days, filters.start, filters.end)
-    leads = Lead.objects.filter(filters.lead_segment())
-    return {**lead_metrics(counts), "opportunity_value": opportunity_value(leads)}
+    return {**lead_metrics(counts), "opportunity_value": opportunity_value(filters)}
 
 
-GRID_AND_ACCOUNTS = """
-WITH scored AS MATERIALIZED ({leads})
-SELECT 'grid', fit_grade, WIDTH_BUCKET(ROUND(engagement), %s::float8[]), count(*), NULL, NULL, 0, 0, 0 FROM scored
-GROUP BY 2, 3
-UNION ALL (
-    SELECT 'account', account_domain, NULL, count(*), ROUND(sum(engagement)), max(last_activity_at),
-        count(*) FILTER (WHERE stage = 'mql'), count(*) FILTER (WHERE stage = 'sql'),
-        count(*) FILTER (WHERE stage = 'opportunity')
-    FROM scored WHERE account_domain <> '' GROUP BY account_domain ORDER BY 5 DESC, 2 LIMIT %s
-)"""
-
-
-def grid_and_accounts(
-    leads: QuerySet[Lead], rule_set: RuleSet, now: datetime
-) -> tuple[dict[str, list[int]], list[dict[str, Any]]]:
-    """The score distribution (per fit grade, the leads per engagement band) and the TOP accounts by combined
-    engagement, from one pass over ``leads``: each lead's engagement now is computed once, in SQL, for both."""
-    scored = leads.annotate(engagement=engagement_expression(rule_set, now)).values(
-        "fit_grade", "account_domain", "stage", "last_activity_at", "engagement"
-    )
-    sql, params = scored.query.sql_with_params()
-    lows = [float(low) for low, _ in ENGAGEMENT_BANDS]
+def score_distribution(filters: Filters) -> dict[str, list[int]]:
+    """Per fit grade, the leads in each engagement band (a score below the first band counts in none)."""
     grid = {grade: [0] * len(ENGAGEMENT_BANDS) for grade in GRADES}
-    accounts = []
-    with connection.cursor() as cursor:
-        cursor.execute(GRID_AND_ACCOUNTS.format(leads=sql), [*params, lows, TOP])
-        for kind, key, band, people, engagement, last_activity_at, mqls, sqls, opportunities in cursor.fetchall():
-            if kind == "grid":
-                if band:  # a score below the first band counts in no band
-                    grid[key][band - 1] = people
-                continue
-            stage = account_stage({"mqls": mqls, "sqls": sqls, "opportunities": opportunities})
-            accounts.append(
-                {
-                    "account": key,
-                    "people": people,
-                    "engagement": engagement,
-                    "stage": stage,
-                    "last_activity_at": last_activity_at.isoformat() if last_activity_at else None,
-                }
-            )
+    rows = (
+        LeadDay.objects.filter(filters.segment(), band__gte=1)
+        .values_list("fit_grade", "band")
+        .annotate(n=Sum("leads"))
+        .order_by()
+    )
+    for grade, band, n in rows:
+        grid[grade][band - 1] = n
+    return grid
+
+
+def top_accounts(filters: Filters) -> list[dict[str, Any]]:
+    """The TOP accounts by their people's combined engagement."""
+    rows = (
+        AccountDay.objects.filter(filters.segment())
+        .values("account_domain")
+        .annotate(
+            people=Sum("people"),
+            engagement=Sum("engagement"),
+            last_activity_at=Max("last_activity_at"),
+            **{name: Sum(name) for name in ("mqls", "sqls", "opportunities")},
+        )
+        .order_by("-engagement", "account_domain")[:TOP]
+    )
+    accounts = [
+        {
+            "account": row["account_domain"],
+            "people": row["people"],
+            "engagement": round(row["engagement"]),
+            "stage": account_stage(row),
+            "last_activity_at": row["last_activity_at"].isoformat() if row["last_activity_at"] else None,
+        }
+        for row in rows
+    ]
     accounts.sort(key=lambda row: (-row["engagement"], row["account"]))
-    return grid, accounts
+    return accounts
 
 
-def lead_quality(filters: Filters, now: datetime | None = None) -> dict[str, Any]:
-    now = now or timezone.now()
-    leads = Lead.objects.filter(filters.lead_segment())
-    # One pass over the leads of this period and the one before gives the series and both periods' totals.
+def lead_quality(filters: Filters) -> dict[str, Any]:
+    """From the lead snapshot (``leads_snapshot``, taken by each rollup refresh): ``as_of`` says when."""
+    snapshot = LeadSnapshot.objects.first()
+    # One read of the days of this period and the one before gives the series and both periods' totals.
     previous = filters.previous()
     days = lead_days(replace(filters, start=previous.start))
     step = timedelta(days=0 if filters.grain == "day" else 6)
@@ -282,18 +274,18 @@ def lead_quality(filters: Filters, now: datetime | None = None) -> dict[str, Any
         {"period": start.isoformat(), **lead_metrics(counts_between(days, max(start, filters.start), start + step))}
         for start in periods(filters)
     ]
-    rule_set = rule_set_active()
-    grid, accounts = grid_and_accounts(leads, rule_set, now)
+    grid = score_distribution(filters)
     return {
+        "as_of": snapshot.taken_at.isoformat() if snapshot else None,
         **lead_totals(filters, days),
         "previous": lead_totals(previous, days),
         "series": series,
         "score_distribution": {
             "bands": band_labels(),
-            "mql_engagement": rule_set.mql_engagement,
+            "mql_engagement": rule_set_active().mql_engagement,
             "grid": [{"fit_grade": grade, "counts": grid[grade]} for grade in GRADES],
         },
-        "top_accounts": accounts,
+        "top_accounts": top_accounts(filters),
     }
 
 

@@ -4,8 +4,11 @@ up per day and segment, so a dashboard reads a few thousand rows however many mi
 Every event recorded in a sandbox marks its demo stale, in the event's own transaction (``demo_stale_mark``).
 ``rollups_refresh`` (beat, every minute) takes the stale demos, rebuilds their summaries from all their events
 (so a late event, one sent hours after it happened, lands where it belongs) and recomputes the days those
-demos started on. ``rollups_rebuild`` marks every demo stale and recomputes every day: after bulk writes that
-bypass ``event_record`` (the sample data) or a change of DASHBOARD_TIME_ZONE.
+demos started on; then it takes the lead snapshot: every lead, by the day it was made, segment, fit grade and
+engagement band now (``LeadDay``), and by account (``AccountDay``), so Lead Quality reads these instead of a
+million leads (their engagement decays, so they are taken whole each time). ``rollups_rebuild`` marks every
+demo stale and recomputes every day: after bulk writes that bypass ``event_record`` (the sample data) or a
+change of DASHBOARD_TIME_ZONE.
 
 A summary outlives its sandbox's record: once a sandbox is purged its events no longer name it, so nothing
 marks it stale again and its summary stays as it was. A prospect's erasure empties the summary's ``user``; the
@@ -25,20 +28,28 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Min
+from django.db.models import CharField, F, Min, Sum, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, NullIf, TruncDate
 from django.utils import timezone
 
 from analytics.models import (
+    AccountDay,
     DemoDay,
     DemoSource,
     DemoStale,
     DemoSummary,
     ExitPageDay,
     FeatureDay,
+    Lead,
+    LeadDay,
+    LeadSnapshot,
     TourStepDay,
 )
 from analytics.scoring import FEATURE_EVENTS
+from analytics.selectors.leads import engagement_expression
 from analytics.services.bulk import copy_rows, rows_read
+from analytics.services.leads import rule_set_active
 from sandboxes.models import Sandbox
 
 VISIT_GAP = timedelta(minutes=30)  # inactivity that ends a visit, as the scoring's default session gap
@@ -47,6 +58,7 @@ SYSTEM_EVENTS = frozenset({"demo_abandoned"})  # recorded after the prospect lef
 REFRESH_BATCH = 2000  # stale demos taken per transaction
 BULK_BATCH = 200_000  # … after bulk writes: their days are then added up once per this many demos, not per 2,000
 ROLLUP_LOCK = 7_314_001  # pg advisory lock: one refresh at a time (beat's, a rebuild's)
+ENGAGEMENT_BANDS = ((0, 20), (20, 40), (40, 60), (60, 80), (80, None))  # [low, high) of the engagement score
 
 
 def dashboard_zone() -> ZoneInfo:
@@ -283,12 +295,89 @@ def days_rollup(days: Iterable[date]) -> None:
             )
 
 
+# The leads: one snapshot of them all, by day, segment, fit grade and engagement band, and by account.
+
+SCORED = (
+    "day",
+    "product",
+    "industry",
+    "role",
+    "partner_id",
+    "source",
+    "fit_grade",
+    "account_domain",
+    "stage",
+    "last_activity_at",
+    "mql_at",
+    "sql_at",
+    "opportunity_value",
+    "currency",
+    "engagement",
+)
+LEAD_SNAPSHOT = """
+WITH scored ({scored}) AS MATERIALIZED ({leads}),
+lead_days AS (
+    INSERT INTO analytics_leadday (day, product, industry, role, partner_id, source, fit_grade, band, currency,
+        leads, mqls, sqls, opportunities, opportunity_value)
+    SELECT day, product, industry, role, partner_id, source, fit_grade,
+        WIDTH_BUCKET(ROUND(engagement), %s::float8[]),
+        CASE WHEN stage = 'opportunity' AND opportunity_value IS NOT NULL THEN currency ELSE '' END,
+        count(*), count(*) FILTER (WHERE mql_at IS NOT NULL), count(*) FILTER (WHERE sql_at IS NOT NULL),
+        count(*) FILTER (WHERE stage = 'opportunity'),
+        coalesce(sum(opportunity_value) FILTER (WHERE stage = 'opportunity'), 0)
+    FROM scored GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+)
+INSERT INTO analytics_accountday (day, product, industry, role, partner_id, source, account_domain, people,
+    engagement, mqls, sqls, opportunities, last_activity_at)
+SELECT day, product, industry, role, partner_id, source, account_domain, count(*), sum(engagement),
+    count(*) FILTER (WHERE stage = 'mql'), count(*) FILTER (WHERE stage = 'sql'),
+    count(*) FILTER (WHERE stage = 'opportunity'), max(last_activity_at)
+FROM scored WHERE account_domain <> '' GROUP BY 1, 2, 3, 4, 5, 6, 7"""
+
+
+def leads_snapshot(now: datetime | None = None) -> int:
+    """Take the lead rollups again, whole, as of ``now``: ``LeadDay`` and ``AccountDay`` (in one transaction,
+    under the refresh's lock; readers see the previous snapshot until it commits). Engagement decays, so a
+    lead's band and its account's engagement change with no event: every lead is read, in one pass, by the
+    database.
+
+    A lead's segment is its first demo's product and industry, its role, its partner and who made its first
+    demo's sandbox; its day, the day its row was made. Returns the number of leads."""
+    now = now or timezone.now()
+    started = timezone.now()
+    leads = Lead.objects.annotate(
+        day=TruncDate("created_at", tzinfo=dashboard_zone()),
+        product=Coalesce(KT("products__0"), Value(""), output_field=CharField()),
+        industry=Coalesce(KT("industries__0"), Value(""), output_field=CharField()),
+        role=F("user__role"),
+        partner_id=F("user__partner_id"),
+        currency=Coalesce(NullIf("opportunity_currency", Value("")), Value("USD")),
+        # A lead with no engagement yet has no decay anchor: 0, in the first band.
+        engagement=Coalesce(engagement_expression(rule_set_active(), now), Value(0.0)),
+    ).values_list(*SCORED)
+    sql, params = leads.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK])  # a refresh's own: it holds it already
+        cursor.execute(f"DELETE FROM {LeadDay._meta.db_table}")  # noqa: S608  (names from here)
+        cursor.execute(f"DELETE FROM {AccountDay._meta.db_table}")  # noqa: S608
+        cursor.execute(
+            LEAD_SNAPSHOT.format(scored=", ".join(SCORED), leads=sql),
+            [*params, [float(low) for low, _ in ENGAGEMENT_BANDS]],
+        )
+        count = LeadDay.objects.aggregate(n=Sum("leads"))["n"] or 0
+        LeadSnapshot.objects.update_or_create(
+            pk=1, defaults={"taken_at": now, "leads": count, "seconds": (timezone.now() - started).total_seconds()}
+        )
+    return count
+
+
 # Refresh and rebuild.
 
 
 def rollups_refresh(*, batch: int = REFRESH_BATCH) -> int:
-    """Rebuild the stale demos' summaries and their days' rollups, a batch per transaction, until none is stale.
-    Returns how many demos it rebuilt; 0 at once when another refresh holds the lock."""
+    """Rebuild the stale demos' summaries and their days' rollups, a batch per transaction, until none is stale;
+    then take the lead snapshot. Returns how many demos it rebuilt; 0 at once when another refresh holds the
+    lock."""
     done = 0
     while True:
         with transaction.atomic():
@@ -301,6 +390,7 @@ def rollups_refresh(*, batch: int = REFRESH_BATCH) -> int:
                 cursor.execute("SELECT id, sandbox_id FROM analytics_demostale ORDER BY id LIMIT %s", [batch])
                 taken = cursor.fetchall()
             if not taken:
+                leads_snapshot()
                 return done
             sandbox_ids = sorted({sandbox_id for _, sandbox_id in taken})
             days_rollup(summaries_rebuild(sandbox_ids))

@@ -58,7 +58,7 @@ from analytics.models import (
 )
 from analytics.services.bulk import copy_rows, execute, objects_copy, rows_delete
 from analytics.services.leads import stage_change_of
-from analytics.services.rollups import BULK_BATCH, days_rollup, rollups_refresh
+from analytics.services.rollups import BULK_BATCH, days_rollup, leads_snapshot, rollups_refresh
 from analytics.services.rules import leads_rescore
 from demoportal.core import catalogue
 from demoportal.core.models import Partner, User
@@ -763,4 +763,5 @@ def sample_activity_remove() -> dict[str, int]:
         removed[ArchivedSandbox._meta.label] = rows_delete(ArchivedSandbox, sql.SQL("sample"), [])
         removed[Partner._meta.label] = Partner.objects.filter(slug__startswith=SAMPLE_SLUG_PREFIX).delete()[0]
         days_rollup(days)
+        leads_snapshot()
     return {label: count for label, count in sorted(removed.items()) if count}

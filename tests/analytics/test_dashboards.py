@@ -47,6 +47,7 @@ from analytics.models import (
     FeatureDay,
     LaunchTargets,
     Lead,
+    LeadSnapshot,
     Rule,
     RuleSet,
     TourStepDay,
@@ -63,7 +64,7 @@ from analytics.services import events as event_services
 from analytics.services import rollups
 from analytics.services.events import event_record
 from analytics.services.leads import lead_stage_set, rule_set_active
-from analytics.services.rollups import day_of, rollups_rebuild, rollups_refresh
+from analytics.services.rollups import day_of, leads_snapshot, rollups_rebuild, rollups_refresh
 from analytics.services.rules import rescore_run, rescore_start, rule_set_new_version
 from analytics.services.sample import sample_activity_create, sample_activity_remove
 from demoportal.core.models import Partner, User
@@ -235,7 +236,8 @@ def story_make() -> Story:
         )
     u["fay"].delete()  # erasure: demo G stays, anonymous; fay's lead goes
     rollups_refresh()
-    return Story(today=today, d0=d0, now=timezone.now(), users=users, demos=demos, partner=partner)
+    now = LeadSnapshot.objects.get().taken_at  # the moment the lead figures were taken
+    return Story(today=today, d0=d0, now=now, users=users, demos=demos, partner=partner)
 
 
 def no_demos() -> dict[str, Any]:
@@ -390,7 +392,7 @@ def band(score: float) -> str:
 
 
 def test_lead_quality_counts_the_leads_made_in_the_range(story: Story) -> None:
-    shown = lead_quality(story.filters(), now=story.now)
+    shown = lead_quality(story.filters())
 
     # Leads: ada bo cy pat dee eve (fay erased; gus never agreed to be contacted). MQL: pat (pricing), dee (accepted
     # without being one), eve (pricing). SQL: dee, eve. Opportunities: dee (EUR), eve (USD).
@@ -428,7 +430,7 @@ def test_lead_quality_counts_the_leads_made_in_the_range(story: Story) -> None:
 
 
 def test_the_score_distribution_puts_each_lead_in_its_grade_and_band(story: Story) -> None:
-    grid = lead_quality(story.filters(), now=story.now)["score_distribution"]
+    grid = lead_quality(story.filters())["score_distribution"]
 
     assert grid["bands"] == ["0–19", "20–39", "40–59", "60–79", "80+"]
     assert grid["mql_engagement"] == 60
@@ -444,7 +446,7 @@ def test_the_score_distribution_puts_each_lead_in_its_grade_and_band(story: Stor
 
 
 def test_top_accounts_add_up_their_people_by_engagement(story: Story) -> None:
-    accounts = lead_quality(story.filters(), now=story.now)["top_accounts"]
+    accounts = lead_quality(story.filters())["top_accounts"]
 
     leads = {lead.user.email: lead for lead in Lead.objects.select_related("user")}
 
@@ -462,6 +464,29 @@ def test_top_accounts_add_up_their_people_by_engagement(story: Story) -> None:
     assert accounts[1]["engagement"] == engagement("pat@heatwise.example")
     assert accounts[0]["last_activity_at"] == at(story.d2 + timedelta(days=1), "09:00").isoformat()  # eve's POC
     assert "oakridge.example" not in {row["account"] for row in accounts}  # fay's, erased
+
+
+def test_lead_figures_are_those_of_the_last_snapshot_taken_as_engagement_decays(story: Story) -> None:
+    later = story.now + timedelta(days=45)  # a half-life and a half (30 days): eve's 80+ has decayed
+    shown = lead_quality(story.filters())
+    assert shown["as_of"] == story.now.isoformat()
+
+    leads_snapshot(now=later)
+
+    moved = lead_quality(story.filters())
+    assert moved["as_of"] == later.isoformat()
+    expected = {grade: [0] * 5 for grade in "ABCD"}
+    for lead in Lead.objects.all():
+        expected[lead.fit_grade][moved["score_distribution"]["bands"].index(band(engagement_now(lead, later)))] += 1
+    assert {row["fit_grade"]: row["counts"] for row in moved["score_distribution"]["grid"]} == expected
+    assert expected["A"][4] == 0  # eve went down a band or more
+    summit = [lead for lead in Lead.objects.all() if lead.account_domain == "summit.example"]
+    assert moved["top_accounts"][0]["engagement"] == round(sum(engagement_now(lead, later) for lead in summit))
+    assert moved["top_accounts"][0]["engagement"] < shown["top_accounts"][0]["engagement"]
+    # Who was made when, and who qualified, do not decay.
+    assert {key: moved[key] for key in ("leads_generated", "mqls", "sqls", "opportunity_value")} == {
+        key: shown[key] for key in ("leads_generated", "mqls", "sqls", "opportunity_value")
+    }
 
 
 # --- Product Engagement ----------------------------------------------------------------------------------
@@ -605,7 +630,7 @@ def test_each_filter_narrows_demos_and_leads(story: Story) -> None:
 
         assert demo_performance(filters)["demos_started"] == demos, segment
         assert product_engagement(filters)["demos_started"] == demos, segment
-        assert lead_quality(filters, now=story.now)["leads_generated"] == leads, segment
+        assert lead_quality(filters)["leads_generated"] == leads, segment
 
 
 def test_the_partner_filter_keeps_the_partners_demos_and_leads(story: Story) -> None:
@@ -613,7 +638,7 @@ def test_the_partner_filter_keeps_the_partners_demos_and_leads(story: Story) -> 
 
     assert demo_performance(filters)["demos_started"] == 1  # E
     assert [row["feature"] for row in product_engagement(filters)["feature_usage"]] == ["dashboard_accessed"]
-    shown = lead_quality(filters, now=story.now)
+    shown = lead_quality(filters)
     assert (shown["leads_generated"], shown["mql_rate"]) == (1, 1.0)  # pat, by pricing
     assert [row["account"] for row in shown["top_accounts"]] == ["heatwise.example"]
 
@@ -696,13 +721,15 @@ def draft(**changes: Any) -> RuleSet:
 
 
 def test_a_new_rule_set_that_makes_more_mqls_raises_the_mql_rate(story: Story) -> None:
-    assert lead_quality(story.filters(), now=story.now)["mql_rate"] == 0.5
+    assert lead_quality(story.filters())["mql_rate"] == 0.5
     version = draft(mql_engagement=1, mql_fit_grades="ABCD")
     assert Rule.objects.filter(rule_set=version).exists()
 
     rescore_run(job=rescore_start(rule_set=version, mode="apply", actor=staff("Marketing")))
+    assert lead_quality(story.filters())["mql_rate"] == 0.5  # until the next refresh takes the leads again
+    rollups_refresh()
 
-    shown = lead_quality(story.filters(), now=story.now)
+    shown = lead_quality(story.filters())
     # ada, bo and cy have some engagement left: MQLs now, as pat, dee and eve already were.
     assert (shown["mqls"], shown["mql_rate"], shown["sql_rate"]) == (6, 1.0, 0.3333)
     assert shown["score_distribution"]["mql_engagement"] == 1
@@ -722,24 +749,27 @@ def test_an_erased_prospects_demo_still_counts_and_their_lead_does_not(story: St
     rollups_rebuild()  # summarised again from the events, which no longer name anyone
     assert demo_performance(story.filters()) == before
     assert DemoSummary.objects.get(sandbox_id=story.demos["A"].pk).completed
-    shown = lead_quality(story.filters(), now=story.now)
+    shown = lead_quality(story.filters())
     assert (shown["leads_generated"], shown["mql_rate"]) == (5, 0.6)  # pat, dee, eve of 5
     assert "northwind.example" not in {row["account"] for row in shown["top_accounts"]}
 
 
-def dashboards(filters: Filters, now: datetime) -> list[dict[str, Any]]:
-    return [demo_performance(filters), lead_quality(filters, now=now), product_engagement(filters)]
+def dashboards(filters: Filters) -> list[dict[str, Any]]:
+    return [demo_performance(filters), lead_quality(filters), product_engagement(filters)]
 
 
 def test_sample_activity_created_then_removed_leaves_the_dashboards_as_they_were(story: Story) -> None:
     wide = Filters(start=story.today - timedelta(days=70), end=story.today)
-    before = dashboards(wide, story.now)
+    before = dashboards(wide)
 
     sample_activity_create(leads=6, seed=2)
     assert demo_performance(wide)["demos_started"] > before[0]["demos_started"]
+    assert lead_quality(wide)["leads_generated"] > before[1]["leads_generated"]
     sample_activity_remove()
+    assert lead_quality(wide)["leads_generated"] == before[1]["leads_generated"]  # the leads taken again at once
 
-    assert dashboards(wide, story.now) == before
+    leads_snapshot(now=story.now)  # engagement as it was read before, to compare every figure
+    assert dashboards(wide) == before
 
 
 # --- Stale marks ----------------------------------------------------------------------------------------------
@@ -916,4 +946,11 @@ def test_healthz_reports_the_demos_waiting_for_the_refresh(db: None, client: Any
     assert waiting["ok"] is True
     assert waiting["stale_demos"] == 1
     assert waiting["oldest_stale_seconds"] >= 0
-    assert done == {"ok": True, "stale_demos": 0, "oldest_stale_seconds": None}
+    assert waiting["lead_snapshot_age_seconds"] is None  # never taken
+    assert {key: done[key] for key in ("ok", "stale_demos", "oldest_stale_seconds")} == {
+        "ok": True,
+        "stale_demos": 0,
+        "oldest_stale_seconds": None,
+    }
+    assert 0 <= done["lead_snapshot_age_seconds"] < 60
+    assert done["lead_snapshot_seconds"] >= 0
