@@ -28,6 +28,9 @@ urlpatterns = [
                     path("assets/<str:tag>/", simulation.views.asset_detail, name="asset"),
                     path("assets/<str:tag>/o2-trim", simulation.views.asset_o2_trim, name="asset-o2-trim"),
                     path("assets/<str:tag>/savings", simulation.views.asset_savings, name="asset-savings"),
+                    # The products' areas: a product's landing and its features' screens.
+                    path("products/<slug:product>/", simulation.views.product_landing, name="product"),
+                    path("products/<slug:product>/<slug:feature>/", simulation.views.feature_detail, name="feature"),
                     # Where the prospect is, for the bar of staff watching their sandbox.
                     path("watching/prospect", simulation.views.watching_prospect, name="watching-prospect"),
                 ],

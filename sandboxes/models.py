@@ -9,6 +9,7 @@ from django.db import connection, models
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
 
+from demoportal.core import catalogue
 from sandboxes.schemas import schema_clone
 
 slug_validator = RegexValidator(
@@ -140,6 +141,11 @@ class Sandbox(TenantMixin):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
+
+    @property
+    def product_name(self) -> str:
+        """The product's name ("EmissionsGuardian"), as the catalogue has it."""
+        return catalogue.product_name(self.product)
 
     @property
     def has_ended(self) -> bool:

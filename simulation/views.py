@@ -23,6 +23,7 @@ from simulation.forms import DEFAULT_OPERATING_HOURS, O2TrimForm, SavingsForm
 from simulation.models import Asset, Plant
 from simulation.selectors.pages import O2Trim, SavingsBasis, asset_overview, plant_home
 from simulation.selectors.plant import asset_get, plant_get
+from simulation.selectors.products import ProductArea, feature_screen, key_of, product_area
 from simulation.selectors.staff import prospect_page
 from simulation.services import (
     SavingsEstimate,
@@ -64,6 +65,48 @@ def sandbox_home(request: HttpRequest) -> HttpResponse:
         "product": catalogue.product(sandbox.product),
     }
     return render(request, "sandbox/home.html", context)
+
+
+def area_or_404(request: HttpRequest, product: str, plant: Plant) -> ProductArea:
+    """The area of ``product`` on this plant; 404 for no such product."""
+    area = product_area(
+        product_key=product, chosen_key=host_sandbox(request).product, scenario=catalogue.scenarios()[plant.scenario]
+    )
+    if area is None:
+        raise Http404("No such product.")
+    return area
+
+
+@sandbox_member_required
+def product_landing(request: HttpRequest, product: str) -> HttpResponse:
+    """A product's landing: its features on this plant (those the plant lacks, with the reason), the plant
+    overview, and the other products, "also available"."""
+    plant = plant_or_404()
+    area = area_or_404(request, product, plant)
+    context = {"area": area, "plant": plant, "sandbox": host_sandbox(request), "portal_url": portal_url(request)}
+    return render(request, "sandbox/product.html", context)
+
+
+@sandbox_member_required
+def feature_detail(request: HttpRequest, product: str, feature: str) -> HttpResponse:
+    """One feature's screen: the plant's assets it covers with their values, live. A feature this plant lacks
+    answers 404 with the reason."""
+    plant = plant_or_404()
+    area = area_or_404(request, product, plant)
+    entry = next((item for item in area.features if item.key == key_of(feature)), None)
+    if entry is None:
+        raise Http404("No such feature.")
+    context: dict[str, Any] = {
+        "area": area,
+        "feature": entry,
+        "plant": plant,
+        "sandbox": host_sandbox(request),
+        "portal_url": portal_url(request),
+    }
+    if entry.absence is not None:
+        return render(request, "sandbox/feature.html", context, status=404)
+    context["screen"] = feature_screen(plant=plant, area=area, feature=entry)
+    return render(request, "sandbox/feature.html", context)
 
 
 @require_POST

@@ -58,6 +58,7 @@ SYSTEM_EVENTS = frozenset({"demo_abandoned"})  # recorded after the prospect lef
 REFRESH_BATCH = 2000  # stale demos taken per transaction
 BULK_BATCH = 200_000  # … after bulk writes: their days are then added up once per this many demos, not per 2,000
 ROLLUP_LOCK = 7_314_001  # pg advisory lock: one refresh at a time (beat's, a rebuild's)
+SNAPSHOT_WORK_MEM = "128MB"  # for the lead snapshot's transaction only; one refresh runs at a time
 ENGAGEMENT_BANDS = ((0, 20), (20, 40), (40, 60), (60, 80), (80, None))  # [low, high) of the engagement score
 
 
@@ -354,10 +355,14 @@ def leads_snapshot(now: datetime | None = None) -> int:
         currency=Coalesce(NullIf("opportunity_currency", Value("")), Value("USD")),
         # A lead with no engagement yet has no decay anchor: 0, in the first band.
         engagement=Coalesce(engagement_expression(rule_set_active(), now), Value(0.0)),
-    ).values_list(*SCORED)
+    ).order_by().values_list(*SCORED)  # not the leads' default order: a sort of every lead for nothing
     sql, params = leads.query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK])  # a refresh's own: it holds it already
+        # Its aggregates in memory rather than sorted on disk, and no JIT (it cost more than it saved): 7.2 s
+        # then 3.6 s at 885,000 leads (docs/benchmarks.md, "Dashboards").
+        cursor.execute(f"SET LOCAL work_mem = '{SNAPSHOT_WORK_MEM}'")
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(f"DELETE FROM {LeadDay._meta.db_table}")  # noqa: S608  (names from here)
         cursor.execute(f"DELETE FROM {AccountDay._meta.db_table}")  # noqa: S608
         cursor.execute(

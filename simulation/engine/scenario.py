@@ -111,6 +111,13 @@ class Scenario:
     stories: tuple[Story, ...]
     sources: dict[str, str]
     streams: tuple[dict[str, Any], ...] = ()  # pinch-analysis process streams, where the story needs them
+    # The specification's names of the features this industry's prospects are shown (products.json maps each
+    # onto the product feature whose screen serves it).
+    specified_features: tuple[str, ...] = ()
+
+    @property
+    def asset_types(self) -> frozenset[str]:
+        return frozenset(group.type for group in self.assets)
 
 
 class _Reader:
@@ -258,6 +265,7 @@ def parse_scenario(data: Any, filename: str, features: set[str], problems: list[
         stories=tuple(stories),
         sources={str(k): str(v) for k, v in sources.items()},
         streams=tuple(r.get(data, "", "streams", list, default=[]) or []),
+        specified_features=tuple(str(name) for name in r.get(data, "", "specified_features", list, default=[]) or []),
     )
     return scenario if len(problems) == before else None
 
@@ -284,9 +292,58 @@ def load_catalogue(directory: Path) -> tuple[dict[str, Scenario], dict[str, Any]
             if scenario.key != path.stem:
                 problems.append(f"{path.name}: key: must equal the file name, {path.stem!r}")
             scenarios[scenario.key] = scenario
+    if products is not None and not problems:  # the mapping is judged against every scenario, once all load
+        features_check(products, scenarios, problems)
     if problems:
         raise ScenarioError(problems)
     return scenarios, {"products": products, "roles": roles}
+
+
+def feature_absence(feature: dict[str, Any], asset_types: frozenset[str]) -> str | None:
+    """Why a plant with ``asset_types`` has no screen for a product ``feature`` (products.json), or None when it
+    has: the feature needs one asset of a type it lists (``needs``; none: every plant has it)."""
+    needs = feature.get("needs") or []
+    if not needs or asset_types & set(needs):
+        return None
+    names = [ASSET_TYPES[key].name.lower() for key in needs if key in ASSET_TYPES]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return f"{feature.get('name', 'This feature')} works on a {listed}, and this plant has none."
+
+
+def features_check(products: Any, scenarios: dict[str, Scenario], problems: list[str]) -> None:
+    """Each product feature names the asset types it needs and the sensor kinds its screen shows, all known to
+    the engine; each name a scenario specifies is served by exactly one feature, which that plant has; and
+    every name served is specified by some scenario."""
+    kinds = {kind for asset_type in ASSET_TYPES.values() for kind in asset_type.sensor_kinds}
+    served: dict[str, list[dict[str, Any]]] = {}
+    for i, product in enumerate(products.get("products", [])):
+        for j, feature in enumerate(product.get("features", [])):
+            path = f"products.json: products[{i}].features[{j}]"
+            for name, known, what in (("needs", ASSET_TYPES, "asset type"), ("sensors", kinds, "sensor kind")):
+                values = feature.get(name)
+                if not isinstance(values, list):
+                    problems.append(f"{path}.{name}: must be a list of {what}s")
+                    continue
+                for value in values:
+                    if value not in known:
+                        problems.append(f"{path}.{name}: unknown {what} {value!r}")
+            for name in feature.get("serves") or []:
+                served.setdefault(name, []).append({**feature, "product": product.get("key")})
+    specified = set()
+    for scenario in scenarios.values():
+        for name in scenario.specified_features:
+            specified.add(name)
+            where = f"{scenario.key}.json: specified_features: {name!r}"
+            features = served.get(name, [])
+            if len(features) != 1:
+                owners = ", ".join(f"{f['product']}.{f['key']}" for f in features) or "none"
+                problems.append(f"{where}: must be served by exactly one product feature, is by {owners}")
+                continue
+            absence = feature_absence(features[0], scenario.asset_types)
+            if absence:
+                problems.append(f"{where}: served by {features[0]['product']}.{features[0]['key']}, but {absence}")
+    for name in sorted(set(served) - specified):
+        problems.append(f"products.json: serves {name!r}, which no scenario specifies (specified_features)")
 
 
 TOUR_MINUTES_RANGE = (1, 60)

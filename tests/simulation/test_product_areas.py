@@ -1,0 +1,226 @@
+"""The products' areas on a sandbox's host (simulation/selectors/products.py): each product's landing with its
+features on this plant (and those the plant lacks, with the reason), each feature's screen with its assets'
+values, the other products "also available", and the catalogue's mapping of the specification's feature names
+onto the product features, validated with the scenarios."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from demoportal.core import catalogue
+from demoportal.core.catalogue import FIXTURES_DIR
+from demoportal.core.models import User
+from sandboxes.models import Sandbox
+from sandboxes.services import sandbox_create
+from simulation.engine.assets import ASSET_TYPES
+from simulation.engine.scenario import ScenarioError, feature_absence, load_catalogue
+from simulation.models import Asset, Sensor
+
+pytestmark = pytest.mark.django_db
+PRODUCTS = [product["key"] for product in catalogue.products()]
+
+
+def host(sandbox: Sandbox) -> str:
+    return f"{sandbox.slug}.localhost"
+
+
+@pytest.fixture(params=sorted(catalogue.scenarios()))
+def plant_sandbox(request: Any, client: Client, db: None) -> Iterator[Sandbox]:
+    """A sandbox of each industry, made for EmissionsGuardian, its owner signed in on its host."""
+    industry = request.param
+    owner = User.objects.create_user(email=f"owner-{industry}@plant.example", password="pw")
+    sandbox = sandbox_create(
+        slug=f"areas-{industry.replace('_', '-')}",
+        name=f"Areas {industry}",
+        scenario=industry,
+        owner=owner,
+        product="emissionsguardian",
+    )
+    client.force_login(owner)
+    yield sandbox
+    sandbox.delete(force_drop=True)
+
+
+def get(client: Client, sandbox: Sandbox, path: str) -> Any:
+    return client.get(path, HTTP_HOST=host(sandbox))
+
+
+def test_every_product_and_every_feature_it_has_opens_on_every_plant(client: Client, plant_sandbox: Sandbox) -> None:
+    scenario = catalogue.scenarios()[plant_sandbox.industry]
+    with schema_context(plant_sandbox.schema_name):
+        types = set(Asset.objects.values_list("type", flat=True))
+    assert types == set(scenario.asset_types)
+    for product in catalogue.products():
+        landing = get(client, plant_sandbox, f"/products/{product['key']}/")
+        assert landing.status_code == 200, product["key"]
+        html = landing.content.decode()
+        assert f"<h1>{product['name']}</h1>" in html
+        assert ("Your product" in html) == (product["key"] == "emissionsguardian")
+        for feature in product["features"]:
+            path = f"/products/{product['key']}/{feature['key'].replace('_', '-')}/"
+            screen = get(client, plant_sandbox, path)
+            absence = feature_absence(feature, scenario.asset_types)
+            if absence is None:
+                assert f'href="{path}"' in html, path  # the landing links it
+                assert screen.status_code == 200, path
+                assert_screen_shows_the_plants_values(screen.content.decode(), plant_sandbox, feature)
+            else:
+                assert absence in html  # the landing says why it is not there
+                assert screen.status_code == 404, path
+                assert absence in screen.content.decode()
+
+
+def assert_screen_shows_the_plants_values(html: str, sandbox: Sandbox, feature: dict[str, Any]) -> None:
+    """Every sensor of the feature's kinds on this plant is on the screen, bound to the live values."""
+    with schema_context(sandbox.schema_name):
+        ids = set(Sensor.objects.filter(kind__in=feature["sensors"]).values_list("id", flat=True))
+    shown = {int(found) for found in re.findall(r'data-live-sensor="(\d+)"', html)}
+    assert shown == ids, feature["key"]
+    assert ids, f"{feature['key']} shows nothing on this plant"
+
+
+def test_the_other_products_are_also_available_and_each_area_records_its_view(
+    client: Client, plant_sandbox: Sandbox
+) -> None:
+    html = get(client, plant_sandbox, "/products/emissionsguardian/").content.decode()
+
+    also = html[html.index('data-feature="also_available"') :]
+    links = re.findall(r'<a href="/products/([a-z]+)/">', also)
+    assert sorted(links) == sorted(set(PRODUCTS) - {"emissionsguardian"})
+    assert 'data-feature="emissionsguardian"' in html  # feature_viewed when seen (static/js/sandbox.js)
+    other = get(client, plant_sandbox, "/products/thermalcommand/").content.decode()
+    assert "Also available" in other
+    assert "· your product" in other  # the way back
+
+
+def test_the_navigation_leads_to_the_chosen_product_from_every_page(client: Client, plant_sandbox: Sandbox) -> None:
+    for path in ("/", "/products/boileroptimizer/"):
+        html = get(client, plant_sandbox, path).content.decode()
+        assert '<a href="/products/emissionsguardian/">EmissionsGuardian</a>' in html, path
+
+
+def test_an_unknown_product_or_feature_is_not_found(client: Client, sandbox: Sandbox) -> None:
+    owner = User.objects.create_user(email="lost@refinery.example", password="pw")
+    Sandbox.objects.filter(pk=sandbox.pk).update(owner=owner)
+    client.force_login(owner)
+
+    assert get(client, sandbox, "/products/nosuchproduct/").status_code == 404
+    assert get(client, sandbox, "/products/thermalcommand/nosuchfeature/").status_code == 404
+    # Another product's feature under the wrong product is no feature of it.
+    assert get(client, sandbox, "/products/thermalcommand/co2-accounting/").status_code == 404
+
+
+def test_the_product_pages_are_for_the_sandboxs_members_only(client: Client, sandbox: Sandbox) -> None:
+    stranger = User.objects.create_user(email="stranger@elsewhere.example", password="pw")
+    client.force_login(stranger)
+
+    response = get(client, sandbox, "/products/thermalcommand/")
+
+    assert response.status_code in (302, 403, 404)
+    assert b"<h1>ThermalCommand</h1>" not in response.content
+
+
+# --- The mapping, validated ------------------------------------------------------------------------------
+
+
+def test_every_name_the_scenarios_specify_is_served_once_by_a_feature_the_plant_has() -> None:
+    served: dict[str, list[str]] = {}
+    for product in catalogue.products():
+        for feature in product["features"]:
+            for name in feature["serves"]:
+                served.setdefault(name, []).append(f"{product['key']}.{feature['key']}")
+    specified = [name for scenario in catalogue.scenarios().values() for name in scenario.specified_features]
+
+    assert len(specified) == 31  # the specification's scenarios name 31 features
+    assert sorted(served) == sorted(specified)
+    assert all(len(owners) == 1 for owners in served.values())
+
+
+def catalogue_copy(tmp_path: Path, change: Any) -> Path:
+    """The fixtures copied to ``tmp_path``, products.json and the scenarios changed by ``change(products,
+    scenarios)``."""
+    (tmp_path / "scenarios").mkdir()
+    products = json.loads((FIXTURES_DIR / "products.json").read_text())
+    scenarios = {path.stem: json.loads(path.read_text()) for path in (FIXTURES_DIR / "scenarios").glob("*.json")}
+    change(products, scenarios)
+    (tmp_path / "products.json").write_text(json.dumps(products))
+    (tmp_path / "roles.json").write_text((FIXTURES_DIR / "roles.json").read_text())
+    for key, data in scenarios.items():
+        (tmp_path / "scenarios" / f"{key}.json").write_text(json.dumps(data))
+    return tmp_path
+
+
+def feature_of(products: dict[str, Any], product: str, key: str) -> dict[str, Any]:
+    found = next(p for p in products["products"] if p["key"] == product)
+    return next(f for f in found["features"] if f["key"] == key)
+
+
+def test_the_catalogue_as_it_is_loads(tmp_path: Path) -> None:
+    scenarios, _ = load_catalogue(catalogue_copy(tmp_path, lambda products, scenarios: None))
+    assert scenarios["cement"].specified_features[0] == "kiln_monitoring"
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (  # a name served twice
+            lambda products, scenarios: feature_of(products, "thermalcommand", "heat_balance")["serves"].append(
+                "o2_trim"
+            ),
+            "oil_gas.json: specified_features: 'o2_trim': must be served by exactly one product feature, is by"
+            " thermalcommand.excess_air_trim, thermalcommand.heat_balance",
+        ),
+        (  # a name served by none
+            lambda products, scenarios: scenarios["steel"]["specified_features"].append("teleportation"),
+            "steel.json: specified_features: 'teleportation': must be served by exactly one product feature, is by"
+            " none",
+        ),
+        (  # served by a feature this plant cannot have
+            lambda products, scenarios: scenarios["cement"]["specified_features"].append("trap_monitoring"),
+            "cement.json: specified_features: 'trap_monitoring': served by boileroptimizer.steam_trap_monitoring,"
+            " but Steam-trap monitoring works on a steam trap, and this plant has none.",
+        ),
+        (  # a name served that no scenario specifies
+            lambda products, scenarios: feature_of(products, "wasteheatrecovery", "exchanger_fouling")["serves"].append(
+                "fouling_watch"
+            ),
+            "products.json: serves 'fouling_watch', which no scenario specifies (specified_features)",
+        ),
+        (  # an asset type the engine does not know
+            lambda products, scenarios: feature_of(products, "boileroptimizer", "combustion_tuning")["needs"].append(
+                "volcano"
+            ),
+            "products.json: products[1].features[0].needs: unknown asset type 'volcano'",
+        ),
+        (  # a sensor kind no asset has
+            lambda products, scenarios: feature_of(products, "emissionsguardian", "co2_accounting")["sensors"].append(
+                "mood"
+            ),
+            "products.json: products[3].features[0].sensors: unknown sensor kind 'mood'",
+        ),
+    ],
+)
+def test_a_wrong_mapping_is_refused_naming_the_problem(tmp_path: Path, change: Any, problem: str) -> None:
+    with pytest.raises(ScenarioError) as refused:
+        load_catalogue(catalogue_copy(tmp_path, change))
+
+    assert problem in refused.value.problems
+
+
+def test_an_absent_feature_names_the_asset_types_it_works_on() -> None:
+    feature = {"name": "Excess-air trim", "needs": ["fired_heater", "boiler"]}
+
+    assert feature_absence(feature, frozenset({"boiler"})) is None
+    assert feature_absence({**feature, "needs": []}, frozenset()) is None
+    assert feature_absence(copy.deepcopy(feature), frozenset({"cement_kiln"})) == (
+        f"Excess-air trim works on a {ASSET_TYPES['fired_heater'].name.lower()} or boiler, and this plant has none."
+    )
