@@ -31,6 +31,11 @@ urlpatterns = [
                     # The products' areas: a product's landing and its features' screens.
                     path("products/<slug:product>/", simulation.views.product_landing, name="product"),
                     path("products/<slug:product>/<slug:feature>/", simulation.views.feature_detail, name="feature"),
+                    path(
+                        "products/<slug:product>/<slug:feature>/export.csv",
+                        simulation.views.feature_export,
+                        name="feature-export",
+                    ),
                     # Where the prospect is, for the bar of staff watching their sandbox.
                     path("watching/prospect", simulation.views.watching_prospect, name="watching-prospect"),
                 ],

@@ -5,7 +5,9 @@ trends and alarms, the O2 trim and the savings calculator). For the sandbox's me
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -14,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from analytics.services.events import event_record
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
@@ -23,7 +26,15 @@ from simulation.forms import DEFAULT_OPERATING_HOURS, O2TrimForm, SavingsForm
 from simulation.models import Asset, Plant
 from simulation.selectors.pages import O2Trim, SavingsBasis, asset_overview, plant_home
 from simulation.selectors.plant import asset_get, plant_get
-from simulation.selectors.products import ProductArea, feature_screen, key_of, product_area
+from simulation.selectors.products import (
+    FeatureEntry,
+    ProductArea,
+    carbon_csv_rows,
+    carbon_screen,
+    feature_screen,
+    key_of,
+    product_area,
+)
 from simulation.selectors.staff import prospect_page
 from simulation.services import (
     SavingsEstimate,
@@ -106,7 +117,44 @@ def feature_detail(request: HttpRequest, product: str, feature: str) -> HttpResp
     if entry.absence is not None:
         return render(request, "sandbox/feature.html", context, status=404)
     context["screen"] = feature_screen(plant=plant, area=area, feature=entry)
+    if entry.key in FEATURE_PAGES:
+        name, compute = FEATURE_PAGES[entry.key]
+        context[name] = compute(plant)
+        context["feature_template"] = f"sandbox/features/{entry.key}.html"
     return render(request, "sandbox/feature.html", context)
+
+
+# The features with a screen of their own above their assets' live values: (context name, what computes it).
+FEATURE_PAGES: dict[str, tuple[str, Callable[[Plant], Any]]] = {
+    "co2_accounting": ("carbon", carbon_screen),
+}
+# The features whose figures export as CSV: what makes the rows (a header first).
+FEATURE_EXPORTS: dict[str, Callable[[Plant], list[list[Any]]]] = {
+    "co2_accounting": carbon_csv_rows,
+}
+
+
+@sandbox_member_required
+def feature_export(request: HttpRequest, product: str, feature: str) -> HttpResponse:
+    """A feature's figures as CSV (the CO2 account), recorded as ``report_generated`` for the sandbox's owner."""
+    plant = plant_or_404()
+    area = area_or_404(request, product, plant)
+    entry: FeatureEntry | None = next((item for item in area.features if item.key == key_of(feature)), None)
+    if entry is None or entry.absence is not None or entry.key not in FEATURE_EXPORTS:
+        raise Http404("This feature has no export.")
+    rows = FEATURE_EXPORTS[entry.key](plant)
+    sandbox = host_sandbox(request)
+    if not getattr(request, "sandbox_read_only", False):
+        event_record(
+            name="report_generated",
+            user=sandbox.owner or (request.user if isinstance(request.user, User) else None),
+            sandbox=sandbox,
+            properties={"product": area.key, "report": entry.key, "format": "csv"},
+        )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{sandbox.slug}-{entry.slug}.csv"'
+    csv.writer(response).writerows(rows)
+    return response
 
 
 @require_POST

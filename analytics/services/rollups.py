@@ -346,16 +346,20 @@ def leads_snapshot(now: datetime | None = None) -> int:
     demo's sandbox; its day, the day its row was made. Returns the number of leads."""
     now = now or timezone.now()
     started = timezone.now()
-    leads = Lead.objects.annotate(
-        day=TruncDate("created_at", tzinfo=dashboard_zone()),
-        product=Coalesce(KT("products__0"), Value(""), output_field=CharField()),
-        industry=Coalesce(KT("industries__0"), Value(""), output_field=CharField()),
-        role=F("user__role"),
-        partner_id=F("user__partner_id"),
-        currency=Coalesce(NullIf("opportunity_currency", Value("")), Value("USD")),
-        # A lead with no engagement yet has no decay anchor: 0, in the first band.
-        engagement=Coalesce(engagement_expression(rule_set_active(), now), Value(0.0)),
-    ).order_by().values_list(*SCORED)  # not the leads' default order: a sort of every lead for nothing
+    leads = (
+        Lead.objects.annotate(
+            day=TruncDate("created_at", tzinfo=dashboard_zone()),
+            product=Coalesce(KT("products__0"), Value(""), output_field=CharField()),
+            industry=Coalesce(KT("industries__0"), Value(""), output_field=CharField()),
+            role=F("user__role"),
+            partner_id=F("user__partner_id"),
+            currency=Coalesce(NullIf("opportunity_currency", Value("")), Value("USD")),
+            # A lead with no engagement yet has no decay anchor: 0, in the first band.
+            engagement=Coalesce(engagement_expression(rule_set_active(), now), Value(0.0)),
+        )
+        .order_by()
+        .values_list(*SCORED)
+    )  # not the leads' default order: a sort of every lead for nothing
     sql, params = leads.query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ROLLUP_LOCK])  # a refresh's own: it holds it already

@@ -8,19 +8,24 @@ are "also available". Run inside the sandbox's schema."""
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.urls import reverse
 
 from demoportal.core import catalogue
 from simulation.engine.assets import ASSET_TYPES
+from simulation.engine.carbon import CarbonAccount, carbon_account
+from simulation.engine.kpis import Clock
 from simulation.engine.scenario import Scenario, feature_absence
 from simulation.models import Plant
 from simulation.selectors.display import ByKey
 from simulation.selectors.pages import SensorReading
 from simulation.selectors.plant import (
     asset_rows,
+    plant_layout,
     plant_overlays,
     plant_sim_now,
     sensor_rows,
@@ -179,3 +184,124 @@ def feature_screen(*, plant: Plant, area: ProductArea, feature: FeatureEntry) ->
             )
         )
     return FeatureScreen(area=area, feature=feature, columns=tuple(columns), assets=tuple(assets))
+
+
+# Screens of their own: what a feature shows beyond its assets' live values.
+
+
+def carbon_accounting(plant: Plant) -> CarbonAccount:
+    """EmissionsGuardian's CO2 accounting: CO2 per month and per source over the twelve months to the plant's
+    current hour, with the plant's overlays (simulation/engine/carbon.py; 10-45 ms by scenario)."""
+    hour = int(plant_sim_now(plant).timestamp() // 3600)
+    return carbon_account(plant_layout(plant), Clock(base=plant.base_minute, now=hour * 60), plant_overlays(plant))
+
+
+@dataclass(frozen=True)
+class CarbonMonth(ByKey):
+    month: date
+    hours: int
+    combustion_t: float
+    process_t: float
+    co2e_t: float
+
+    @property
+    def co2_t(self) -> float:
+        return self.combustion_t + self.process_t
+
+    @property
+    def partial(self) -> bool:
+        """Only part of the month is in the twelve months (the first and the last)."""
+        return self.hours < calendar.monthrange(self.month.year, self.month.month)[1] * 24
+
+
+@dataclass(frozen=True)
+class CarbonSourceRow(ByKey):
+    name: str
+    kind: str
+    inputs: tuple[str, ...]
+    activity: float
+    activity_unit: str
+    co2_t: float
+    share: float
+
+
+@dataclass(frozen=True)
+class CarbonScreen(ByKey):
+    """The CO2 accounting screen: per month (combustion and process), per source over the twelve months, and
+    the factors used."""
+
+    months: tuple[CarbonMonth, ...]
+    sources: tuple[CarbonSourceRow, ...]
+    co2_t: float
+    co2e_t: float
+    process_t: float
+    fuel: str
+    co2_kg_per_mmbtu: float
+
+
+def carbon_screen(plant: Plant) -> CarbonScreen:
+    account = carbon_accounting(plant)
+
+    def month_sum(kind: str, n: int) -> float:
+        return float(sum(source.co2_t[n] for source in account.sources if source.kind == kind))
+
+    months = tuple(
+        CarbonMonth(
+            month=date.fromisoformat(f"{month}-01"),
+            hours=account.hours[n],
+            combustion_t=month_sum("combustion", n),
+            process_t=month_sum("process", n),
+            co2e_t=account.co2e_by_month[n],
+        )
+        for n, month in enumerate(account.months)
+    )
+    total = account.co2_total
+    sources = tuple(
+        sorted(
+            (
+                CarbonSourceRow(
+                    name=source.name,
+                    kind=source.kind,
+                    inputs=source.inputs,
+                    activity=float(sum(source.activity)),
+                    activity_unit=source.activity_unit,
+                    co2_t=float(sum(source.co2_t)),
+                    share=float(sum(source.co2_t)) / total if total else 0.0,
+                )
+                for source in account.sources
+            ),
+            key=lambda row: -row.co2_t,
+        )
+    )
+    return CarbonScreen(
+        months=months,
+        sources=sources,
+        co2_t=total,
+        co2e_t=account.co2e_total,
+        process_t=float(sum(month.process_t for month in months)),
+        fuel=account.fuel.replace("_", " "),
+        co2_kg_per_mmbtu=account.co2_kg_per_mmbtu,
+    )
+
+
+def carbon_csv_rows(plant: Plant) -> list[list[Any]]:
+    """The CO2 account as a table: one row per month and source, with what it was computed from."""
+    account = carbon_accounting(plant)
+    header = ["month", "hours", "source", "kind", "inputs", "activity", "activity_unit", "co2_t", "co2e_t"]
+    rows: list[list[Any]] = [header]
+    for n, month in enumerate(account.months):
+        for source in account.sources:
+            rows.append(
+                [
+                    month,
+                    account.hours[n],
+                    source.name,
+                    source.kind,
+                    " ".join(source.inputs),
+                    round(source.activity[n], 1),
+                    source.activity_unit,
+                    round(source.co2_t[n], 2),
+                    round(source.co2e_t[n], 2),
+                ]
+            )
+    return rows

@@ -6,6 +6,8 @@ onto the product features, validated with the scenarios."""
 from __future__ import annotations
 
 import copy
+import csv
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ import pytest
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from analytics.models import Event
 from demoportal.core import catalogue
 from demoportal.core.catalogue import FIXTURES_DIR
 from demoportal.core.models import User
@@ -23,7 +26,8 @@ from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.scenario import ScenarioError, feature_absence, load_catalogue
-from simulation.models import Asset, Sensor
+from simulation.models import Asset, Plant, Sensor
+from simulation.selectors.products import carbon_screen
 
 pytestmark = pytest.mark.django_db
 PRODUCTS = [product["key"] for product in catalogue.products()]
@@ -108,11 +112,16 @@ def test_the_navigation_leads_to_the_chosen_product_from_every_page(client: Clie
         assert '<a href="/products/emissionsguardian/">EmissionsGuardian</a>' in html, path
 
 
-def test_an_unknown_product_or_feature_is_not_found(client: Client, sandbox: Sandbox) -> None:
-    owner = User.objects.create_user(email="lost@refinery.example", password="pw")
+@pytest.fixture
+def refinery_owner(client: Client, sandbox: Sandbox) -> User:
+    """The session's refinery sandbox, owned (for this test) by a prospect signed in on its host."""
+    owner = User.objects.create_user(email="owner@refinery.example", password="pw")
     Sandbox.objects.filter(pk=sandbox.pk).update(owner=owner)
     client.force_login(owner)
+    return owner
 
+
+def test_an_unknown_product_or_feature_is_not_found(client: Client, sandbox: Sandbox, refinery_owner: User) -> None:
     assert get(client, sandbox, "/products/nosuchproduct/").status_code == 404
     assert get(client, sandbox, "/products/thermalcommand/nosuchfeature/").status_code == 404
     # Another product's feature under the wrong product is no feature of it.
@@ -224,3 +233,45 @@ def test_an_absent_feature_names_the_asset_types_it_works_on() -> None:
     assert feature_absence(copy.deepcopy(feature), frozenset({"cement_kiln"})) == (
         f"Excess-air trim works on a {ASSET_TYPES['fired_heater'].name.lower()} or boiler, and this plant has none."
     )
+
+
+# --- EmissionsGuardian's CO2 accounting ---------------------------------------------------------------------
+
+
+def test_the_co2_account_shows_each_month_and_source_and_exports_the_same_figures(
+    client: Client, plant_sandbox: Sandbox
+) -> None:
+    path = "/products/emissionsguardian/co2-accounting/"
+    html = get(client, plant_sandbox, path).content.decode()
+    cement = plant_sandbox.industry == "cement"
+
+    assert "CO2 account, last twelve months" in html
+    assert ("calcination" in html) == cement
+    assert "40 CFR 98 Subpart C, Table C-1" in html
+    assert f'href="{path}export.csv"' in html
+
+    export = get(client, plant_sandbox, f"{path}export.csv")
+    assert export.status_code == 200
+    assert export["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(export.content.decode())))
+    with schema_context(plant_sandbox.schema_name):
+        meters = {s.tag for s in Sensor.objects.filter(kind__in=["firing_rate", "fuel_rate", "clinker_rate"])}
+        plant = Plant.objects.get()
+        account = carbon_screen(plant)
+    assert {row["inputs"] for row in rows} <= meters
+    assert len({row["month"] for row in rows}) == 13
+    assert sum(float(row["co2_t"]) for row in rows) == pytest.approx(account.co2_t, rel=1e-4)
+    assert ({row["kind"] for row in rows} == {"combustion", "process"}) == cement
+    shown_total = re.search(r'CO2, all sources</span><span class="kpi-value">([\d,]+)<', html)
+    assert shown_total is not None
+    assert int(shown_total.group(1).replace(",", "")) == round(account.co2_t)
+    recorded = Event.objects.filter(name="report_generated", sandbox_id=plant_sandbox.pk)
+    assert [event.properties for event in recorded] == [
+        {"product": "emissionsguardian", "report": "co2_accounting", "format": "csv"}
+    ]
+
+
+def test_a_feature_without_an_export_has_none(client: Client, sandbox: Sandbox, refinery_owner: User) -> None:
+    assert get(client, sandbox, "/products/emissionsguardian/nox-permit-tracking/export.csv").status_code == 404
+    assert get(client, sandbox, "/products/thermalcommand/co2-accounting/export.csv").status_code == 404
+    assert not Event.objects.filter(name="report_generated").exists()
