@@ -34,6 +34,7 @@ from simulation.selectors.products import (
     feature_screen,
     key_of,
     product_area,
+    tube_screen,
 )
 from simulation.selectors.staff import prospect_page
 from simulation.services import (
@@ -127,6 +128,7 @@ def feature_detail(request: HttpRequest, product: str, feature: str) -> HttpResp
 # The features with a screen of their own above their assets' live values: (context name, what computes it).
 FEATURE_PAGES: dict[str, tuple[str, Callable[[Plant], Any]]] = {
     "co2_accounting": ("carbon", carbon_screen),
+    "tmt_monitoring": ("tubes", tube_screen),
 }
 # The features whose figures export as CSV: what makes the rows (a header first).
 FEATURE_EXPORTS: dict[str, Callable[[Plant], list[list[Any]]]] = {

@@ -20,6 +20,7 @@ from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.carbon import CarbonAccount, carbon_account
 from simulation.engine.kpis import Clock
 from simulation.engine.scenario import Scenario, feature_absence
+from simulation.engine.tubes import TREND_DAYS, TubePass, tube_watch
 from simulation.models import Plant
 from simulation.selectors.display import ByKey
 from simulation.selectors.pages import SensorReading
@@ -189,11 +190,17 @@ def feature_screen(*, plant: Plant, area: ProductArea, feature: FeatureEntry) ->
 # Screens of their own: what a feature shows beyond its assets' live values.
 
 
+def hour_clock(plant: Plant) -> Clock:
+    """The engine's clock for a screen's figures: to the start of the plant's current hour (as the key
+    figures)."""
+    hour = int(plant_sim_now(plant).timestamp() // 3600)
+    return Clock(base=plant.base_minute, now=hour * 60)
+
+
 def carbon_accounting(plant: Plant) -> CarbonAccount:
     """EmissionsGuardian's CO2 accounting: CO2 per month and per source over the twelve months to the plant's
     current hour, with the plant's overlays (simulation/engine/carbon.py; 10-45 ms by scenario)."""
-    hour = int(plant_sim_now(plant).timestamp() // 3600)
-    return carbon_account(plant_layout(plant), Clock(base=plant.base_minute, now=hour * 60), plant_overlays(plant))
+    return carbon_account(plant_layout(plant), hour_clock(plant), plant_overlays(plant))
 
 
 @dataclass(frozen=True)
@@ -305,3 +312,26 @@ def carbon_csv_rows(plant: Plant) -> list[list[Any]]:
                 ]
             )
     return rows
+
+
+@dataclass(frozen=True)
+class TubeScreen(ByKey):
+    """ThermalCommand's tube-metal temperature watch: every pass, the nearest to its limit first."""
+
+    passes: tuple[TubePass, ...]
+    trend_days: int
+
+    @property
+    def nearest(self) -> TubePass | None:
+        """The first pass whose trend reaches its limit, if any does."""
+        return next((p for p in self.passes if p.days_to_limit is not None), None)
+
+
+def tube_screen(plant: Plant) -> TubeScreen:
+    """Each fired heater's passes at the plant's current hour, with the plant's overlays (a fouling injected
+    by sales shows as a rising trend; 30 ms for a refinery's 24 passes)."""
+    hour = int(plant_sim_now(plant).timestamp() // 3600)
+    clock = Clock(base=plant.base_minute, now=hour * 60)
+    return TubeScreen(
+        passes=tuple(tube_watch(plant_layout(plant), clock, plant_overlays(plant))), trend_days=TREND_DAYS
+    )

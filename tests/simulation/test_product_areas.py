@@ -11,6 +11,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.scenario import ScenarioError, feature_absence, load_catalogue
-from simulation.models import Asset, Plant, Sensor
+from simulation.models import Asset, InjectedAnomaly, Plant, Sensor
+from simulation.selectors.plant import plant_sim_now
 from simulation.selectors.products import carbon_screen
 
 pytestmark = pytest.mark.django_db
@@ -275,3 +277,24 @@ def test_a_feature_without_an_export_has_none(client: Client, sandbox: Sandbox, 
     assert get(client, sandbox, "/products/emissionsguardian/nox-permit-tracking/export.csv").status_code == 404
     assert get(client, sandbox, "/products/thermalcommand/co2-accounting/export.csv").status_code == 404
     assert not Event.objects.filter(name="report_generated").exists()
+
+
+def test_the_tube_watch_lists_every_pass_and_says_when_one_reaches_its_limit(
+    client: Client, sandbox: Sandbox, refinery_owner: User
+) -> None:
+    path = "/products/thermalcommand/tmt-monitoring/"
+    calm = get(client, sandbox, path).content.decode()
+    with schema_context(sandbox.schema_name):
+        tags = set(Sensor.objects.filter(kind__in=["tmt_a", "tmt_b"]).values_list("tag", flat=True))
+        heater = Asset.objects.filter(type="fired_heater").order_by("index")[2]
+    assert all(f'<span class="muted">{tag}</span>' in calm for tag in tags)
+    assert f"<strong>{heater.tag} · " not in calm
+
+    with schema_context(sandbox.schema_name):
+        plant = Plant.objects.get()
+        InjectedAnomaly.objects.create(
+            asset=heater, type="tube_fouling", magnitude=1.0, starts_at=plant_sim_now(plant) - timedelta(days=5)
+        )
+    fouled = get(client, sandbox, path).content.decode()
+    assert re.search(rf"<strong>{heater.tag} · tube metal temperature, pass [ab]</strong>", fouled)
+    assert "reaches its 560 °C limit in" in fouled
