@@ -118,9 +118,6 @@ def my_sandboxes(request: HttpRequest) -> HttpResponse:
     partner = user.active_partner
     visible = sandboxes_visible_to(user=user) if partner is not None else Sandbox.objects.filter(owner=user)
     sandboxes = list(visible.filter(kind=Sandbox.Kind.DEMO).select_related("owner").order_by("-created_at"))
-    names = {product["key"]: product["name"] for product in catalogue.products()}
-    for sandbox in sandboxes:
-        sandbox.product_name = names.get(sandbox.product, sandbox.product)
     context = {"sandboxes": sandboxes, "now": timezone.now(), "partner": partner}
     return render(request, "portal/my_sandboxes.html", context)
 
