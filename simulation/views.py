@@ -69,14 +69,27 @@ def plant_or_404() -> Plant:
 def sandbox_home(request: HttpRequest) -> HttpResponse:
     """Plant, assets by type, the scenario's KPIs, a history chart, recent events and the stories."""
     sandbox = host_sandbox(request)
-    home = plant_home(plant=plant_or_404(), chart_sensor_id=id_param(request.GET.get("sensor", "")))
+    plant = plant_or_404()
+    home = plant_home(plant=plant, chart_sensor_id=id_param(request.GET.get("sensor", "")))
     context = {
         **page_context(home),
+        **chosen_area(request, plant),
         "sandbox": sandbox,
         "portal_url": portal_url(request),
         "product": catalogue.product(sandbox.product),
     }
     return render(request, "sandbox/home.html", context)
+
+
+def chosen_area(request: HttpRequest, plant: Plant) -> dict[str, Any]:
+    """The plant's shared pages inside the area of the product the sandbox was made for (its navigation, the
+    plant overview current); nothing for a sandbox made for no product."""
+    area = product_area(
+        product_key=host_sandbox(request).product,
+        chosen_key=host_sandbox(request).product,
+        scenario=catalogue.scenarios()[plant.scenario],
+    )
+    return {"area": area, "nav_current": "plant"} if area is not None else {}
 
 
 def area_or_404(request: HttpRequest, product: str, plant: Plant) -> ProductArea:
@@ -95,7 +108,13 @@ def product_landing(request: HttpRequest, product: str) -> HttpResponse:
     overview, and the other products, "also available"."""
     plant = plant_or_404()
     area = area_or_404(request, product, plant)
-    context = {"area": area, "plant": plant, "sandbox": host_sandbox(request), "portal_url": portal_url(request)}
+    context = {
+        "area": area,
+        "nav_current": "",
+        "plant": plant,
+        "sandbox": host_sandbox(request),
+        "portal_url": portal_url(request),
+    }
     return render(request, "sandbox/product.html", context)
 
 
@@ -110,6 +129,7 @@ def feature_detail(request: HttpRequest, product: str, feature: str) -> HttpResp
         raise Http404("No such feature.")
     context: dict[str, Any] = {
         "area": area,
+        "nav_current": entry.key,
         "feature": entry,
         "plant": plant,
         "sandbox": host_sandbox(request),
@@ -240,6 +260,7 @@ def asset_page(
     overview = asset_overview(plant=plant, asset=asset, trend=trend)
     context = {
         **page_context(overview),
+        **chosen_area(request, plant),
         "sandbox": host_sandbox(request),
         "portal_url": portal_url(request),  # the layout's "My sandboxes" and the watch bar's way back
         "o2": o2_panel(overview.o2_trim, o2_form),

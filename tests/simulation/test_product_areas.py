@@ -112,6 +112,15 @@ def test_the_navigation_leads_to_the_chosen_product_from_every_page(client: Clie
     for path in ("/", "/products/boileroptimizer/"):
         html = get(client, plant_sandbox, path).content.decode()
         assert '<a href="/products/emissionsguardian/">EmissionsGuardian</a>' in html, path
+    # The plant's own pages are shared: they sit in the chosen product's area, the plant overview current.
+    with schema_context(plant_sandbox.schema_name):
+        tag = Asset.objects.order_by("index").values_list("tag", flat=True).first()
+    for path in ("/", f"/assets/{tag}/"):
+        html = get(client, plant_sandbox, path).content.decode()
+        nav = html[html.index('<nav class="product-nav" aria-label="EmissionsGuardian">') :]
+        nav = nav[: nav.index("</nav>")]
+        assert '<a href="/" aria-current="page">Plant overview</a>' in nav, path
+        assert 'href="/products/emissionsguardian/co2-accounting/"' in nav, path
 
 
 @pytest.fixture
