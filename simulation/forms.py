@@ -58,3 +58,26 @@ class SavingsForm(BaseForm):
         if isinstance(current, float) and isinstance(target, float) and target <= current:
             self.add_error("efficiency_target_pct", "Above the current efficiency: the calculator prices a gain.")
         return data
+
+
+TRAP_PRESSURE_RANGE = (15.0, 600.0)  # psig: Napier's rule holds for choked flow, from about 15 psig
+TRAP_STEAM_COST_RANGE = (0.0, 100.0)  # USD per 1,000 lb
+
+
+class TrapSurveyForm(BaseForm):
+    """What the steam-trap survey prices the failed traps' steam at (GET: the figures change, nothing is
+    stored)."""
+
+    pressure_psig = forms.FloatField(
+        label="Steam pressure at the traps (psig)",
+        min_value=TRAP_PRESSURE_RANGE[0],
+        max_value=TRAP_PRESSURE_RANGE[1],
+        widget=forms.NumberInput(attrs={"step": "1", "inputmode": "decimal"}),
+    )
+    steam_cost_per_1000_lb = forms.FloatField(
+        label="Steam cost (USD per 1,000 lb)",
+        min_value=TRAP_STEAM_COST_RANGE[0],
+        max_value=TRAP_STEAM_COST_RANGE[1],
+        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+    )
+    hours_per_year = forms.IntegerField(label="Hours in service a year", min_value=1, max_value=8784)

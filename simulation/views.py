@@ -22,18 +22,21 @@ from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
 from demoportal.core.webforms import domain_error_show, next_path
 from sandboxes.access import host_acting, host_sandbox, portal_url, sandbox_member_required
-from simulation.forms import DEFAULT_OPERATING_HOURS, O2TrimForm, SavingsForm
+from simulation.forms import DEFAULT_OPERATING_HOURS, O2TrimForm, SavingsForm, TrapSurveyForm
 from simulation.models import Asset, Plant
 from simulation.selectors.pages import O2Trim, SavingsBasis, asset_overview, plant_home
 from simulation.selectors.plant import asset_get, plant_get
 from simulation.selectors.products import (
     FeatureEntry,
     ProductArea,
+    TrapBasis,
     carbon_csv_rows,
     carbon_screen,
     feature_screen,
     key_of,
     product_area,
+    trap_basis,
+    trap_screen,
     tube_screen,
 )
 from simulation.selectors.staff import prospect_page
@@ -138,17 +141,40 @@ def feature_detail(request: HttpRequest, product: str, feature: str) -> HttpResp
     if entry.absence is not None:
         return render(request, "sandbox/feature.html", context, status=404)
     context["screen"] = feature_screen(plant=plant, area=area, feature=entry)
+    status = 200
     if entry.key in FEATURE_PAGES:
-        name, compute = FEATURE_PAGES[entry.key]
-        context[name] = compute(plant)
-        context["feature_template"] = f"sandbox/features/{entry.key}.html"
-    return render(request, "sandbox/feature.html", context)
+        extra, status = FEATURE_PAGES[entry.key](request, plant)
+        context.update(extra, feature_template=f"sandbox/features/{entry.key}.html")
+    return render(request, "sandbox/feature.html", context, status=status)
 
 
-# The features with a screen of their own above their assets' live values: (context name, what computes it).
-FEATURE_PAGES: dict[str, tuple[str, Callable[[Plant], Any]]] = {
-    "co2_accounting": ("carbon", carbon_screen),
-    "tmt_monitoring": ("tubes", tube_screen),
+def trap_page(request: HttpRequest, plant: Plant) -> tuple[dict[str, Any], int]:
+    """The trap survey, priced at the scenario's figures or at those the prospect entered (400 beside the
+    field for a figure out of range, the scenario's figures shown meanwhile)."""
+    basis = trap_basis(catalogue.scenarios()[plant.scenario])
+    form = TrapSurveyForm(
+        request.GET or None,
+        initial={
+            "pressure_psig": basis.pressure_psig,
+            "steam_cost_per_1000_lb": basis.steam_cost_per_1000_lb,
+            "hours_per_year": basis.hours_per_year,
+        },
+    )
+    status = 200
+    if request.GET:
+        if form.is_valid():
+            basis = TrapBasis(**form.cleaned_data, source="the figures you entered")
+        else:
+            status = 400
+    return {"traps": trap_screen(plant, basis), "trap_form": form}, status
+
+
+# The features with a screen of their own above their assets' live values: what computes its context (and
+# the page's status: 400 for a form that failed).
+FEATURE_PAGES: dict[str, Callable[[HttpRequest, Plant], tuple[dict[str, Any], int]]] = {
+    "co2_accounting": lambda request, plant: ({"carbon": carbon_screen(plant)}, 200),
+    "tmt_monitoring": lambda request, plant: ({"tubes": tube_screen(plant)}, 200),
+    "steam_trap_monitoring": trap_page,
 }
 # The features whose figures export as CSV: what makes the rows (a header first).
 FEATURE_EXPORTS: dict[str, Callable[[Plant], list[list[Any]]]] = {

@@ -27,6 +27,7 @@ from simulation.engine.signals import (
 )
 
 HOURS_PER_YEAR = 8760
+TRAP_FAILED_OPEN_C = 130.0  # a day's mean trap outlet above this: live steam passes (a healthy one sits near 95 °C)
 GJ_PER_MMBTU = 1.055056
 
 
@@ -121,7 +122,7 @@ def _failed_traps(plant: PlantLayout, clock: Clock, overlays: Sequence[Overlay])
     traps = _assets_of(plant, "steam_trap")
     sensors = [plant.sensors_of(asset)[0].index for asset in traps]
     values = sensor_values(plant, sensors, minutes, base_minute=clock.base, overlays=overlays)
-    return int(np.sum(values.mean(axis=1) > 130.0))  # a healthy trap's outlet sits near 95 °C
+    return int(np.sum(values.mean(axis=1) > TRAP_FAILED_OPEN_C))
 
 
 def trap_loss_annual_usd(plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay] = ()) -> float:

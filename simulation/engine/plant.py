@@ -127,7 +127,9 @@ def plant_build(scenario: Scenario, seed: int) -> PlantLayout:
             # Capacities evenly spread over the group's range, the same for every seed: a story's figure
             # depends on the fleet, and must hold in every sandbox of the scenario.
             position = (number + 0.5) / group.count
-            capacity = round(group.capacity_min + (group.capacity_max - group.capacity_min) * position, 1)
+            capacity = group.capacity_min + (group.capacity_max - group.capacity_min) * position
+            # One decimal, except below 1 (a trap's 0.125-inch orifice is not 0.1).
+            capacity = round(capacity, 1 if capacity >= 1 else 3)
             tag = asset_tag(group.tag_prefix, group_index, number)
             name = f"{group.name} {tag}" if group.count > 1 else group.name
             design = {**group.design, "failed": 1.0 if number in failed else 0.0}

@@ -20,6 +20,7 @@ from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.carbon import CarbonAccount, carbon_account
 from simulation.engine.kpis import Clock
 from simulation.engine.scenario import Scenario, feature_absence
+from simulation.engine.traps import FUEL_MMBTU_PER_1000_LB_STEAM, PSI_PER_BAR, TrapReading, trap_survey
 from simulation.engine.tubes import TREND_DAYS, TubePass, tube_watch
 from simulation.models import Plant
 from simulation.selectors.display import ByKey
@@ -335,3 +336,71 @@ def tube_screen(plant: Plant) -> TubeScreen:
     return TubeScreen(
         passes=tuple(tube_watch(plant_layout(plant), clock, plant_overlays(plant))), trend_days=TREND_DAYS
     )
+
+
+@dataclass(frozen=True)
+class TrapBasis(ByKey):
+    """What the trap survey prices lost steam at, and where each figure comes from."""
+
+    pressure_psig: float
+    steam_cost_per_1000_lb: float
+    hours_per_year: int
+    source: str
+
+
+def trap_basis(scenario: Scenario) -> TrapBasis:
+    """The scenario's trap story's figures where it has one; else the plant's lowest-pressure steam header
+    and a steam cost from its fuel price (DOE Steam Tip #15: 1.25 MMBtu of fuel per 1,000 lb)."""
+    story = next((s for s in scenario.stories if "pressure_psig" in s.parameters), None)
+    if story is not None:
+        return TrapBasis(
+            pressure_psig=float(story.parameters["pressure_psig"]),
+            steam_cost_per_1000_lb=float(story.parameters["steam_cost_per_1000_lb"]),
+            hours_per_year=8760,
+            source=f"the figures of the story \u201c{story.name}\u201d",
+        )
+    headers = [
+        g.design["pressure_barg"] for g in scenario.assets if g.type == "steam_header" and "pressure_barg" in g.design
+    ]
+    pressure = min(headers) * PSI_PER_BAR if headers else 150.0
+    return TrapBasis(
+        pressure_psig=round(pressure),
+        steam_cost_per_1000_lb=round(FUEL_MMBTU_PER_1000_LB_STEAM * scenario.fuel_price_usd_per_mmbtu, 2),
+        hours_per_year=8760,
+        source="the plant's lowest-pressure steam header, and its fuel price × 1.25 MMBtu per 1,000 lb",
+    )
+
+
+@dataclass(frozen=True)
+class TrapScreen(ByKey):
+    """BoilerOptimizer's steam-trap survey: every trap, the failed-open ones first, priced at ``basis``."""
+
+    traps: tuple[TrapReading, ...]
+    basis: TrapBasis
+
+    @property
+    def failed(self) -> tuple[TrapReading, ...]:
+        return tuple(trap for trap in self.traps if trap.failed_open)
+
+    @property
+    def loss_lb_per_h(self) -> float:
+        return sum(trap.loss_lb_per_h for trap in self.traps)
+
+    @property
+    def cost_per_year(self) -> float:
+        return sum(trap.cost_per_year for trap in self.traps)
+
+
+def trap_screen(plant: Plant, basis: TrapBasis | None = None) -> TrapScreen:
+    """Every steam trap of the plant from its last day's outlet temperature (0.1 s at 150 traps), priced at
+    ``basis`` (the scenario's by default)."""
+    basis = basis or trap_basis(catalogue.scenarios()[plant.scenario])
+    traps = trap_survey(
+        plant_layout(plant),
+        hour_clock(plant),
+        plant_overlays(plant),
+        pressure_psig=basis.pressure_psig,
+        steam_cost_per_1000_lb=basis.steam_cost_per_1000_lb,
+        hours_per_year=basis.hours_per_year,
+    )
+    return TrapScreen(traps=tuple(traps), basis=basis)

@@ -26,10 +26,11 @@ from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create
 from simulation.engine.assets import ASSET_TYPES
+from simulation.engine.kpis import story_value
 from simulation.engine.scenario import ScenarioError, feature_absence, load_catalogue
 from simulation.models import Asset, InjectedAnomaly, Plant, Sensor
-from simulation.selectors.plant import plant_sim_now
-from simulation.selectors.products import carbon_screen
+from simulation.selectors.plant import plant_layout, plant_overlays, plant_sim_now
+from simulation.selectors.products import carbon_screen, hour_clock
 
 pytestmark = pytest.mark.django_db
 PRODUCTS = [product["key"] for product in catalogue.products()]
@@ -307,3 +308,60 @@ def test_the_tube_watch_lists_every_pass_and_says_when_one_reaches_its_limit(
     fouled = get(client, sandbox, path).content.decode()
     assert re.search(rf"<strong>{heater.tag} · tube metal temperature, pass [ab]</strong>", fouled)
     assert "reaches its 560 °C limit in" in fouled
+
+
+# --- BoilerOptimizer's steam-trap survey -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def chemicals(client: Client, db: None) -> Iterator[Sandbox]:
+    owner = User.objects.create_user(email="owner@chemicals.example", password="pw")
+    sandbox = sandbox_create(
+        slug="traps-chemicals", name="Traps", scenario="chemicals", owner=owner, product="boileroptimizer"
+    )
+    client.force_login(owner)
+    yield sandbox
+    sandbox.delete(force_drop=True)
+
+
+def shown_cost(html: str) -> int:
+    found = re.search(r'What it costs a year</span><span class="kpi-value">\$([\d,]+)<', html)
+    assert found is not None
+    return int(found.group(1).replace(",", ""))
+
+
+def test_the_trap_survey_reproduces_the_storys_figure_and_prices_at_the_prospects_figures(
+    client: Client, chemicals: Sandbox
+) -> None:
+    path = "/products/boileroptimizer/steam-trap-monitoring/"
+    page = get(client, chemicals, path)
+    story = next(s for s in catalogue.scenarios()["chemicals"].stories if s.key == "steam_traps")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    with schema_context(chemicals.schema_name):
+        plant = Plant.objects.get()
+        story_figure = story_value(plant_layout(plant), hour_clock(plant), story, plant_overlays(plant))
+    assert shown_cost(html) == round(story_figure)  # the story's figure on this plant, as its home shows it
+    assert "150 psig, $10.00 per 1,000 lb, 8,760 h a year" in html
+    failed = int(re.search(r"Traps failed open</span><span class=\"kpi-value\">(\d+) of 120<", html).group(1))  # type: ignore[union-attr]
+    assert html.count("<tr class=\"row-bad\">") == failed > 0
+
+    half = get(client, chemicals, f"{path}?pressure_psig=150&steam_cost_per_1000_lb=5&hours_per_year=8760")
+    assert half.status_code == 200
+    assert shown_cost(half.content.decode()) == pytest.approx(shown_cost(html) / 2, abs=1)
+    assert "the figures you entered" in half.content.decode()
+
+
+def test_a_figure_out_of_range_is_refused_beside_its_field(client: Client, chemicals: Sandbox) -> None:
+    path = "/products/boileroptimizer/steam-trap-monitoring/"
+    calm = shown_cost(get(client, chemicals, path).content.decode())
+
+    refused = get(client, chemicals, f"{path}?pressure_psig=5&steam_cost_per_1000_lb=abc&hours_per_year=8760")
+
+    html = refused.content.decode()
+    assert refused.status_code == 400
+    assert 'id="id_pressure_psig-errors"' in html
+    assert "Ensure this value is greater than or equal to 15" in html
+    assert 'id="id_steam_cost_per_1000_lb-errors"' in html
+    assert shown_cost(html) == calm  # the scenario's figures meanwhile
