@@ -345,7 +345,7 @@ def test_the_trap_survey_reproduces_the_storys_figure_and_prices_at_the_prospect
     assert shown_cost(html) == round(story_figure)  # the story's figure on this plant, as its home shows it
     assert "150 psig, $10.00 per 1,000 lb, 8,760 h a year" in html
     failed = int(re.search(r"Traps failed open</span><span class=\"kpi-value\">(\d+) of 120<", html).group(1))  # type: ignore[union-attr]
-    assert html.count("<tr class=\"row-bad\">") == failed > 0
+    assert html.count('<tr class="row-bad">') == failed > 0
 
     half = get(client, chemicals, f"{path}?pressure_psig=150&steam_cost_per_1000_lb=5&hours_per_year=8760")
     assert half.status_code == 200
