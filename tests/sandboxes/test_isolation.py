@@ -146,7 +146,7 @@ def session_key(user: User) -> str:
 
 def plant_params(sandbox: Sandbox, token: str) -> dict[str, Any]:
     """URL parameters that name something in ``sandbox``'s plant: an asset with flue-gas O2 and an
-    efficiency (so its O2 trim and savings pages exist), its O2 sensor, an event's key."""
+    efficiency (so its O2 trim and savings pages exist), its O2 sensor, an event's key, a product feature."""
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     base = f"/api/v1/sandboxes/{sandbox.pk}"
     sensors = api.get(f"{base}/sensors", HTTP_HOST=PORTAL).json()
@@ -164,6 +164,8 @@ def plant_params(sandbox: Sandbox, token: str) -> dict[str, Any]:
         "sensor_id": kinds[tag]["o2"],
         "key": events[0]["key"],
         "product_key": sandbox.product,
+        "product": "emissionsguardian",  # a product's area and its CO2 account (every plant has one)
+        "feature": "co2-accounting",
     }
 
 
