@@ -34,6 +34,10 @@ def test_a_moment_without_a_zone_is_refused() -> None:
 
 
 def test_the_template_filters_write_the_same_and_nothing_for_nothing() -> None:
-    template = Template("{% load dates %}[{{ at|moment }}] [{{ at|day }}] [{{ none|moment }}] [{{ none|day }}]")
+    template = Template(
+        "{% load dates %}[{{ at|moment }}] [{{ at|day }}] [{{ at|month }}] [{{ none|moment }}] [{{ none|day }}]"
+    )
 
-    assert template.render(Context({"at": MOMENT, "none": None})) == "[3 Dec 2026 09:05 UTC] [3 Dec 2026] [] []"
+    assert template.render(Context({"at": MOMENT, "none": None})) == (
+        "[3 Dec 2026 09:05 UTC] [3 Dec 2026] [Dec 2026] [] []"
+    )
