@@ -11,6 +11,7 @@ from django.utils import timezone
 from crm.models import PocRequest, PricingRequest, SalesCallSlot
 from crm.selectors import slots_free, slots_nearest_free
 from crm.services import SLOT_TAKEN
+from demoportal.core.formats import span_text
 from demoportal.core.webforms import BaseForm
 
 MESSAGE_MAX = 2000
@@ -87,10 +88,10 @@ class PocRequestForm(CtaForm):
 
 
 def slot_label(slot: SalesCallSlot) -> str:
-    """ "Thu 3 Dec 2026 · 14:00–14:30 UTC · with Jane Doe": stored and shown in UTC, the zone named."""
+    """ "3 Dec 2026 14:00–14:30 UTC · with Jane Doe": stored and shown in UTC, the zone named, in the pages'
+    one date-time format (``demoportal.core.formats``)."""
     who = slot.salesperson.get_full_name() or slot.salesperson.email
-    start = slot.starts_at
-    return f"{start:%a} {start.day} {start:%b %Y} · {start:%H:%M}–{slot.ends_at:%H:%M} UTC · with {who}"
+    return f"{span_text(slot.starts_at, slot.ends_at)} · with {who}"
 
 
 def slot_taken_message(slot: SalesCallSlot, *, now: datetime | None = None) -> str:

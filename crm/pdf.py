@@ -17,6 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from crm.selectors import SAVINGS_UNIT, SandboxFindings
+from demoportal.core.formats import moment_text
 
 BRAND = colors.HexColor("#b4410f")
 INK = colors.HexColor("#17202b")
@@ -92,7 +93,7 @@ def findings_report_pdf(findings: SandboxFindings) -> bytes:
         Paragraph(
             escape(
                 f"Scenario: {findings.scenario_name} ({findings.industry}). Sandbox: {findings.sandbox_name}. "
-                f"Computed {findings.computed_at:%d %b %Y %H:%M} UTC from the last 12 months of the plant's data."
+                f"Computed {moment_text(findings.computed_at)} from the last 12 months of the plant's data."
             ),
             styles["body"],
         ),

@@ -20,6 +20,7 @@ from crm.models import PocRequest, PricingRequest, SalesCallBooking, SalesCallSl
 from crm.selectors import sandbox_findings
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
+from demoportal.core.formats import span_text
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
 
@@ -132,7 +133,7 @@ def sales_call_book(*, user: User, sandbox: Sandbox | None, slot: SalesCallSlot,
 
 
 def _slot_label(slot: SalesCallSlot) -> str:
-    return f"{slot.starts_at:%A %d %B %Y, %H:%M}–{slot.ends_at:%H:%M} UTC"
+    return span_text(slot.starts_at, slot.ends_at)
 
 
 def _display_name(user: User) -> str:

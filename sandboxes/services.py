@@ -22,6 +22,7 @@ from django_tenants.utils import get_public_schema_name, schema_context, schema_
 
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
+from demoportal.core.formats import moment_text
 from demoportal.core.hashers import temporary_password_set
 from demoportal.core.models import Partner, User
 from sandboxes.access import sandbox_host
@@ -315,7 +316,7 @@ def sandbox_extend(
         cap = locked.created_at + timedelta(days=cap_days)
         if new_expiry > cap:
             raise DomainError(
-                f"A sandbox lives at most {cap_days} days from creation, until {cap:%Y-%m-%d %H:%M} UTC.",
+                f"A sandbox lives at most {cap_days} days from creation, until {moment_text(cap)}.",
                 errors={
                     "hours": [f"At most {max(0, int((cap - locked.expires_at).total_seconds() // 3600))} more hours."]
                 },
@@ -638,7 +639,8 @@ def sandbox_self_service(*, sandbox: Sandbox, action: str, actor: User | None) -
     reset or end it. Returns what happened, for the user to read; a rule that says no raises DomainError."""
     if action == "extend":
         sandbox_extend(sandbox=sandbox, hours=24, actor=actor)
-        return f"{sandbox.name} now runs until {sandbox.expires_at:%d %b %H:%M} UTC."
+        assert sandbox.expires_at is not None  # extended: a ready sandbox has an expiry
+        return f"{sandbox.name} now runs until {moment_text(sandbox.expires_at)}."
     if action == "reset":
         sandbox_reset(sandbox=sandbox, actor=actor)
         return f"{sandbox.name} is back at the start of its scenario."

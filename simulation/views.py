@@ -237,7 +237,13 @@ def o2_panel(trim: O2Trim | None, form: O2TrimForm | None) -> dict[str, Any] | N
     """The O2 trim's card: the trim and its form (empty, or as posted with its errors)."""
     if trim is None:
         return None
-    return {"sensor": trim.sensor, "setpoint": trim.setpoint, "form": form or O2TrimForm()}
+    return {
+        "sensor": trim.sensor,
+        "setpoint": trim.setpoint,
+        "setpoint_display": trim.setpoint_display,
+        "basis": trim.basis,
+        "form": form or O2TrimForm(),
+    }
 
 
 def calculator_panel(
@@ -258,7 +264,7 @@ def calculator_panel(
         # An empty form's current efficiency follows the live value; the prospect's own input stays.
         "live_prefill": basis.efficiency_sensor.id if form is None else None,
         "efficiency_sensor": basis.efficiency_sensor,
-        "firing_rate": basis.firing_rate,
+        "firing_rate": basis.firing_rate_display,
         "fuel": basis.fuel,
         "result": savings
         and {

@@ -119,6 +119,13 @@ class AssetType:
     anomalies: tuple[str, ...]
     sensors: Callable[[float, dict[str, float]], list[SensorTemplate]]
     fuel_sensor: str | None = None  # the sensor kind that measures fuel input (MMBtu/h or GJ/h)
+    # The sensor kind (t/h of clinker) whose every tonne releases calcination CO2 (CLINKER_CO2_T_PER_T).
+    process_co2_sensor: str | None = None
+    # The asset type whose fuel this one grinds (a coal mill, the kiln's): its feed is that fuel as mass.
+    grinds_fuel_for: str | None = None
+    capacity_label: str = "Capacity"  # what ``capacity`` is: a steam trap's is the size of its orifice
+    # Where an O2 trim's fuel saving comes from, with its source, for the type's that take one.
+    o2_trim_basis: str = ""
 
     @cached_property
     def sensor_kinds(self) -> frozenset[str]:
@@ -496,8 +503,9 @@ def _steam_header(capacity: float, design: dict[str, float]) -> list[SensorTempl
 
 
 def _steam_trap(capacity: float, design: dict[str, float]) -> list[SensorTemplate]:
-    """Thermodisc/inverted-bucket trap with a downstream temperature sensor; failed open ⇒ live steam passes
-    and the outlet sits near saturation (≈ 160 °C, assumed) instead of ≈ 95 °C condensate."""
+    """Thermodisc/inverted-bucket trap with a downstream temperature sensor; ``capacity`` is its orifice's
+    diameter in inches (the US DOE Steam Tip Sheet #1 table's sizes, 1/32-1/2 in). Failed open ⇒ live steam
+    passes and the outlet sits near saturation (≈ 160 °C, assumed) instead of ≈ 95 °C condensate."""
     outlet = 160.0 if design.get("failed") else 95.0
     return [
         SensorTemplate(
@@ -551,7 +559,15 @@ def _steam_turbine(capacity: float, design: dict[str, float]) -> list[SensorTemp
 
 def _cement_kiln(capacity: float, design: dict[str, float]) -> list[SensorTemplate]:
     """Rotary kiln, t/d clinker. Burning zone ≈ 1,450 °C; kiln inlet 1,050-1,100 °C, O2 ≤ 10 %, CO 100-10,000
-    ppm, NOx 200-700 ppm; shell normal < 350 °C (DOMAIN.md, cement)."""
+    ppm, NOx 200-700 ppm; shell normal < 350 °C (DOMAIN.md, cement).
+
+    Kiln inlet O2 is a kiln's own combustion control, not a boiler's: the DOE boiler table (Steam Tip #4) and
+    its efficiency do not apply, so a kiln takes no O2 trim here (``EFFICIENCY_INPUTS``). Its basis: the
+    ENERGY STAR cement guide (Worrell, Kermeli & Galitsky, "Energy Efficiency Improvement and Cost Saving
+    Opportunities for Cement Making", US EPA 430-R-13-009, 2013, "Kiln combustion system improvements"):
+    poorly adjusted firing, incomplete burn-out with CO, and excess (false) air waste kiln fuel; better
+    combustion saves 2-10 %. The design O2 (3.5 %, the scenario's ``design.o2_pct``) and its 1.5-6.5 % band
+    are assumed operating practice inside DOMAIN.md's range: lower O2 makes CO, higher heats false air."""
     rate = capacity / 24.0  # t/h clinker
     shc = design.get("specific_heat_kcal_per_kg", 800.0)
     fuel = rate * 1000 * shc * 4.1868e-6  # GJ/h = t/h × kg/t × kcal/kg × GJ/kcal
@@ -738,19 +754,32 @@ def _clinker_cooler(capacity: float, design: dict[str, float]) -> list[SensorTem
 
 
 def _coal_mill(capacity: float, design: dict[str, float]) -> list[SensorTemplate]:
-    """Vertical roller mill for coal/petcoke, t/h."""
+    """Vertical roller mill grinding the kiln's coal/petcoke, t/h (``capacity``: its rated throughput).
+
+    Its feed is the fuel the kiln burns, as mass: the kiln's fuel meter (GJ/h, net calorific value, the basis
+    of kcal/kg clinker) divided by the fuel's LHV (``calculations.FUEL_LHV_GJ_PER_T``, IPCC 2006), shared
+    among the mills. ``plant_build`` puts the kiln's share into ``design``: ``fuel_gj_per_h`` (at nominal
+    load), ``fuel_per_load_gj_per_h`` (its load response) and ``lhv_gj_per_t``. A fine-coal bin between mill
+    and burner lets each mill run on its own load; over hours and longer, feed × LHV equals the kiln's fuel.
+    Main drive ≈ 20 kWh per t ground (assumed). Without a kiln's share (only when asking which sensors the
+    type has) the feed is the nominal share of the capacity."""
+    lhv = design.get("lhv_gj_per_t")
+    fuel = design.get("fuel_gj_per_h")
+    feed = fuel / lhv if fuel is not None and lhv else NOMINAL_LOAD * capacity
+    feed_per_load = design.get("fuel_per_load_gj_per_h", 0.0) / lhv if lhv else capacity
+    kwh_per_t = 20.0  # assumed main-drive specific power
     return [
         SensorTemplate(
             "feed_rate",
             "Coal feed",
             "WI",
             "t/h",
-            NOMINAL_LOAD * capacity,
-            capacity,
-            0.2 * capacity,
+            feed,
+            feed_per_load,
+            0.6 * feed,
             1.05 * capacity,
-            0.004 * capacity,
-            0.02 * capacity,
+            0.004 * feed,
+            0.02 * feed,
         ),
         SensorTemplate("outlet_temp", "Mill outlet temperature", "TI", "°C", 80.0, 3.0, 70.0, 90.0, 0.4, 1.2),
         SensorTemplate("mill_dp", "Mill differential pressure", "PDI", "mbar", 45.0, 10.0, 35.0, 60.0, 0.4, 1.5),
@@ -759,12 +788,12 @@ def _coal_mill(capacity: float, design: dict[str, float]) -> list[SensorTemplate
             "Main drive power",
             "JI",
             "kW",
-            0.75 * 20 * capacity,
-            20 * capacity,
-            0.3 * 20 * capacity,
-            20 * capacity,
-            0.005 * 20 * capacity,
-            0.02 * 20 * capacity,
+            kwh_per_t * feed,
+            kwh_per_t * feed_per_load,
+            0.3 * kwh_per_t * capacity,
+            kwh_per_t * capacity,
+            0.005 * kwh_per_t * feed,
+            0.02 * kwh_per_t * feed,
         ),
     ]
 
@@ -1062,6 +1091,11 @@ ASSET_TYPES: dict[str, AssetType] = {
             ("excess_air", "efficiency_drop", "tube_fouling", "sensor_drift", "equipment_failure", "permit_exceedance"),
             _fired_heater,
             fuel_sensor="firing_rate",
+            o2_trim_basis=(
+                "About 15 % excess air (≈ 3 % O2) is right for a heater on gas (API RP 535). The fuel saved comes"
+                " from the combustion efficiency of the natural-gas table in US DOE Steam Tip Sheet #4 (flue-gas"
+                " O2 and stack temperature): about 1 % per 15 % less excess air. Too little O2 makes CO."
+            ),
         ),
         AssetType(
             "boiler",
@@ -1070,10 +1104,14 @@ ASSET_TYPES: dict[str, AssetType] = {
             ("excess_air", "efficiency_drop", "sensor_drift", "equipment_failure", "permit_exceedance"),
             _boiler,
             fuel_sensor="firing_rate",
+            o2_trim_basis=(
+                "Less excess air burns less fuel: about 1 % efficiency per 15 % less excess air (US DOE Steam Tip"
+                " Sheet #4, natural-gas boilers). Too little O2 makes CO."
+            ),
         ),
         AssetType("heat_exchanger", "Heat exchanger", "MW", ("tube_fouling", "sensor_drift"), _heat_exchanger),
         AssetType("steam_header", "Steam header", "bar(g)", (), _steam_header),
-        AssetType("steam_trap", "Steam trap", "orifice in", ("trap_failure",), _steam_trap),
+        AssetType("steam_trap", "Steam trap", "in", ("trap_failure",), _steam_trap, capacity_label="Orifice"),
         AssetType("steam_turbine", "Steam turbine", "MW", ("equipment_failure",), _steam_turbine),
         AssetType(
             "cement_kiln",
@@ -1082,10 +1120,18 @@ ASSET_TYPES: dict[str, AssetType] = {
             ("excess_air", "efficiency_drop", "tube_fouling", "sensor_drift", "permit_exceedance", "equipment_failure"),
             _cement_kiln,
             fuel_sensor="fuel_rate",
+            process_co2_sensor="clinker_rate",
         ),
         AssetType("preheater", "Preheater and calciner", "stages", ("efficiency_drop", "excess_air"), _preheater),
         AssetType("clinker_cooler", "Grate cooler", "t/d", ("efficiency_drop",), _clinker_cooler),
-        AssetType("coal_mill", "Vertical roller coal mill", "t/h", ("equipment_failure",), _coal_mill),
+        AssetType(
+            "coal_mill",
+            "Vertical roller coal mill",
+            "t/h",
+            ("equipment_failure",),
+            _coal_mill,
+            grinds_fuel_for="cement_kiln",
+        ),
         AssetType(
             "reheat_furnace",
             "Reheat furnace",

@@ -216,8 +216,24 @@ CH4_N2O_KG_PER_MMBTU: dict[str, tuple[float, float]] = {
 GWP_CH4 = 25.0
 GWP_N2O = 298.0
 
-#: Process CO2 from calcination, t CO2 per t clinker: IPCC Tier 1 default (64.6 % CaO in clinker * 44/56).
+#: Process CO2 from calcination, t CO2 per t clinker: IPCC Tier 1 default (64.6 % CaO in clinker * 44/56),
+#: as DOMAIN.md states it. (The IPCC 2006 Guidelines, Vol. 3 ch. 2, round it up to 0.52 by adding 2 % for
+#: cement kiln dust; this keeps the DOMAIN.md figure.)
 CLINKER_CO2_T_PER_T = 0.507
+
+#: Net calorific values (LHV) of solid fuels, GJ per t: IPCC 2006 Guidelines for National Greenhouse Gas
+#: Inventories, Vol. 2 (Energy), ch. 1, Table 1.2 (default NCV, TJ/Gg = GJ/t). Petroleum coke 32.5 (range
+#: 29.7-41.9); "other bituminous coal" 25.8 (19.9-30.5). A kiln's heat consumption (kcal/kg clinker) is on
+#: this basis, so a fuel meter in GJ/h divided by it gives the fuel's mass flow.
+FUEL_LHV_GJ_PER_T: dict[str, float] = {
+    "petroleum_coke": 32.5,
+    "bituminous_coal": 25.8,
+}
+
+
+def fuel_lhv_gj_per_t(fuel: str) -> float:
+    """Net calorific value of a solid fuel, GJ/t (``FUEL_LHV_GJ_PER_T``); ValueError for a fuel without one."""
+    return _fuel_factor(FUEL_LHV_GJ_PER_T, fuel, "IPCC 2006 Vol. 2 Table 1.2 (solid fuels' LHV)")
 
 
 def _fuel_factor(table: dict[str, _T], fuel: str, source: str) -> _T:

@@ -7,7 +7,7 @@ scenario file is a claim; ``validate_scenarios`` checks that these functions rep
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from simulation.engine import calculations as calc
 from simulation.engine.assets import ASSET_TYPES
-from simulation.engine.plant import PlantLayout
+from simulation.engine.plant import PlantLayout, Sensor
 from simulation.engine.scenario import Story
 from simulation.engine.signals import (
     HISTORY_MINUTES,
@@ -243,38 +243,88 @@ def mmbtu_per_h_factor(unit: str) -> float:
     raise ValueError(f"Not a fuel meter's unit: {unit!r}")
 
 
+def fuel_meters(plant: PlantLayout) -> list[Sensor]:
+    """Every asset's fuel meter (its type's ``fuel_sensor``), in asset order."""
+    return [
+        sensor
+        for asset in plant.assets
+        for sensor in plant.sensors_of(asset.index)
+        if sensor.kind == ASSET_TYPES[asset.type].fuel_sensor
+    ]
+
+
+def process_co2_meters(plant: PlantLayout) -> list[Sensor]:
+    """Every meter of product whose tonnes release process CO2 (a kiln's clinker, ``process_co2_sensor``)."""
+    return [
+        sensor
+        for asset in plant.assets
+        for sensor in plant.sensors_of(asset.index)
+        if sensor.kind == ASSET_TYPES[asset.type].process_co2_sensor
+    ]
+
+
+def energy_unit(meter_units: Collection[str]) -> str:
+    """The unit a plant's fuel energy is written in on every page: the one its fuel meters read when they all
+    read GJ/h (a cement works: kiln practice is GJ and kcal/kg), else MMBtu (US refinery and boiler practice).
+    The same quantity then reads the same everywhere: the home's fuel input now is the kiln meter's value."""
+    return "GJ" if meter_units and set(meter_units) == {"GJ/h"} else "MMBtu"
+
+
+def energy_per_h_factor(meter_unit: str, unit: str) -> float:
+    """What a fuel meter's reading in ``meter_unit`` is multiplied by to give ``unit`` per hour (MMBtu or GJ)."""
+    return mmbtu_per_h_factor(meter_unit) / mmbtu_per_h_factor(f"{unit}/h")
+
+
 def annual_fuel_mmbtu(plant: PlantLayout, clock: Clock, overlays: Sequence[Overlay] = ()) -> float:
     """Fuel burnt by every asset with a fuel meter over the last 12 months, MMBtu."""
     minutes = hourly_minutes(clock)
     total = 0.0
-    for asset in plant.assets:
-        kind = ASSET_TYPES[asset.type].fuel_sensor
-        if kind is None:
-            continue
-        sensor = next(s for s in plant.sensors_of(asset.index) if s.kind == kind)
+    for sensor in fuel_meters(plant):
         values = sensor_values(plant, [sensor.index], minutes, base_minute=clock.base, overlays=overlays)[0]
         total += float(values.sum()) * mmbtu_per_h_factor(sensor.unit)
     return total
 
 
+def annual_process_co2_t(plant: PlantLayout, clock: Clock, overlays: Sequence[Overlay] = ()) -> float:
+    """Process CO2 of the last 12 months, t: the calcination CO2 of every tonne of clinker the kilns made
+    (hourly samples of t/h, so each is one hour's tonnes; ``calc.cement_process_co2_tonnes``, IPCC Tier 1).
+    0 for a plant without a kiln. The kilns' fuel CO2 is separate (``calc.co2_tonnes``)."""
+    meters = process_co2_meters(plant)
+    if not meters:
+        return 0.0
+    minutes = hourly_minutes(clock)
+    values = sensor_values(plant, [s.index for s in meters], minutes, base_minute=clock.base, overlays=overlays)
+    return float(calc.cement_process_co2_tonnes(clinker_t=float(np.clip(values, 0.0, None).sum())))
+
+
 def scenario_kpis(plant: PlantLayout, clock: Clock, overlays: Sequence[Overlay] = ()) -> list[Kpi]:
-    """The figures a sandbox's home shows: fuel, CO2 and every story's headline, all from the data."""
+    """The figures a sandbox's home shows: fuel (in the plant's ``energy_unit``), CO2 and every story's
+    headline, all from the data. A plant that makes clinker shows its CO2 split: from fuel, from calcination,
+    and their sum."""
     fuel = annual_fuel_mmbtu(plant, clock, overlays)
+    unit = energy_unit([sensor.unit for sensor in fuel_meters(plant)])
+    fuel_co2 = float(calc.co2_tonnes(fuel_mmbtu=fuel, fuel=plant.scenario.fuel))
     kpis = [
-        Kpi("annual_fuel", "Fuel burnt, last 12 months", round(fuel), "MMBtu"),
+        Kpi("annual_fuel", "Fuel burnt, last 12 months", round(fuel * energy_per_h_factor("MMBtu/h", unit)), unit),
         Kpi(
             "annual_fuel_cost",
             "Fuel cost, last 12 months",
             round(fuel * plant.scenario.fuel_price_usd_per_mmbtu),
             "USD",
         ),
-        Kpi(
-            "annual_co2",
-            "CO2 from metered fuel, last 12 months",
-            round(float(calc.co2_tonnes(fuel_mmbtu=fuel, fuel=plant.scenario.fuel))),
-            "t CO2",
-        ),
+        Kpi("annual_co2", "CO2 from metered fuel, last 12 months", round(fuel_co2), "t CO2"),
     ]
+    if process_co2_meters(plant):
+        process_co2 = annual_process_co2_t(plant, clock, overlays)
+        kpis += [
+            Kpi("annual_process_co2", "CO2 from calcination, last 12 months", round(process_co2), "t CO2"),
+            Kpi(
+                "annual_co2_total",
+                "CO2 in total (fuel + calcination), last 12 months",
+                round(fuel_co2 + process_co2),
+                "t CO2",
+            ),
+        ]
     for story in plant.scenario.stories:
         kpis.append(
             Kpi(story.headline.metric, story.name, story_value(plant, clock, story, overlays), story.headline.unit)

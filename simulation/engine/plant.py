@@ -14,8 +14,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulation.engine.assets import ASSET_TYPES, SensorTemplate, sensor_bounds
+from simulation.engine.calculations import fuel_lhv_gj_per_t
+from simulation.engine.figures import engineering_round
 from simulation.engine.noise import uniform
-from simulation.engine.scenario import Scenario, asset_tag
+from simulation.engine.scenario import AssetGroup, Scenario, asset_tag
 
 
 @dataclass(frozen=True)
@@ -112,27 +114,59 @@ class PlantArrays:
         )
 
 
+def group_capacities(group: AssetGroup) -> list[float]:
+    """The capacities of a group's assets: evenly spread over its range, the same for every seed (a story's
+    figure depends on the fleet, and must hold in every sandbox of the scenario). One decimal; below 1, three
+    significant figures (``engineering_round``): a 1/8 in trap orifice stays 0.125 in, not 0.1."""
+    spread = [
+        group.capacity_min + (group.capacity_max - group.capacity_min) * (number + 0.5) / group.count
+        for number in range(group.count)
+    ]
+    return [round(value, 1) if abs(value) >= 1 else engineering_round(value) for value in spread]
+
+
+def fuel_shares(scenario: Scenario) -> dict[str, dict[str, float]]:
+    """What each asset of a type that grinds another type's fuel (a coal mill, the kiln's) must supply: the
+    fuel meters' total at nominal load and its load response (GJ/h), shared evenly among its assets, and the
+    scenario fuel's LHV (GJ/t). By asset type; types that grind no fuel are absent."""
+    shares: dict[str, dict[str, float]] = {}
+    for grinder in {ASSET_TYPES[group.type].grinds_fuel_for for group in scenario.assets} - {None}:
+        base = per_load = 0.0
+        for group in scenario.assets:
+            burner = ASSET_TYPES[group.type]
+            if group.type != grinder or burner.fuel_sensor is None:
+                continue
+            for capacity in group_capacities(group):
+                meter = next(t for t in burner.sensors(capacity, group.design) if t.kind == burner.fuel_sensor)
+                base, per_load = base + meter.base, per_load + meter.per_load
+        mills = sum(group.count for group in scenario.assets if ASSET_TYPES[group.type].grinds_fuel_for == grinder)
+        shares[str(grinder)] = {
+            "fuel_gj_per_h": base / mills,
+            "fuel_per_load_gj_per_h": per_load / mills,
+            "lhv_gj_per_t": fuel_lhv_gj_per_t(scenario.fuel),
+        }
+    return shares
+
+
 def plant_build(scenario: Scenario, seed: int) -> PlantLayout:
-    """Expand every asset group of ``scenario`` into assets and their sensors."""
+    """Expand every asset group of ``scenario`` into assets and their sensors. Normal-range limits are
+    written as engineers write them (``figures.engineering_round``), so the limit a page shows is the one
+    alarms and flags test against."""
     assets: list[Asset] = []
     sensors: list[Sensor] = []
+    shares = fuel_shares(scenario)
     for group_index, group in enumerate(scenario.assets):
         asset_type = ASSET_TYPES[group.type]
         # design.failed_fraction: exactly that share of the group starts out failed (e.g. steam traps
         # without a maintenance programme), which ones chosen by the seed.
         ranks = np.argsort(uniform(seed, group_index, np.arange(group.count), 0xFA1))
         failed = set(ranks[: round(group.design.get("failed_fraction", 0.0) * group.count)].tolist())
-        for number in range(group.count):
+        grinds = shares.get(asset_type.grinds_fuel_for or "", {})
+        for number, capacity in enumerate(group_capacities(group)):
             index = len(assets)
-            # Capacities evenly spread over the group's range, the same for every seed: a story's figure
-            # depends on the fleet, and must hold in every sandbox of the scenario.
-            position = (number + 0.5) / group.count
-            capacity = group.capacity_min + (group.capacity_max - group.capacity_min) * position
-            # One decimal, except below 1 (a trap's 0.125-inch orifice is not 0.1).
-            capacity = round(capacity, 1 if capacity >= 1 else 3)
             tag = asset_tag(group.tag_prefix, group_index, number)
             name = f"{group.name} {tag}" if group.count > 1 else group.name
-            design = {**group.design, "failed": 1.0 if number in failed else 0.0}
+            design = {**group.design, **grinds, "failed": 1.0 if number in failed else 0.0}
             asset = Asset(index, tag, group.type, name, capacity, group.capacity_unit, design)
             assets.append(asset)
             for position_in_asset, template in enumerate(asset_type.sensors(capacity, design)):
@@ -146,8 +180,8 @@ def plant_build(scenario: Scenario, seed: int) -> PlantLayout:
                         kind=template.kind,
                         name=template.name,
                         unit=template.unit,
-                        low=template.low,
-                        high=template.high,
+                        low=engineering_round(template.low),
+                        high=engineering_round(template.high),
                         template=template,
                     )
                 )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from simulation.engine.assets import ANOMALY_EVENTS, ASSET_TYPES
+from simulation.engine.calculations import FUEL_LHV_GJ_PER_T
 
 MARKER = re.compile(r"^BASE_TS(?:\s*-\s*(\d+)\s*([mhd]))?$")
 MARKER_MINUTES = {"m": 1, "h": 60, "d": 1440}
@@ -243,6 +244,20 @@ def parse_scenario(data: Any, filename: str, features: set[str], problems: list[
     if not sources:
         r.problem("sources", "must cite at least one source")
     fuel = r.get(data, "", "fuel", dict) or {}
+    fuel_name = r.get(fuel, "fuel", "name", str) or ""
+    group_types = {group.type for group in groups}
+    for i, group in enumerate(groups):
+        burner = ASSET_TYPES[group.type].grinds_fuel_for if group.type in ASSET_TYPES else None
+        if burner is None:
+            continue
+        if burner not in group_types:
+            r.problem(f"assets[{i}].type", f"a {group.type} grinds the fuel of a {burner}, and this plant has none")
+        if fuel_name not in FUEL_LHV_GJ_PER_T:
+            r.problem(
+                "fuel.name",
+                f"a {group.type} grinds a solid fuel: one of {', '.join(sorted(FUEL_LHV_GJ_PER_T))}"
+                f" (its LHV gives the feed), got {fuel_name!r}",
+            )
     scenario = Scenario(
         key=r.get(data, "", "key", str) or "",
         name=r.get(data, "", "name", str) or "",
@@ -250,7 +265,7 @@ def parse_scenario(data: Any, filename: str, features: set[str], problems: list[
         version=r.get(data, "", "version", str) or "",
         annual_energy_cost_usd=r.number(data, "", "annual_energy_cost_usd", 1e5, 1e10),
         co2_t_per_year=r.number(data, "", "co2_t_per_year", 1e3, 1e8),
-        fuel=r.get(fuel, "fuel", "name", str) or "",
+        fuel=fuel_name,
         fuel_price_usd_per_mmbtu=r.number(fuel, "fuel", "price_usd_per_mmbtu", 0.5, 100),
         sampling_minutes=int(r.number(data, "", "sampling_minutes", 1, 1)),
         history_months=int(r.number(data, "", "history_months", 12, 12)),

@@ -1,9 +1,12 @@
-"""How the plant's figures read on a page, and rows a template can read by key (``ByKey``)."""
+"""How the plant's figures read on a page (readings, limits, sizes and capacities, each written one way, here),
+and rows a template can read by key (``ByKey``). Dates and times: ``demoportal.core.formats``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from simulation.engine.figures import engineering_text
 
 
 class ByKey:
@@ -24,8 +27,32 @@ def figure(value: float) -> str:
 
 
 def bound(value: float) -> str:
-    """A normal-range limit as an engineer writes it: 1.5, 420, 1,450; no trailing zeros."""
-    return f"{value:,.4g}"
+    """A normal-range limit or a size as an engineer writes it: three significant figures, whole units kept, no
+    trailing zeros (1.5, 219, 28.9, 1,450, 0.125). The plant's limits are laid out by the same rule
+    (``simulation.engine.figures``), so the limit a page shows is the one its flag tests against."""
+    return engineering_text(value)
+
+
+# A unit that engineers outside the US read in another one too: (that unit, factor).
+ALSO_IN: dict[str, tuple[str, float]] = {"in": ("mm", 25.4)}
+
+
+def quantity(value: float, unit: str) -> str:
+    """A size with its unit, and the metric equivalent where the unit is an inch: "0.125 in (3.2 mm)"."""
+    text = f"{bound(value)} {unit}"
+    if unit in ALSO_IN:
+        other, factor = ALSO_IN[unit]
+        text += f" ({value * factor:.1f} {other})"
+    return text
+
+
+def capacity_text(low: float, high: float, unit: str) -> str:
+    """An asset's capacity, or a group's range of them: "5,000 t/d clinker", "25–35 t/h", "0.125 in (3.2 mm)"."""
+    if low == high:
+        return quantity(high, unit)
+    if unit in ALSO_IN:
+        return f"{quantity(low, unit)} – {quantity(high, unit)}"
+    return f"{bound(low)}–{bound(high)} {unit}"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from simulation.models import (
     Plant,
 )
 from simulation.selectors.alarms import AlarmRow, alarm_rows, alarms_with_acknowledgement, asset_alarm_rows
-from simulation.selectors.display import ByKey, Kpi, bound, figure
+from simulation.selectors.display import ByKey, Kpi, bound, capacity_text, figure
 from simulation.selectors.plant import (
     PlantNow,
     asset_firing_rate_mmbtu_per_h,
@@ -59,6 +59,17 @@ class AssetTypeGroup(ByKey):
     @property
     def capacity_unit(self) -> str:
         return str(self.assets[0]["capacity_unit"])
+
+    @property
+    def capacity_label(self) -> str:
+        """What the capacity is: "Capacity", or a steam trap's "Orifice"."""
+        asset_type = ASSET_TYPES.get(self.type)
+        return asset_type.capacity_label if asset_type is not None else "Capacity"
+
+    @property
+    def capacity_display(self) -> str:
+        """The group's capacity as people read it: "5,000 t/d clinker", "25–35 t/h", "0.125 in (3.2 mm)"."""
+        return capacity_text(self.capacity_min, self.capacity_max, self.capacity_unit)
 
 
 @dataclass(frozen=True)
@@ -196,10 +207,17 @@ class SensorReading(ByKey):
 
 @dataclass(frozen=True)
 class O2Trim(ByKey):
-    """An asset's O2 trim: its flue-gas O2 sensor and the setpoint it runs at (``asset_o2_setpoint``)."""
+    """An asset's O2 trim: its flue-gas O2 sensor, the setpoint it runs at (``asset_o2_setpoint``) and where
+    the saving comes from for its type, with the source (``AssetType.o2_trim_basis``)."""
 
     sensor: SensorReading
     setpoint: dict[str, Any]
+    basis: str
+
+    @property
+    def setpoint_display(self) -> str:
+        """A setpoint is written as a limit is: 3.5, not 3.50."""
+        return bound(float(self.setpoint["value"]))
 
 
 @dataclass(frozen=True)
@@ -211,6 +229,10 @@ class SavingsBasis(ByKey):
     firing_rate: float
     fuel: str  # as people write it: "natural gas"
     fuel_price_usd_per_mmbtu: float
+
+    @property
+    def firing_rate_display(self) -> str:
+        return figure(self.firing_rate)
 
     @property
     def efficiency_current_pct(self) -> float:
@@ -230,6 +252,8 @@ class AssetOverview:
     plant: Plant
     asset: Asset
     asset_type_name: str
+    capacity_label: str  # "Capacity", or a steam trap's "Orifice"
+    capacity_display: str  # "5,000 t/d clinker", "0.125 in (3.2 mm)"
     sensors: tuple[SensorReading, ...]
     trend: tuple[SensorReading, ...]
     history_start: datetime
@@ -265,7 +289,7 @@ def asset_overview(*, plant: Plant, asset: Asset, trend: Sequence[int] = ()) -> 
     o2_trim = None
     if o2_row is not None and ASSET_TYPES[asset.type].overlay_refusal("o2_setpoint") is None:
         setpoint = asset_o2_setpoint(asset=asset, o2_sensor_id=o2_row["id"])
-        o2_trim = O2Trim(sensor=readings[o2_row["id"]], setpoint=setpoint)
+        o2_trim = O2Trim(sensor=readings[o2_row["id"]], setpoint=setpoint, basis=ASSET_TYPES[asset.type].o2_trim_basis)
 
     efficiency = by_kind.get("efficiency")
     firing_rate = (
@@ -289,6 +313,8 @@ def asset_overview(*, plant: Plant, asset: Asset, trend: Sequence[int] = ()) -> 
         plant=plant,
         asset=asset,
         asset_type_name=asset_type.name if asset_type is not None else asset.type,
+        capacity_label=asset_type.capacity_label if asset_type is not None else "Capacity",
+        capacity_display=capacity_text(asset.capacity, asset.capacity, asset.capacity_unit),
         sensors=tuple(readings.values()),
         trend=tuple(readings[row["id"]] for row in trend_rows),
         history_start=from_minute(history_bounds(plant)[0]),

@@ -18,8 +18,8 @@ from numpy.typing import NDArray
 
 from demoportal.core import catalogue
 from simulation.engine.assets import ASSET_TYPES
-from simulation.engine.calculations import co2_tonnes
-from simulation.engine.kpis import Clock, mmbtu_per_h_factor, scenario_kpis
+from simulation.engine.calculations import CLINKER_CO2_T_PER_T, co2_tonnes
+from simulation.engine.kpis import Clock, energy_per_h_factor, energy_unit, mmbtu_per_h_factor, scenario_kpis
 from simulation.engine.plant import PlantLayout, plant_build
 from simulation.engine.signals import HISTORY_MINUTES, Overlay, sensor_values_parallel
 from simulation.models import (
@@ -227,30 +227,56 @@ def fuel_meters(*, assets: list[dict[str, Any]], sensors: list[dict[str, Any]]) 
     ]
 
 
+def process_co2_meters(*, assets: list[dict[str, Any]], sensors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The meters among ``sensors`` whose product releases process CO2 (a kiln's clinker, t/h): its type's
+    ``process_co2_sensor``."""
+    kind = {asset["id"]: getattr(ASSET_TYPES.get(asset["type"]), "process_co2_sensor", None) for asset in assets}
+    return [sensor for sensor in sensors if kind.get(sensor["asset_id"]) == sensor["kind"]]
+
+
 @dataclass(frozen=True)
 class PlantNow(ByKey):
-    """The plant's fuel input at its current minute (MMBtu/h), what it costs (USD/h) and emits (t CO2/h), and
-    what a page needs to keep them live: each fuel meter's sensor id and factor to MMBtu/h, the fuel's
-    price (USD/MMBtu) and tonnes of CO2 per MMBtu."""
+    """The plant's fuel input at its current minute (in ``unit``: GJ/h or MMBtu/h, as its fuel meters read,
+    ``kpis.energy_unit``), what it costs (USD/h) and emits (t CO2/h: from fuel and, for a kiln's clinker,
+    from calcination), and what a page needs to keep them live: each meter's sensor id and factor (fuel
+    meters: to ``unit``; clinker meters: t CO2 per t), the fuel's price and t CO2 per unit of energy."""
 
-    meters: tuple[dict[str, Any], ...]  # {"id": sensor id, "factor": to MMBtu/h}
-    price: float
-    co2_per_mmbtu: float
+    unit: str  # of the fuel input: "GJ/h" or "MMBtu/h"
+    meters: tuple[dict[str, Any], ...]  # fuel meters: {"id": sensor id, "factor": to ``unit``}
+    process_meters: tuple[dict[str, Any], ...]  # clinker meters: {"id": sensor id, "factor": t CO2 per t}
+    price: float  # USD per unit of energy (per GJ or per MMBtu)
+    co2_per_unit: float  # t CO2 per unit of energy
     firing: float
     cost: float
-    co2: float
+    co2: float  # from fuel
+    process_co2: float  # from calcination
 
     @property
     def live_json(self) -> str:
         """What the page's script (static/js/plant-now.js) recomputes the figures from, as JSON."""
-        return json.dumps({"meters": self.meters, "price": self.price, "co2_per_mmbtu": self.co2_per_mmbtu})
+        return json.dumps(
+            {
+                "meters": self.meters,
+                "process_meters": self.process_meters,
+                "price": self.price,
+                "co2_per_unit": self.co2_per_unit,
+            }
+        )
 
     @property
     def cards(self) -> tuple[Kpi, ...]:
-        return (
-            Kpi("firing", "Fuel input now", self.firing, "MMBtu/h"),
+        """Fuel input, its cost, and CO2: for a plant with calcination, split into fuel, calcination and total."""
+        cards = [
+            Kpi("firing", "Fuel input now", self.firing, self.unit),
             Kpi("cost", "Fuel cost now", self.cost, "USD/h"),
-            Kpi("co2", "CO₂ now", self.co2, "t/h"),
+        ]
+        if not self.process_meters:
+            return (*cards, Kpi("co2", "CO₂ now", self.co2, "t/h"))
+        return (
+            *cards,
+            Kpi("co2", "CO₂ from fuel now", self.co2, "t/h"),
+            Kpi("co2_process", "CO₂ from calcination now", self.process_co2, "t/h"),
+            Kpi("co2_total", "CO₂ in total now", self.co2 + self.process_co2, "t/h"),
         )
 
 
@@ -264,26 +290,34 @@ def plant_now(
     overlays: list[Overlay] | None = None,
 ) -> PlantNow:
     """The plant's fuel input right now, with what it costs and emits an hour: the figures at the plant's
-    current minute, and what a page needs to keep them live (each fuel meter's sensor id and its factor
-    to MMBtu/h, the fuel price, tonnes of CO2 per MMBtu of the scenario's fuel). ``overlays``: the
-    plant's ``plant_overlays`` when the caller has them already."""
-    meters = fuel_meters(assets=assets, sensors=sensors)
+    current minute, in the unit its fuel meters read, and what a page needs to keep them live. CO2 from fuel
+    by 40 CFR 98 Eq. C-1 for the scenario's fuel; from calcination, 0.507 t per t of clinker (IPCC Tier 1).
+    ``overlays``: the plant's ``plant_overlays`` when the caller has them already."""
+    meters = [meter for meter, _ in fuel_meters(assets=assets, sensors=sensors)]
+    clinker = process_co2_meters(assets=assets, sensors=sensors)
+    energy = energy_unit([meter["unit"] for meter in meters])
+    factors = [energy_per_h_factor(meter["unit"], energy) for meter in meters]
     minute = to_minute(plant_sim_now(plant))
-    sensors_metered = [meter for meter, _ in meters]
+    watched = meters + clinker
     values = (
-        sensor_values_window(plant, sensors_metered, start=minute, end=minute + 1, overlays=overlays)[:, 0]
-        if meters
+        np.clip(sensor_values_window(plant, watched, start=minute, end=minute + 1, overlays=overlays)[:, 0], 0.0, None)
+        if watched
         else np.zeros(0)
     )
-    firing = float(np.dot(np.clip(values, 0.0, None), [factor for _, factor in meters]))
-    co2_per_mmbtu = float(co2_tonnes(fuel_mmbtu=1.0, fuel=fuel)) if fuel else 0.0
+    firing = float(np.dot(values[: len(meters)], factors))
+    mmbtu_per_unit = mmbtu_per_h_factor(f"{energy}/h")
+    co2_per_unit = float(co2_tonnes(fuel_mmbtu=mmbtu_per_unit, fuel=fuel)) if fuel else 0.0
+    price = price_usd_per_mmbtu * mmbtu_per_unit
     return PlantNow(
-        meters=tuple({"id": meter["id"], "factor": factor} for meter, factor in meters),
-        price=price_usd_per_mmbtu,
-        co2_per_mmbtu=co2_per_mmbtu,
+        unit=f"{energy}/h",
+        meters=tuple({"id": meter["id"], "factor": factor} for meter, factor in zip(meters, factors, strict=True)),
+        process_meters=tuple({"id": meter["id"], "factor": CLINKER_CO2_T_PER_T} for meter in clinker),
+        price=price,
+        co2_per_unit=co2_per_unit,
         firing=firing,
-        cost=firing * price_usd_per_mmbtu,
-        co2=firing * co2_per_mmbtu,
+        cost=firing * price,
+        co2=firing * co2_per_unit,
+        process_co2=float(values[len(meters) :].sum()) * CLINKER_CO2_T_PER_T,
     )
 
 

@@ -59,9 +59,7 @@
     item.appendChild(element("span", "event-message", event.message));
     var meta = element("span", "event-meta muted");
     var at = new Date(event.sim_ts);
-    var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    var stamp = at.getUTCDate() + " " + months[at.getUTCMonth()] + " " + String(at.getUTCHours()).padStart(2, "0") + ":" + String(at.getUTCMinutes()).padStart(2, "0");
-    var time = element("time", "", stamp + " UTC · just now");  // as the server writes it ("j M H:i")
+    var time = element("time", "", window.demoMoment(at) + " · just now");  // as the server writes it (|moment)
     time.dateTime = at.toISOString();
     meta.appendChild(time);
     item.appendChild(meta);

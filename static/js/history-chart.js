@@ -10,6 +10,17 @@
   "use strict";
   if (!window.uPlot) return;
   var MIN_WINDOW_MS = 10 * 60 * 1000;
+  // Time ticks in the pages' one format (demoportal.core.formats: "3 Dec 2026 16:13 UTC"), 24-hour, UTC:
+  // uPlot's table of [smallest tick step in s, label, then the label's addition when the year, month, day,
+  // hour, minute or second rolls over, 1 = append].
+  var TIME_TICKS = [
+    [3600 * 24 * 365, "{YYYY}", null, null, null, null, null, null, 1],
+    [3600 * 24 * 28, "{MMM}", "\n{YYYY}", null, null, null, null, null, 1],
+    [3600 * 24, "{D} {MMM}", "\n{YYYY}", null, null, null, null, null, 1],
+    [3600, "{HH}:{mm}", "\n{D} {MMM} {YYYY}", null, "\n{D} {MMM}", null, null, null, 1],
+    [60, "{HH}:{mm}", "\n{D} {MMM} {YYYY}", null, "\n{D} {MMM}", null, null, null, 1],
+    [1, "{HH}:{mm}:{ss}", "\n{D} {MMM} {YYYY}", null, "\n{D} {MMM}", null, null, null, 1],
+  ];
 
   function minuteFloor(ms) { return Math.floor(ms / 60000) * 60000; }
 
@@ -39,8 +50,9 @@
         cursor: { drag: { x: true, y: false, setScale: false } },
         legend: { live: true },
         scales: { x: { time: true } },
-        axes: [{ stroke: "#4a5566", grid: { stroke: "#eef1f5" } }, { stroke: "#4a5566", grid: { stroke: "#eef1f5" }, size: 64 }],
-        series: [{}, { label: label(), stroke: "#b4410f", width: 1.5, fill: "rgba(180, 65, 15, 0.08)", value: function (u, v) { return v == null ? "—" : v.toFixed(2) + " " + unit(); } }],
+        tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); },  // plant time is UTC
+        axes: [{ stroke: "#4a5566", grid: { stroke: "#eef1f5" }, values: TIME_TICKS }, { stroke: "#4a5566", grid: { stroke: "#eef1f5" }, size: 64 }],
+        series: [{ value: "{D} {MMM} {YYYY} {HH}:{mm} UTC" }, { label: label(), stroke: "#b4410f", width: 1.5, fill: "rgba(180, 65, 15, 0.08)", value: function (u, v) { return v == null ? "—" : v.toFixed(2) + " " + unit(); } }],
         hooks: { setSelect: [zoomToSelection] },
       };
     }

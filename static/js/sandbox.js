@@ -7,12 +7,23 @@
   var sandboxId = Number(bar.dataset.sandboxId);
   var csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
 
-  // A figure as the server formats it (sandboxes.views.figure): decimals only where they carry information.
+  // A figure as the server formats it (simulation.selectors.display.figure): decimals only where they carry
+  // information.
   function figure(value) {
     var digits = Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
     return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
   }
   window.demoFigure = figure;
+
+  // A moment as the server writes it on every page (demoportal.core.formats.moment_text): "3 Dec 2026 16:13 UTC".
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function two(number) { return String(number).padStart(2, "0"); }
+  function moment(value) {
+    var at = new Date(value);
+    return at.getUTCDate() + " " + MONTHS[at.getUTCMonth()] + " " + at.getUTCFullYear() + " " +
+      two(at.getUTCHours()) + ":" + two(at.getUTCMinutes()) + " UTC";
+  }
+  window.demoMoment = moment;
 
   // --- analytics events ---------------------------------------------------------------------------
   function key() {

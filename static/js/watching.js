@@ -15,7 +15,7 @@
   try { follow.checked = sessionStorage.getItem(FOLLOW_KEY) === "1"; } catch (e) { /* storage off: unticked */ }
 
   function utcTime(iso) {
-    return new Date(iso).toISOString().slice(11, 16) + " UTC";
+    return window.demoMoment ? window.demoMoment(iso) : new Date(iso).toISOString();  // as the server writes it
   }
 
   function show(page) {

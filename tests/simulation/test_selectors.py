@@ -275,8 +275,10 @@ def test_the_homes_figures_now_are_what_its_script_keeps_live(plant: Plant) -> N
     now = plant_home(plant=plant).now
 
     live = json.loads(now.live_json)
-    assert set(live) == {"meters", "price", "co2_per_mmbtu"}
+    assert set(live) == {"meters", "process_meters", "price", "co2_per_unit"}
+    assert now.unit == "MMBtu/h"  # a refinery's meters read MMBtu/h
     assert live["price"] == 5.5
+    assert live["process_meters"] == []  # no clinker: its CO2 is the fuel's alone
     assert [meter["id"] for meter in live["meters"]] == [meter["id"] for meter in now.meters]
     assert [(card.key, card.display) for card in now.cards] == [
         ("firing", figure(now.firing)),

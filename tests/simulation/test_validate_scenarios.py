@@ -59,6 +59,18 @@ def test_strict_refuses_site_totals_smaller_than_the_modelled_assets(fixtures: P
         call_command("validate_scenarios", "--strict", "--fixtures", str(fixtures), stdout=io.StringIO())
 
 
+def test_strict_counts_a_kilns_calcination_co2_in_the_site_total(fixtures: Path) -> None:
+    path = fixtures / "scenarios" / "cement.json"
+    data = json.loads(path.read_text())
+    data["co2_t_per_year"] = 1_000_000  # above the kiln's fuel CO2 (≈ 0.56 Mt), below fuel + calcination
+    path.write_text(json.dumps(data))
+
+    with pytest.raises(CommandError) as error:
+        call_command("validate_scenarios", "--strict", "--fixtures", str(fixtures), stdout=io.StringIO())
+
+    assert "cement.json: co2_t_per_year: modelled fuel and calcination emit 1,4" in str(error.value)
+
+
 @pytest.mark.parametrize(
     ("minutes", "problem"),
     [
