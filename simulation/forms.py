@@ -81,3 +81,19 @@ class TrapSurveyForm(BaseForm):
         widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
     )
     hours_per_year = forms.IntegerField(label="Hours in service a year", min_value=1, max_value=8784)
+
+
+DT_MIN_RANGE = (1.0, 50.0)  # K: the approach temperatures heat-exchanger networks are designed for
+
+
+class PinchForm(BaseForm):
+    """The minimum approach temperature the pinch analysis targets for (GET: nothing is stored)."""
+
+    dt_min_c = forms.FloatField(
+        label="ΔTmin (K)",
+        min_value=DT_MIN_RANGE[0],
+        max_value=DT_MIN_RANGE[1],
+        widget=forms.NumberInput(attrs={"step": "1", "inputmode": "decimal"}),
+        help_text=f"The smallest temperature difference allowed in an exchanger, {DT_MIN_RANGE[0]:g} to "
+        f"{DT_MIN_RANGE[1]:g} K: a smaller one recovers more heat with more exchanger area.",
+    )

@@ -22,7 +22,7 @@ from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
 from demoportal.core.webforms import domain_error_show, next_path
 from sandboxes.access import host_acting, host_sandbox, portal_url, sandbox_member_required
-from simulation.forms import DEFAULT_OPERATING_HOURS, O2TrimForm, SavingsForm, TrapSurveyForm
+from simulation.forms import DEFAULT_OPERATING_HOURS, O2TrimForm, PinchForm, SavingsForm, TrapSurveyForm
 from simulation.models import Asset, Plant
 from simulation.selectors.pages import O2Trim, SavingsBasis, asset_overview, plant_home
 from simulation.selectors.plant import asset_get, plant_get
@@ -34,6 +34,8 @@ from simulation.selectors.products import (
     carbon_screen,
     feature_screen,
     key_of,
+    pinch_dt_min_default,
+    pinch_screen,
     product_area,
     trap_basis,
     trap_screen,
@@ -169,12 +171,28 @@ def trap_page(request: HttpRequest, plant: Plant) -> tuple[dict[str, Any], int]:
     return {"traps": trap_screen(plant, basis), "trap_form": form}, status
 
 
+def pinch_page(request: HttpRequest, plant: Plant) -> tuple[dict[str, Any], int]:
+    """The pinch analysis at the scenario's ΔTmin or the prospect's (400 beside the field for one out of range,
+    the scenario's shown meanwhile)."""
+    scenario = catalogue.scenarios()[plant.scenario]
+    dt_min = pinch_dt_min_default(scenario)
+    form = PinchForm(request.GET or None, initial={"dt_min_c": dt_min})
+    status = 200
+    if request.GET:
+        if form.is_valid():
+            dt_min = form.cleaned_data["dt_min_c"]
+        else:
+            status = 400
+    return {"pinch": pinch_screen(scenario, dt_min), "pinch_form": form}, status
+
+
 # The features with a screen of their own above their assets' live values: what computes its context (and
 # the page's status: 400 for a form that failed).
 FEATURE_PAGES: dict[str, Callable[[HttpRequest, Plant], tuple[dict[str, Any], int]]] = {
     "co2_accounting": lambda request, plant: ({"carbon": carbon_screen(plant)}, 200),
     "tmt_monitoring": lambda request, plant: ({"tubes": tube_screen(plant)}, 200),
     "steam_trap_monitoring": trap_page,
+    "pinch_analysis": pinch_page,
 }
 # The features whose figures export as CSV: what makes the rows (a header first).
 FEATURE_EXPORTS: dict[str, Callable[[Plant], list[list[Any]]]] = {

@@ -17,8 +17,10 @@ from django.urls import reverse
 
 from demoportal.core import catalogue
 from simulation.engine.assets import ASSET_TYPES
+from simulation.engine.calculations import Stream
 from simulation.engine.carbon import CarbonAccount, carbon_account
 from simulation.engine.kpis import Clock
+from simulation.engine.pinch import Curve, Pinch, pinch_of
 from simulation.engine.scenario import Scenario, feature_absence
 from simulation.engine.traps import FUEL_MMBTU_PER_1000_LB_STEAM, PSI_PER_BAR, TrapReading, trap_survey
 from simulation.engine.tubes import TREND_DAYS, TubePass, tube_watch
@@ -404,3 +406,92 @@ def trap_screen(plant: Plant, basis: TrapBasis | None = None) -> TrapScreen:
         hours_per_year=basis.hours_per_year,
     )
     return TrapScreen(traps=tuple(traps), basis=basis)
+
+
+@dataclass(frozen=True)
+class Chart(ByKey):
+    """A line chart drawn as SVG on the server: each line's points in the view box, the axes' ticks."""
+
+    lines: tuple[tuple[str, str], ...]  # (css class, "x,y x,y …")
+    x_ticks: tuple[tuple[float, str], ...]  # (position, label)
+    y_ticks: tuple[tuple[float, str], ...]
+    x_label: str
+    y_label: str
+
+    WIDTH = 640
+    HEIGHT = 320
+    PAD = 48
+
+
+def chart_of(curves: dict[str, Curve], *, x_label: str, y_label: str, x_scale: float = 1.0) -> Chart:
+    """``curves`` (css class → points) scaled into one SVG view box with five ticks on each axis."""
+    xs = [x * x_scale for points in curves.values() for x, _ in points]
+    ys = [y for points in curves.values() for _, y in points]
+    x_low, x_high = min(0.0, min(xs)), max(xs) or 1.0
+    y_low, y_high = min(ys), max(ys)
+    span_x, span_y = (x_high - x_low) or 1.0, (y_high - y_low) or 1.0
+    inner_w, inner_h = Chart.WIDTH - 2 * Chart.PAD, Chart.HEIGHT - 2 * Chart.PAD
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return (Chart.PAD + (x - x_low) / span_x * inner_w, Chart.HEIGHT - Chart.PAD - (y - y_low) / span_y * inner_h)
+
+    lines = tuple(
+        (name, " ".join(f"{px:.1f},{py:.1f}" for px, py in (at(x * x_scale, y) for x, y in points)))
+        for name, points in curves.items()
+    )
+    x_ticks = tuple((at(x_low + span_x * n / 4, y_low)[0], f"{x_low + span_x * n / 4:,.0f}") for n in range(5))
+    y_ticks = tuple((at(x_low, y_low + span_y * n / 4)[1], f"{y_low + span_y * n / 4:,.0f}") for n in range(5))
+    return Chart(lines=lines, x_ticks=x_ticks, y_ticks=y_ticks, x_label=x_label, y_label=y_label)
+
+
+DT_MIN_DEFAULT_C = 10.0
+
+
+@dataclass(frozen=True)
+class PinchScreen(ByKey):
+    """WasteHeatRecovery's pinch analysis at ``dt_min_c``: targets, the recovery beyond today's, the curves."""
+
+    pinch: Pinch
+    current_recovery_kw: float | None  # the plant's exchangers today, where the scenario states it
+    composites: Chart
+    grand: Chart
+
+    @property
+    def recoverable_kw(self) -> float | None:
+        if self.current_recovery_kw is None:
+            return None
+        return self.pinch.targets.heat_recovery_kw - self.current_recovery_kw
+
+
+def pinch_dt_min_default(scenario: Scenario) -> float:
+    story = next((s for s in scenario.stories if "dt_min_c" in s.parameters), None)
+    return float(story.parameters["dt_min_c"]) if story is not None else DT_MIN_DEFAULT_C
+
+
+def pinch_screen(scenario: Scenario, dt_min_c: float) -> PinchScreen | None:
+    """The pinch analysis of the scenario's process streams; None for a plant whose streams the demo does not
+    hold (its screen says so)."""
+    if not scenario.streams:
+        return None
+    streams = [
+        Stream(str(s["name"]), float(s["supply_c"]), float(s["target_c"]), float(s["cp_kw_per_k"]))
+        for s in scenario.streams
+    ]
+    pinch = pinch_of(streams, dt_min_c)
+    story = next((s for s in scenario.stories if "current_recovery_kw" in s.parameters), None)
+    return PinchScreen(
+        pinch=pinch,
+        current_recovery_kw=float(story.parameters["current_recovery_kw"]) if story is not None else None,
+        composites=chart_of(
+            {"hot": pinch.hot_composite, "cold": pinch.cold_composite},
+            x_label="Enthalpy, MW",
+            y_label="Temperature, °C",
+            x_scale=0.001,
+        ),
+        grand=chart_of(
+            {"grand": pinch.grand_composite},
+            x_label="Net heat flow, MW",
+            y_label="Shifted temperature, °C",
+            x_scale=0.001,
+        ),
+    )

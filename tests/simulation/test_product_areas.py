@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
@@ -54,6 +55,7 @@ def plant_sandbox(request: Any, client: Client, db: None) -> Iterator[Sandbox]:
     )
     client.force_login(owner)
     yield sandbox
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # a request left the sandbox's on
     sandbox.delete(force_drop=True)
 
 
@@ -315,12 +317,22 @@ def test_the_tube_watch_lists_every_pass_and_says_when_one_reaches_its_limit(
 
 @pytest.fixture
 def chemicals(client: Client, db: None) -> Iterator[Sandbox]:
-    owner = User.objects.create_user(email="owner@chemicals.example", password="pw")
-    sandbox = sandbox_create(
-        slug="traps-chemicals", name="Traps", scenario="chemicals", owner=owner, product="boileroptimizer"
-    )
+    yield from prospect_sandbox(client, "chemicals", "boileroptimizer")
+
+
+@pytest.fixture
+def food(client: Client, db: None) -> Iterator[Sandbox]:
+    yield from prospect_sandbox(client, "food_beverage", "wasteheatrecovery")
+
+
+def prospect_sandbox(client: Client, industry: str, product: str) -> Iterator[Sandbox]:
+    """A sandbox of ``industry`` made for ``product``, its owner signed in on its host; ended afterwards."""
+    owner = User.objects.create_user(email=f"owner@{industry.replace('_', '-')}.example", password="pw")
+    slug = f"prospect-{industry.replace('_', '-')}"
+    sandbox = sandbox_create(slug=slug, name="Prospect", scenario=industry, owner=owner, product=product)
     client.force_login(owner)
     yield sandbox
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # a request left the sandbox's on
     sandbox.delete(force_drop=True)
 
 
@@ -365,3 +377,41 @@ def test_a_figure_out_of_range_is_refused_beside_its_field(client: Client, chemi
     assert "Ensure this value is greater than or equal to 15" in html
     assert 'id="id_steam_cost_per_1000_lb-errors"' in html
     assert shown_cost(html) == calm  # the scenario's figures meanwhile
+
+
+# --- WasteHeatRecovery's pinch analysis -----------------------------------------------------------------
+
+
+def test_the_pinch_screen_reproduces_the_storys_figure_and_recomputes_at_another_dt_min(
+    client: Client, chemicals: Sandbox
+) -> None:
+    path = "/products/wasteheatrecovery/pinch-analysis/"
+    html = get(client, chemicals, path).content.decode()
+    story = next(s for s in catalogue.scenarios()["chemicals"].stories if s.key == "waste_heat")
+
+    beyond = re.search(r"Beyond today.s exchangers</span><span class=\"kpi-value\">([\d,]+)<", html)
+    assert beyond is not None
+    assert int(beyond.group(1).replace(",", "")) == pytest.approx(story.headline.value * 1000, rel=0.10)
+    assert html.count('<polyline class="line line-') == 3  # hot and cold composites, grand composite
+    assert "Targets at ΔTmin 10 K" in html
+
+    wider = get(client, chemicals, f"{path}?dt_min_c=20")
+    assert wider.status_code == 200
+    assert "Targets at ΔTmin 20 K" in wider.content.decode()
+    more = re.search(r"Heat recovery, at best</span><span class=\"kpi-value\">([\d,]+)<", html)
+    less = re.search(r"Heat recovery, at best</span><span class=\"kpi-value\">([\d,]+)<", wider.content.decode())
+    assert more is not None
+    assert less is not None
+    assert int(less.group(1).replace(",", "")) < int(more.group(1).replace(",", ""))
+
+    refused = get(client, chemicals, f"{path}?dt_min_c=0")
+    assert refused.status_code == 400
+    assert 'id="id_dt_min_c-errors"' in refused.content.decode()
+    assert "Targets at ΔTmin 10 K" in refused.content.decode()  # the scenario's meanwhile
+
+
+def test_a_plant_without_stream_data_says_so_instead_of_drawing_targets(client: Client, food: Sandbox) -> None:
+    assert not catalogue.scenarios()["food_beverage"].streams
+    html = get(client, food, "/products/wasteheatrecovery/pinch-analysis/").content.decode()
+    assert "process streams (supply and target temperatures, heat-capacity flow rates) are not part" in html
+    assert "<polyline" not in html
