@@ -139,6 +139,17 @@ class User(AbstractUser):
         return self.email
 
     @property
+    def display_name(self) -> str:
+        """How the person is listed: "Jane Doe". Sign-up asks for the name; an account made before it did (or a
+        login created without one) is listed by its e-mail address."""
+        return self.get_full_name() or self.email
+
+    @property
+    def greeting_name(self) -> str:
+        """How a mail addresses the person: "Hello Jane"; by e-mail address only when no name was given."""
+        return self.first_name.strip() or self.display_name
+
+    @property
     def active_partner(self) -> Partner | None:
         """The partner organisation this user acts for, or None (a prospect, or an inactive partner's user)."""
         if self.partner_id is None:
