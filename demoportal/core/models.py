@@ -111,7 +111,9 @@ class User(AbstractUser):
         help_text="Optional at sign-up; a pricing request fills it.",
     )
     contact_consent_at = models.DateTimeField(
-        null=True, blank=True, help_text="When they agreed to be contacted (sign-up)."
+        null=True,
+        blank=True,
+        help_text="When they agreed to be contacted: at sign-up (optional) or on a pricing, call or POC request.",
     )
     contact_consent_version = models.CharField(
         max_length=20, blank=True, help_text="Which version of the consent wording they agreed to."
