@@ -184,6 +184,8 @@ def test_a_newcomer_from_linkedin_gives_name_profile_and_consent_before_the_acco
     for field in ("company", "job_title", "role", "country", "contact_consent"):
         assert f'name="{field}"' in form_page
     assert 'value="lena.berg@acme-int.example"' in form_page
+    assert "You are signing up with your LinkedIn account" in form_page
+    assert "localhost" not in form_page.split("<main", 1)[1].split("</main>", 1)[0]  # no host name on the page
     # The name LinkedIn gave, prefilled and editable.
     assert re.search(r'<input type="text" name="first_name" value="Lena"[^>]* required id="id_first_name">', form_page)
     assert re.search(r'<input type="text" name="last_name" value="Berg"[^>]* required id="id_last_name">', form_page)
