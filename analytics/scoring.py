@@ -92,6 +92,7 @@ class Profile:
     country: str = ""
     partner: str = ""  # the partner organisation's name, for a partner's user
     industries: Sequence[str] = ()  # the scenarios of their demos
+    industry_names: Mapping[str, str] = field(default_factory=dict)  # their display names ("Food & beverage")
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ def fit(profile: Profile, rules: Iterable[RuleSpec], at: datetime) -> list[Contr
     industries = [i for i in profile.industries if f"industry_{i}" in by_signal]
     if industries:
         best = max(industries, key=lambda i: by_signal[f"industry_{i}"].points)
-        earn(f"industry_{best}", f"demoed the {best.replace('_', ' & ')} scenario")
+        earn(f"industry_{best}", f"demoed the {profile.industry_names.get(best, best)} scenario")
     if profile.country:
         earn("country_sales_region", f"based in {profile.country}, a sales region")
     if profile.partner:

@@ -9,12 +9,14 @@ from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from crm.models import CtaRequest, PocRequest, PricingRequest, SalesCallBooking, SalesCallSlot
 from demoportal.core import catalogue
 from demoportal.core.admin_filters import IndustryFilter, ProductFilter
 
-REQUEST_LIST = ["created_at", "company", "user_email", "sandbox", "product_name", "industry_name", "handled"]
+REQUEST_LIST = ["created_at", "prospect", "company", "sandbox", "product_name", "industry_name", "handled"]
 REQUEST_FILTERS: list[Any] = ["handled", ProductFilter, IndustryFilter, ("created_at", admin.DateFieldListFilter)]
 REQUEST_SEARCH = ["user__email", "user__company", "user__first_name", "user__last_name", "sandbox__slug", "message"]
 REQUEST_READONLY = ["user", "company", "user_email", "sandbox", "product_name", "industry_name", "created_at"]
@@ -44,6 +46,14 @@ class CtaRequestAdmin(admin.ModelAdmin[RequestModel]):
         if request.method == "POST" and "_save" in request.POST and not self.has_change_permission(request):
             raise PermissionDenied
         return super().changelist_view(request, extra_context)
+
+    @admin.display(description="prospect", ordering="user__last_name")
+    def prospect(self, obj: CtaRequest) -> SafeString:
+        """Their name, their address beneath (an account from before names were asked: the address alone)."""
+        user = obj.user
+        if not user.get_full_name():
+            return format_html("{}", user.email)
+        return format_html('{}<br><span class="quiet">{}</span>', user.display_name, user.email)
 
     @admin.display(description="company", ordering="user__company")
     def company(self, obj: CtaRequest) -> str:
@@ -103,7 +113,7 @@ class SalesCallBookingAdmin(CtaRequestAdmin[SalesCallBooking]):
 
     @admin.display(description="salesperson", ordering="slot__salesperson__email")
     def salesperson(self, booking: SalesCallBooking) -> str:
-        return booking.slot.salesperson.get_full_name() or booking.slot.salesperson.email
+        return booking.slot.salesperson.display_name
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(request.user.is_superuser)  # the prospect has the invitation; cancel by talking to them
@@ -141,7 +151,7 @@ class SalesCallSlotAdmin(admin.ModelAdmin[SalesCallSlot]):
         if booking is None:
             return "—"
         company = booking.user.company
-        return f"{booking.user.email} ({company})" if company else booking.user.email
+        return f"{booking.user.display_name} ({company})" if company else booking.user.display_name
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {**super().get_changeform_initial_data(request), "salesperson": request.user.pk}

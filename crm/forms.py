@@ -1,4 +1,5 @@
-"""Forms of the calls to action. Contact details are not asked: they come from the prospect's profile."""
+"""Forms of the calls to action. Contact details are not asked: they come from the prospect's profile. Someone
+who did not agree to be contacted at sign-up is asked here, explicitly: sales cannot answer otherwise."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from crm.models import PocRequest, PricingRequest, SalesCallSlot
 from crm.selectors import slots_free, slots_nearest_free
 from crm.services import SLOT_TAKEN
 from demoportal.core.formats import span_text
+from demoportal.core.forms import contact_consent_field
 from demoportal.core.webforms import BaseForm
 
 MESSAGE_MAX = 2000
@@ -29,9 +31,21 @@ def message_field(label: str) -> forms.CharField:
 
 
 class CtaForm(BaseForm):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("label_suffix", "")  # labels are phrases and questions, not "Label:"
+    """A call to action's form. ``ask_consent``: the person has not agreed to be contacted yet, so the form
+    carries the consent checkbox (unticked, required: the request cannot be answered without contact)."""
+
+    def __init__(self, *args: Any, ask_consent: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if ask_consent:
+            self.fields["contact_consent"] = contact_consent_field(required=True)
+
+    @property
+    def asks_consent(self) -> bool:
+        return "contact_consent" in self.fields
+
+    def request_fields(self) -> dict[str, Any]:
+        """The cleaned request, without the consent (which the service takes on its own)."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "contact_consent"}
 
 
 class PricingRequestForm(CtaForm):
@@ -90,8 +104,7 @@ class PocRequestForm(CtaForm):
 def slot_label(slot: SalesCallSlot) -> str:
     """ "3 Dec 2026 14:00–14:30 UTC · with Jane Doe": stored and shown in UTC, the zone named, in the pages'
     one date-time format (``demoportal.core.formats``)."""
-    who = slot.salesperson.get_full_name() or slot.salesperson.email
-    return f"{span_text(slot.starts_at, slot.ends_at)} · with {who}"
+    return f"{span_text(slot.starts_at, slot.ends_at)} · with {slot.salesperson.display_name}"
 
 
 def slot_taken_message(slot: SalesCallSlot, *, now: datetime | None = None) -> str:

@@ -32,7 +32,7 @@ class CtaRequest(models.Model):
     @property
     def requester(self) -> str:
         """Who asked, by name: "Jane Doe, Northwind" (their e-mail when they gave no name)."""
-        name = self.user.get_full_name() or self.user.email
+        name = self.user.display_name
         return f"{name}, {self.user.company}" if self.user.company else name
 
     @property

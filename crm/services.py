@@ -1,5 +1,9 @@
 """Writes for the calls to action: each stores the request and records its analytics event in one
-transaction; a booked call also sends its invitation once that transaction has committed."""
+transaction; a booked call also sends its invitation once that transaction has committed.
+
+A request asks to be contacted, so it needs the person's consent to be contacted: given at sign-up, or with
+the request (``contact_consent=True``, recorded in the request's transaction before its event, so the event
+scores the new lead); without either it is refused (``contact_consent_require``) and nothing is stored."""
 
 from __future__ import annotations
 
@@ -21,7 +25,9 @@ from crm.selectors import sandbox_findings
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
 from demoportal.core.formats import span_text
+from demoportal.core.mail import mail_subject
 from demoportal.core.models import User
+from demoportal.core.services import contact_consent_require
 from sandboxes.models import Sandbox
 
 SLOT_TAKEN = "Someone has just booked this time."
@@ -43,9 +49,11 @@ def pricing_request_create(
     sites: int,
     timeframe: str,
     message: str = "",
+    contact_consent: bool = False,
 ) -> PricingRequest:
-    """Store a pricing request from ``sandbox`` and record ``pricing_requested``."""
+    """Store a pricing request from ``sandbox`` and record ``pricing_requested`` (``contact_consent``: see above)."""
     with transaction.atomic():
+        contact_consent_require(user=user, given=contact_consent)
         request = PricingRequest.objects.create(
             user=user,
             sandbox=sandbox,
@@ -76,9 +84,12 @@ def poc_request_create(
     objective: str,
     start_month: date,
     message: str = "",
+    contact_consent: bool = False,
 ) -> PocRequest:
-    """Store a proof-of-concept request from ``sandbox`` and record ``poc_started``."""
+    """Store a proof-of-concept request from ``sandbox`` and record ``poc_started`` (``contact_consent``: see
+    above)."""
     with transaction.atomic():
+        contact_consent_require(user=user, given=contact_consent)
         request = PocRequest.objects.create(
             user=user,
             sandbox=sandbox,
@@ -98,18 +109,22 @@ def poc_request_create(
     return request
 
 
-def sales_call_book(*, user: User, sandbox: Sandbox | None, slot: SalesCallSlot, message: str = "") -> SalesCallBooking:
+def sales_call_book(
+    *, user: User, sandbox: Sandbox | None, slot: SalesCallSlot, message: str = "", contact_consent: bool = False
+) -> SalesCallBooking:
     """Book ``slot`` for ``user`` and record ``sales_contact_requested``; once committed, the prospect and
-    the salesperson get the invitation (``booking_confirmation_send``).
+    the salesperson get the invitation (``booking_confirmation_send``). ``contact_consent``: see above.
 
     A slot that has started is a DomainError on ``slot`` (409); one that is taken, a ``SlotTakenError``.
     Two requests for the same free slot at once: the one-to-one key lets exactly one insert through, the
-    other gets ``SlotTakenError``.
+    other gets ``SlotTakenError`` (and a consent given with it is not kept: the booking never happened).
     """
     if slot.starts_at <= timezone.now():
         raise DomainError(SLOT_PASSED, errors={"slot": [SLOT_PASSED]}, status_code=409)
+    consent_before = (user.contact_consent_at, user.contact_consent_version)
     try:
         with transaction.atomic():
+            contact_consent_require(user=user, given=contact_consent)
             booking = SalesCallBooking.objects.create(
                 user=user,
                 sandbox=sandbox,
@@ -125,6 +140,7 @@ def sales_call_book(*, user: User, sandbox: Sandbox | None, slot: SalesCallSlot,
                 properties={"booking_id": booking.pk, "slot_starts_at": slot.starts_at.isoformat()},
             )
     except IntegrityError:
+        user.contact_consent_at, user.contact_consent_version = consent_before  # rolled back with the booking
         raise SlotTakenError from None
     booking_id = booking.pk
     # robust: a mail server that fails is logged; the booking stands and the admin shows it unconfirmed.
@@ -136,8 +152,12 @@ def _slot_label(slot: SalesCallSlot) -> str:
     return span_text(slot.starts_at, slot.ends_at)
 
 
-def _display_name(user: User) -> str:
-    return user.get_full_name() or user.email
+def _demo_of(booking: SalesCallBooking) -> str:
+    """ "your BoilerOptimizer demo (Food & beverage)": the product and industry by their catalogue names."""
+    if not booking.product:
+        return "your demo"
+    industry = f" ({catalogue.industry_name(booking.industry)})" if booking.industry else ""
+    return f"your {catalogue.product_name(booking.product)} demo{industry}"
 
 
 def booking_invitation_ics(*, booking: SalesCallBooking) -> bytes:
@@ -152,8 +172,8 @@ def booking_invitation_ics(*, booking: SalesCallBooking) -> bytes:
     event.add("dtstamp", booking.created_at)
     event.add("dtstart", slot.starts_at)
     event.add("dtend", slot.ends_at)
-    event.add("summary", "Call about your process-heat demo")
-    description = f"{_display_name(salesperson)} will walk through your demo sandbox and answer your questions."
+    event.add("summary", f"Call about {_demo_of(booking)}")
+    description = f"{salesperson.display_name} will walk through your demo sandbox and answer your questions."
     if booking.message:
         description += f"\n\nYour note: {booking.message}"
     if slot.meeting_link:
@@ -162,10 +182,10 @@ def booking_invitation_ics(*, booking: SalesCallBooking) -> bytes:
         event.add("url", slot.meeting_link)
     event.add("description", description)
     organizer = vCalAddress(f"mailto:{salesperson.email}")
-    organizer.params["cn"] = vText(_display_name(salesperson))
+    organizer.params["cn"] = vText(salesperson.display_name)
     event.add("organizer", organizer)
     attendee = vCalAddress(f"mailto:{prospect.email}")
-    attendee.params["cn"] = vText(_display_name(prospect))
+    attendee.params["cn"] = vText(prospect.display_name)
     attendee.params["role"] = vText("REQ-PARTICIPANT")
     attendee.params["partstat"] = vText("NEEDS-ACTION")
     attendee.params["rsvp"] = vText("TRUE")
@@ -183,11 +203,11 @@ def booking_confirmation_send(*, booking_id: int) -> SalesCallBooking:
     when = _slot_label(slot)
     join = f"\nJoin the call: {slot.meeting_link}\n" if slot.meeting_link else ""
     to_prospect = EmailMessage(
-        subject=f"Your call with {_display_name(salesperson)}: {when}",
+        subject=mail_subject(f"Your call with {salesperson.display_name}: {when}"),
         body=(
-            f"Hello {prospect.first_name or prospect.email},\n\n"
-            f"Your call about the demo is booked for {when} ({slot.duration_minutes} minutes) "
-            f"with {_display_name(salesperson)} ({salesperson.email}).\n{join}\n"
+            f"Hello {prospect.greeting_name},\n\n"
+            f"Your call about {_demo_of(booking)} is booked for {when} ({slot.duration_minutes} minutes) "
+            f"with {salesperson.display_name} ({salesperson.email}).\n{join}\n"
             "The invitation is attached: open it to add the call to your calendar.\n"
         ),
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -195,12 +215,15 @@ def booking_confirmation_send(*, booking_id: int) -> SalesCallBooking:
         reply_to=[salesperson.email],
     )
     sandbox_line = f"Sandbox: {booking.sandbox.name} ({booking.sandbox.slug})\n" if booking.sandbox else ""
+    company = f", {prospect.company}" if prospect.company else ""
+    product = catalogue.product_name(booking.product) if booking.product else "—"
+    industry = catalogue.industry_name(booking.industry) if booking.industry else "—"
     to_salesperson = EmailMessage(
-        subject=f"Booked: {prospect.company or prospect.email}, {when}",
+        subject=mail_subject(f"Call booked: {prospect.display_name}{company}, {when}"),
         body=(
-            f"{prospect.email} ({prospect.company or 'no company given'}, {prospect.job_title or 'no title'}) "
-            f"booked your slot {when}.\n"
-            f"Product: {booking.product or '—'} · Industry: {booking.industry or '—'}\n{sandbox_line}"
+            f"{prospect.display_name} <{prospect.email}> ({prospect.job_title or 'no title'} at "
+            f"{prospect.company or 'no company given'}) booked your slot {when}.\n"
+            f"Product: {product} · Industry: {industry}\n{sandbox_line}"
             f"Phone: {prospect.phone or '—'}\nNote: {booking.message or '—'}\n"
         ),
         from_email=settings.DEFAULT_FROM_EMAIL,

@@ -19,6 +19,7 @@ from crm import services
 from crm.forms import PocRequestForm, PricingRequestForm, SalesCallForm, slot_label, slot_taken_message
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
+from demoportal.core.models import User
 from demoportal.core.webforms import bound_data, next_path
 from sandboxes.access import host_acting, host_sandbox, portal_url, sandbox_member_required
 
@@ -40,14 +41,26 @@ def _status(form: forms.Form) -> int:
     return 400 if form.errors else 200
 
 
+def _asks_consent(user: User) -> bool:
+    """Whether the form must ask for the consent to be contacted: not given at sign-up nor since."""
+    return user.contact_consent_at is None
+
+
 @sandbox_member_required
 def pricing_request(request: HttpRequest) -> HttpResponse:
     acting = host_acting(request)
     user, sandbox = acting.user, acting.sandbox
-    form = PricingRequestForm(bound_data(request))
+    form = PricingRequestForm(bound_data(request), ask_consent=_asks_consent(user))
     if request.method == "POST" and form.is_valid():
         back = _next_url(request)  # decided before anything is stored
-        services.pricing_request_create(user=user, sandbox=sandbox, **form.cleaned_data)
+        # The form asks for the consent to be contacted when the profile lacks it, so the service's own check
+        # (contact_consent_require) passes for every valid form.
+        services.pricing_request_create(
+            user=user,
+            sandbox=sandbox,
+            contact_consent=form.cleaned_data.get("contact_consent", False),
+            **form.request_fields(),
+        )
         messages.success(request, "Thank you: sales will send you pricing within one business day.")
         return redirect(back)
     return _page(request, "crm/pricing.html", {"form": form, "profile": user}, status=_status(form))
@@ -57,10 +70,17 @@ def pricing_request(request: HttpRequest) -> HttpResponse:
 def poc_request(request: HttpRequest) -> HttpResponse:
     acting = host_acting(request)
     user, sandbox = acting.user, acting.sandbox
-    form = PocRequestForm(bound_data(request))
+    form = PocRequestForm(bound_data(request), ask_consent=_asks_consent(user))
     if request.method == "POST" and form.is_valid():
         back = _next_url(request)  # decided before anything is stored
-        services.poc_request_create(user=user, sandbox=sandbox, **form.cleaned_data)
+        # The form asks for the consent to be contacted when the profile lacks it, so the service's own check
+        # (contact_consent_require) passes for every valid form.
+        services.poc_request_create(
+            user=user,
+            sandbox=sandbox,
+            contact_consent=form.cleaned_data.get("contact_consent", False),
+            **form.request_fields(),
+        )
         messages.success(request, "Thank you: a solutions engineer will contact you to plan the proof of concept.")
         return redirect(back)
     return _page(request, "crm/poc.html", {"form": form, "profile": user}, status=_status(form))
@@ -70,12 +90,18 @@ def poc_request(request: HttpRequest) -> HttpResponse:
 def sales_call(request: HttpRequest) -> HttpResponse:
     acting = host_acting(request)
     user, sandbox = acting.user, acting.sandbox
-    form = SalesCallForm(bound_data(request))
+    form = SalesCallForm(bound_data(request), ask_consent=_asks_consent(user))
     if request.method == "POST" and form.is_valid():
         back = _next_url(request)  # decided before anything is stored
         slot = form.cleaned_data["slot"]
         try:
-            services.sales_call_book(user=user, sandbox=sandbox, slot=slot, message=form.cleaned_data["message"])
+            services.sales_call_book(
+                user=user,
+                sandbox=sandbox,
+                slot=slot,
+                message=form.cleaned_data["message"],
+                contact_consent=form.cleaned_data.get("contact_consent", False),
+            )
         except services.SlotTakenError:  # before or while this request ran
             # The slot list is read again when the page is drawn, so the time just taken is not offered.
             form.add_error("slot", slot_taken_message(slot))

@@ -170,18 +170,18 @@ class LeadAdmin(admin.ModelAdmin[Lead]):
 
     @admin.display(description="lead", ordering="user__email")
     def lead(self, lead: Lead) -> SafeString:
+        """The person's name (when they gave one), their address, then company and role."""
         company = lead.user.company or lead.account_domain or "free-mail"
         role = f" · {lead.user.role}" if lead.user.role else ""
         local, _, domain = lead.user.email.rpartition("@")
         # A long address breaks after the @ when the column is narrow, never at a hyphen.
-        return format_html(
-            '<span class="lead-nowrap">{}@</span><wbr><span class="lead-nowrap">{}</span>'
-            '<span class="lead-sub">{}{}</span>',
-            local,
-            domain,
-            company,
-            role,
+        address = format_html(
+            '<span class="lead-nowrap">{}@</span><wbr><span class="lead-nowrap">{}</span>', local, domain
         )
+        name = lead.user.get_full_name()
+        if name:
+            address = format_html('<strong>{}</strong><span class="lead-sub">{}</span>', name, address)
+        return format_html('{}<span class="lead-sub">{}{}</span>', address, company, role)
 
     @admin.display(description="fit", ordering="fit_score")
     def fit(self, lead: Lead) -> SafeString:
@@ -278,7 +278,7 @@ class LeadAdmin(admin.ModelAdmin[Lead]):
             **self.admin_site.each_context(request),
             **WIDE_PAGE,
             "opts": self.opts,
-            "title": lead.user.get_full_name() or lead.user.email,
+            "title": lead.user.display_name,
             "subtitle": None,
             "original": lead,
             "page": lead_page(lead),
@@ -310,7 +310,9 @@ class LeadAdmin(admin.ModelAdmin[Lead]):
             except DomainError as error:
                 domain_error_show(form, error, fields={"opportunity_value": "value"})
             else:
-                self.message_user(request, f"{lead.user.email} is now {stage_label(changed.stage)}.", messages.SUCCESS)
+                self.message_user(
+                    request, f"{lead.user.display_name} is now {stage_label(changed.stage)}.", messages.SUCCESS
+                )
                 return redirect("admin:analytics_lead_change", lead.pk)
         return self.lead_response(request, lead, bound=form)
 

@@ -24,6 +24,7 @@ from analytics.models import DemoSource, Event, Lead, LeadStageChange, Rule, Rul
 from analytics.signals import lead_scored
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
+from demoportal.core.mail import mail_subject
 from demoportal.core.models import User
 
 Stage = Lead.Stage
@@ -98,6 +99,7 @@ def profile_of(user: User, industries: Sequence[str]) -> scoring.Profile:
     partner = user.partner.name if user.partner_id is not None and user.partner is not None else ""
     return scoring.Profile(
         role=user.role,
+        industry_names={key: catalogue.industry_name(key) for key in industries},
         personal_email=user.personal_email or catalogue.is_personal_email(user.email),
         email_domain=user.email.rpartition("@")[2].lower(),
         company_size=COMPANY_SIZE_SIGNALS.get(user.company_size, ""),
@@ -417,16 +419,19 @@ def lead_sales_notify(*, lead_id: int, reasons: list[str]) -> int:
     base = settings.PORTAL_URL
     lines = "\n".join(f"  {line.text}" for line in breakdown_lines(lead))
     watch = "".join(f"Watch live: {base}/admin/sandboxes/sandbox/{s.pk}/watch/ ({s.name})\n" for s in sandboxes)
-    who = f"{user.get_full_name() or user.email}, {user.job_title or user.role or 'no title'} at {user.company or '—'}"
+    title = user.job_title or (catalogue.role_name(user.role) if user.role else "no title")
+    who = f"{user.display_name} <{user.email}>, {title} at {user.company or '—'}"
     body = (
-        f"{who} <{user.email}>\n\n"
+        f"{who}\n\n"
         + "\n".join(reasons)
         + f"\n\nStage: {lead.get_stage_display()} · Fit {lead.fit_grade} ({lead.fit_score})"
         + f" · Engagement {engagement_now(lead):.0f}\nNext: {lead.recommended_action}\n\nWhy:\n{lines}\n\n"
         + f"The lead: {base}/admin/analytics/lead/{lead.pk}/change/\n{watch}"
     )
     message = EmailMessage(
-        subject=f"{reasons[0][:120]} — {user.company or user.email}",
+        subject=mail_subject(
+            f"{reasons[0][:120]} — {user.display_name}" + (f", {user.company}" if user.company else "")
+        ),
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=recipients,

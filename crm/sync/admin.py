@@ -85,7 +85,7 @@ class CrmSyncAdmin(admin.ModelAdmin[CrmSync]):
             ],
             "log_lead": lead,
             "can_resync": self.has_change_permission(request),
-            "title": f"CRM sync log of {lead.user.email}" if lead else "CRM sync log",
+            "title": f"CRM sync log of {lead.user.display_name}" if lead else "CRM sync log",
             **WIDE_PAGE,
             **(extra_context or {}),
         }
@@ -99,9 +99,9 @@ class CrmSyncAdmin(admin.ModelAdmin[CrmSync]):
         lead_resync(lead=lead, actor=request.user)
         configured = [Crm(crm).label for crm in Crm.values if client_for(crm) is not None]
         if configured:
-            told = f"{lead.user.email} will be synced to {' and '.join(configured)} within seconds."
+            told = f"{lead.user.display_name} will be synced to {' and '.join(configured)} within seconds."
         else:
-            told = f"{lead.user.email} will be synced once a CRM is configured: until then the syncs wait."
+            told = f"{lead.user.display_name} will be synced once a CRM is configured: until then the syncs wait."
         self.message_user(request, told, messages.SUCCESS)
         return HttpResponseRedirect(f"{reverse('admin:crm_crmsync_changelist')}?lead__id__exact={lead.pk}")
 

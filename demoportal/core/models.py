@@ -111,7 +111,9 @@ class User(AbstractUser):
         help_text="Optional at sign-up; a pricing request fills it.",
     )
     contact_consent_at = models.DateTimeField(
-        null=True, blank=True, help_text="When they agreed to be contacted (sign-up)."
+        null=True,
+        blank=True,
+        help_text="When they agreed to be contacted: at sign-up (optional) or on a pricing, call or POC request.",
     )
     contact_consent_version = models.CharField(
         max_length=20, blank=True, help_text="Which version of the consent wording they agreed to."
@@ -137,6 +139,17 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def display_name(self) -> str:
+        """How the person is listed: "Jane Doe". Sign-up asks for the name; an account made before it did (or a
+        login created without one) is listed by its e-mail address."""
+        return self.get_full_name() or self.email
+
+    @property
+    def greeting_name(self) -> str:
+        """How a mail addresses the person: "Hello Jane"; by e-mail address only when no name was given."""
+        return self.first_name.strip() or self.display_name
 
     @property
     def active_partner(self) -> Partner | None:

@@ -1,7 +1,13 @@
 """What every HTML form of the project shares, so bad input gets the same answer everywhere:
 
 - ``BaseForm`` / ``SingleValueFieldsMixin``: a field sent more than once (``slot=1&slot=2``) is an error
-  beside that field, instead of Django silently taking the last value.
+  beside that field, instead of Django silently taking the last value. Labels are phrases, without Django's
+  trailing colon.
+- ``FormRenderer`` (``FORM_RENDERER``): how every form of the portal is drawn, allauth's included: an error
+  summary on top (``templates/forms/_error_summary.html``: ``role="alert"``, each entry a link to its field),
+  then each field (``templates/forms/field.html``) with its label, help, errors (marked by an icon and a
+  spoken "Error:", not by colour alone) and the input, which Django marks ``aria-invalid`` and points
+  (``aria-describedby``) at its help and its errors.
 - ``FormBodyMiddleware``: a POST to an HTML view whose body is not a form (JSON, text/plain, XML) gets 415
   saying so, instead of the view seeing an empty ``request.POST`` and drawing a blank form.
 - ``bound_data``: the data to bind a form to: the POST even when empty (then every required field says so),
@@ -16,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
+from django.forms.renderers import TemplatesSetting
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.datastructures import MultiValueDict
@@ -30,7 +37,11 @@ MULTI_VALUE_WIDGETS = (forms.SelectMultiple, forms.MultipleHiddenInput)
 
 class SingleValueFieldsMixin(forms.BaseForm):
     """For every form class, the project's and allauth's: a field sent more than once is ambiguous and
-    refused, naming the field."""
+    refused, naming the field. Labels carry no "Label:" colon: they are phrases and questions."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     def full_clean(self) -> None:
         super().full_clean()
@@ -46,6 +57,15 @@ class SingleValueFieldsMixin(forms.BaseForm):
 
 class BaseForm(SingleValueFieldsMixin, forms.Form):
     """The base of every form of the project."""
+
+
+class FormRenderer(TemplatesSetting):
+    """``FORM_RENDERER``: Django's renderer reading the project's templates, so that ``{{ form }}`` and
+    ``{{ form.<field>.as_field_group }}`` draw every form the same way (allauth's too, through
+    ``templates/allauth/elements/fields.html``). Needs ``django.forms`` installed for the widgets' templates."""
+
+    form_template_name = "forms/form.html"
+    field_template_name = "forms/field.html"
 
 
 def bound_data(request: HttpRequest) -> QueryDict | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -53,6 +54,15 @@ def socialaccount_providers(*, linkedin_client_id: str, linkedin_client_secret: 
     }
 
 
+def sender_with_name(address: str, name: str, *, variable: str = "DEFAULT_FROM_EMAIL") -> str:
+    """The sender of the portal's mail with a display name: ``address`` as given when it has one ("Acme Demos
+    <demos@acme.example>"), else ``name`` put in front of it. Not an address: start-up stops, naming ``variable``."""
+    display, mailbox = parseaddr(address)
+    if "@" not in mailbox:
+        raise ImproperlyConfigured(f"{variable} is not an e-mail address: {address!r}")
+    return formataddr((display or name, mailbox))
+
+
 def trusted_proxies(variable: str) -> list[str]:
     """The addresses or networks (CIDR) in the comma-separated ``variable``; a typo stops start-up rather than
     silently trusting nobody (uvicorn would take it for a host name that never matches)."""
@@ -95,6 +105,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",  # the sales admin lives on the portal host
     "django.contrib.staticfiles",
+    "django.forms",  # the widgets' templates, for FORM_RENDERER (which reads the project's form templates)
     "rest_framework",
     "rest_framework.authtoken",  # staff and integration tokens are global
     "drf_spectacular",
@@ -168,7 +179,17 @@ TEMPLATES = [
     },
 ]
 
+# Every form is drawn by templates/forms/ (error summary, labelled fields with their errors): one place.
+FORM_RENDERER = "demoportal.core.webforms.FormRenderer"
+
 ASGI_APPLICATION = "demoportal.asgi.application"
+
+# BRAND
+# The vendor's product brand, as the portal's header shows it: every mail's subject starts with it and mail
+# comes from the portal under its name (DEFAULT_FROM_EMAIL), never "[localhost:8000]".
+BRAND_NAME = "Process Heat"
+PORTAL_NAME = f"{BRAND_NAME} Demo Portal"
+MAIL_SUBJECT_PREFIX = f"{BRAND_NAME} · "
 
 # SECURITY HEADERS
 # Set on every response by the first middleware (see MIDDLEWARE); docs/architecture.md "Security headers".
@@ -396,12 +417,20 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "portal:landing"
+# allauth's hooks: mail subjects, sender and branding, and where a prospect lands once their address is verified
+# (demo selection: signed in already, or after signing in when the link was opened in another browser).
+ACCOUNT_ADAPTER = "demoportal.core.account_adapter.AccountAdapter"
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True  # only in the browser session that signed up (allauth checks it)
+ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "portal:demo-new"
+ACCOUNT_SIGNUP_REDIRECT_URL = "portal:demo-new"  # signed in by the link of the browser they signed up in, or LinkedIn
+ACCOUNT_EMAIL_SUBJECT_PREFIX = MAIL_SUBJECT_PREFIX
+ACCOUNT_USER_DISPLAY = "demoportal.core.account_adapter.user_display"  # "Jane Doe", not the address
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_SIGNUP_FORM_CLASS = "demoportal.portal.forms.SignupForm"  # the prospect's profile and consent
+ACCOUNT_SIGNUP_FORM_CLASS = "demoportal.portal.forms.SignupForm"  # the prospect's name, profile and optional consent
 # allauth's forms refusing a field sent twice, as every form of ours does (demoportal/core/webforms.py).
 ACCOUNT_FORMS = {
     "login": "demoportal.core.account_forms.LoginForm",
@@ -418,7 +447,8 @@ ACCOUNT_FORMS = {
 # sign-in has one message for a wrong password and an unknown address. allauth's per-address limits on
 # sign-up, sign-in and reset (TRUSTED_PROXIES) keep mail-bombing through these slow.
 ACCOUNT_PREVENT_ENUMERATION = True
-# The version of the consent wording in demoportal/portal/forms.py; stored with each consent. Change both together.
+# The version of the consent wording (CONTACT_CONSENT_TEXT in demoportal/core/forms.py); stored with each consent.
+# Change both together.
 CONTACT_CONSENT_VERSION = "2026-11"
 
 # SOCIAL SIGN-IN
@@ -429,7 +459,8 @@ SOCIALACCOUNT_PROVIDERS = socialaccount_providers(
     linkedin_client_id=LINKEDIN_CLIENT_ID, linkedin_client_secret=LINKEDIN_CLIENT_SECRET
 )
 # Never skip the sign-up form: allauth's social sign-up form extends ACCOUNT_SIGNUP_FORM_CLASS, so a
-# LinkedIn newcomer is asked for company, job title, role, country and consent like everyone else.
+# LinkedIn newcomer is asked for their name (filled in from LinkedIn), company, job title, role, country and
+# the optional consent like everyone else.
 SOCIALACCOUNT_AUTO_SIGNUP = False
 SOCIALACCOUNT_STORE_TOKENS = False  # we read the profile once; no LinkedIn API calls later
 # Verification stays mandatory (ACCOUNT_EMAIL_VERIFICATION): an address LinkedIn reports verified needs no
@@ -457,8 +488,9 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_TIMEOUT = 10
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Demo Portal <demo@localhost>")
+DEFAULT_FROM_EMAIL = sender_with_name(env.str("DEFAULT_FROM_EMAIL", default="demo@localhost"), PORTAL_NAME)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_SUBJECT_PREFIX = f"[{PORTAL_NAME}] "  # Django's, for the error mails to ADMINS
 
 # REST FRAMEWORK
 REST_FRAMEWORK = {

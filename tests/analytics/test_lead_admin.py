@@ -147,6 +147,9 @@ def test_staff_see_the_leads_best_total_first_with_grade_stage_and_products(
     assert "Boiler<wbr>Optimizer" in content
     assert "Call today" in content  # the recommended action
     assert "Accounts (buying committees)" in content
+    # Listed by name with the address beneath; one without a name, by address alone.
+    assert '<strong>Dana</strong><span class="lead-sub"><span class="lead-nowrap">dana@</span>' in content
+    assert 'change/"><span class="lead-nowrap">lee@</span>' in content
     # The default order is shown on its column, as if "total" had been clicked.
     assert page.context["cl"].get_ordering_field_columns() == {4 if group == "Sales" else 3: "desc"}
 
@@ -271,7 +274,8 @@ def test_the_buying_committee_lists_the_colleagues_of_the_domain(client: Client,
 
     assert [other.user.email for other in response.context["page"].committee] == ["lee@northwind.example"]
     content = response.content.decode()
-    assert f'href="{LIST}{lead_of(colleague).pk}/change/"' in content
+    assert f'href="{LIST}{lead_of(colleague).pk}/change/">lee@northwind.example</a>' in content  # no name given
+    assert "<title>Dana | Lead |" in content  # the lead by name
     assert "executive" in content
 
 

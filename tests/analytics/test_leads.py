@@ -165,6 +165,7 @@ def test_sales_get_an_email_with_the_breakdown_and_links_and_the_sandbox_gets_7_
     demo: tuple[User, Sandbox], settings: Any
 ) -> None:
     user, sandbox = demo
+    User.objects.filter(pk=user.pk).update(first_name="Ada", last_name="Lovelace")
     sales_user()
     settings.PORTAL_URL = "https://demo.vendor.example"
     before = Sandbox.objects.get(pk=sandbox.pk).expires_at
@@ -175,7 +176,13 @@ def test_sales_get_an_email_with_the_breakdown_and_links_and_the_sandbox_gets_7_
 
     [message] = mail.outbox
     assert message.to == ["sales@vendor.example"]
-    assert message.subject.startswith("New MQL — Hand-raise: requested pricing for BoilerOptimizer")
+    assert message.subject == (
+        "Process Heat · New MQL — Hand-raise: requested pricing for BoilerOptimizer — Ada Lovelace, Northwind Steel"
+    )
+    assert message.from_email == "Process Heat Demo Portal <demo@localhost>"
+    assert message.body.startswith("Ada Lovelace <ada@northwind-steel.example>, Process engineer at Northwind Steel\n")
+    assert "demoed the Steel scenario" in message.body  # the industry by its name
+    assert "boileroptimizer" not in message.body
     assert "+50 requested pricing for BoilerOptimizer" in message.body
     assert f"https://demo.vendor.example/admin/analytics/lead/{lead.pk}/change/" in message.body
     assert f"https://demo.vendor.example/admin/sandboxes/sandbox/{sandbox.pk}/watch/" in message.body

@@ -139,6 +139,12 @@ def test_fit_takes_the_best_industry_demoed_once() -> None:
     assert [(c.signal, c.points) for c in found] == [("business_email", 20), ("industry_steel", 15)]
 
 
+def test_the_industry_is_explained_by_its_display_name() -> None:
+    names = {"food_beverage": "Food & beverage"}
+    (_, industry) = scoring.fit(profile(industries=["food_beverage"], industry_names=names), DEFAULT_RULES, at=T0)
+    assert industry.explanation == "demoed the Food & beverage scenario"
+
+
 @pytest.mark.parametrize(("score", "grade"), [(70, "A"), (69, "B"), (50, "B"), (49, "C"), (30, "C"), (29, "D")])
 def test_grade_floors(score: int, grade: str) -> None:
     assert scoring.grade(score) == grade

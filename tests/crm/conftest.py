@@ -22,6 +22,7 @@ HOST = "test-sandbox.localhost"
 
 @pytest.fixture
 def prospect(db: None) -> User:
+    """A prospect who agreed to be contacted at sign-up (test_consent.py: one who did not)."""
     return User.objects.create_user(
         email="buyer@refinery.example",
         password="pw",
@@ -31,6 +32,8 @@ def prospect(db: None) -> User:
         job_title="Energy manager",
         phone="+442079460958",
         role="engineer",
+        contact_consent_at=timezone.now(),
+        contact_consent_version="2026-11",
     )
 
 

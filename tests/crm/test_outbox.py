@@ -29,6 +29,7 @@ from crm.sync.records import (
 )
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
+from demoportal.core.services import contact_consent_record
 from sandboxes.models import Sandbox
 
 pytestmark = pytest.mark.django_db
@@ -146,6 +147,27 @@ def test_the_row_rolls_back_with_the_event_that_triggered_it() -> None:
 
     assert syncs(user) == []
     assert not Lead.objects.filter(user=user).exists()
+
+
+def test_someone_who_did_not_agree_to_be_contacted_is_never_a_lead_nor_synced_until_they_agree(
+    crms: dict[str, RecordingClient],
+) -> None:
+    user = prospect(contact_consent_at=None)
+    sandbox = demo_of(user)
+
+    for name in ("demo_started", "demo_completed", "pricing_requested", "sales_contact_requested", "poc_started"):
+        event_record(name=name, user=user, sandbox=sandbox)  # every trigger, hand-raises included
+    outbox.syncs_deliver(crm=Crm.SALESFORCE)
+
+    assert syncs(user) == []
+    assert not Lead.objects.filter(user=user).exists()
+    assert crms[Crm.SALESFORCE].calls == []
+
+    contact_consent_record(user=user)  # given later, on a call to action
+    event_record(name="demo_completed", user=user, sandbox=sandbox)
+
+    assert Lead.objects.filter(user=user).exists()
+    assert [crm for crm, _, _ in syncs(user)] == ["hubspot", "salesforce"]
 
 
 def test_a_completed_demo_and_becoming_an_mql_trigger_and_a_page_view_does_not() -> None:

@@ -82,6 +82,19 @@ def test_booking_a_slot_stores_it_records_the_event_and_mails_the_invitation(
     assert f"{slot.starts_at:%H:%M}–{slot.ends_at:%H:%M} UTC" in to_prospect.body
     assert "https://meet.example/abc" in to_prospect.body
     assert "Gulf Refining" in to_salesperson.body
+    # Branded, addressed by name, products and industries by their names, never their keys.
+    when = f"{slot.starts_at:%A} {slot.starts_at.day} {slot.starts_at:%B %Y, %H:%M}–{slot.ends_at:%H:%M} UTC"
+    assert to_prospect.subject == f"Process Heat · Your call with Jane Seller: {when}"
+    assert to_salesperson.subject == f"Process Heat · Call booked: Ada Buyer, Gulf Refining, {when}"
+    assert {message.from_email for message in mail.outbox} == {"Process Heat Demo Portal <demo@localhost>"}
+    assert to_prospect.body.startswith("Hello Ada,\n")
+    assert "Your call about your ThermalCommand demo (Oil & gas) is booked" in to_prospect.body
+    assert to_salesperson.body.startswith("Ada Buyer <buyer@refinery.example> (Energy manager at Gulf Refining)")
+    assert "Product: ThermalCommand · Industry: Oil & gas" in to_salesperson.body
+    for message in mail.outbox:
+        assert "thermalcommand" not in message.body
+        assert "oil_gas" not in message.body
+        assert "localhost:" not in message.subject
     for message in mail.outbox:
         ((filename, content, mimetype),) = message.attachments
         assert (filename, mimetype) == ("sales-call.ics", "text/calendar")
@@ -93,6 +106,8 @@ def test_booking_a_slot_stores_it_records_the_event_and_mails_the_invitation(
         assert str(event_ics["ORGANIZER"]) == "mailto:jane.seller@vendor.example"
         assert str(event_ics["ATTENDEE"]) == "mailto:buyer@refinery.example"
         assert str(event_ics["LOCATION"]) == "https://meet.example/abc"
+        assert str(event_ics["SUMMARY"]) == "Call about your ThermalCommand demo (Oil & gas)"
+        assert (event_ics["ORGANIZER"].params["CN"], event_ics["ATTENDEE"].params["CN"]) == ("Jane Seller", "Ada Buyer")
         raw = content.decode() if isinstance(content, bytes) else str(content)
         assert f"DTSTART:{slot.starts_at:%Y%m%dT%H%M%S}Z" in raw  # UTC, the zone named
 
@@ -111,7 +126,7 @@ def test_a_taken_slot_is_an_error_offering_the_three_nearest_free_times(member: 
     far_before, before = make_slot(in_days(1, hour=10)), make_slot(in_days(4, hour=16))
     after, later, far_after = make_slot(in_days(5, hour=11)), make_slot(in_days(6)), make_slot(in_days(20))
     other = User.objects.create_user(email="first@plant.example", password="pw")
-    sales_call_book(user=other, sandbox=None, slot=wanted)
+    sales_call_book(user=other, sandbox=None, slot=wanted, contact_consent=True)
     mail.outbox.clear()
 
     response = member.post("/contact/call/", {"slot": wanted.pk})
@@ -134,7 +149,10 @@ def test_a_taken_slot_is_an_error_offering_the_three_nearest_free_times(member: 
 def test_a_taken_slot_with_nothing_else_free_says_so(member: Client, make_slot: MakeSlot) -> None:
     wanted = make_slot(in_days(2))
     sales_call_book(
-        user=User.objects.create_user(email="first@plant.example", password="pw"), sandbox=None, slot=wanted
+        user=User.objects.create_user(email="first@plant.example", password="pw"),
+        sandbox=None,
+        slot=wanted,
+        contact_consent=True,
     )
 
     response = member.post("/contact/call/", {"slot": wanted.pk})
@@ -191,15 +209,22 @@ def test_a_too_long_note_is_an_error(member: Client, make_slot: MakeSlot) -> Non
 def test_the_second_booking_of_a_slot_fails_at_the_database(make_slot: MakeSlot, prospect: User) -> None:
     slot = make_slot(in_days(2))
     other = User.objects.create_user(email="first@plant.example", password="pw")
-    sales_call_book(user=other, sandbox=None, slot=slot)
+    sales_call_book(user=other, sandbox=None, slot=slot, contact_consent=True)
+    late = User.objects.create_user(email="late@plant.example", password="pw")  # agrees with the booking
 
     with pytest.raises(SlotTakenError) as refused:
         sales_call_book(user=prospect, sandbox=None, slot=slot)  # no check before the insert: the key refuses
+    with pytest.raises(SlotTakenError):
+        sales_call_book(user=late, sandbox=None, slot=slot, contact_consent=True)
 
     assert refused.value.errors == {"slot": [SLOT_TAKEN]}
     assert refused.value.status_code == 409
     assert SalesCallBooking.objects.get(slot=slot).user == other
     assert Event.objects.filter(name="sales_contact_requested").count() == 1
+    # The consent given with a booking that never happened is not kept, in the database nor on the object.
+    assert late.contact_consent_at is None
+    late.refresh_from_db()
+    assert (late.contact_consent_at, late.contact_consent_version) == (None, "")
 
 
 def test_two_bookings_of_one_slot_at_the_same_moment_one_wins(committed_db: None) -> None:
@@ -212,7 +237,7 @@ def test_two_bookings_of_one_slot_at_the_same_moment_one_wins(committed_db: None
     def book(user: User) -> None:
         try:
             barrier.wait(timeout=10)
-            sales_call_book(user=user, sandbox=None, slot=slot)
+            sales_call_book(user=user, sandbox=None, slot=slot, contact_consent=True)
             outcomes[user.email] = "booked"
         except DomainError as error:
             outcomes[user.email] = error.detail
@@ -230,6 +255,8 @@ def test_two_bookings_of_one_slot_at_the_same_moment_one_wins(committed_db: None
         winner = next(email for email, outcome in outcomes.items() if outcome == "booked")
         assert SalesCallBooking.objects.get(slot=slot).user.email == winner
         assert Event.objects.filter(name="sales_contact_requested", user__in=prospects).count() == 1
+        consented = set(User.objects.filter(pk__in=[p.pk for p in prospects], contact_consent_at__isnull=False))
+        assert {user.email for user in consented} == {winner}  # the loser's consent went with its booking
     finally:
         Event.objects.filter(user__in=prospects).delete()
         SalesCallBooking.objects.filter(slot=slot).delete()

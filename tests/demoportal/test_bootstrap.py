@@ -11,6 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from crm.forms import slot_label
+from crm.models import SalesCallSlot
 from demoportal.core.models import User
 from sandboxes.models import Domain, Sandbox
 
@@ -100,6 +102,22 @@ def test_demo_staff_users_join_their_groups(settings: Any) -> None:
     assert not sales.is_superuser
     assert list(sales.groups.values_list("name", flat=True)) == ["Sales"]
     assert list(marketing.groups.values_list("name", flat=True)) == ["Marketing"]
+    # Named, so prospects see who they book a call with, not an address.
+    assert (sales.display_name, marketing.display_name) == ("Sam Rivera", "Mia Chen")
+    slots = list(SalesCallSlot.objects.select_related("salesperson"))
+    assert slots
+    assert all(slot_label(slot).endswith(" · with Sam Rivera") for slot in slots)
+
+
+def test_a_demo_staff_login_made_before_it_had_a_name_gets_it_and_a_name_staff_gave_stays(settings: Any) -> None:
+    settings.DEMO_STAFF_USERS = True
+    User.objects.create_user(email="sales@example.com", password="pw", is_staff=True)
+    User.objects.create_user(email="marketing@example.com", password="pw", is_staff=True, first_name="Morgan")
+
+    bootstrap()
+
+    assert User.objects.get(email="sales@example.com").display_name == "Sam Rivera"
+    assert User.objects.get(email="marketing@example.com").display_name == "Morgan"
 
 
 def test_no_staff_users_unless_asked(settings: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -53,6 +54,12 @@ def test_a_tampered_choice_is_a_form_error_and_nothing_is_made(client: Client, f
 
     assert response.status_code == 400
     assert field in response.context["form"].errors
+    html = response.content.decode()
+    # In the summary above the form, linked to the group's first choice; the group points at its error.
+    assert re.search(rf'<div class="error-summary" role="alert".*<a href="#id_{field}_0">', html, re.S)
+    assert f'class="form-field-invalid" aria-describedby="id_{field}_error"' in html
+    assert f'<ul class="errorlist field-errors" id="id_{field}_error">' in html
+    assert re.search(rf'<input type="radio" name="{field}" id="id_{field}_0" [^>]*aria-invalid="true"', html)
     assert not Sandbox.objects.filter(kind="demo", owner__email="buyer@chem.example").exists()
 
 
@@ -74,6 +81,7 @@ def test_when_every_sandbox_is_busy_the_page_says_so_and_offers_a_retry(client: 
 
     assert response.status_code == 400
     assert b"All demo sandboxes are in use right now" in response.content
+    assert b'role="alert"' in response.content
     assert b"Try again" in response.content
 
 

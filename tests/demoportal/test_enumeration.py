@@ -34,8 +34,9 @@ def test_signing_up_with_a_registered_address_looks_like_any_sign_up_and_mails_t
     assert registered.company == "Original Co"  # nothing of the second sign-up was saved
     assert registered.check_password("Old-Password-2026")
     assert [(message.to, message.subject) for message in mail.outbox] == [
-        ([REGISTERED], "[localhost] Account Already Exists")
+        ([REGISTERED], "Process Heat · You already have an account")
     ]
+    assert "/accounts/password/reset/" in mail.outbox[0].body
 
 
 def test_a_password_reset_answers_the_same_for_a_registered_and_an_unknown_address(registered: User) -> None:
@@ -46,8 +47,8 @@ def test_a_password_reset_answers_the_same_for_a_registered_and_an_unknown_addre
     assert (unknown.status_code, unknown["Location"]) == (known.status_code, known["Location"])
     # Each mail goes to the address asked about, so only its owner learns whether it has an account.
     assert [(message.to, message.subject) for message in mail.outbox] == [
-        ([REGISTERED], "[localhost] Password Reset Email"),
-        ([NEW], "[localhost] Unknown Account"),
+        ([REGISTERED], "Process Heat · Reset your password"),
+        ([NEW], "Process Heat · No account for this address"),
     ]
 
 

@@ -1,5 +1,6 @@
 """Sign in with LinkedIn (allauth's OpenID Connect provider), only when LINKEDIN_CLIENT_ID and
-LINKEDIN_CLIENT_SECRET are set; a newcomer from LinkedIn still gives the prospect's profile and consent.
+LINKEDIN_CLIENT_SECRET are set; a newcomer from LinkedIn still gives the prospect's profile, with the name
+LinkedIn gave prefilled, and may give the (optional) consent to be contacted.
 
 LinkedIn itself is replaced by a local OpenID Connect server on 127.0.0.1 that publishes LinkedIn's
 real endpoints in its discovery document and answers the token and userinfo calls allauth makes.
@@ -8,6 +9,7 @@ real endpoints in its discovery document and answers the token and userinfo call
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -159,6 +161,8 @@ def linkedin_callback(client: Client) -> Any:
 
 
 PROFILE = {
+    "first_name": "Lena",
+    "last_name": "Berg",
     "email": "lena.berg@acme-int.example",
     "company": "Acme Integrators",
     "job_title": "Solutions architect",
@@ -168,7 +172,7 @@ PROFILE = {
 }
 
 
-def test_a_newcomer_from_linkedin_gives_the_profile_and_consent_before_the_account_exists(
+def test_a_newcomer_from_linkedin_gives_name_profile_and_consent_before_the_account_exists(
     client: Client, linkedin: Any
 ) -> None:
     acme = Partner.objects.create(name="Acme Integrators", slug="acme", email_domains=["acme-int.example"])
@@ -180,27 +184,52 @@ def test_a_newcomer_from_linkedin_gives_the_profile_and_consent_before_the_accou
     for field in ("company", "job_title", "role", "country", "contact_consent"):
         assert f'name="{field}"' in form_page
     assert 'value="lena.berg@acme-int.example"' in form_page
+    assert "You are signing up with your LinkedIn account" in form_page
+    assert "localhost" not in form_page.split("<main", 1)[1].split("</main>", 1)[0]  # no host name on the page
+    # The name LinkedIn gave, prefilled and editable.
+    assert re.search(r'<input type="text" name="first_name" value="Lena"[^>]* required id="id_first_name">', form_page)
+    assert re.search(r'<input type="text" name="last_name" value="Berg"[^>]* required id="id_last_name">', form_page)
     assert not User.objects.filter(email="lena.berg@acme-int.example").exists()
 
     done = client.post("/accounts/3rdparty/signup/", PROFILE, HTTP_HOST="localhost")
 
     assert done.status_code == 302
     user = User.objects.get(email="lena.berg@acme-int.example")
-    assert (user.company, user.role, str(user.country), user.first_name) == (
+    assert (user.company, user.role, str(user.country), user.display_name) == (
         "Acme Integrators",
         "consultant",
         "SE",
-        "Lena",
+        "Lena Berg",
     )
     assert user.contact_consent_at is not None
     assert EmailAddress.objects.get(user=user).verified  # LinkedIn verified it: no confirmation mail
     assert user.partner == acme  # a verified address at the partner's domain enrols at once
+    assert done["Location"] == "/demo/"  # verified by LinkedIn: straight on to demo selection
     assert client.get("/demo/", HTTP_HOST="localhost").status_code == 200  # signed in and verified
+
+
+def test_a_linkedin_newcomer_may_correct_the_name_and_leave_the_consent_unticked(client: Client, linkedin: Any) -> None:
+    linkedin_callback(client)
+    data = {**PROFILE, "first_name": "Magdalena", "contact_consent": None}
+
+    done = client.post(
+        "/accounts/3rdparty/signup/", {k: v for k, v in data.items() if v is not None}, HTTP_HOST="localhost"
+    )
+
+    assert done.status_code == 302
+    user = User.objects.get(email="lena.berg@acme-int.example")
+    assert (user.first_name, user.last_name) == ("Magdalena", "Berg")
+    assert (user.contact_consent_at, user.contact_consent_version) == (None, "")
 
 
 @pytest.mark.parametrize(
     ("changes", "field"),
-    [({"contact_consent": None}, "contact_consent"), ({"company": ""}, "company"), ({"role": "ceo"}, "role")],
+    [
+        ({"first_name": ""}, "first_name"),
+        ({"last_name": ""}, "last_name"),
+        ({"company": ""}, "company"),
+        ({"role": "ceo"}, "role"),
+    ],
 )
 def test_a_linkedin_newcomers_missing_profile_is_a_form_error_and_nothing_is_created(
     client: Client, linkedin: Any, changes: dict[str, str | None], field: str

@@ -114,6 +114,8 @@ def test_the_partner_admin_lists_members_and_finds_a_partner_by_domain(client: C
 
 def test_confirming_an_address_at_a_partners_domain_enrols_the_user(client: Client, acme: Partner) -> None:
     signup = {
+        "first_name": "Bob",
+        "last_name": "Brandt",
         "email": "bob@acme-int.example",
         "password1": "Heat-Recovery-2026",
         "password2": "Heat-Recovery-2026",

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from demoportal.settings.base import sender_with_name
 from tests.conftest import BASE_DIR, subprocess_environment
 
 PRODUCTION_ENV = {
@@ -50,6 +51,7 @@ def test_check_deploy_passes_under_production_settings() -> None:
         ({"HEARTBEAT_INTERVAL": "soon"}, "HEARTBEAT_INTERVAL is malformed"),
         ({"EMAIL_PORT": "smtp"}, "EMAIL_PORT is malformed"),
         ({"TRUSTED_PROXIES": "10.0.0.2,lb.internal"}, "TRUSTED_PROXIES is malformed: 'lb.internal'"),
+        ({"DEFAULT_FROM_EMAIL": "Demo Portal"}, "DEFAULT_FROM_EMAIL is not an e-mail address"),
     ],
 )
 def test_production_start_up_fails_naming_the_bad_variable(overrides: dict[str, str], message: str) -> None:
@@ -58,3 +60,14 @@ def test_production_start_up_fails_naming_the_bad_variable(overrides: dict[str, 
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("given", "sender"),
+    [
+        ("demo@vendor.example", "Process Heat Demo Portal <demo@vendor.example>"),  # a bare address gets the name
+        ("Acme Demos <demos@acme.example>", "Acme Demos <demos@acme.example>"),  # a name given stays
+    ],
+)
+def test_mail_always_comes_from_a_named_sender(given: str, sender: str) -> None:
+    assert sender_with_name(given, "Process Heat Demo Portal") == sender

@@ -57,6 +57,8 @@ def sign_up(page: Page, portal: str, email: str, shots: Path | None = None) -> N
     page.goto(portal)
     shoot(page, shots, "01-landing")
     page.get_by_role("link", name="Start a demo").first.click()
+    page.fill("#id_first_name", "Nora")
+    page.fill("#id_last_name", "Lindqvist")
     page.fill("#id_email", email)
     page.fill("#id_password1", PASSWORD)
     page.fill("#id_password2", PASSWORD)
@@ -65,7 +67,7 @@ def sign_up(page: Page, portal: str, email: str, shots: Path | None = None) -> N
     page.select_option("#id_role", "engineer")
     page.fill("#id_phone", "+44 20 7946 0958")
     page.select_option("#id_country", "GB")
-    page.check("#id_contact_consent")
+    page.check("#id_contact_consent")  # optional: this prospect agrees to be contacted
     shoot(page, shots, "02-sign-up")
     page.locator("form").get_by_role("button", name=re.compile("Sign up", re.IGNORECASE)).click()
     expect(page.get_by_role("heading", name=re.compile("verify your e-?mail", re.IGNORECASE))).to_be_visible()
@@ -84,11 +86,13 @@ def mailbox_message(page: Page, portal: str, text: str) -> Locator:
 
 
 def verify_from_mailbox(page: Page, portal: str, email: str, shots: Path | None = None) -> None:
-    """Opens the verification link from the development mailbox, confirms, and signs in if asked to."""
+    """Opens the verification link from the development mailbox and confirms: the browser that signed up is
+    signed in and lands on demo selection; another one signs in first."""
     mail = mailbox_message(page, portal, email)
     shoot(page, shots, "03-mailbox")
     mail.locator("a[href*='/accounts/confirm-email/']").first.click()
     page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url(re.compile(r"/demo/$|/accounts/login/"))
     if "/accounts/login/" in page.url:
         page.fill("#id_login", email)
         page.fill("#id_password", PASSWORD)

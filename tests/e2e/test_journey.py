@@ -77,6 +77,7 @@ def test_a_prospect_signs_up_verifies_starts_a_demo_books_a_call_and_signs_out(p
         page = journey.new_page(browser)
         journey.sign_up(page, portal, EMAIL, ARTEFACTS)
         journey.verify_from_mailbox(page, portal, EMAIL, ARTEFACTS)
+        assert page.url == f"{portal}demo/"  # verified in the browser that signed up: signed in, on to the choice
 
         seconds = journey.choose_demo(
             page, portal, product="thermalcommand", industry="oil_gas", role="engineer", shots=ARTEFACTS

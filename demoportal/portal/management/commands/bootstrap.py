@@ -40,6 +40,8 @@ from simulation.services import plant_load, template_ensure
 DEMO_SANDBOX_SLUG = "demo"
 DEMO_SANDBOX_NAME = "Demo Refinery Complex"
 DEMO_SANDBOX_SCENARIO = "oil_gas"
+# The demo staff logins' names: prospects see the salesperson's on call times and in the invitation.
+DEMO_STAFF = [("sales@example.com", "Sales", "Sam", "Rivera"), ("marketing@example.com", "Marketing", "Mia", "Chen")]
 
 
 class Command(BaseCommand):
@@ -57,13 +59,17 @@ class Command(BaseCommand):
             self.migrate()
         portal_tenant_ensure()
         known = load_credentials(credentials_file)
-        logins: list[tuple[str, str | None]] = [(settings.DEMO_ADMIN_EMAIL, None)]
+        logins: list[tuple[str, str | None, str, str]] = [(settings.DEMO_ADMIN_EMAIL, None, "", "")]
         if settings.DEMO_STAFF_USERS:
-            logins += [("sales@example.com", "Sales"), ("marketing@example.com", "Marketing")]
+            logins += DEMO_STAFF
         password = settings.DEMO_ADMIN_PASSWORD or known.get("password") or secrets.token_urlsafe(12)
         created_any = False
-        for email, group_name in logins:
+        for email, group_name, first_name, last_name in logins:
             created_any |= self.ensure_login(email, group_name, password)
+            if first_name:  # named once; a name staff changed later stays
+                User.objects.filter(email=email, first_name="", last_name="").update(
+                    first_name=first_name, last_name=last_name
+                )
         if created_any and not settings.DEMO_ADMIN_PASSWORD and credentials_file is not None:
             save_credentials(credentials_file, {"password": password})
         if settings.DEMO_STAFF_USERS:
@@ -82,7 +88,7 @@ class Command(BaseCommand):
             )
 
         shown_password = password if (created_any or settings.DEMO_ADMIN_PASSWORD or known) else None
-        self.print_banner(port, [email for email, _ in logins], shown_password)
+        self.print_banner(port, [email for email, *_ in logins], shown_password)
 
     def ensure_demo_sandbox(self) -> None:
         demo = Sandbox.objects.filter(slug=DEMO_SANDBOX_SLUG).first()
