@@ -34,6 +34,7 @@ from simulation.selectors.products import (
     carbon_screen,
     feature_screen,
     key_of,
+    nox_screen,
     pinch_dt_min_default,
     pinch_screen,
     product_area,
@@ -193,6 +194,7 @@ FEATURE_PAGES: dict[str, Callable[[HttpRequest, Plant], tuple[dict[str, Any], in
     "tmt_monitoring": lambda request, plant: ({"tubes": tube_screen(plant)}, 200),
     "steam_trap_monitoring": trap_page,
     "pinch_analysis": pinch_page,
+    "nox_permit_tracking": lambda request, plant: ({"nox": nox_screen(plant)}, 200),
 }
 # The features whose figures export as CSV: what makes the rows (a header first).
 FEATURE_EXPORTS: dict[str, Callable[[Plant], list[list[Any]]]] = {

@@ -20,6 +20,7 @@ from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.calculations import Stream
 from simulation.engine.carbon import CarbonAccount, carbon_account
 from simulation.engine.kpis import Clock
+from simulation.engine.permits import HORIZON_HOURS, TREND_HOURS, PermitReading, nox_permits
 from simulation.engine.pinch import Curve, Pinch, pinch_of
 from simulation.engine.scenario import Scenario, feature_absence
 from simulation.engine.traps import FUEL_MMBTU_PER_1000_LB_STEAM, PSI_PER_BAR, TrapReading, trap_survey
@@ -494,4 +495,49 @@ def pinch_screen(scenario: Scenario, dt_min_c: float) -> PinchScreen | None:
             y_label="Shifted temperature, °C",
             x_scale=0.001,
         ),
+    )
+
+
+NSPS_NOX_GAS_LB_PER_MMBTU = 0.20  # 40 CFR 60 Subpart D, gas-fired steam generators (DOMAIN.md)
+
+
+@dataclass(frozen=True)
+class NoxScreen(ByKey):
+    """EmissionsGuardian's NOx permit screen: each unit's hourly NOx against the limit, the nearest first."""
+
+    units: tuple[PermitReading, ...]
+    limit_lb_per_mmbtu: float
+    limit_source: str
+    trend_hours: int
+    horizon_hours: int
+
+    @property
+    def worst(self) -> PermitReading | None:
+        """The unit whose highest hour of the week came nearest the limit."""
+        return max(self.units, key=lambda unit: unit.week_max_pct, default=None)
+
+    @property
+    def warnings(self) -> tuple[PermitReading, ...]:
+        return tuple(unit for unit in self.units if unit.hours_to_limit is not None)
+
+
+def nox_screen(plant: Plant) -> NoxScreen:
+    """The plant's units at the site permit's limit where the scenario states one, else the federal NSPS limit
+    for gas (55 ms for a refinery's 17 units over a week of minutes)."""
+    scenario = catalogue.scenarios()[plant.scenario]
+    story = next((s for s in scenario.stories if "permit_lb_per_mmbtu" in s.parameters), None)
+    if story is not None:
+        limit, source = float(story.parameters["permit_lb_per_mmbtu"]), "the site's permit"
+    else:
+        limit, source = (
+            NSPS_NOX_GAS_LB_PER_MMBTU,
+            "the federal limit for gas (40 CFR 60 Subpart D), no site permit on file",
+        )
+    units = nox_permits(plant_layout(plant), hour_clock(plant), limit, plant_overlays(plant))
+    return NoxScreen(
+        units=tuple(units),
+        limit_lb_per_mmbtu=limit,
+        limit_source=source,
+        trend_hours=TREND_HOURS,
+        horizon_hours=HORIZON_HOURS,
     )

@@ -83,7 +83,8 @@ def test_booking_a_slot_stores_it_records_the_event_and_mails_the_invitation(
     assert "https://meet.example/abc" in to_prospect.body
     assert "Gulf Refining" in to_salesperson.body
     # Branded, addressed by name, products and industries by their names, never their keys.
-    when = f"{slot.starts_at:%A} {slot.starts_at.day} {slot.starts_at:%B %Y, %H:%M}–{slot.ends_at:%H:%M} UTC"
+    # The pages' one date-time format (demoportal/core/formats.py): "6 Dec 2026 14:00–14:45 UTC".
+    when = f"{slot.starts_at.day} {slot.starts_at:%b %Y %H:%M}–{slot.ends_at:%H:%M} UTC"
     assert to_prospect.subject == f"Process Heat · Your call with Jane Seller: {when}"
     assert to_salesperson.subject == f"Process Heat · Call booked: Ada Buyer, Gulf Refining, {when}"
     assert {message.from_email for message in mail.outbox} == {"Process Heat Demo Portal <demo@localhost>"}

@@ -373,9 +373,9 @@ def test_a_figure_out_of_range_is_refused_beside_its_field(client: Client, chemi
 
     html = refused.content.decode()
     assert refused.status_code == 400
-    assert 'id="id_pressure_psig-errors"' in html
+    assert 'id="id_pressure_psig_error"' in html
     assert "Ensure this value is greater than or equal to 15" in html
-    assert 'id="id_steam_cost_per_1000_lb-errors"' in html
+    assert 'id="id_steam_cost_per_1000_lb_error"' in html
     assert shown_cost(html) == calm  # the scenario's figures meanwhile
 
 
@@ -406,7 +406,7 @@ def test_the_pinch_screen_reproduces_the_storys_figure_and_recomputes_at_another
 
     refused = get(client, chemicals, f"{path}?dt_min_c=0")
     assert refused.status_code == 400
-    assert 'id="id_dt_min_c-errors"' in refused.content.decode()
+    assert 'id="id_dt_min_c_error"' in refused.content.decode()
     assert "Targets at ΔTmin 10 K" in refused.content.decode()  # the scenario's meanwhile
 
 
@@ -415,3 +415,33 @@ def test_a_plant_without_stream_data_says_so_instead_of_drawing_targets(client: 
     html = get(client, food, "/products/wasteheatrecovery/pinch-analysis/").content.decode()
     assert "process streams (supply and target temperatures, heat-capacity flow rates) are not part" in html
     assert "<polyline" not in html
+
+
+# --- EmissionsGuardian's NOx permit ------------------------------------------------------------------------------
+
+
+def test_the_nox_screen_shows_the_storys_figure_and_every_unit(
+    client: Client, sandbox: Sandbox, refinery_owner: User
+) -> None:
+    html = get(client, sandbox, "/products/emissionsguardian/nox-permit-tracking/").content.decode()
+    story = next(s for s in catalogue.scenarios()["oil_gas"].stories if s.key == "nox_permit")
+    with schema_context(sandbox.schema_name):
+        plant = Plant.objects.get()
+        figure = story_value(plant_layout(plant), hour_clock(plant), story, plant_overlays(plant))
+        units = list(Asset.objects.filter(type__in=["boiler", "fired_heater"]).values_list("tag", flat=True))
+
+    shown = re.search(r"Highest hour of the last 7 days</span><span class=\"kpi-value\">(\d+) %<", html)
+    assert shown is not None
+    assert int(shown.group(1)) >= round(figure)  # the boilers' highest hour, or a heater's above it
+    assert '0.10</span><span class="kpi-unit">lb/MMBtu, hourly average: the site&#x27;s permit' in html
+    assert all(f'<a href="/assets/{tag}/">{tag}</a>' in html for tag in units)
+
+
+def test_a_plant_without_stack_analysers_says_why_it_has_no_permit_figures(
+    client: Client, plant_sandbox: Sandbox
+) -> None:
+    html = get(client, plant_sandbox, "/products/emissionsguardian/nox-permit-tracking/").content.decode()
+    if plant_sandbox.industry == "cement":
+        assert "A cement kiln's NOx limit is per tonne of clinker" in html
+    else:
+        assert "Highest hour of the last 7 days" in html
