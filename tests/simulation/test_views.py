@@ -365,3 +365,20 @@ def test_staff_watching_are_told_which_events_were_raised_or_injected(client: Cl
     assert "High flue-gas CO" in text
     assert "raised by hand" in text
     assert "injected anomaly" in text
+
+
+# --- charts have a text alternative ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [HEATER, "/"])
+def test_every_chart_is_named_and_has_a_table_for_its_figures(
+    client: Client, sandbox: Sandbox, owner: User, path: str
+) -> None:
+    html = page(client, sandbox, path).content.decode()
+    shown = html.split("<template", 1)[0]  # the charts on the page, not the picker's templates
+
+    plots = re.findall(r'<div class="chart-plot" data-chart-plot role="img" aria-label="Chart of ([^"]+)"', shown)
+    tables = re.findall(r'<details class="chart-table" data-chart-table hidden>\s*<summary>Table', shown)
+    assert plots
+    assert len(tables) == len(plots) == len(re.findall(r"data-chart[\s>]", shown))
+    assert '<th scope="col">Time (UTC)</th>' in shown
