@@ -22,7 +22,7 @@ from sandboxes.access import host_acting, host_sandbox, portal_url, sandbox_memb
 from simulation.forms import DEFAULT_OPERATING_HOURS, O2TrimForm, SavingsForm
 from simulation.models import Asset, Plant
 from simulation.selectors.pages import O2Trim, SavingsBasis, asset_overview, plant_home
-from simulation.selectors.plant import asset_get, plant_get
+from simulation.selectors.plant import asset_get, plant_clock, plant_get
 from simulation.selectors.staff import prospect_page
 from simulation.services import (
     SavingsEstimate,
@@ -56,9 +56,11 @@ def plant_or_404() -> Plant:
 def sandbox_home(request: HttpRequest) -> HttpResponse:
     """Plant, assets by type, the scenario's KPIs, a history chart, recent events and the stories."""
     sandbox = host_sandbox(request)
-    home = plant_home(plant=plant_or_404(), chart_sensor_id=id_param(request.GET.get("sensor", "")))
+    plant = plant_or_404()
+    home = plant_home(plant=plant, chart_sensor_id=id_param(request.GET.get("sensor", "")))
     context = {
         **page_context(home),
+        "plant_clock": plant_clock(plant),  # the bar's, from the plant in hand (the context processor would read it)
         "sandbox": sandbox,
         "portal_url": portal_url(request),
         "product": catalogue.product(sandbox.product),
@@ -147,6 +149,7 @@ def asset_page(
     overview = asset_overview(plant=plant, asset=asset, trend=trend)
     context = {
         **page_context(overview),
+        "plant_clock": plant_clock(plant),  # the bar's, from the plant in hand (the context processor would read it)
         "sandbox": host_sandbox(request),
         "portal_url": portal_url(request),  # the layout's "My sandboxes" and the watch bar's way back
         "o2": o2_panel(overview.o2_trim, o2_form),

@@ -49,11 +49,22 @@
     return a.pathname.replace(/\/$/, "") === location.pathname.replace(/\/$/, "");
   }
 
-  function button(text, onClick, primary) {
+  // A button in the sandbox bar; ``short`` is what a phone's narrow bar shows of it (the name stays whole).
+  function button(text, onClick, primary, short) {
     var element = document.createElement("button");
     element.type = "button";
     element.className = "button button-small " + (primary ? "" : "button-ghost");
-    element.textContent = text;
+    if (short) {
+      element.setAttribute("aria-label", text);
+      var whole = document.createElement("span"), brief = document.createElement("span");
+      whole.className = "bar-wide";
+      whole.textContent = text;
+      brief.className = "bar-narrow";
+      brief.textContent = short;
+      element.append(whole, brief);
+    } else {
+      element.textContent = text;
+    }
     element.addEventListener("click", onClick);
     slot.replaceChildren(element);
   }
@@ -62,16 +73,17 @@
     close();
     slot.replaceChildren();
     if (data.status === "dismissed") {
-      button("Resume tour · step " + data.position + " of " + data.count, function () { act("resume"); }, true);
+      button("Resume tour · step " + data.position + " of " + data.count, function () { act("resume"); }, true, "Tour");
       return;
     }
     if (data.status === "finished") {
-      button("Take the tour again", function () { act("restart"); });
+      button("Take the tour again", function () { act("restart"); }, false, "Tour again");
       return;
     }
     var step = data.steps.filter(function (s) { return s.id === data.step; })[0];
     if (!step) return;
     button("Skip tour", function () { act("dismiss"); });
+    slot.firstChild.dataset.tourSkip = "";
     if (!samePage(step.url)) { showElsewhere(data, step); return; }
     var target = step.target ? document.querySelector(step.target) : null;
     if (step.target && !target) {
