@@ -140,7 +140,8 @@ def test_every_option_shows_its_estimated_tour_length(client: Client) -> None:
     for product in catalogue.products():
         spans = [catalogue.tour_minutes_span(product=product["key"], role=role["key"]) for role in catalogue.roles()]
         cells = [
-            f'{role["name"]}&nbsp;<span data-tour-minutes="{product["key"]}.{role["key"]}">{written(span)}</span>&nbsp;min'
+            f'{role["name"]}&nbsp;<span data-tour-minutes="{product["key"]}.{role["key"]}">{written(span)}</span>'
+            "&nbsp;min"
             for role, span in zip(catalogue.roles(), spans, strict=True)
         ]
         assert "Estimated tour: " + " · ".join(cells) in page

@@ -122,6 +122,10 @@ def test_a_fast_plant_clock_is_shown_in_the_bar_and_said_when_it_changes(sandbox
         expect(page.locator("[data-plant-speed-news]")).to_contain_text("runs at 60× speed")
         journey.shoot(page, ARTEFACTS, "phone-fast-clock")
 
+        page.wait_for_function(  # the plant two minutes ahead (two seconds at 60×)
+            "() => Date.parse(document.querySelector('[data-plant-time] time').dateTime) - Date.now() > 120000",
+            timeout=15_000,
+        )
         clock_set(1)  # back at real time, but the plant ran ahead: its time stays, its speed goes
         expect(clock.locator("[data-plant-speed]")).to_be_hidden(timeout=15_000)
         expect(clock).to_be_visible()
