@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import connection, models
+from django.utils import timezone
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_exists
 
@@ -146,6 +147,19 @@ class Sandbox(TenantMixin):
     def product_name(self) -> str:
         """The product's name ("EmissionsGuardian"), as the catalogue has it."""
         return catalogue.product_name(self.product)
+
+    @property
+    def time_left_text(self) -> str:
+        """The time left before it expires as the sandbox bar counts it down (``static/js/sandbox.js``), so the
+        page does not change its wording, nor its length, when the script takes over: "23 h 05 min",
+        "42 min 07 s", "No time"; "" without an expiry."""
+        if self.expires_at is None:
+            return ""
+        left = max(0, int((self.expires_at - timezone.now()).total_seconds()))
+        hours, minutes, seconds = left // 3600, left % 3600 // 60, left % 60
+        if left == 0:
+            return "No time"
+        return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {seconds:02d} s"
 
     @property
     def has_ended(self) -> bool:

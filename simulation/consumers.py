@@ -111,6 +111,7 @@ def tick_body(event: dict[str, Any], values: dict[str, float]) -> dict[str, Any]
         "seq": event.get("seq"),
         "ts": event["ts"],
         "sim_ts": event["sim_ts"],
+        "time_scale": event.get("time_scale", 1),
         "values": values,
         "events": event["events"],
     }

@@ -69,11 +69,13 @@ class Quarantine:
 
 @dataclass
 class LiveFrame:
-    """One sandbox's tick: its simulated time (Unix seconds), its sensor values and the events since its last tick."""
+    """One sandbox's tick: its simulated time (Unix seconds), its sensor values, the events since its last tick
+    and how fast its clock runs (simulated seconds per wall second)."""
 
     sim_ts: float
     values: dict[str, float]
     events: list[dict[str, Any]] = field(default_factory=list)
+    time_scale: int = 1
 
 
 class LiveTicker:
@@ -227,7 +229,7 @@ class LiveTicker:
             zip(lives, sim.tolist(), batch.out_offsets.tolist(), batch.sizes.tolist(), strict=True)
         ):
             frame_values = dict(zip(live.sensor_keys, values[start : start + size], strict=True))
-            result[live.sandbox_id] = LiveFrame(seconds, frame_values, events.get(i, []))
+            result[live.sandbox_id] = LiveFrame(seconds, frame_values, events.get(i, []), live.time_scale)
         return result
 
     def _copy(self, target: NDArray[np.float64], source: NDArray[np.float64], members: NDArray[np.bool_]) -> None:
@@ -464,6 +466,7 @@ def tick_message(*, ts: float, frame: LiveFrame) -> dict[str, Any]:
         "type": "live.tick",
         "ts": datetime.fromtimestamp(ts, tz=UTC).isoformat(),
         "sim_ts": datetime.fromtimestamp(frame.sim_ts, tz=UTC).isoformat(),
+        "time_scale": frame.time_scale,
         "values": frame.values,
         "events": frame.events,
     }

@@ -25,7 +25,7 @@ from sandboxes.access import host_acting, host_sandbox, portal_url, sandbox_memb
 from simulation.forms import DEFAULT_OPERATING_HOURS, O2TrimForm, PinchForm, SavingsForm, TrapSurveyForm
 from simulation.models import Asset, Plant
 from simulation.selectors.pages import O2Trim, SavingsBasis, asset_overview, plant_home
-from simulation.selectors.plant import asset_get, plant_get
+from simulation.selectors.plant import asset_get, plant_clock, plant_get
 from simulation.selectors.products import (
     FeatureEntry,
     ProductArea,
@@ -80,6 +80,7 @@ def sandbox_home(request: HttpRequest) -> HttpResponse:
     context = {
         **page_context(home),
         **chosen_area(request, plant),
+        "plant_clock": plant_clock(plant),  # the bar's, from the plant in hand (the context processor would read it)
         "sandbox": sandbox,
         "portal_url": portal_url(request),
         "product": catalogue.product(sandbox.product),
@@ -118,6 +119,7 @@ def product_landing(request: HttpRequest, product: str) -> HttpResponse:
         "area": area,
         "nav_current": "",
         "plant": plant,
+        "plant_clock": plant_clock(plant),
         "sandbox": host_sandbox(request),
         "portal_url": portal_url(request),
     }
@@ -138,6 +140,7 @@ def feature_detail(request: HttpRequest, product: str, feature: str) -> HttpResp
         "nav_current": entry.key,
         "feature": entry,
         "plant": plant,
+        "plant_clock": plant_clock(plant),
         "sandbox": host_sandbox(request),
         "portal_url": portal_url(request),
     }
@@ -313,6 +316,7 @@ def asset_page(
     context = {
         **page_context(overview),
         **chosen_area(request, plant),
+        "plant_clock": plant_clock(plant),  # the bar's, from the plant in hand (the context processor would read it)
         "sandbox": host_sandbox(request),
         "portal_url": portal_url(request),  # the layout's "My sandboxes" and the watch bar's way back
         "o2": o2_panel(overview.o2_trim, o2_form),

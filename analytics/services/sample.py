@@ -462,7 +462,7 @@ class Planner:
         """The guided tour for the person's role, step by step, with its value moments, then completed."""
         rng = self.rng
         tour = f"{demo.product}.{demo.person.role}"
-        minutes = catalogue.tour_minutes(product=demo.product, role=demo.person.role)
+        minutes = catalogue.tour_minutes(product=demo.product, role=demo.person.role, industry=demo.industry)
         at = self.visit(demo, steps, at, features=0, moments=0)
         # Most finish (some steps skipped, as a plant without the step's element does); some leave on the way.
         shown = rng.randint(1, len(TOUR_STEPS) - 2) if leaves else rng.randint(5, len(TOUR_STEPS))

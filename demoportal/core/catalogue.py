@@ -1,4 +1,4 @@
-"""The read-only catalogue (``fixtures/``): products, roles and scenarios, loaded and validated once."""
+"""The read-only catalogue (``fixtures/``): products, roles, scenarios and tours, loaded and validated once."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from simulation.engine.scenario import Scenario, load_catalogue
+from simulation.engine.tours import Tour
 
 FIXTURES_DIR = Path(__file__).resolve().parents[2] / "fixtures"
 
 
 @cache
 def catalogue() -> tuple[dict[str, Scenario], dict[str, Any]]:
-    """(scenarios by key, {"products": ..., "roles": ...}); raises ScenarioError naming every problem."""
+    """(scenarios by key, {"products", "roles", "tours", "tour_minutes"}: see ``load_catalogue``); raises
+    ScenarioError naming every problem."""
     return load_catalogue(FIXTURES_DIR)
 
 
@@ -50,21 +52,32 @@ def role_name(key: str) -> str:
     return next((str(role["name"]) for role in roles() if role["key"] == key), key)
 
 
-def tour_minutes(*, product: str, role: str) -> int:
-    """Estimated length of the guided tour of ``product`` for ``role``, in minutes (``products.json``)."""
-    for item in products():
-        if item["key"] == product:
-            return int(item["tour_minutes"][role])
-    raise KeyError(product)
+def tours() -> dict[str, Tour]:
+    """Every tour by ``<product>.<role>``."""
+    return dict(catalogue()[1]["tours"])
 
 
-def tour_minutes_by_role() -> dict[str, tuple[int, int]]:
-    """Per role, the shortest and longest estimated tour across the products, in minutes."""
-    spans: dict[str, tuple[int, int]] = {}
-    for role in roles():
-        figures = [int(product["tour_minutes"][role["key"]]) for product in products()]
-        spans[role["key"]] = (min(figures), max(figures))
-    return spans
+def tour_minutes(*, product: str, role: str, industry: str) -> int:
+    """Estimated length of the guided tour of ``product`` for ``role`` on ``industry``'s plant, in minutes: derived
+    from the tour's own steps (``simulation.engine.tours.tour_minutes``), never stated by hand. KeyError for a
+    product, role or industry not in the catalogue."""
+    return int(catalogue()[1]["tour_minutes"][product][role][industry])
+
+
+def tour_minutes_span(*, product: str | None = None, role: str | None = None) -> tuple[int, int]:
+    """The shortest and longest tour estimate, in minutes, across the industries and across whatever of
+    ``product`` and ``role`` is not given (e.g. a role's span across products and industries)."""
+    figures = [
+        minutes
+        for product_key, by_role in catalogue()[1]["tour_minutes"].items()
+        if product in (None, product_key)
+        for role_key, by_industry in by_role.items()
+        if role in (None, role_key)
+        for minutes in by_industry.values()
+    ]
+    if not figures:
+        raise KeyError(product if product is not None else role)
+    return min(figures), max(figures)
 
 
 @cache

@@ -84,27 +84,47 @@ def demo_new(request: HttpRequest) -> HttpResponse:
         else:
             # The prospect goes in by the link; the API token the sandbox got is for API callers, never shown here.
             return redirect(access_url(sandbox=provisioned.sandbox, request=request))
-    spans = catalogue.tour_minutes_by_role()
     context = {
         "form": form,
         "partner": partner,
         "products": [
-            {**product, "tours": [(role["name"], product["tour_minutes"][role["key"]]) for role in catalogue.roles()]}
+            {
+                **product,
+                "tours": [
+                    {
+                        "role": role["key"],
+                        "name": role["name"],
+                        "minutes": minutes_text(product=product["key"], role=role["key"]),
+                    }
+                    for role in catalogue.roles()
+                ],
+            }
             for product in catalogue.products()
         ],
         "scenarios": sorted(catalogue.scenarios().values(), key=lambda s: s.name),
-        "roles": [{**role, "tour_span": spans[role["key"]]} for role in catalogue.roles()],
-        "tour_minutes": {product["key"]: product["tour_minutes"] for product in catalogue.products()},
+        "roles": [{**role, "tour_minutes": minutes_text(role=role["key"])} for role in catalogue.roles()],
+        "tour_minutes": catalogue.catalogue()[1]["tour_minutes"],
         "estimated_minutes": estimated_tour_minutes(form),
     }
     return render(request, "portal/demo_new.html", context, status=400 if form.errors else 200)
 
 
-def estimated_tour_minutes(form: DemoSelectionForm) -> int | None:
-    """The tour length for the product and role the form shows chosen, when both are catalogue values."""
-    product, role = form["product"].value(), form["role"].value()
+def minutes_text(*, product: str | None = None, role: str | None = None) -> str:
+    """A tour estimate across what is not chosen, as the page writes it: "5", or "3–10" (minutes)."""
+    low, high = catalogue.tour_minutes_span(product=product, role=role)
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def estimated_tour_minutes(form: DemoSelectionForm) -> str | None:
+    """The tour length for the product and role the form shows chosen ("5"), on the chosen industry's plant, or
+    across the industries while none is chosen ("3–10"); None until product and role are catalogue values."""
+    product, role, industry = (str(form[name].value()) for name in ("product", "role", "industry"))
     try:
-        return catalogue.tour_minutes(product=str(product), role=str(role))
+        return str(catalogue.tour_minutes(product=product, role=role, industry=industry))
+    except KeyError:
+        pass
+    try:
+        return minutes_text(product=product, role=role)
     except KeyError:
         return None
 

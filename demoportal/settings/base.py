@@ -174,6 +174,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",  # CSP_NONCE, for the rare inline <script>
+                "simulation.context_processors.sandbox_plant_clock",  # the sandbox bar's plant clock (lazy)
             ],
         },
     },

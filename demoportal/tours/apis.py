@@ -19,12 +19,12 @@ from rest_framework.views import APIView
 
 from demoportal.core.models import User
 from demoportal.core.openapi import error_response
-from demoportal.tours.definitions import Tour
 from demoportal.tours.models import TourProgress
 from demoportal.tours.services import TOUR_ACTIONS, tour_progress_get, tour_step_act
 from sandboxes.access import acting_on_host, host_sandbox
 from sandboxes.authentication import SandboxScoped
 from sandboxes.models import Sandbox
+from simulation.engine.tours import Tour
 
 
 class TourStepOutput(serializers.Serializer[Any]):

@@ -6,8 +6,9 @@ from typing import Any
 
 from django_tenants.utils import schema_context
 
-from demoportal.tours.definitions import Tour, tour_get, tour_resolve
+from demoportal.tours.definitions import tour_get, tour_resolve
 from sandboxes.models import Sandbox
+from simulation.engine.tours import Tour
 from simulation.selectors.plant import sensor_list
 
 

@@ -14,10 +14,10 @@ from analytics.models import Event
 from analytics.services.events import event_record
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
-from demoportal.tours.definitions import Tour
 from demoportal.tours.models import TourProgress
 from demoportal.tours.selectors import tour_steps
 from sandboxes.models import Sandbox
+from simulation.engine.tours import Tour
 from simulation.models import Asset
 from simulation.services import alarm_raise
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from simulation.engine.assets import ANOMALY_EVENTS, ASSET_TYPES
 from simulation.engine.calculations import FUEL_LHV_GJ_PER_T
+from simulation.engine.tours import Tour, TourError, TourPace, tour_minutes, tour_parse
 
 MARKER = re.compile(r"^BASE_TS(?:\s*-\s*(\d+)\s*([mhd]))?$")
 MARKER_MINUTES = {"m": 1, "h": 60, "d": 1440}
@@ -286,12 +287,14 @@ def parse_scenario(data: Any, filename: str, features: set[str], problems: list[
 
 
 def load_catalogue(directory: Path) -> tuple[dict[str, Scenario], dict[str, Any]]:
-    """Every scenario under ``directory/scenarios`` plus products and roles, or ScenarioError listing all problems."""
+    """Every scenario under ``directory/scenarios`` plus products, roles and the tours (``directory/tours``), or
+    ScenarioError listing all problems. The second item holds ``products`` and ``roles`` as the files state
+    them, ``tours`` (``<product>.<role>`` → ``Tour``) and ``tour_minutes`` (product → role → scenario →
+    minutes, each ``tour_minutes`` of that tour on that scenario's plant)."""
     problems: list[str] = []
     products = _load_json(directory / "products.json", problems)
     roles = _load_json(directory / "roles.json", problems)
-    if products is not None and roles is not None:
-        tour_minutes_check(products, roles, problems)
+    pace = tour_minutes_check(products, problems) if products is not None else None
     features = {
         f"{product.get('key')}.{feature.get('key')}"
         for product in (products or {}).get("products", [])
@@ -307,11 +310,13 @@ def load_catalogue(directory: Path) -> tuple[dict[str, Scenario], dict[str, Any]
             if scenario.key != path.stem:
                 problems.append(f"{path.name}: key: must equal the file name, {path.stem!r}")
             scenarios[scenario.key] = scenario
+    tours = tours_load(directory / "tours", products, roles, problems) if products and roles else {}
+    minutes = tour_minutes_table(tours, scenarios, pace, problems) if pace is not None else {}
     if products is not None and not problems:  # the mapping is judged against every scenario, once all load
         features_check(products, scenarios, problems)
     if problems:
         raise ScenarioError(problems)
-    return scenarios, {"products": products, "roles": roles}
+    return scenarios, {"products": products, "roles": roles, "tours": tours, "tour_minutes": minutes}
 
 
 def feature_absence(feature: dict[str, Any], asset_types: frozenset[str]) -> str | None:
@@ -361,34 +366,97 @@ def features_check(products: Any, scenarios: dict[str, Scenario], problems: list
         problems.append(f"products.json: serves {name!r}, which no scenario specifies (specified_features)")
 
 
+TOUR_PACE_RANGES = {"card_seconds": (5, 300), "hands_on_seconds": (10, 1800)}
 TOUR_MINUTES_RANGE = (1, 60)
 
 
-def tour_minutes_check(products: Any, roles: Any, problems: list[str]) -> None:
-    """Every product states an estimated tour length in whole minutes for every role (``tour_minutes``)."""
-    role_keys = [role.get("key") for role in roles.get("roles", [])]
-    low, high = TOUR_MINUTES_RANGE
+def tour_minutes_check(products: Any, problems: list[str]) -> TourPace | None:
+    """The pace every tour estimate is derived from (``tour_pace`` in ``products.json``: seconds per card read and
+    per hands-on step), or None after naming its problems. A tour's length is never stated by hand: a product
+    that carries its own ``tour_minutes`` is refused, since those figures drifted from the tours they described."""
     for i, product in enumerate(products.get("products", [])):
-        path = f"products.json: products[{i}].tour_minutes"
-        minutes = product.get("tour_minutes")
-        if not isinstance(minutes, dict):
-            problems.append(f"{path}: must map each role ({', '.join(map(str, role_keys))}) to minutes")
+        if "tour_minutes" in product:
+            problems.append(
+                f"products.json: products[{i}].tour_minutes: remove it; a tour's length is derived from its steps"
+                " (fixtures/tours/<product>.<role>.json) at the pace of 'tour_pace'"
+            )
+    raw = products.get("tour_pace")
+    if not isinstance(raw, dict):
+        problems.append("products.json: tour_pace: must state card_seconds and hands_on_seconds")
+        return None
+    figures: dict[str, int] = {}
+    for name, (low, high) in TOUR_PACE_RANGES.items():
+        value = raw.get(name)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            problems.append(
+                f"products.json: tour_pace.{name}: must be whole seconds from {low} to {high}, got {value!r}"
+            )
+        else:
+            figures[name] = value
+    for name in sorted(set(raw) - {*TOUR_PACE_RANGES, "note"}):
+        problems.append(f"products.json: tour_pace: {name!r} is not a pace (card_seconds, hands_on_seconds, note)")
+    return TourPace(**figures) if len(figures) == len(TOUR_PACE_RANGES) else None
+
+
+def tours_load(directory: Path, products: Any, roles: Any, problems: list[str]) -> dict[str, Tour]:
+    """The tour of every product × role (``<product>.<role>.json`` in ``directory``), each checked by ``tour_parse``;
+    a missing tour, or a file for no product × role, is a problem."""
+    keys = [
+        f"{product.get('key')}.{role.get('key')}"
+        for product in products.get("products", [])
+        for role in roles.get("roles", [])
+    ]
+    tours: dict[str, Tour] = {}
+    for key in keys:
+        path = directory / f"{key}.json"
+        raw = _load_json(path, problems, name=f"tours/{path.name}")
+        if raw is None:
             continue
-        for key in role_keys:
-            value = minutes.get(key)
-            if value is None:
-                problems.append(f"{path}: no figure for role {key!r}")
-            elif isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                problems.append(f"{path}.{key}: must be whole minutes from {low} to {high}, got {value!r}")
-        for key in sorted(set(minutes) - set(role_keys)):
-            problems.append(f"{path}: {key!r} is not a role (see roles.json)")
+        try:
+            tours[key] = tour_parse(raw, key=key, source=f"tours/{path.name}")
+        except TourError as error:
+            problems.append(str(error))
+    for path in sorted(directory.glob("*.json")):
+        if path.stem not in keys:
+            problems.append(f"tours/{path.name}: (file): no product × role of that name (products.json, roles.json)")
+    return tours
 
 
-def _load_json(path: Path, problems: list[str]) -> Any:
+def tour_minutes_table(
+    tours: dict[str, Tour], scenarios: dict[str, Scenario], pace: TourPace, problems: list[str]
+) -> dict[str, dict[str, dict[str, int]]]:
+    """product → role → scenario → the tour's estimated minutes on that scenario's plant (``tour_minutes``); an
+    estimate outside ``TOUR_MINUTES_RANGE`` is a problem."""
+    low, high = TOUR_MINUTES_RANGE
+    table: dict[str, dict[str, dict[str, int]]] = {}
+    for key, tour in tours.items():
+        product, role = key.split(".", 1)
+        for name, scenario in scenarios.items():
+            minutes = tour_minutes(tour, pace=pace, assets=scenario_assets(scenario))
+            if not low <= minutes <= high:
+                problems.append(
+                    f"tours/{key}.json: takes {minutes} min on {name}'s plant at this pace, outside {low}–{high}"
+                )
+            table.setdefault(product, {}).setdefault(role, {})[name] = minutes
+    return table
+
+
+def scenario_assets(scenario: Scenario) -> list[dict[str, Any]]:
+    """The scenario's plant as ``tours.asset_for`` reads it: one entry per asset group with its sensor kinds (every
+    asset of a type carries the same kinds, ``AssetType.sensor_kinds``)."""
+    return [
+        {"tag": group.tag_prefix, "sensors": ASSET_TYPES[group.type].sensor_kinds}
+        for group in scenario.assets
+        if group.type in ASSET_TYPES
+    ]
+
+
+def _load_json(path: Path, problems: list[str], *, name: str = "") -> Any:
+    name = name or path.name
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        problems.append(f"{path.name}: (file): not found")
+        problems.append(f"{name}: (file): not found")
     except json.JSONDecodeError as exc:
-        problems.append(f"{path.name}: line {exc.lineno} column {exc.colno}: {exc.msg}")
+        problems.append(f"{name}: line {exc.lineno} column {exc.colno}: {exc.msg}")
     return None

@@ -109,6 +109,16 @@ class AlarmRow(ByKey):
     def kind_label(self) -> str:
         return ALARM_KIND_LABELS.get(self.kind, self.kind)
 
+    @property
+    def staff_note(self) -> str:
+        """How the event came about, for staff only ("raised by hand", "injected"); "" for the plant's own. A
+        prospect sees every event as the plant raised it: the pages show this only to staff."""
+        return STAFF_ORIGIN_NOTES.get(self.origin, "")
+
+
+# What staff are told of an event that is not the plant's own doing; prospects never see these.
+STAFF_ORIGIN_NOTES = {"triggered": "raised by hand", "injected": "injected anomaly"}
+
 
 def alarms_with_acknowledgement(rows: Sequence[dict[str, Any]]) -> list[AlarmRow]:
     """``rows`` of ``alarm_rows``, in their order, each with its acknowledgement: the one place that asks

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
@@ -89,6 +89,38 @@ def plant_sim_now(plant: Plant, now: datetime | None = None) -> datetime:
     if plant.clock_wall_at is None or plant.clock_sim_at is None:
         return now
     return plant.clock_sim_at + (now - plant.clock_wall_at) * plant.time_scale
+
+
+@dataclass(frozen=True)
+class PlantClock:
+    """The plant's clock as the sandbox bar shows it to whoever uses the sandbox: how fast it runs and where
+    it is, so nobody takes values that move faster than physics allows for real time."""
+
+    time_scale: int  # simulated seconds per wall second: 1 is real time
+    plant_now: datetime
+    wall_now: datetime
+
+    @property
+    def ahead(self) -> timedelta:
+        """How far the plant's time runs ahead of the wall clock, from having run faster."""
+        return self.plant_now - self.wall_now
+
+    @property
+    def shown(self) -> bool:
+        """Worth a word in the bar: the clock runs fast now, or ran fast and is a minute or more ahead."""
+        return self.time_scale > 1 or self.ahead >= timedelta(minutes=1)
+
+    @property
+    def shows_date(self) -> bool:
+        """The plant's time needs its date: it is on another day than the wall clock (UTC)."""
+        return self.plant_now.astimezone(UTC).date() != self.wall_now.astimezone(UTC).date()
+
+
+def plant_clock(plant: Plant, now: datetime | None = None) -> PlantClock:
+    """``plant``'s clock at wall time ``now`` (``plant_sim_now``); no query."""
+    wall = now or timezone.now()
+    scale = plant.time_scale if plant.clock_wall_at is not None and plant.clock_sim_at is not None else 1
+    return PlantClock(time_scale=scale, plant_now=plant_sim_now(plant, wall), wall_now=wall)
 
 
 def to_minute(moment: datetime) -> int:

@@ -5,6 +5,8 @@
 // now; dragging across a plot zooms into that window (fetched again at full resolution, so zooming in
 // reveals minutes, not a stretched picture). While a window ends now, live ticks extend it: ticks that
 // arrive while the history loads are kept and joined after its last minute, so there is no gap.
+// Every chart has a text alternative: its plot is an image named by what it shows (sensor, window, points,
+// lowest and highest), and a <details> "Table" below it lists the same figures, filled when it is opened.
 // window.demoHistoryChart.init(card) starts a card added later (an asset page's sensor picker).
 (function () {
   "use strict";
@@ -31,6 +33,8 @@
     var statusText = card.querySelector("[data-chart-status]");
     var rangeButtons = scope.querySelectorAll("[data-range]");
     var historyStart = Date.parse(card.dataset.historyStart);
+    var table = card.querySelector("[data-chart-table]");
+    var rows = table && table.querySelector("[data-chart-rows]");
     var plot = null;
     var view = { start: 0, end: 0 };
     var request = 0;
@@ -43,6 +47,38 @@
     function unit() { return select ? select.options[select.selectedIndex].dataset.unit || "" : card.dataset.unit || ""; }
     function label() { return select ? select.options[select.selectedIndex].textContent : card.dataset.label || ""; }
 
+    function reading(v) { return v == null ? "—" : v.toFixed(2); }  // the legend's figures, the table's too
+    function when(seconds) { return new Date(seconds * 1000).toISOString().slice(0, 16).replace("T", " "); }
+
+    // The text alternative: the plot's name says what it shows; the table, when open, lists every point.
+    function describe() {
+      var xs = data[0], ys = data[1].filter(function (v) { return v != null; });
+      var span = xs.length ? " from " + when(xs[0]) + " to " + when(xs[xs.length - 1]) + " UTC" : "";
+      var summary = ys.length ? ", " + xs.length + " points" + span + ", lowest " + reading(Math.min.apply(null, ys)) +
+        ", highest " + reading(Math.max.apply(null, ys)) + " " + unit() : ", no data";
+      plotBox.setAttribute("role", "img");
+      plotBox.setAttribute("aria-label", "Chart of " + label() + summary + (table ? ". The table below lists the values." : "."));
+      if (!table) return;
+      table.hidden = false;
+      table.querySelector("[data-chart-caption]").textContent = label() + span;
+      table.querySelector("[data-chart-column]").textContent = label();
+      if (table.open) tabulate();
+    }
+    function row(at, value) {
+      var tr = document.createElement("tr");
+      var time = document.createElement("td"), figure = document.createElement("td");
+      time.textContent = when(at);
+      figure.textContent = reading(value);
+      tr.append(time, figure);
+      return tr;
+    }
+    function tabulate() {
+      var fragment = document.createDocumentFragment();
+      data[0].forEach(function (at, i) { fragment.appendChild(row(at, data[1][i])); });
+      rows.replaceChildren(fragment);
+    }
+    if (table) table.addEventListener("toggle", function () { if (table.open) tabulate(); else rows.replaceChildren(); });
+
     function options(width) {
       return {
         width: width,
@@ -52,7 +88,7 @@
         scales: { x: { time: true } },
         tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); },  // plant time is UTC
         axes: [{ stroke: "#4a5566", grid: { stroke: "#eef1f5" }, values: TIME_TICKS }, { stroke: "#4a5566", grid: { stroke: "#eef1f5" }, size: 64 }],
-        series: [{ value: "{D} {MMM} {YYYY} {HH}:{mm} UTC" }, { label: label(), stroke: "#b4410f", width: 1.5, fill: "rgba(180, 65, 15, 0.08)", value: function (u, v) { return v == null ? "—" : v.toFixed(2) + " " + unit(); } }],
+        series: [{ value: "{D} {MMM} {YYYY} {HH}:{mm} UTC" }, { label: label(), stroke: "#b4410f", width: 1.5, fill: "rgba(180, 65, 15, 0.08)", value: function (u, v) { return v == null ? "—" : reading(v) + " " + unit(); } }],
         hooks: { setSelect: [zoomToSelection] },
       };
     }
@@ -101,6 +137,7 @@
           if (following) pending.forEach(function (sample) { append(sample[0], sample[1]); });
           pending = [];
           draw(data);
+          describe();
           card.dataset.state = "ready";
           statusText.textContent = body.points.length + " points, " + (body.resolution === "minute" ? "every minute" : "min/max per bucket") + (following ? ", then live." : ".");
         })
@@ -158,8 +195,10 @@
         if (card.dataset.state === "loading") { pending.push([at, value]); return; }
         if (!plot || card.dataset.state !== "ready") return;
         if (tick.gap) { load(view.start, Date.now()); return; }  // ticks were missed: history fills the hole
+        var before = data[0].length;
         append(at, value);
         plot.setData(data);
+        if (table && table.open && data[0].length > before) rows.appendChild(row(at, value));
       });
     }
     var resizeTimer = null;

@@ -72,6 +72,30 @@
     form.addEventListener("submit", function (event) { if (!window.confirm(form.dataset.confirm)) event.preventDefault(); });
   });
 
+  // --- the sandbox's actions on a phone: a disclosure (button + panel) ----------------------------------
+  // Wide screens show Extend / Reset / End in the bar; narrow ones fold them under "Sandbox" (CSS decides by
+  // width, this only opens and closes). Escape or a click elsewhere closes it; focus goes back to the button.
+  var menuButton = bar.querySelector("[data-sandbox-menu]");
+  var menu = menuButton && document.getElementById(menuButton.getAttribute("aria-controls"));
+  function menuSet(open) {
+    menuButton.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) menu.dataset.open = ""; else delete menu.dataset.open;
+  }
+  if (menuButton && menu) {
+    menuButton.hidden = false;
+    bar.dataset.menu = "";
+    menuButton.addEventListener("click", function () { menuSet(menuButton.getAttribute("aria-expanded") !== "true"); });
+    bar.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || menuButton.getAttribute("aria-expanded") !== "true") return;
+      if (!menu.contains(event.target) && event.target !== menuButton) return;
+      menuSet(false);
+      menuButton.focus();
+    });
+    document.addEventListener("click", function (event) {
+      if (!menu.contains(event.target) && !menuButton.contains(event.target)) menuSet(false);
+    });
+  }
+
   // --- time left -----------------------------------------------------------------------------------
   var countdown = bar.querySelector("[data-countdown]");
   var expiresAt = Date.parse(bar.dataset.expiresAt);
@@ -117,7 +141,31 @@
     document.body.dataset.liveState = name;
   }
 
+  // The plant's clock: shown while it runs faster than real time (the speed said too), or while the plant's
+  // time is a minute or more ahead of the wall clock after it ran fast. A change of speed is announced.
+  var clockBox = bar.querySelector("[data-plant-clock]");
+  var clockNews = bar.querySelector("[data-plant-speed-news]");
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function plantClock(tick) {
+    if (!clockBox || !tick.sim_ts) return;
+    var sim = new Date(tick.sim_ts), wall = new Date(tick.ts || Date.now());
+    var scale = Number(tick.time_scale) || 1;
+    clockBox.hidden = !(scale > 1 || sim - wall >= 60000);
+    var sameDay = sim.toISOString().slice(0, 10) === wall.toISOString().slice(0, 10);
+    var time = clockBox.querySelector("[data-plant-time] time");
+    time.dateTime = sim.toISOString();
+    time.textContent = (sameDay ? "" : sim.getUTCDate() + " " + MONTHS[sim.getUTCMonth()] + " ") + sim.toISOString().slice(11, 16);
+    var speed = clockBox.querySelector("[data-plant-speed]");
+    speed.hidden = scale === 1;
+    speed.querySelector("strong").textContent = scale + "×";
+    if (String(scale) !== clockBox.dataset.timeScale) {
+      clockBox.dataset.timeScale = String(scale);
+      clockNews.textContent = scale > 1 ? "The plant's clock now runs at " + scale + "× speed: values move " + scale + " times faster than in real time." : "The plant's clock is back to real time.";
+    }
+  }
+
   function show(tick) {
+    plantClock(tick);
     document.querySelectorAll("[data-live-sensor]").forEach(function (element) {
       var value = tick.values[element.dataset.liveSensor];
       if (value === undefined) return;

@@ -49,11 +49,22 @@
     return a.pathname.replace(/\/$/, "") === location.pathname.replace(/\/$/, "");
   }
 
-  function button(text, onClick, primary) {
+  // A button in the sandbox bar; ``short`` is what a phone's narrow bar shows of it (the name stays whole).
+  function button(text, onClick, primary, short) {
     var element = document.createElement("button");
     element.type = "button";
     element.className = "button button-small " + (primary ? "" : "button-ghost");
-    element.textContent = text;
+    if (short) {
+      element.setAttribute("aria-label", text);
+      var whole = document.createElement("span"), brief = document.createElement("span");
+      whole.className = "bar-wide";
+      whole.textContent = text;
+      brief.className = "bar-narrow";
+      brief.textContent = short;
+      element.append(whole, brief);
+    } else {
+      element.textContent = text;
+    }
     element.addEventListener("click", onClick);
     slot.replaceChildren(element);
   }
@@ -62,16 +73,17 @@
     close();
     slot.replaceChildren();
     if (data.status === "dismissed") {
-      button("Resume tour · step " + data.position + " of " + data.count, function () { act("resume"); }, true);
+      button("Resume tour · step " + data.position + " of " + data.count, function () { act("resume"); }, true, "Tour");
       return;
     }
     if (data.status === "finished") {
-      button("Take the tour again", function () { act("restart"); });
+      button("Take the tour again", function () { act("restart"); }, false, "Tour again");
       return;
     }
     var step = data.steps.filter(function (s) { return s.id === data.step; })[0];
     if (!step) return;
     button("Skip tour", function () { act("dismiss"); });
+    slot.firstChild.dataset.tourSkip = "";
     if (!samePage(step.url)) { showElsewhere(data, step); return; }
     var target = step.target ? document.querySelector(step.target) : null;
     if (step.target && !target) {
@@ -127,19 +139,102 @@
     return "Watching the live plant…";
   }
 
+  // --- where the card goes: never over the element it points at --------------------------------------------
+  // Measured once the card is drawn (its height depends on its text and the screen), then the page is scrolled
+  // to the plan: (1) the target and the card one under the other, both on screen (the card below, or above
+  // where the page ends); (2) beside a target taller than the window, on a screen wide enough; (3) above such
+  // a target, the card at the top of the window and the target's start under it; (4) when the page has no room
+  // above it either (it starts near the top), the card docks at the bottom of the window, over the part of the
+  // target the window cannot show anyway. Floating UI then keeps the card on that side (demoPlacement, first
+  // in the chain before Shepherd's flip and shift, with the gap between card and target).
+  var GAP = 14;     // px between the card and the highlighted target (more than the highlight's padding)
+  var MARGIN = 12;  // px kept free at the window's edges
+  var plan = null;  // {side, dock, scroll} of the step on screen
+  var motion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
+
+  function planFor(target, card) {
+    var view = window.innerHeight, width = document.documentElement.clientWidth;
+    var box = target.getBoundingClientRect();
+    var top = box.top + window.scrollY, bottom = box.bottom + window.scrollY;
+    var tall = card.offsetHeight + GAP, wide = card.offsetWidth + GAP;
+    var most = Math.max(0, document.documentElement.scrollHeight - view);
+    function clamp(y) { return Math.max(0, Math.min(most, Math.round(y))); }
+    function fits(from, to, scroll) { return from - scroll >= MARGIN - 1 && to - scroll <= view - MARGIN + 1; }
+    if (box.height + tall + 2 * MARGIN <= view) {
+      var spare = (view - box.height - tall) / 2;
+      var below = clamp(top - spare), above = clamp(top - tall - spare);
+      if (fits(top, bottom + tall, below)) return { side: "bottom", scroll: below };
+      if (fits(top - tall, bottom, above)) return { side: "top", scroll: above };
+    }
+    var start = clamp(top - MARGIN);
+    if (width - box.right >= wide + MARGIN) return { side: "right-start", scroll: start };
+    if (box.left >= wide + MARGIN) return { side: "left-start", scroll: start };
+    var under = clamp(top - tall - MARGIN);
+    if (top - tall - under >= MARGIN - 1) return { side: "top", scroll: under };
+    return { side: "bottom", dock: true, scroll: start };
+  }
+
+  // Named "offset" as Floating UI's own: Shepherd's shift (limitShift) reads the gap from middlewareData.offset.
+  var demoPlacement = {
+    name: "offset",
+    fn: function (state) {
+      if (!plan || plan.dock) return {};
+      var done = state.middlewareData.offset && state.middlewareData.offset.planned;
+      if (!done && state.placement !== plan.side) return { data: { planned: true }, reset: { placement: plan.side } };
+      var side = state.placement.split("-")[0];
+      var dx = side === "right" ? GAP : side === "left" ? -GAP : 0;
+      var dy = side === "bottom" ? GAP : side === "top" ? -GAP : 0;
+      return { x: state.x + dx, y: state.y + dy, data: { planned: true, x: dx, y: dy } };
+    },
+  };
+
+  function replan(step, target) {
+    if (!step || !step.el || !target) { plan = null; return; }
+    plan = planFor(target, step.el);
+    step.el.classList.toggle("demo-tour-docked", Boolean(plan.dock));
+    step.el.dataset.tourSide = plan.dock ? "docked" : plan.side;
+  }
+  window.addEventListener("resize", function () {
+    var step = shown && shown.getCurrentStep();
+    if (step && step.target) replan(step, step.target);
+  });
+
+  // Scroll to the plan; when the page has moved under it meanwhile (a chart drawn, a bar line gone), once more.
+  function scrollToPlan() {
+    var step = shown && shown.getCurrentStep();
+    if (!plan || !step) return;
+    var mine = plan, began = Date.now();
+    if (Math.abs(window.scrollY - plan.scroll) < 1) return;  // there already: no scroll, so no scrollend
+    window.addEventListener("scrollend", function () {
+      if (plan !== mine || !step.target || !step.el || Date.now() - began > 3000) return;  // not the prospect's own
+      replan(step, step.target);
+      if (Math.abs(plan.scroll - window.scrollY) > 4) window.scrollTo({ top: plan.scroll, behavior: motion });
+    }, { once: true });
+    window.scrollTo({ top: plan.scroll, behavior: motion });
+  }
+
   function open(data, step, target, title, body, buttons) {
+    plan = null;
     shown = new Shepherd.Tour({
       useModalOverlay: true,
       keyboardNavigation: false,
       exitOnEsc: true,
-      defaultStepOptions: { cancelIcon: { enabled: true, label: "Skip tour" }, scrollTo: { behavior: "smooth", block: "center" } },
+      defaultStepOptions: {
+        cancelIcon: { enabled: true, label: "Skip tour" },
+        scrollTo: true,
+        scrollToHandler: scrollToPlan,
+        modalOverlayOpeningPadding: 6,
+        modalOverlayOpeningRadius: 8,
+        floatingUIOptions: { middleware: [demoPlacement] },
+      },
     });
-    shown.addStep({
+    var added = shown.addStep({
       id: step.id, title: title + " · " + data.position + "/" + data.count, text: body, buttons: buttons,
       attachTo: target ? { element: target, on: "bottom" } : undefined,
       classes: "demo-tour-step",
       canClickTarget: true,
     });
+    added.on("show", function () { replan(added, target); });
     shown.on("cancel", function () { shown = null; act("dismiss"); });
     shown.start();
   }

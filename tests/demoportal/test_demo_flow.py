@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -10,7 +11,10 @@ from allauth.account.models import EmailAddress
 from django.test import Client
 
 from analytics.models import Event
+from demoportal.core import catalogue
 from demoportal.core.models import User
+from demoportal.portal.forms import DemoSelectionForm
+from demoportal.portal.views import estimated_tour_minutes
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_provision
 
@@ -139,28 +143,73 @@ def test_every_option_shows_its_estimated_tour_length(client: Client) -> None:
 
     page = client.get("/demo/", HTTP_HOST="localhost").content.decode()
 
-    # Each product card lists the tour per role, and each role card the span across the products.
-    assert "Estimated tour: Executive 6 min · Process engineer 18 min · Operator 10 min · Consultant 12 min" in page
-    assert 'data-tour-role="executive">Estimated tour: 5–8 min' in page
-    assert 'data-tour-role="engineer">Estimated tour: 15–20 min' in page
+    # Each product card lists the tour per role across the industries' plants, each role card the span across
+    # products and plants: the catalogue's estimates, derived from the tours (tests/demoportal/test_tours.py).
+    for product in catalogue.products():
+        spans = [catalogue.tour_minutes_span(product=product["key"], role=role["key"]) for role in catalogue.roles()]
+        cells = [
+            f'{role["name"]}&nbsp;<span data-tour-minutes="{product["key"]}.{role["key"]}">{written(span)}</span>'
+            "&nbsp;min"
+            for role, span in zip(catalogue.roles(), spans, strict=True)
+        ]
+        assert "Estimated tour: " + " · ".join(cells) in page
+    for role in catalogue.roles():
+        span = written(catalogue.tour_minutes_span(role=role["key"]))
+        assert f'data-tour-role="{role["key"]}">Estimated tour: {span} min' in page
     # The line for the chosen product × role is empty until both are chosen (the script fills it in).
     assert '<p class="tour-estimate" data-tour-estimate aria-live="polite" hidden>' in page
-    assert '"emissionsguardian": {"executive": 8' in page
+    figures = json.loads(page.split('<script id="tour-minutes" type="application/json">', 1)[1].split("</script>")[0])
+    assert figures["emissionsguardian"]["executive"]["cement"] == catalogue.tour_minutes(
+        product="emissionsguardian", role="executive", industry="cement"
+    )
 
 
-def test_the_estimate_for_the_chosen_product_and_role_is_shown_when_the_form_comes_back(client: Client) -> None:
+def written(span: tuple[int, int]) -> str:
+    return str(span[0]) if span[0] == span[1] else f"{span[0]}–{span[1]}"
+
+
+def test_the_estimate_follows_the_chosen_product_role_and_industry() -> None:
+    exact = estimated_tour_minutes(DemoSelectionForm(CHOICE))
+    no_plant = estimated_tour_minutes(DemoSelectionForm({**CHOICE, "industry": "atlantis"}))
+    no_role = estimated_tour_minutes(DemoSelectionForm({**CHOICE, "role": ""}))
+
+    assert exact == str(catalogue.tour_minutes(product="emissionsguardian", role="executive", industry="chemicals"))
+    assert no_plant == written(catalogue.tour_minutes_span(product="emissionsguardian", role="executive"))
+    assert no_role is None
+
+
+def test_the_estimate_is_shown_when_the_form_comes_back(client: Client) -> None:
     signed_in(client)
 
     response = client.post("/demo/", {**CHOICE, "industry": "atlantis"}, HTTP_HOST="localhost")
 
     assert response.status_code == 400
-    assert b"Estimated tour: <strong>8</strong> min" in response.content  # EmissionsGuardian for an executive
+    # No plant chosen (a tampered one is none): the span across the industries' plants.
+    span = written(catalogue.tour_minutes_span(product="emissionsguardian", role="executive"))
+    assert f"Estimated tour: <strong>{span}</strong> min".encode() in response.content
 
 
-def test_tour_minutes_come_from_the_catalogue() -> None:
-    from demoportal.core import catalogue
+def test_tour_minutes_come_from_the_catalogue_for_a_known_product_role_and_industry() -> None:
+    by_industry = [
+        catalogue.tour_minutes(product="thermalcommand", role="engineer", industry=key) for key in catalogue.scenarios()
+    ]
+    by_product = [
+        catalogue.tour_minutes(product=product["key"], role="operator", industry=key)
+        for product in catalogue.products()
+        for key in catalogue.scenarios()
+    ]
 
-    assert catalogue.tour_minutes(product="wasteheatrecovery", role="engineer") == 20
-    assert catalogue.tour_minutes_by_role()["operator"] == (9, 11)
+    assert catalogue.tour_minutes_span(product="thermalcommand", role="engineer") == (
+        min(by_industry),
+        max(by_industry),
+    )
+    assert catalogue.tour_minutes_span(role="operator") == (min(by_product), max(by_product))
+    for wrong in (
+        {"product": "nothing", "role": "engineer", "industry": "cement"},
+        {"product": "thermalcommand", "role": "ceo", "industry": "cement"},
+        {"product": "thermalcommand", "role": "engineer", "industry": "atlantis"},
+    ):
+        with pytest.raises(KeyError):
+            catalogue.tour_minutes(**wrong)
     with pytest.raises(KeyError):
-        catalogue.tour_minutes(product="nothing", role="engineer")
+        catalogue.tour_minutes_span(product="nothing")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -16,10 +18,11 @@ from analytics.models import Event
 from analytics.services.events import event_record
 from demoportal.core import catalogue
 from demoportal.core.models import User
-from demoportal.tours.definitions import TOURS_DIR, TourError, asset_for, tour_get, tour_parse, tour_resolve
+from demoportal.tours.definitions import TOURS_DIR, tour_get, tour_resolve
 from demoportal.tours.models import TourProgress
 from sandboxes.models import Sandbox
 from simulation.engine.plant import plant_build
+from simulation.engine.tours import TourError, asset_for, tour_parse
 from simulation.models import RaisedAlarm
 
 PRODUCTS = [product["key"] for product in catalogue.products()]
@@ -55,6 +58,40 @@ def test_every_tour_keeps_a_real_tour_on_every_scenarios_plant(scenario: str) ->
             for step in steps:
                 if step["live_sensor_id"] is not None or "sensor" in step["until"]:
                     assert step["asset_tag"], step
+
+
+@pytest.mark.parametrize("scenario", sorted(catalogue.scenarios()))
+def test_the_estimate_shown_is_the_tour_a_sandbox_of_that_plant_gets_at_the_stated_pace(scenario: str) -> None:
+    """What the portal shows for a product × role × industry is the steps a sandbox of that industry is toured
+    through (``tour_resolve`` on its built plant), each card at the stated reading time and each step that waits
+    for the prospect or the plant at the stated hands-on time."""
+    pace = catalogue.catalogue()[1]["products"]["tour_pace"]
+    assets = plant_assets(scenario)
+    for product in PRODUCTS:
+        for role in ROLES:
+            steps = tour_resolve(tour_get(product=product, role=role), assets=assets)
+            seconds = sum(pace["hands_on_seconds"] if step["until"] else pace["card_seconds"] for step in steps)
+
+            shown = catalogue.tour_minutes(product=product, role=role, industry=scenario)
+
+            assert shown == math.ceil(seconds / 60), (product, role, scenario, len(steps))
+
+
+def test_a_tour_of_four_cards_is_not_said_to_take_eight_minutes() -> None:
+    """The defect that started it: EmissionsGuardian's executive tour on a cement works is four cards."""
+    steps = tour_resolve(tour_get(product="emissionsguardian", role="executive"), assets=plant_assets("cement"))
+
+    assert len(steps) == 4
+    assert not any(step["until"] for step in steps)
+    assert catalogue.tour_minutes(product="emissionsguardian", role="executive", industry="cement") < 4
+
+
+def test_no_tour_states_its_own_length() -> None:
+    """A length written into a tour's title or text ("in six minutes") would drift from the derived estimate."""
+    stated = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty)\s+minutes\b", re.I)
+    for key, tour in catalogue.tours().items():
+        for text in (tour.title, *(f"{step.title} {step.text}" for step in tour.steps)):
+            assert not stated.search(text), (key, text)
 
 
 def test_executive_tours_are_shorter_than_engineer_tours() -> None:

@@ -17,12 +17,13 @@ from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from sandboxes.services import sandbox_create, sandbox_reset
 from sandboxes.tokens import access_token_issue
+from simulation.consumers import tick_body
 from simulation.engine.signals import sensor_values
 from simulation.live import RELOAD_KEY, live_sandbox_load
 from simulation.models import Plant, Sensor
 from simulation.selectors.plant import plant_get, plant_sim_now
 from simulation.services import clock_set
-from simulation.simulator import LiveTicker
+from simulation.simulator import LiveTicker, tick_message
 
 pytestmark = pytest.mark.django_db
 
@@ -165,6 +166,10 @@ def test_a_60x_sandbox_runs_60_times_faster_than_a_1x_one_in_the_same_tick(sandb
 
     assert later[1].sim_ts - first[1].sim_ts == pytest.approx(60)
     assert later[2].sim_ts - first[2].sim_ts == pytest.approx(3600)
+    # Each tick says how fast its plant runs: the sandbox bar shows "60× speed" from it.
+    assert (later[1].time_scale, later[2].time_scale) == (1, 60)
+    assert tick_message(ts=wall + 65, frame=later[2])["time_scale"] == 60
+    assert tick_body(tick_message(ts=wall + 65, frame=later[2]), {})["time_scale"] == 60
     minute = int(later[2].sim_ts // 60)
     assert later[2].sim_ts == minute * 60  # 65 s at 60× from a whole minute: on a whole minute again
     plant = loaded.member.plant

@@ -68,6 +68,7 @@ async def test_a_viewer_gets_one_tick_per_simulator_tick_with_the_sensors_it_sub
     assert set(tick["values"]) == {str(sensor) for sensor in live["sensors"]}
     assert all(isinstance(value, float) for value in tick["values"].values())
     assert tick["ts"] == tick["sim_ts"]  # at 1× the plant runs on wall time
+    assert tick["time_scale"] == 1  # what the sandbox bar shows the clock's speed from
     assert tick["events"] == []
     await client.disconnect()
 

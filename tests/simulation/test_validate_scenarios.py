@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -25,6 +26,7 @@ def test_the_shipped_catalogue_is_valid_and_every_story_holds() -> None:
     call_command("validate_scenarios", stdout=out)
 
     assert "5 scenarios valid; every story reproduced" in out.getvalue()
+    assert "16 tours valid; their estimates, derived from their steps on each plant: " in out.getvalue()
     assert out.getvalue().count("  ok") == 10
 
 
@@ -71,23 +73,70 @@ def test_strict_counts_a_kilns_calcination_co2_in_the_site_total(fixtures: Path)
     assert "cement.json: co2_t_per_year: modelled fuel and calcination emit 1,4" in str(error.value)
 
 
-@pytest.mark.parametrize(
-    ("minutes", "problem"),
-    [
-        ({"executive": 6, "engineer": 18, "operator": 10}, "products[0].tour_minutes: no figure for role 'consultant'"),
-        ({"executive": 6, "engineer": 0, "operator": 10, "consultant": 12}, "tour_minutes.engineer: must be whole"),
-        ({"executive": 6, "engineer": "long", "operator": 10, "consultant": 12}, "got 'long'"),
-        ({"executive": 6, "engineer": 18, "operator": 10, "consultant": 12, "ceo": 3}, "'ceo' is not a role"),
-        (None, "products[0].tour_minutes: must map each role"),
-    ],
-)
-def test_every_product_states_its_tour_length_for_every_role(fixtures: Path, minutes: object, problem: str) -> None:
+def test_a_products_own_tour_minutes_are_refused(fixtures: Path) -> None:
+    """A tour's length is derived from its steps; a figure written by hand beside them is refused."""
     path = fixtures / "products.json"
     data = json.loads(path.read_text())
-    data["products"][0]["tour_minutes"] = minutes
+    data["products"][0]["tour_minutes"] = {"executive": 6, "engineer": 18, "operator": 10, "consultant": 12}
+    path.write_text(json.dumps(data))
+
+    with pytest.raises(CommandError) as error:
+        call_command("validate_scenarios", "--strict", "--fixtures", str(fixtures), stdout=io.StringIO())
+
+    assert "products.json: products[0].tour_minutes: remove it; a tour's length is derived from its steps" in str(
+        error.value
+    )
+
+
+@pytest.mark.parametrize(
+    ("pace", "problem"),
+    [
+        (None, "products.json: tour_pace: must state card_seconds and hands_on_seconds"),
+        ({"card_seconds": 40}, "tour_pace.hands_on_seconds: must be whole seconds from 10 to 1800, got None"),
+        ({"card_seconds": 0, "hands_on_seconds": 90}, "tour_pace.card_seconds: must be whole seconds from 5 to 300"),
+        ({"card_seconds": "slow", "hands_on_seconds": 90}, "got 'slow'"),
+        ({"card_seconds": 40, "hands_on_seconds": 90.5}, "got 90.5"),
+        ({"card_seconds": 40, "hands_on_seconds": 90, "lunch": 3600}, "tour_pace: 'lunch' is not a pace"),
+    ],
+)
+def test_the_pace_tours_are_estimated_at_is_stated_and_sane(fixtures: Path, pace: object, problem: str) -> None:
+    path = fixtures / "products.json"
+    data = json.loads(path.read_text())
+    data["tour_pace"] = pace
     path.write_text(json.dumps(data))
 
     with pytest.raises(CommandError) as error:
         call_command("validate_scenarios", "--fixtures", str(fixtures), stdout=io.StringIO())
 
     assert problem in str(error.value)
+
+
+def test_a_missing_broken_or_stray_tour_is_named(fixtures: Path) -> None:
+    tours = fixtures / "tours"
+    (tours / "boileroptimizer.operator.json").unlink()
+    broken = json.loads((tours / "thermalcommand.engineer.json").read_text())
+    broken["steps"][1]["page"] = "elsewhere"
+    (tours / "thermalcommand.engineer.json").write_text(json.dumps(broken))
+    (tours / "thermalcommand.ceo.json").write_text(json.dumps(broken))
+
+    with pytest.raises(CommandError) as error:
+        call_command("validate_scenarios", "--fixtures", str(fixtures), stdout=io.StringIO())
+
+    message = str(error.value)
+    assert "tours/boileroptimizer.operator.json: (file): not found" in message
+    assert "tours/thermalcommand.engineer.json, step 2: 'page' must be one of home, asset" in message
+    assert "tours/thermalcommand.ceo.json: (file): no product × role of that name" in message
+
+
+def test_a_tour_too_long_at_the_stated_pace_is_refused(fixtures: Path) -> None:
+    path = fixtures / "products.json"
+    data = json.loads(path.read_text())
+    data["tour_pace"] = {"card_seconds": 300, "hands_on_seconds": 1800}  # the slowest reader the file may state
+    path.write_text(json.dumps(data))
+
+    with pytest.raises(CommandError) as error:
+        call_command("validate_scenarios", "--fixtures", str(fixtures), stdout=io.StringIO())
+
+    assert re.search(
+        r"tours/thermalcommand\.engineer\.json: takes \d+ min on oil_gas's plant at this pace", str(error.value)
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,8 +14,8 @@ from analytics.models import Event
 from demoportal.core.models import User
 from sandboxes.models import Sandbox
 from simulation.engine.calculations import annual_fuel_cost_saving, co2_tonnes, fuel_saving_fraction
-from simulation.models import Acknowledgement, AppliedOptimization, Asset, RaisedAlarm
-from simulation.selectors.plant import asset_firing_rate_mmbtu_per_h, plant_get
+from simulation.models import Acknowledgement, AppliedOptimization, Asset, InjectedAnomaly, RaisedAlarm
+from simulation.selectors.plant import asset_firing_rate_mmbtu_per_h, plant_get, plant_sim_now
 
 pytestmark = pytest.mark.django_db
 HEATER = "/assets/H-101/"
@@ -312,3 +313,72 @@ def test_the_trend_picker_leads_back_to_the_asset_page_after_a_form_was_posted(
     response = client.post(f"{HEATER}savings", savings_input(), HTTP_HOST=host(sandbox))
 
     assert f'action="{HEATER}#asset-trend" class="trend-picker"' in response.content.decode()
+
+
+# --- how an event came about: the prospect sees the plant, staff the truth ---------------------------------
+
+
+def visible_text(html: str) -> str:
+    """What a reader of the page sees: no tags, no attributes (event keys name their origin), no scripts."""
+    html = re.sub(r"<(script|template)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def raised_and_injected(sandbox: Sandbox) -> None:
+    """On H-101, an alarm sales raised by hand and an anomaly they injected, both a few minutes old."""
+    with schema_context(sandbox.schema_name):
+        heater = Asset.objects.get(tag="H-101")
+        now = plant_sim_now(heater.plant)
+        RaisedAlarm.objects.create(
+            asset=heater, kind="alarm", message="High flue-gas CO", occurred_at=now - timedelta(minutes=5)
+        )
+        InjectedAnomaly.objects.create(
+            asset=heater, type="excess_air", starts_at=now - timedelta(minutes=10), ends_at=now + timedelta(hours=1)
+        )
+
+
+@pytest.mark.parametrize("path", [HEATER, "/"])
+def test_a_prospect_sees_raised_and_injected_events_as_the_plants_own(
+    client: Client, sandbox: Sandbox, owner: User, path: str
+) -> None:
+    raised_and_injected(sandbox)
+
+    response = page(client, sandbox, path)
+
+    origins = {event["origin"] for event in response.context["events"]}
+    assert {"triggered", "injected"} <= origins  # both are listed...
+    text = visible_text(response.content.decode())
+    assert "High flue-gas CO" in text
+    assert "excess air" in text
+    assert "by hand" not in text  # ...as the plant would raise them
+    assert "injected" not in text.lower()
+
+
+def test_staff_watching_are_told_which_events_were_raised_or_injected(client: Client, sandbox: Sandbox) -> None:
+    owner = User.objects.create_user(email="owner@refinery.example", password="pw")
+    Sandbox.objects.filter(pk=sandbox.pk).update(owner=owner)
+    client.force_login(User.objects.create_user(email="sales@vendor.example", password="pw", is_staff=True))
+    raised_and_injected(sandbox)
+
+    text = visible_text(page(client, sandbox).content.decode())
+
+    assert "High flue-gas CO" in text
+    assert "raised by hand" in text
+    assert "injected anomaly" in text
+
+
+# --- charts have a text alternative ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [HEATER, "/"])
+def test_every_chart_is_named_and_has_a_table_for_its_figures(
+    client: Client, sandbox: Sandbox, owner: User, path: str
+) -> None:
+    html = page(client, sandbox, path).content.decode()
+    shown = html.split("<template", 1)[0]  # the charts on the page, not the picker's templates
+
+    plots = re.findall(r'<div class="chart-plot" data-chart-plot role="img" aria-label="Chart of ([^"]+)"', shown)
+    tables = re.findall(r'<details class="chart-table" data-chart-table hidden>\s*<summary>Table', shown)
+    assert plots
+    assert len(tables) == len(plots) == len(re.findall(r"data-chart[\s>]", shown))
+    assert '<th scope="col">Time (UTC)</th>' in shown

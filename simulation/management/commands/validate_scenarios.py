@@ -1,7 +1,8 @@
 """`manage.py validate_scenarios [--strict]`: is the scenario catalogue sound, and do its stories hold?
 
-Checks the files (schema, references, units, ranges: see simulation.engine.scenario), then runs the
-engine and checks that every story's headline is reproduced within ±10 %. With --strict it checks
+Checks the files (schema, references, units, ranges, the tours and the pace their length is derived at:
+see simulation.engine.scenario), then runs the engine and checks that every story's headline is
+reproduced within ±10 %. With --strict it checks
 three seeds and two creation times instead of one of each, and that the modelled assets' fuel cost
 and CO2 (fuel, and a kiln's calcination) fit inside the site totals the file states. Exits non-zero
 naming file, path and problem.
@@ -34,7 +35,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, strict: bool, fixtures: Path, **options: Any) -> None:
         try:
-            scenarios, _ = load_catalogue(fixtures)
+            scenarios, rest = load_catalogue(fixtures)
         except ScenarioError as error:
             raise CommandError("scenario catalogue is invalid:\n  " + "\n  ".join(error.problems)) from error
         now = int(timezone.now().timestamp() // 60)
@@ -47,6 +48,11 @@ class Command(BaseCommand):
                 problems += site_total_problems(key, scenario, now)
         if problems:
             raise CommandError("scenario stories do not hold:\n  " + "\n  ".join(problems))
+        estimates = [m for roles in rest["tour_minutes"].values() for plants in roles.values() for m in plants.values()]
+        self.stdout.write(
+            f"{len(rest['tours'])} tours valid; their estimates, derived from their steps on each plant:"
+            f" {min(estimates)}–{max(estimates)} min"
+        )
         self.stdout.write(self.style.SUCCESS(f"{len(scenarios)} scenarios valid; every story reproduced"))
 
     def check_stories(self, key: str, scenario: Scenario, seeds: tuple[int, ...], bases: tuple[int, ...]) -> list[str]:
