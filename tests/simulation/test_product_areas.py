@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -177,6 +178,7 @@ def catalogue_copy(tmp_path: Path, change: Any) -> Path:
     change(products, scenarios)
     (tmp_path / "products.json").write_text(json.dumps(products))
     (tmp_path / "roles.json").write_text((FIXTURES_DIR / "roles.json").read_text())
+    shutil.copytree(FIXTURES_DIR / "tours", tmp_path / "tours")
     for key, data in scenarios.items():
         (tmp_path / "scenarios" / f"{key}.json").write_text(json.dumps(data))
     return tmp_path
