@@ -97,3 +97,20 @@ class PinchForm(BaseForm):
         help_text=f"The smallest temperature difference allowed in an exchanger, {DT_MIN_RANGE[0]:g} to "
         f"{DT_MIN_RANGE[1]:g} K: a smaller one recovers more heat with more exchanger area.",
     )
+
+
+EUA_PRICE_DEFAULT = (
+    70.0  # EUR per allowance: an assumption, about the EU ETS price of 2024-2025; the prospect sets theirs
+)
+EUA_PRICE_RANGE = (1.0, 500.0)
+
+
+class AllowancePriceForm(BaseForm):
+    """The allowance price the CO2 account's EU ETS position is costed at (GET: nothing is stored)."""
+
+    eua_price = forms.FloatField(
+        label="Allowance price (EUR per t CO2)",
+        min_value=EUA_PRICE_RANGE[0],
+        max_value=EUA_PRICE_RANGE[1],
+        widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}),
+    )

@@ -22,7 +22,15 @@ from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
 from demoportal.core.webforms import domain_error_show, next_path
 from sandboxes.access import host_acting, host_sandbox, portal_url, sandbox_member_required
-from simulation.forms import DEFAULT_OPERATING_HOURS, O2TrimForm, PinchForm, SavingsForm, TrapSurveyForm
+from simulation.forms import (
+    DEFAULT_OPERATING_HOURS,
+    EUA_PRICE_DEFAULT,
+    AllowancePriceForm,
+    O2TrimForm,
+    PinchForm,
+    SavingsForm,
+    TrapSurveyForm,
+)
 from simulation.models import Asset, Plant
 from simulation.selectors.pages import O2Trim, SavingsBasis, asset_overview, plant_home
 from simulation.selectors.plant import asset_get, plant_clock, plant_get
@@ -175,6 +183,24 @@ def trap_page(request: HttpRequest, plant: Plant) -> tuple[dict[str, Any], int]:
     return {"traps": trap_screen(plant, basis), "trap_form": form}, status
 
 
+def carbon_page(request: HttpRequest, plant: Plant) -> tuple[dict[str, Any], int]:
+    """The CO2 account, its EU ETS position costed at the assumed allowance price or the prospect's (400 beside
+    the field for one out of range, the assumed one shown meanwhile)."""
+    price = EUA_PRICE_DEFAULT
+    form = AllowancePriceForm(request.GET or None, initial={"eua_price": price})
+    status = 200
+    if request.GET:
+        if form.is_valid():
+            price = form.cleaned_data["eua_price"]
+        else:
+            status = 400
+    return {
+        "carbon": carbon_screen(plant, price),
+        "price_form": form,
+        "price_assumed": price == EUA_PRICE_DEFAULT,
+    }, status
+
+
 def pinch_page(request: HttpRequest, plant: Plant) -> tuple[dict[str, Any], int]:
     """The pinch analysis at the scenario's ΔTmin or the prospect's (400 beside the field for one out of range,
     the scenario's shown meanwhile)."""
@@ -193,7 +219,7 @@ def pinch_page(request: HttpRequest, plant: Plant) -> tuple[dict[str, Any], int]
 # The features with a screen of their own above their assets' live values: what computes its context (and
 # the page's status: 400 for a form that failed).
 FEATURE_PAGES: dict[str, Callable[[HttpRequest, Plant], tuple[dict[str, Any], int]]] = {
-    "co2_accounting": lambda request, plant: ({"carbon": carbon_screen(plant)}, 200),
+    "co2_accounting": carbon_page,
     "tmt_monitoring": lambda request, plant: ({"tubes": tube_screen(plant)}, 200),
     "steam_trap_monitoring": trap_page,
     "pinch_analysis": pinch_page,

@@ -119,3 +119,53 @@ def carbon_account(plant: PlantLayout, clock: Clock, overlays: Sequence[Overlay]
         fuel=fuel,
         co2_kg_per_mmbtu=float(calc.CO2_KG_PER_MMBTU[fuel]),
     )
+
+
+# EU ETS free allocation, 2021–2025: Commission Implementing Regulation (EU) 2021/447, the benchmark values.
+CLINKER_BENCHMARK_T_PER_T = 0.693  # grey cement clinker, allowances per t clinker
+FUEL_BENCHMARK_T_PER_TJ = 42.6  # fuel-benchmark sub-installation, allowances per TJ of fuel
+CARBON_LEAKAGE_FACTOR = 1.0  # cement, iron and steel, refining and chemicals are on the carbon-leakage list
+TJ_PER_MMBTU = 1.055056e-3
+
+
+@dataclass(frozen=True)
+class AllowancePosition:
+    """A plant's EU ETS position over the account's twelve months: free allocation by the benchmarks applied to
+    this year's activity, verified emissions (its CO2), the shortfall and what buying it costs."""
+
+    free_t: float
+    basis: str  # which benchmark, on what activity
+    verified_t: float
+    price_eur_per_t: float
+
+    @property
+    def shortfall_t(self) -> float:
+        return max(0.0, self.verified_t - self.free_t)
+
+    @property
+    def surplus_t(self) -> float:
+        return max(0.0, self.free_t - self.verified_t)
+
+    @property
+    def cost_eur(self) -> float:
+        return self.shortfall_t * self.price_eur_per_t
+
+
+def allowance_position(account: CarbonAccount, price_eur_per_t: float) -> AllowancePosition:
+    """The clinker product benchmark for a kiln's output, the fuel benchmark for the fuel burnt elsewhere (an
+    approximation: a real installation's sub-installations are fixed in its allocation application), times
+    the carbon-leakage factor."""
+    clinker_t = sum(sum(s.activity) for s in account.sources if s.kind == "process")
+    kilns = {s.key.split(":")[0] for s in account.sources if s.kind == "process"}
+    fuel_tj = TJ_PER_MMBTU * sum(
+        sum(s.activity) for s in account.sources if s.kind == "combustion" and s.key.split(":")[0] not in kilns
+    )
+    free = CARBON_LEAKAGE_FACTOR * (CLINKER_BENCHMARK_T_PER_T * clinker_t + FUEL_BENCHMARK_T_PER_TJ * fuel_tj)
+    parts = []
+    if clinker_t:
+        parts.append(f"clinker benchmark {CLINKER_BENCHMARK_T_PER_T} × {clinker_t:,.0f} t clinker")
+    if fuel_tj:
+        parts.append(f"fuel benchmark {FUEL_BENCHMARK_T_PER_TJ} × {fuel_tj:,.0f} TJ of fuel")
+    return AllowancePosition(
+        free_t=free, basis="; ".join(parts), verified_t=account.co2_total, price_eur_per_t=price_eur_per_t
+    )

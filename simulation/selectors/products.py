@@ -18,7 +18,7 @@ from django.urls import reverse
 from demoportal.core import catalogue
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.calculations import Stream
-from simulation.engine.carbon import CarbonAccount, carbon_account
+from simulation.engine.carbon import AllowancePosition, CarbonAccount, allowance_position, carbon_account
 from simulation.engine.kpis import Clock
 from simulation.engine.permits import HORIZON_HOURS, TREND_HOURS, PermitReading, nox_permits
 from simulation.engine.pinch import Curve, Pinch, pinch_of
@@ -248,9 +248,11 @@ class CarbonScreen(ByKey):
     process_t: float
     fuel: str
     co2_kg_per_mmbtu: float
+    allowances: AllowancePosition
 
 
-def carbon_screen(plant: Plant) -> CarbonScreen:
+def carbon_screen(plant: Plant, eua_price_eur_per_t: float) -> CarbonScreen:
+    """The account, and its EU ETS position at the allowance price given."""
     account = carbon_accounting(plant)
 
     def month_sum(kind: str, n: int) -> float:
@@ -292,6 +294,7 @@ def carbon_screen(plant: Plant) -> CarbonScreen:
         process_t=float(sum(month.process_t for month in months)),
         fuel=account.fuel.replace("_", " "),
         co2_kg_per_mmbtu=account.co2_kg_per_mmbtu,
+        allowances=allowance_position(account, eua_price_eur_per_t),
     )
 
 

@@ -273,7 +273,7 @@ def test_the_co2_account_shows_each_month_and_source_and_exports_the_same_figure
     with schema_context(plant_sandbox.schema_name):
         meters = {s.tag for s in Sensor.objects.filter(kind__in=["firing_rate", "fuel_rate", "clinker_rate"])}
         plant = Plant.objects.get()
-        account = carbon_screen(plant)
+        account = carbon_screen(plant, 70.0)
     assert {row["inputs"] for row in rows} <= meters
     assert len({row["month"] for row in rows}) == 13
     assert sum(float(row["co2_t"]) for row in rows) == pytest.approx(account.co2_t, rel=1e-4)
@@ -447,3 +447,28 @@ def test_a_plant_without_stack_analysers_says_why_it_has_no_permit_figures(
         assert "A cement kiln's NOx limit is per tonne of clinker" in html
     else:
         assert "Highest hour of the last 7 days" in html
+
+
+@pytest.fixture
+def cement(client: Client, db: None) -> Iterator[Sandbox]:
+    yield from prospect_sandbox(client, "cement", "emissionsguardian")
+
+
+def test_the_allowance_position_is_costed_at_the_prospects_price(client: Client, cement: Sandbox) -> None:
+    plant_sandbox = cement
+    path = "/products/emissionsguardian/co2-accounting/"
+    assumed = get(client, plant_sandbox, path).content.decode()
+    assert "clinker benchmark 0.693" in assumed
+    assert "at €70/t (assumed)" in assumed
+
+    cost = re.compile(r"allowances, €([\d,]+) at €(\d+)/t")
+    at_70 = cost.search(assumed)
+    at_140 = cost.search(get(client, plant_sandbox, f"{path}?eua_price=140").content.decode())
+    assert at_70 is not None
+    assert at_140 is not None
+    assert int(at_140.group(1).replace(",", "")) == pytest.approx(2 * int(at_70.group(1).replace(",", "")), abs=2)
+
+    refused = get(client, plant_sandbox, f"{path}?eua_price=0")
+    assert refused.status_code == 400
+    assert 'id="id_eua_price_error"' in refused.content.decode()
+    assert "at €70/t (assumed)" in refused.content.decode()

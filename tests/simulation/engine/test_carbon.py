@@ -8,7 +8,7 @@ import calendar
 import pytest
 
 from simulation.engine import calculations as calc
-from simulation.engine.carbon import carbon_account
+from simulation.engine.carbon import AllowancePosition, allowance_position, carbon_account
 from simulation.engine.kpis import Clock, hourly_minutes, scenario_kpis
 from simulation.engine.plant import plant_build
 from simulation.engine.scenario import Scenario
@@ -70,3 +70,26 @@ def test_a_trim_applied_in_the_plant_lowers_its_months_from_then_on(scenarios: d
     assert new[:-3] == old[:-3]  # months before the trim unchanged
     assert sum(new[-2:]) < sum(old[-2:])
     assert before.co2_kg_per_mmbtu == calc.CO2_KG_PER_MMBTU[plant.scenario.fuel]
+
+
+def test_the_allowance_position_applies_the_clinker_and_fuel_benchmarks(scenarios: dict[str, Scenario]) -> None:
+    cement = carbon_account(plant_build(scenarios["cement"], seed=3), CLOCK)
+    steel = carbon_account(plant_build(scenarios["steel"], seed=3), CLOCK)
+
+    kiln = allowance_position(cement, 70.0)
+    clinker = sum(sum(s.activity) for s in cement.sources if s.kind == "process")
+    assert kiln.free_t == pytest.approx(0.693 * clinker)  # the kiln's fuel is inside the clinker benchmark
+    assert kiln.verified_t == pytest.approx(cement.co2_total)
+    assert kiln.shortfall_t == pytest.approx(kiln.verified_t - kiln.free_t)
+    assert kiln.cost_eur == pytest.approx(70.0 * kiln.shortfall_t)
+    assert "clinker benchmark 0.693" in kiln.basis
+
+    furnace = allowance_position(steel, 90.0)
+    fuel_tj = 1.055056e-3 * sum(sum(s.activity) for s in steel.sources)
+    assert furnace.free_t == pytest.approx(42.6 * fuel_tj)
+    assert "fuel benchmark 42.6" in furnace.basis
+
+
+def test_an_allocation_above_the_emissions_is_a_surplus_and_costs_nothing() -> None:
+    position = AllowancePosition(free_t=1200.0, basis="", verified_t=1000.0, price_eur_per_t=80.0)
+    assert (position.shortfall_t, position.surplus_t, position.cost_eur) == (0.0, 200.0, 0.0)
