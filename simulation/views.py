@@ -42,6 +42,7 @@ from simulation.selectors.products import (
     carbon_screen,
     feature_screen,
     key_of,
+    load_screen,
     nox_screen,
     pinch_dt_min_default,
     pinch_screen,
@@ -224,6 +225,7 @@ FEATURE_PAGES: dict[str, Callable[[HttpRequest, Plant], tuple[dict[str, Any], in
     "steam_trap_monitoring": trap_page,
     "pinch_analysis": pinch_page,
     "nox_permit_tracking": lambda request, plant: ({"nox": nox_screen(plant)}, 200),
+    "load_allocation": lambda request, plant: ({"load": load_screen(plant)}, 200),
 }
 # The features whose figures export as CSV: what makes the rows (a header first).
 FEATURE_EXPORTS: dict[str, Callable[[Plant], list[list[Any]]]] = {

@@ -32,7 +32,7 @@ from simulation.engine.kpis import story_value
 from simulation.engine.scenario import ScenarioError, feature_absence, load_catalogue
 from simulation.models import Asset, InjectedAnomaly, Plant, Sensor
 from simulation.selectors.plant import plant_layout, plant_overlays, plant_sim_now
-from simulation.selectors.products import carbon_screen, hour_clock
+from simulation.selectors.products import carbon_screen, hour_clock, load_screen
 
 pytestmark = pytest.mark.django_db
 PRODUCTS = [product["key"] for product in catalogue.products()]
@@ -472,3 +472,34 @@ def test_the_allowance_position_is_costed_at_the_prospects_price(client: Client,
     assert refused.status_code == 400
     assert 'id="id_eua_price_error"' in refused.content.decode()
     assert "at €70/t (assumed)" in refused.content.decode()
+
+
+# --- BoilerOptimizer's load allocation ----------------------------------------------------------------------
+
+
+def test_the_load_screen_offers_the_least_fuel_split_of_the_boilers_output(
+    client: Client, sandbox: Sandbox, refinery_owner: User
+) -> None:
+    html = get(client, sandbox, "/products/boileroptimizer/load-allocation/").content.decode()
+    with schema_context(sandbox.schema_name):
+        boilers = list(Asset.objects.filter(type="boiler").values_list("tag", flat=True))
+
+    assert all(f'<a href="/assets/{tag}/">{tag}</a>' in html for tag in boilers)
+    with schema_context(sandbox.schema_name):
+        allocation = load_screen(Plant.objects.get()).allocation
+    assert allocation is not None
+    if allocation.worth_moving:
+        assert "What the best split saves" in html
+    else:  # the refinery's five boilers are alike: no move is worth its trouble, and the page says so
+        assert "no load is worth moving" in html
+        assert ">Best split <span" not in html  # no column of moves
+
+
+def test_a_plant_with_one_boiler_has_no_split_to_offer(client: Client, plant_sandbox: Sandbox) -> None:
+    html = get(client, plant_sandbox, "/products/boileroptimizer/load-allocation/")
+    if plant_sandbox.industry == "cement":
+        assert html.status_code == 404  # no boiler at all: the feature is absent, with its reason
+    elif plant_sandbox.industry == "steel":
+        assert "This plant has 1 boiler: there is no split to choose." in html.content.decode()
+    else:
+        assert "Sharing the steam among the boilers" in html.content.decode()
