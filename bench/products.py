@@ -8,7 +8,7 @@ On a database of its own (made fresh): the five scenarios' templates, then one s
 prospect. Each page is asked ``--requests`` times (after one not counted) through Django's test client in this
 process: server time from the request to the rendered response, with the database and Redis for real, no
 network and no other load. Then each screen's computation alone (``carbon_screen``, ``tube_screen``,
-``trap_screen``, ``pinch_screen``, ``feature_screen``) on the plant where it has most to do.
+``trap_screen``, ``nox_screen``, ``load_screen``, ``pinch_screen``) on the plant where it has most to do.
 
 Prints a table for docs/benchmarks.md.
 """
@@ -108,6 +108,8 @@ def main() -> None:
         ("oil_gas", "`carbon_screen` (17 fuel meters, 8,760 hours)", lambda plant: products.carbon_screen(plant, 70.0)),
         ("oil_gas", "`tube_screen` (24 passes, 7 days hourly)", products.tube_screen),
         ("oil_gas", "`trap_screen` (150 traps, a day hourly)", lambda plant: products.trap_screen(plant)),
+        ("oil_gas", "`nox_screen` (17 units, a week of minutes)", products.nox_screen),
+        ("oil_gas", "`load_screen` (5 boilers, 30 days hourly, the split)", products.load_screen),
         (
             "chemicals",
             "`pinch_screen` (4 streams, curves and charts)",
