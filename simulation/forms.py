@@ -114,3 +114,27 @@ class AllowancePriceForm(BaseForm):
         max_value=EUA_PRICE_RANGE[1],
         widget=forms.NumberInput(attrs={"step": "0.5", "inputmode": "decimal"}),
     )
+
+
+ECONOMISER_OUTLET_RANGE = (121.0, 300.0)  # °C: below 121 (250 °F) a gas boiler's flue gas condenses acid (DOE Tip #3)
+
+
+class EconomiserForm(BaseForm):
+    """The economiser the screen prices (GET: nothing is stored): its flue-gas outlet and, for a payback, its
+    installed cost."""
+
+    outlet_c = forms.FloatField(
+        label="Flue gas out of the economiser (°C)",
+        min_value=ECONOMISER_OUTLET_RANGE[0],
+        max_value=ECONOMISER_OUTLET_RANGE[1],
+        widget=forms.NumberInput(attrs={"step": "1", "inputmode": "decimal"}),
+        help_text="From 121 °C (250 °F): colder, a gas boiler's flue gas condenses acid on a plain economiser.",
+    )
+    capex_usd = forms.FloatField(
+        label="Installed cost of the economisers (USD)",
+        required=False,
+        min_value=0,
+        max_value=100_000_000,
+        widget=forms.NumberInput(attrs={"step": "1000", "inputmode": "decimal"}),
+        help_text="Optional: for the payback. From 0 to 100,000,000.",
+    )

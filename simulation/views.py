@@ -26,6 +26,7 @@ from simulation.forms import (
     DEFAULT_OPERATING_HOURS,
     EUA_PRICE_DEFAULT,
     AllowancePriceForm,
+    EconomiserForm,
     O2TrimForm,
     PinchForm,
     SavingsForm,
@@ -35,11 +36,14 @@ from simulation.models import Asset, Plant
 from simulation.selectors.pages import O2Trim, SavingsBasis, asset_overview, plant_home
 from simulation.selectors.plant import asset_get, plant_clock, plant_get
 from simulation.selectors.products import (
+    EconomiserBasis,
     FeatureEntry,
     ProductArea,
     TrapBasis,
     carbon_csv_rows,
     carbon_screen,
+    economiser_basis,
+    economiser_screen,
     feature_screen,
     key_of,
     load_screen,
@@ -202,6 +206,24 @@ def carbon_page(request: HttpRequest, plant: Plant) -> tuple[dict[str, Any], int
     }, status
 
 
+def economiser_page(request: HttpRequest, plant: Plant) -> tuple[dict[str, Any], int]:
+    """The economisers at the scenario's figures or the prospect's (400 beside the field for one out of range,
+    the scenario's shown meanwhile)."""
+    basis = economiser_basis(catalogue.scenarios()[plant.scenario])
+    form = EconomiserForm(request.GET or None, initial={"outlet_c": basis.outlet_c, "capex_usd": basis.capex_usd})
+    status = 200
+    if request.GET:
+        if form.is_valid():
+            basis = EconomiserBasis(
+                outlet_c=form.cleaned_data["outlet_c"],
+                capex_usd=form.cleaned_data["capex_usd"],
+                source="the figures you entered",
+            )
+        else:
+            status = 400
+    return {"economiser": economiser_screen(plant, basis), "economiser_form": form}, status
+
+
 def pinch_page(request: HttpRequest, plant: Plant) -> tuple[dict[str, Any], int]:
     """The pinch analysis at the scenario's ΔTmin or the prospect's (400 beside the field for one out of range,
     the scenario's shown meanwhile)."""
@@ -226,6 +248,7 @@ FEATURE_PAGES: dict[str, Callable[[HttpRequest, Plant], tuple[dict[str, Any], in
     "pinch_analysis": pinch_page,
     "nox_permit_tracking": lambda request, plant: ({"nox": nox_screen(plant)}, 200),
     "load_allocation": lambda request, plant: ({"load": load_screen(plant)}, 200),
+    "economiser_tracking": economiser_page,
 }
 # The features whose figures export as CSV: what makes the rows (a header first).
 FEATURE_EXPORTS: dict[str, Callable[[Plant], list[list[Any]]]] = {

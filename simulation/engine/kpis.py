@@ -168,20 +168,39 @@ def reheat_saving_annual_usd(plant: PlantLayout, clock: Clock, story: Story, ove
     return fuel_gj * float(story.parameters["saving_fraction"]) / GJ_PER_MMBTU * plant.scenario.fuel_price_usd_per_mmbtu
 
 
-def _economiser(plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay]) -> float:
-    """Annual fuel cost saved by cooling every boiler's flue gas to the economiser outlet temperature."""
-    outlet = float(story.parameters["economiser_outlet_c"])  # ≥ 121 °C (250 °F) on gas, DOE Steam Tip #3
+@dataclass(frozen=True)
+class EconomiserSaving:
+    """What an economiser cooling one boiler's flue gas to ``outlet_c`` would save over the twelve months."""
+
+    tag: str
+    stack_c: float  # the twelve months' mean stack temperature
+    fuel_mmbtu: float  # burnt over the twelve months
+    saved_mmbtu: float
+
+
+def economiser_savings(
+    plant: PlantLayout, clock: Clock, outlet_c: float, overlays: Sequence[Overlay] = ()
+) -> list[EconomiserSaving]:
+    """Per boiler, the fuel saved by cooling its flue gas to ``outlet_c`` every hour of the last twelve months:
+    the efficiency at the stack temperature read against that at the outlet's (DOE table), on the fuel burnt
+    (DOE Steam Tip #3: ≥ 121 °C, 250 °F, on gas, above the acid dew point)."""
     minutes = hourly_minutes(clock)
-    saved_mmbtu = 0.0
+    savings = []
     for asset in _assets_of(plant, "boiler"):
         firing, o2, stack, air = _series(
             plant, asset, ("firing_rate", "o2", "stack_temp", "air_temp"), minutes, clock, overlays
         )
         now = efficiency_pct(o2, stack, air)
-        after = efficiency_pct(o2, np.minimum(stack, outlet), air)
-        saved_mmbtu += float(
-            np.sum(firing * calc.fuel_saving_fraction(efficiency_old_pct=now, efficiency_new_pct=after))
-        )
+        after = efficiency_pct(o2, np.minimum(stack, outlet_c), air)
+        saved = float(np.sum(firing * calc.fuel_saving_fraction(efficiency_old_pct=now, efficiency_new_pct=after)))
+        savings.append(EconomiserSaving(plant.assets[asset].tag, float(stack.mean()), float(firing.sum()), saved))
+    return savings
+
+
+def _economiser(plant: PlantLayout, clock: Clock, story: Story, overlays: Sequence[Overlay]) -> float:
+    """Annual fuel cost saved by cooling every boiler's flue gas to the economiser outlet temperature."""
+    outlet = float(story.parameters["economiser_outlet_c"])  # ≥ 121 °C (250 °F) on gas, DOE Steam Tip #3
+    saved_mmbtu = sum(saving.saved_mmbtu for saving in economiser_savings(plant, clock, outlet, overlays))
     return saved_mmbtu * plant.scenario.fuel_price_usd_per_mmbtu
 
 

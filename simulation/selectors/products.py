@@ -20,7 +20,7 @@ from simulation.engine.allocation import WINDOW_DAYS, Allocation, BoilerCurve, b
 from simulation.engine.assets import ASSET_TYPES
 from simulation.engine.calculations import Stream
 from simulation.engine.carbon import AllowancePosition, CarbonAccount, allowance_position, carbon_account
-from simulation.engine.kpis import Clock
+from simulation.engine.kpis import Clock, EconomiserSaving, economiser_savings
 from simulation.engine.permits import HORIZON_HOURS, TREND_HOURS, PermitReading, nox_permits
 from simulation.engine.pinch import Curve, Pinch, pinch_of
 from simulation.engine.scenario import Scenario, feature_absence
@@ -592,4 +592,65 @@ def load_screen(plant: Plant) -> LoadScreen:
         boilers=tuple(curves),
         fuel_price_usd_per_mmbtu=catalogue.scenarios()[plant.scenario].fuel_price_usd_per_mmbtu,
         window_days=WINDOW_DAYS,
+    )
+
+
+ECONOMISER_OUTLET_DEFAULT_C = 121.0  # the coldest a plain economiser on gas goes (DOE Steam Tip #3)
+
+
+@dataclass(frozen=True)
+class EconomiserBasis(ByKey):
+    outlet_c: float
+    capex_usd: float | None
+    source: str
+
+
+def economiser_basis(scenario: Scenario) -> EconomiserBasis:
+    """The scenario's economiser story's figures where it has one; else 121 °C and no cost (no payback until
+    the prospect enters one)."""
+    story = next(
+        (s for s in scenario.stories if "economiser_outlet_c" in s.parameters and "capex_usd" in s.parameters), None
+    )
+    if story is None:
+        story = next((s for s in scenario.stories if "economiser_outlet_c" in s.parameters), None)
+    if story is not None:
+        capex = story.parameters.get("capex_usd")
+        return EconomiserBasis(
+            outlet_c=float(story.parameters["economiser_outlet_c"]),
+            capex_usd=float(capex) if capex is not None else None,
+            source=f"the figures of the story \u201c{story.name}\u201d",
+        )
+    return EconomiserBasis(outlet_c=ECONOMISER_OUTLET_DEFAULT_C, capex_usd=None, source="the coldest outlet on gas")
+
+
+@dataclass(frozen=True)
+class EconomiserScreen(ByKey):
+    """BoilerOptimizer's economiser screen: per boiler, the fuel an economiser would save, and the payback."""
+
+    boilers: tuple[EconomiserSaving, ...]
+    basis: EconomiserBasis
+    fuel_price_usd_per_mmbtu: float
+
+    @property
+    def saved_mmbtu(self) -> float:
+        return sum(boiler.saved_mmbtu for boiler in self.boilers)
+
+    @property
+    def saving_usd(self) -> float:
+        return self.saved_mmbtu * self.fuel_price_usd_per_mmbtu
+
+    @property
+    def payback_years(self) -> float | None:
+        if self.basis.capex_usd is None or self.saving_usd <= 0:
+            return None
+        return self.basis.capex_usd / self.saving_usd
+
+
+def economiser_screen(plant: Plant, basis: EconomiserBasis | None = None) -> EconomiserScreen:
+    """Each boiler over the twelve months to the plant's current hour (hourly), priced at the scenario's fuel."""
+    scenario = catalogue.scenarios()[plant.scenario]
+    basis = basis or economiser_basis(scenario)
+    boilers = economiser_savings(plant_layout(plant), hour_clock(plant), basis.outlet_c, plant_overlays(plant))
+    return EconomiserScreen(
+        boilers=tuple(boilers), basis=basis, fuel_price_usd_per_mmbtu=scenario.fuel_price_usd_per_mmbtu
     )

@@ -503,3 +503,40 @@ def test_a_plant_with_one_boiler_has_no_split_to_offer(client: Client, plant_san
         assert "This plant has 1 boiler: there is no split to choose." in html.content.decode()
     else:
         assert "Sharing the steam among the boilers" in html.content.decode()
+
+
+# --- BoilerOptimizer's economisers -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def food_plant(client: Client, db: None) -> Iterator[Sandbox]:
+    yield from prospect_sandbox(client, "food_beverage", "boileroptimizer")
+
+
+def test_the_economiser_screen_reproduces_the_storys_figures_and_prices_the_prospects(
+    client: Client, food_plant: Sandbox
+) -> None:
+    path = "/products/boileroptimizer/economiser-tracking/"
+    html = get(client, food_plant, path).content.decode()
+    stories = {s.key: s for s in catalogue.scenarios()["food_beverage"].stories}
+    with schema_context(food_plant.schema_name):
+        plant = Plant.objects.get()
+        args = (plant_layout(plant), hour_clock(plant))
+        saving = story_value(*args, stories["economiser"], plant_overlays(plant))
+        payback = story_value(*args, stories["economiser_payback"], plant_overlays(plant))
+
+    worth = re.search(r"Worth</span><span class=\"kpi-value\">\$([\d,]+)<", html)
+    assert worth is not None
+    assert int(worth.group(1).replace(",", "")) == round(saving)
+    assert f"{payback:.1f} years" in html
+
+    warmer = get(client, food_plant, f"{path}?outlet_c=160&capex_usd=").content.decode()
+    less = re.search(r"Worth</span><span class=\"kpi-value\">\$([\d,]+)<", warmer)
+    assert less is not None
+    assert int(less.group(1).replace(",", "")) < round(saving)
+    assert "enter the installed cost below" in warmer
+
+    refused = get(client, food_plant, f"{path}?outlet_c=90&capex_usd=300000")
+    assert refused.status_code == 400
+    assert 'id="id_outlet_c_error"' in refused.content.decode()
+    assert f"{payback:.1f} years" in refused.content.decode()  # the story's figures meanwhile
