@@ -20,7 +20,7 @@ from analytics.services.events import event_record
 from demoportal.core import catalogue
 from demoportal.core.exceptions import DomainError
 from demoportal.core.models import User
-from demoportal.core.webforms import domain_error_show, next_path
+from demoportal.core.webforms import BaseForm, domain_error_show, next_path
 from sandboxes.access import host_acting, host_sandbox, portal_url, sandbox_member_required
 from simulation.forms import (
     DEFAULT_OPERATING_HOURS,
@@ -167,75 +167,53 @@ def feature_detail(request: HttpRequest, product: str, feature: str) -> HttpResp
     return render(request, "sandbox/feature.html", context, status=status)
 
 
+def screen_form(
+    request: HttpRequest, form_class: type[BaseForm], initial: dict[str, Any]
+) -> tuple[BaseForm, dict[str, Any] | None, int]:
+    """A screen's figures form, on GET (nothing is stored): (the form, its figures or None, the page's status).
+    Without a query, the form shows ``initial`` and the screen its own figures; with one, the figures entered,
+    or 400 with the errors beside their fields while the screen keeps its own."""
+    form = form_class(request.GET or None, initial=initial)
+    if not request.GET:
+        return form, None, 200
+    if form.is_valid():
+        return form, form.cleaned_data, 200
+    return form, None, 400
+
+
 def trap_page(request: HttpRequest, plant: Plant) -> tuple[dict[str, Any], int]:
-    """The trap survey, priced at the scenario's figures or at those the prospect entered (400 beside the
-    field for a figure out of range, the scenario's figures shown meanwhile)."""
+    """The trap survey, priced at the scenario's figures or at those the prospect entered."""
     basis = trap_basis(catalogue.scenarios()[plant.scenario])
-    form = TrapSurveyForm(
-        request.GET or None,
-        initial={
-            "pressure_psig": basis.pressure_psig,
-            "steam_cost_per_1000_lb": basis.steam_cost_per_1000_lb,
-            "hours_per_year": basis.hours_per_year,
-        },
-    )
-    status = 200
-    if request.GET:
-        if form.is_valid():
-            basis = TrapBasis(**form.cleaned_data, source="the figures you entered")
-        else:
-            status = 400
+    initial = {name: getattr(basis, name) for name in ("pressure_psig", "steam_cost_per_1000_lb", "hours_per_year")}
+    form, entered, status = screen_form(request, TrapSurveyForm, initial)
+    if entered is not None:
+        basis = TrapBasis(**entered, source="the figures you entered")
     return {"traps": trap_screen(plant, basis), "trap_form": form}, status
 
 
 def carbon_page(request: HttpRequest, plant: Plant) -> tuple[dict[str, Any], int]:
-    """The CO2 account, its EU ETS position costed at the assumed allowance price or the prospect's (400 beside
-    the field for one out of range, the assumed one shown meanwhile)."""
-    price = EUA_PRICE_DEFAULT
-    form = AllowancePriceForm(request.GET or None, initial={"eua_price": price})
-    status = 200
-    if request.GET:
-        if form.is_valid():
-            price = form.cleaned_data["eua_price"]
-        else:
-            status = 400
-    return {
-        "carbon": carbon_screen(plant, price),
-        "price_form": form,
-        "price_assumed": price == EUA_PRICE_DEFAULT,
-    }, status
+    """The CO2 account, its EU ETS position costed at the assumed allowance price or the prospect's."""
+    form, entered, status = screen_form(request, AllowancePriceForm, {"eua_price": EUA_PRICE_DEFAULT})
+    price = entered["eua_price"] if entered is not None else EUA_PRICE_DEFAULT
+    context = {"carbon": carbon_screen(plant, price), "price_form": form, "price_assumed": entered is None}
+    return context, status
 
 
 def economiser_page(request: HttpRequest, plant: Plant) -> tuple[dict[str, Any], int]:
-    """The economisers at the scenario's figures or the prospect's (400 beside the field for one out of range,
-    the scenario's shown meanwhile)."""
+    """The economisers at the scenario's figures or the prospect's."""
     basis = economiser_basis(catalogue.scenarios()[plant.scenario])
-    form = EconomiserForm(request.GET or None, initial={"outlet_c": basis.outlet_c, "capex_usd": basis.capex_usd})
-    status = 200
-    if request.GET:
-        if form.is_valid():
-            basis = EconomiserBasis(
-                outlet_c=form.cleaned_data["outlet_c"],
-                capex_usd=form.cleaned_data["capex_usd"],
-                source="the figures you entered",
-            )
-        else:
-            status = 400
+    initial = {"outlet_c": basis.outlet_c, "capex_usd": basis.capex_usd}
+    form, entered, status = screen_form(request, EconomiserForm, initial)
+    if entered is not None:
+        basis = EconomiserBasis(**entered, source="the figures you entered")
     return {"economiser": economiser_screen(plant, basis), "economiser_form": form}, status
 
 
 def pinch_page(request: HttpRequest, plant: Plant) -> tuple[dict[str, Any], int]:
-    """The pinch analysis at the scenario's ΔTmin or the prospect's (400 beside the field for one out of range,
-    the scenario's shown meanwhile)."""
+    """The pinch analysis at the scenario's ΔTmin or the prospect's."""
     scenario = catalogue.scenarios()[plant.scenario]
-    dt_min = pinch_dt_min_default(scenario)
-    form = PinchForm(request.GET or None, initial={"dt_min_c": dt_min})
-    status = 200
-    if request.GET:
-        if form.is_valid():
-            dt_min = form.cleaned_data["dt_min_c"]
-        else:
-            status = 400
+    form, entered, status = screen_form(request, PinchForm, {"dt_min_c": pinch_dt_min_default(scenario)})
+    dt_min = entered["dt_min_c"] if entered is not None else pinch_dt_min_default(scenario)
     return {"pinch": pinch_screen(scenario, dt_min), "pinch_form": form}, status
 
 

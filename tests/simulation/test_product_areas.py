@@ -468,6 +468,10 @@ def test_the_allowance_position_is_costed_at_the_prospects_price(client: Client,
     assert at_140 is not None
     assert int(at_140.group(1).replace(",", "")) == pytest.approx(2 * int(at_70.group(1).replace(",", "")), abs=2)
 
+    own = get(client, plant_sandbox, f"{path}?eua_price=70").content.decode()
+    assert "at €70/t" in own
+    assert "(assumed)" not in own  # the prospect's own price, even when it is the assumed one
+
     refused = get(client, plant_sandbox, f"{path}?eua_price=0")
     assert refused.status_code == 400
     assert 'id="id_eua_price_error"' in refused.content.decode()
