@@ -23,7 +23,7 @@ from simulation.engine.carbon import AllowancePosition, CarbonAccount, allowance
 from simulation.engine.kpis import Clock, EconomiserSaving, economiser_savings
 from simulation.engine.permits import HORIZON_HOURS, TREND_HOURS, PermitReading, nox_permits
 from simulation.engine.pinch import Curve, Pinch, pinch_of
-from simulation.engine.scenario import Scenario, feature_absence
+from simulation.engine.scenario import Scenario, Story, feature_absence
 from simulation.engine.traps import FUEL_MMBTU_PER_1000_LB_STEAM, PSI_PER_BAR, TrapReading, trap_survey
 from simulation.engine.tubes import TREND_DAYS, TubePass, tube_watch
 from simulation.models import Plant
@@ -195,6 +195,12 @@ def feature_screen(*, plant: Plant, area: ProductArea, feature: FeatureEntry) ->
 # Screens of their own: what a feature shows beyond its assets' live values.
 
 
+def story_with(scenario: Scenario, *parameters: str) -> Story | None:
+    """The scenario's first story that states all of ``parameters``: where a screen takes its figures from, so
+    that it reproduces the story's headline on the plant."""
+    return next((s for s in scenario.stories if all(name in s.parameters for name in parameters)), None)
+
+
 def hour_clock(plant: Plant) -> Clock:
     """The engine's clock for a screen's figures: to the start of the plant's current hour (as the key
     figures)."""
@@ -358,7 +364,7 @@ class TrapBasis(ByKey):
 def trap_basis(scenario: Scenario) -> TrapBasis:
     """The scenario's trap story's figures where it has one; else the plant's lowest-pressure steam header
     and a steam cost from its fuel price (DOE Steam Tip #15: 1.25 MMBtu of fuel per 1,000 lb)."""
-    story = next((s for s in scenario.stories if "pressure_psig" in s.parameters), None)
+    story = story_with(scenario, "pressure_psig", "steam_cost_per_1000_lb")
     if story is not None:
         return TrapBasis(
             pressure_psig=float(story.parameters["pressure_psig"]),
@@ -469,7 +475,7 @@ class PinchScreen(ByKey):
 
 
 def pinch_dt_min_default(scenario: Scenario) -> float:
-    story = next((s for s in scenario.stories if "dt_min_c" in s.parameters), None)
+    story = story_with(scenario, "dt_min_c")
     return float(story.parameters["dt_min_c"]) if story is not None else DT_MIN_DEFAULT_C
 
 
@@ -483,7 +489,7 @@ def pinch_screen(scenario: Scenario, dt_min_c: float) -> PinchScreen | None:
         for s in scenario.streams
     ]
     pinch = pinch_of(streams, dt_min_c)
-    story = next((s for s in scenario.stories if "current_recovery_kw" in s.parameters), None)
+    story = story_with(scenario, "current_recovery_kw")
     return PinchScreen(
         pinch=pinch,
         current_recovery_kw=float(story.parameters["current_recovery_kw"]) if story is not None else None,
@@ -529,7 +535,7 @@ def nox_screen(plant: Plant) -> NoxScreen:
     """The plant's units at the site permit's limit where the scenario states one, else the federal NSPS limit
     for gas (55 ms for a refinery's 17 units over a week of minutes)."""
     scenario = catalogue.scenarios()[plant.scenario]
-    story = next((s for s in scenario.stories if "permit_lb_per_mmbtu" in s.parameters), None)
+    story = story_with(scenario, "permit_lb_per_mmbtu")
     if story is not None:
         limit, source = float(story.parameters["permit_lb_per_mmbtu"]), "the site's permit"
     else:
@@ -608,11 +614,7 @@ class EconomiserBasis(ByKey):
 def economiser_basis(scenario: Scenario) -> EconomiserBasis:
     """The scenario's economiser story's figures where it has one; else 121 °C and no cost (no payback until
     the prospect enters one)."""
-    story = next(
-        (s for s in scenario.stories if "economiser_outlet_c" in s.parameters and "capex_usd" in s.parameters), None
-    )
-    if story is None:
-        story = next((s for s in scenario.stories if "economiser_outlet_c" in s.parameters), None)
+    story = story_with(scenario, "economiser_outlet_c", "capex_usd") or story_with(scenario, "economiser_outlet_c")
     if story is not None:
         capex = story.parameters.get("capex_usd")
         return EconomiserBasis(
