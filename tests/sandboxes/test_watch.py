@@ -302,3 +302,13 @@ def test_only_a_watcher_asks_where_the_prospect_is(client: Client, sandbox: Sand
 
 def test_nobody_watches_a_sandbox_nobody_owns(sales: Client, sandbox: Sandbox) -> None:
     assert sales.get(WHERE, HTTP_HOST=HOST).status_code == 404  # staff on it have control, not a watch bar
+
+
+def test_a_watcher_may_export_the_co2_account_but_it_is_not_the_prospects_report(
+    sales: Client, sandbox: Sandbox, prospect: User
+) -> None:
+    export = sales.get("/products/emissionsguardian/co2-accounting/export.csv", HTTP_HOST=HOST)
+
+    assert export.status_code == 200
+    assert export.content.decode().startswith("month,hours,source,kind,inputs")
+    assert not Event.objects.filter(name="report_generated").exists()  # the prospect's engagement, not staff's
